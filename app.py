@@ -1,0 +1,33 @@
+"""School Improvement Insight: the entry point.
+
+A router over the pages in ``pages/`` with the shared sidebar (partnership group, academic year).
+Run with ``streamlit run app.py``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import shared
+
+
+def main() -> None:
+    st.set_page_config(page_title="School Improvement Insight", page_icon=":material/school:", layout="wide")
+    pages = [
+        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("pages/data_store.py", title="Data store", icon=":material/database:"),
+    ]
+    page = st.navigation(pages)
+    st.sidebar.title("School Improvement Insight")
+    try:
+        store = shared.get_store()
+    except shared.InsightError as error:
+        shared.show_error(error)
+        st.stop()
+    if store.is_demo():
+        st.sidebar.caption(":orange-badge[Demo data] Fictional schools, generated to show the product.")
+    shared.remember_selection(shared.render_sidebar(store))
+    page.run()
+
+
+main()

@@ -1,0 +1,167 @@
+"""What every page shares: the store, the sidebar selection, and how errors are shown.
+
+Cross-page state lives here behind small typed accessors, so no page invents its own
+``st.session_state`` keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from analytics import overview
+from analytics.db import DEFAULT_DB_PATH, Store, default_db_path
+from analytics.demo import build_demo_store
+from analytics.errors import InsightError
+
+GROUP_KEY = "selected_group_id"
+YEAR_KEY = "selected_year"
+ALL_SCHOOLS = 0  # the group choice that means "every school in the store"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The partnership group and academic year chosen in the sidebar."""
+
+    group_id: int | None
+    group_label: str
+    year: int | None
+    as_of: date
+
+    @property
+    def year_label(self) -> str:
+        return overview.format_academic_year(self.year) if self.year else "no results yet"
+
+
+@st.cache_resource(show_spinner=False)
+def _open_store(path: str) -> Store:
+    return Store(path)
+
+
+def _build_demo_with_progress(path: Path) -> None:
+    with st.status("First run: building the demo partnership…", expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def report(fraction: float, message: str) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+        build_demo_store(path, progress=report)
+        status.update(label="Demo partnership ready", state="complete", expanded=False)
+
+
+def get_store() -> Store:
+    """The store this app serves; the demo is built on first run when no store was configured."""
+    path = default_db_path()
+    if not path.exists() and path == DEFAULT_DB_PATH:
+        _build_demo_with_progress(path)
+    return _open_store(str(path))
+
+
+@st.cache_data(show_spinner=False)
+def load_groups(path: str, data_version: int) -> pd.DataFrame:
+    return overview.list_groups(_open_store(path))
+
+
+@st.cache_data(show_spinner=False)
+def load_years(path: str, data_version: int) -> list[int]:
+    return overview.academic_years(_open_store(path))
+
+
+@st.cache_data(show_spinner=False)
+def load_schools(path: str, data_version: int, group_id: int | None, as_of: date) -> pd.DataFrame:
+    return overview.schools_in_scope(_open_store(path), group_id, as_of)
+
+
+def cache_key(store: Store) -> tuple[str, int]:
+    """Arguments that identify the store's current content, for ``st.cache_data`` loaders."""
+    return str(store.path), store.data_version()
+
+
+_KIND_LABELS = {
+    "alliance": "Alliance",
+    "collaborative": "Collaborative",
+    "triad": "Triad",
+    "trust": "Trust",
+    "cluster": "Cluster",
+    "lasl": "LASL",
+    "federation": "Federation",
+}
+
+
+def render_sidebar(store: Store) -> Selection:
+    """Draw the shared sidebar controls and return what they select."""
+    groups = load_groups(*cache_key(store))
+    labels = {ALL_SCHOOLS: "All schools"}
+    for row in groups.itertuples():
+        indent = "\u2003" * int(row.depth)
+        labels[int(row.group_id)] = f"{indent}{row.name} ({_KIND_LABELS.get(row.kind, row.kind)})"
+    if st.session_state.get(GROUP_KEY) not in labels:
+        st.session_state[GROUP_KEY] = ALL_SCHOOLS
+    group_id = st.sidebar.selectbox(
+        "Partnership group",
+        options=list(labels),
+        format_func=labels.__getitem__,
+        key=GROUP_KEY,
+        help="An alliance includes its collaboratives and triads.",
+    )
+    years = load_years(*cache_key(store))
+    year = None
+    if years:
+        if st.session_state.get(YEAR_KEY) not in years:
+            st.session_state[YEAR_KEY] = years[0]
+        year = st.sidebar.selectbox(
+            "Academic year",
+            options=years,
+            format_func=overview.format_academic_year,
+            key=YEAR_KEY,
+            help="Results for this year. For the latest year, categories and Ofsted grades are as at today; "
+            "for earlier years, as at the end of that year.",
+        )
+    today = date.today()
+    as_of = overview.as_of_date(year, years[0], today) if year else today
+    return Selection(
+        group_id=None if group_id == ALL_SCHOOLS else int(group_id),
+        group_label=labels[group_id].strip(),
+        year=year,
+        as_of=as_of,
+    )
+
+
+def current_selection() -> Selection:
+    """The selection made in the sidebar on this run (set by ``app.py`` before the page runs)."""
+    selection = st.session_state.get("_selection")
+    if not isinstance(selection, Selection):
+        raise RuntimeError("app.py must call remember_selection() before a page runs")
+    return selection
+
+
+def remember_selection(selection: Selection) -> None:
+    st.session_state["_selection"] = selection
+
+
+def show_error(error: InsightError) -> None:
+    st.error(f"**{error.title}**\n\n{error.message}", icon=":material/error:")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Show an :class:`InsightError` as a message box instead of a traceback."""
+    try:
+        yield
+    except InsightError as error:
+        show_error(error)
+
+
+def show_empty_store(store: Store) -> None:
+    st.info(
+        f"**This store has no schools yet.**\n\nIt is at `{store.path}`. To explore the product, load the "
+        f"demo partnership with `python -m analytics demo --db {store.path}`, or unset "
+        "`SCHOOL_INSIGHT_DB` to use the built-in demo.",
+        icon=":material/info:",
+    )
