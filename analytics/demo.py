@@ -463,7 +463,7 @@ def _make_schools(rng: np.random.Generator) -> pd.DataFrame:
         if phase == "Primary":
             band = rng.choice(["small", "one-form", "two-form", "three-form"], p=[0.25, 0.4, 0.28, 0.07])
             pupils = {
-                "small": rng.integers(70, 150),
+                "small": rng.integers(70, 140),
                 "one-form": rng.integers(180, 230),
                 "two-form": rng.integers(380, 440),
                 "three-form": rng.integers(580, 650),
@@ -582,16 +582,19 @@ def _make_groups(rng: np.random.Generator, schools: pd.DataFrame) -> tuple[pd.Da
                         {"group_id": triad_id, "urn": urn, "start_date": date(2021, 9, 1), "end_date": None}
                     )
 
-    # Two schools moved alliance in September 2023: their old memberships end, new ones begin.
+    # Two schools moved alliance in September 2023: every membership in the old alliance (its
+    # collaborative and triad too) ends, and the school joins a collaborative of the new one.
     alliance_ids = [g["group_id"] for g in groups if g["kind"] == "alliance"]
     movers = [int(u) for u in rng.choice(schools.urn[schools.phase == "Primary"], size=2, replace=False)]
     for urn in movers:
         old_alliance, _ = assignment[urn]
         new_alliance = next(a for a in alliance_ids if a != old_alliance)
+        new_collaborative = next(c for a, c in collaboratives if a == new_alliance)
         for m in memberships:
-            if m["urn"] == urn and m["group_id"] == old_alliance:
+            if m["urn"] == urn:
                 m["end_date"] = date(2023, 8, 31)
-        memberships.append({"group_id": new_alliance, "urn": urn, "start_date": date(2023, 9, 1), "end_date": None})
+        for group_id in (new_alliance, new_collaborative):
+            memberships.append({"group_id": group_id, "urn": urn, "start_date": date(2023, 9, 1), "end_date": None})
 
     academies = schools[schools.school_type.str.startswith("Academy")]
     for t, trust in enumerate(TRUSTS):
@@ -795,7 +798,7 @@ def _cohort_for(phase: str, pupils: int, rng: np.random.Generator, code: str) ->
     if MEASURE_BY_CODE[code].phase == "All":
         return pupils  # attendance and suspensions cover every pupil on roll
     year_group = pupils / (7 if phase == "Primary" else 5)
-    return max(5, round(year_group * rng.uniform(0.85, 1.15)))
+    return max(5, round(year_group * rng.uniform(0.9, 1.1)))
 
 
 def _subgroup_cohorts(rng: np.random.Generator, cohort: int, school: pd.Series) -> dict[str, int]:
@@ -865,7 +868,7 @@ def _make_results(
                 start_year, effect = effects.get((school.urn, code), (None, 0.0))
                 if start_year is not None and year >= start_year:
                     true_all += effect * scale
-                cohort = max(5, round(cohort_base * rng.uniform(0.92, 1.08)))
+                cohort = max(5, round(cohort_base * rng.uniform(0.95, 1.05)))
                 for subgroup, sub_cohort in _subgroup_cohorts(rng, cohort, school).items():
                     if sub_cohort == 0:
                         continue

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analytics import overview
-from analytics.db import DEFAULT_DB_PATH, Store, default_db_path
+from analytics import db, overview
+from analytics.db import Store, default_db_path
 from analytics.demo import build_demo_store
 from analytics.errors import InsightError
 
@@ -58,7 +58,7 @@ def _build_demo_with_progress(path: Path) -> None:
 def get_store() -> Store:
     """The store this app serves; the demo is built on first run when no store was configured."""
     path = default_db_path()
-    if not path.exists() and path == DEFAULT_DB_PATH:
+    if not path.exists() and path == db.DEFAULT_DB_PATH:
         _build_demo_with_progress(path)
     return _open_store(str(path))
 

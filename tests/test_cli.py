@@ -1,0 +1,89 @@
+"""The command line, run as a user would run it: a real subprocess on real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from analytics.db import LATEST_SCHEMA_VERSION, Store
+from analytics.demo import write_tables
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "analytics", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+def test_init_creates_a_store_at_the_latest_schema(tmp_path: Path) -> None:
+    path = tmp_path / "new.duckdb"
+    done = run_cli("init", "--db", str(path), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"path": str(path), "schema_version": LATEST_SCHEMA_VERSION}
+    again = run_cli("init", "--db", str(path))
+    assert again.returncode == 0
+    assert f"schema version {LATEST_SCHEMA_VERSION}" in again.stdout
+
+
+def test_demo_then_info_json_reports_every_table(tmp_path: Path) -> None:
+    path = tmp_path / "demo.duckdb"
+    built = run_cli("demo", "--db", str(path), "--seed", "5")
+    assert built.returncode == 0, built.stderr
+    assert "Demo store built" in built.stdout
+    assert "Writing results" in built.stderr, "progress is reported while building"
+    info = run_cli("info", "--db", str(path), "--json")
+    payload = json.loads(info.stdout)
+    assert payload["is_demo"] is True
+    assert payload["demo_seed"] == "5"
+    assert payload["schema_version"] == LATEST_SCHEMA_VERSION
+    with Store(path, read_only=True) as store:
+        assert payload["counts"] == {table: store.count_rows(table) for table in payload["counts"]}
+    assert payload["counts"]["schools"] > 100
+
+
+def test_demo_refuses_to_overwrite_real_data(tmp_path: Path) -> None:
+    path = tmp_path / "real.duckdb"
+    with Store(path) as store:
+        write_tables(store, {"schools": pd.DataFrame({"urn": [100001], "name": ["Real School"], "phase": ["Primary"]})})
+    refused = run_cli("demo", "--db", str(path))
+    assert refused.returncode == 2
+    assert "Refusing to overwrite real data" in refused.stderr
+    with Store(path, read_only=True) as store:
+        assert store.read("SELECT name FROM schools").name.tolist() == ["Real School"]
+
+
+def test_info_on_a_file_that_is_not_a_store_fails_cleanly(tmp_path: Path) -> None:
+    path = tmp_path / "notes.duckdb"
+    path.write_text("meeting notes, not a database")
+    done = run_cli("info", "--db", str(path))
+    assert done.returncode == 2
+    assert "not a DuckDB file" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_db_defaults_to_the_environment_variable(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "from-env.duckdb"
+    env = {**os.environ, "SCHOOL_INSIGHT_DB": str(path)}
+    done = run_cli("init", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["path"] == str(path)
+    assert path.exists()
+
+
+def test_unknown_command_shows_usage() -> None:
+    done = run_cli("frobnicate")
+    assert done.returncode == 2
+    assert "usage:" in done.stderr

@@ -1,0 +1,151 @@
+"""Every page rendered by Streamlit's AppTest on the demo store and on an empty store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from analytics import db, overview
+from analytics.db import Store
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["pages/overview.py", "pages/data_store.py"]
+
+
+@pytest.fixture(autouse=True)
+def navigation_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make AppTest rerun ``app.py`` the way the server does.
+
+    AppTest forgets between runs that ``app.py`` uses ``st.navigation`` and, because our pages
+    live in a folder named ``pages/``, reruns the pages as an old-style multipage app that
+    skips ``app.py`` and its sidebar. The server remembers it after the first run; so do we.
+    """
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def open_app(store_path: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None) -> AppTest:
+    monkeypatch.setenv(db.DB_ENV_VAR, str(store_path))
+    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
+    app.run()
+    if page:
+        app.switch_page(page)
+        app.run()
+    return app
+
+
+def metric_values(app: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in app.metric}
+
+
+def test_every_page_is_listed() -> None:
+    listed = {str(p.relative_to(REPO_ROOT)) for p in REPO_ROOT.glob("pages/*.py")} - {
+        "pages/__init__.py",
+        "pages/shared.py",
+    }
+    assert listed == set(PAGES)
+    source = (REPO_ROOT / "app.py").read_text()
+    assert all(page in source for page in PAGES)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_the_demo_store(page: str, writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(writable_demo_path, monkeypatch, page)
+    assert not app.exception, [e.value for e in app.exception]
+    assert not app.error, [e.value for e in app.error]
+    assert app.title
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_on_an_empty_store(page: str, empty_store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(empty_store_path, monkeypatch, page)
+    assert not app.exception, [e.value for e in app.exception]
+    if page == "pages/overview.py":
+        assert any("no schools yet" in i.value for i in app.info)
+
+
+def test_overview_figures_come_from_the_store(writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(writable_demo_path, monkeypatch)
+    with Store(writable_demo_path) as store:
+        pupils = int(store.scalar("SELECT sum(pupils) FROM schools"))
+        schools = store.count_rows("schools")
+    st.cache_resource.clear()
+    values = metric_values(app)
+    assert values["Schools"] == str(schools)
+    assert values["Pupils"] == f"{pupils:,}"
+    table = app.dataframe[0].value
+    assert len(table) == schools
+    assert app.caption and any("Demo data" in c.value for c in app.sidebar.caption)
+
+
+def test_choosing_a_group_narrows_the_overview(writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(writable_demo_path, monkeypatch)
+    store = Store(writable_demo_path)
+    try:
+        groups = overview.list_groups(store)
+        triad = groups[groups.kind == "triad"].iloc[0]
+        expected = overview.schools_in_scope(store, int(triad.group_id), overview.as_of_date(2025, 2025, _today()))
+    finally:
+        store.close()
+    st.cache_resource.clear()
+    app.sidebar.selectbox[0].select(int(triad.group_id)).run()
+    assert not app.exception
+    assert metric_values(app)["Schools"] == str(len(expected))
+    assert set(app.dataframe[0].value.urn) == set(expected.urn)
+    assert triad["name"] in app.caption[0].value
+
+
+def test_choosing_an_earlier_year_shows_the_picture_at_that_time(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = open_app(writable_demo_path, monkeypatch)
+    app.sidebar.selectbox[1].select(2022).run()
+    assert not app.exception
+    assert "as at 31 August 2022" in app.caption[0].value
+    table = app.dataframe[0].value
+    assert table.category.isna().all(), "no categories had been decided by August 2022"
+
+
+def test_first_run_builds_the_demo_with_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "data" / "demo.duckdb"
+    monkeypatch.delenv(db.DB_ENV_VAR, raising=False)
+    monkeypatch.setattr(db, "DEFAULT_DB_PATH", target)
+    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert target.exists()
+    assert any("Demo partnership ready" in s.label for s in app.status)
+    assert metric_values(app)["Schools"] == "120"
+
+
+def test_a_broken_store_file_shows_a_message_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "broken.duckdb"
+    path.write_bytes(b"not a database at all")
+    app = open_app(path, monkeypatch)
+    assert not app.exception
+    assert any("not a DuckDB file" in e.value for e in app.error)
+
+
+def _today():
+    from datetime import date
+
+    return date.today()
