@@ -271,6 +271,26 @@ class Store:
         finally:
             cur.close()
 
+    def sync_sequences(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Move each id sequence past the largest id in its table.
+
+        Rows written with explicit ids (the demo, a restored backup) leave the sequence behind, and
+        the next row added with a default id would collide with them. DuckDB cannot restart a
+        sequence, so it is advanced by drawing the missing values.
+        """
+        columns = cur.execute(
+            r"""SELECT table_name, column_name, regexp_extract(column_default, 'nextval\(''(\w+)''\)', 1) AS seq
+               FROM duckdb_columns() WHERE column_default LIKE 'nextval(%'"""
+        ).fetchall()
+        for table, column, sequence in columns:
+            largest = cur.execute(f'SELECT max("{column}") FROM "{table}"').fetchone()[0]
+            last = cur.execute(
+                "SELECT coalesce(last_value, start_value - 1) FROM duckdb_sequences() WHERE sequence_name = ?",
+                [sequence],
+            ).fetchone()[0]
+            if largest is not None and largest > last:
+                cur.execute(f"SELECT max(nextval('{sequence}')) FROM range(?)", [int(largest - last)])
+
     # -- checks --------------------------------------------------------------------------------
 
     def info(self) -> dict[str, Any]:

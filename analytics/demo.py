@@ -448,6 +448,7 @@ def write_tables(
             cur.register("incoming_frame", frame)
             cur.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM incoming_frame')
             cur.unregister("incoming_frame")
+        store.sync_sequences(cur)
 
 
 # -- schools and groups ------------------------------------------------------------------------
@@ -888,19 +889,28 @@ def _make_results(
 def _make_comparators(national: pd.DataFrame, results: pd.DataFrame, schools: pd.DataFrame) -> pd.DataFrame:
     """National figures from the published tables; LA and neighbour figures from the demo schools."""
     rows = []
+    latest = national.groupby(["measure_code", "phase"]).value.last()
     for r in national.itertuples():
-        rows.append(
-            {
-                "scope": "national",
-                "area_code": "E92000001",
-                "measure_code": r.measure_code,
-                "academic_year": r.academic_year,
-                "subgroup": "all",
-                "phase": r.phase,
-                "value": float(r.value),
-                "cohort": None,
-            }
-        )
+        spec = MEASURE_BY_CODE[r.measure_code]
+        scale = latest[(r.measure_code, r.phase)] if spec.kind == "rate" else 1.0
+        for subgroup in SUBGROUPS:
+            # National figures for pupil groups follow the same gaps the schools are simulated with.
+            gap = spec.subgroup_gap.get(subgroup, 0.0) * spec.spread * scale
+            value = r.value + (gap if spec.higher_is_better else -gap)
+            if spec.unit == "%":
+                value = min(max(value, 0.0), 100.0)
+            rows.append(
+                {
+                    "scope": "national",
+                    "area_code": "E92000001",
+                    "measure_code": r.measure_code,
+                    "academic_year": r.academic_year,
+                    "subgroup": subgroup,
+                    "phase": r.phase,
+                    "value": round(float(value), 2),
+                    "cohort": None,
+                }
+            )
     with_phase = results[results.subgroup == "all"].merge(schools[["urn", "phase"]], on="urn")
     cross_phase = {m.code for m in MEASURES if m.phase == "All"}
     with_phase["phase_key"] = np.where(with_phase.measure_code.isin(cross_phase), with_phase.phase, "all")
@@ -1020,7 +1030,7 @@ def _make_context_events(rng: np.random.Generator, schools: pd.DataFrame, truth:
         count = rng.poisson(2.2 if kind == "declining" else 0.6)
         for _ in range(count):
             event = str(rng.choice(kinds, p=[0.3, 0.25, 0.15, 0.12, 0.08, 0.1]))
-            when = date(2021, 9, 1) + timedelta(days=int(rng.integers(0, 1500)))
+            when = date(2021, 9, 1) + timedelta(days=int(rng.integers(0, 1860)))
             rows.append({"urn": school.urn, "event_date": when, "kind": event, "note": _CONTEXT_KINDS[event]})
     frame = pd.DataFrame(rows).sort_values(["event_date", "urn"])
     frame.insert(0, "event_id", range(1, len(frame) + 1))

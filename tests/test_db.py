@@ -178,3 +178,17 @@ def test_integrity_check_finds_a_dangling_result(tmp_path: Path) -> None:
             cur.execute("INSERT INTO measures (code, label, unit, higher_is_better) VALUES ('m', 'M', '%', true)")
             cur.execute("INSERT INTO results (urn, measure_code, academic_year, value) VALUES (42, 'm', 2024, 1.0)")
         assert store.integrity_problems() == ["1 results without a school"]
+
+
+def test_rows_written_with_explicit_ids_do_not_collide_with_new_ones(tmp_path: Path) -> None:
+    meetings = pd.DataFrame(
+        {"meeting_id": [1, 2, 7], "meeting_date": [dt.date(2026, 1, 1)] * 3, "kind": "board", "title": ["a", "b", "c"]}
+    )
+    with Store(tmp_path / "store.duckdb") as store:
+        write_tables(store, {"meetings": meetings})
+        with store.transaction() as cur:
+            new_id = cur.execute(
+                "INSERT INTO meetings (meeting_date, kind, title) VALUES (?, 'board', 'new') RETURNING meeting_id",
+                [dt.date(2026, 2, 1)],
+            ).fetchone()[0]
+    assert new_id == 8
