@@ -138,7 +138,7 @@ def test_current_decisions_finds_the_start_of_the_current_category() -> None:
 
 
 def test_demo_suggestions_are_mostly_1_with_reasons_for_every_school(demo_store: Store) -> None:
-    suggestions, evaluations_frame = suggest_categories_for_store(demo_store, year=2025, as_of=AS_OF)
+    suggestions, _ = suggest_categories_for_store(demo_store, year=2025, as_of=AS_OF)
     assert len(suggestions) == demo_store.count_rows("schools")
     assert suggestions.reasons.str.len().gt(0).all()
     shares = suggestions.suggested_category.value_counts(normalize=True)
