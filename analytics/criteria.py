@@ -266,7 +266,9 @@ def load_criteria_inputs(store: Store, year: int, as_of: date, urns: Sequence[in
            WHERE scope = 'national' AND academic_year = ? AND term = 'year' AND value IS NOT NULL""",
         [year],
     )
-    measures = store.read("SELECT code AS measure_code, label, unit, higher_is_better FROM measures")
+    measures = store.read(
+        "SELECT code AS measure_code, label, unit, higher_is_better, statistic, pupil_sd FROM measures"
+    )
     inspections = store.read(
         """SELECT urn, arg_max(overall_grade, inspection_date) AS grade, max(inspection_date) AS inspection_date,
                   arg_max_null(category_of_concern, inspection_date) AS category_of_concern
@@ -379,30 +381,34 @@ def _with_national(picked: pd.DataFrame, national: pd.DataFrame, subgroup_column
 
 
 def _standard_error(
-    criterion: Criterion, unit: pd.Series, centre: pd.Series, cohort: pd.Series, *, observed: bool = False
+    criterion: Criterion, rows: pd.DataFrame, centre: pd.Series, cohort: pd.Series, *, observed: bool = False
 ) -> pd.Series:
     """Sampling error of a school figure around ``centre`` from a cohort of ``cohort`` pupils.
 
-    With ``observed`` the centre is the group's own result, and a percentage uses the
-    Agresti-Caffo adjustment (one extra pupil each side of the line), so that a group of ten who
-    all passed still carries the uncertainty ten pupils deserve.
+    ``rows`` carries the measure's ``statistic`` and ``pupil_sd`` from the catalogue; a
+    ``pupil_sd`` in the rule overrides the catalogue's. With ``observed`` the centre is the
+    group's own result, and a proportion uses the Agresti-Caffo adjustment (one extra pupil each
+    side of the line), so that a group of ten who all passed still carries the uncertainty ten
+    pupils deserve.
     """
     n = cohort.astype(float).clip(lower=1)
-    if criterion.pupil_sd is not None:
-        return criterion.pupil_sd / np.sqrt(n)
+    pupil_sd = pd.Series(criterion.pupil_sd, index=rows.index) if criterion.pupil_sd else rows.pupil_sd
     if observed:
         # "others" is derived from rounded published figures and can stray just outside 0-100.
-        n = n + 2
-        share = (centre.clip(0, 100) / 100 * (n - 2) + 1) / n
+        share = (centre.clip(0, 100) / 100 * n + 1) / (n + 2)
+        binomial = 100 * np.sqrt(share * (1 - share) / (n + 2))
     else:
         share = (centre / 100).clip(0.01, 0.99)
-    binomial = 100 * np.sqrt(share * (1 - share) / n)
-    poisson = np.sqrt(100 * centre.clip(lower=0.1) / n)
-    result = pd.Series(np.nan, index=centre.index)
-    result[unit == "%"] = binomial[unit == "%"]
-    per_100 = unit.str.contains("per 100", na=False)
-    result[per_100] = poisson[per_100]
-    return result
+        binomial = 100 * np.sqrt(share * (1 - share) / n)
+    statistic = pd.Series("mean", index=rows.index) if criterion.pupil_sd else rows.statistic
+    return pd.Series(
+        np.select(
+            [statistic == "proportion", statistic == "mean", statistic == "rate"],
+            [binomial, pupil_sd / np.sqrt(n), np.sqrt(100 * centre.clip(lower=0.1) / n)],
+            default=np.nan,
+        ),
+        index=rows.index,
+    )
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -427,7 +433,7 @@ def _check_below_national(criterion: Criterion, inputs: _Inputs) -> pd.DataFrame
     picked = picked.merge(inputs.measures, on="measure_code", how="left")
     picked["national"] = _with_national(picked, inputs.national)
     picked["sign"] = np.where(picked.higher_is_better.fillna(True).astype(bool), 1.0, -1.0)
-    picked["se"] = _standard_error(criterion, picked.unit, picked.national, picked.cohort)
+    picked["se"] = _standard_error(criterion, picked, picked.national, picked.cohort)
     picked = picked.set_index("urn")
     frame.loc[picked.index, ["measure_code", "value", "comparison", "cohort"]] = picked[
         ["measure_code", "value", "national", "cohort"]
@@ -449,8 +455,8 @@ def _check_below_national(criterion: Criterion, inputs: _Inputs) -> pd.DataFrame
             continue
         if pd.isna(row.se):
             frame.at[urn, "evidence"] = (
-                f"{label}: cannot judge how much of the difference is chance for a measure in "
-                f"{unit!r}; give the rule a pupil_sd."
+                f"{label}: cannot judge how much of the difference is chance without the spread of "
+                "pupils' scores; set pupil_sd for this measure or rule."
             )
             continue
         shortfall = row.sign * (row.national - row.value)
@@ -532,8 +538,8 @@ def _check_subgroup_gap(criterion: Criterion, inputs: _Inputs) -> pd.DataFrame:
     else:
         pairs["national_gap"] = national_group - _with_national(pairs.assign(subgroup=other), inputs.national)
     pairs["gap"] = pairs.value_g - pairs.value_o
-    var_g = _standard_error(criterion, pairs.unit, pairs.value_g, pairs.cohort_g, observed=True) ** 2
-    var_o = _standard_error(criterion, pairs.unit, pairs.value_o, pairs.cohort_o, observed=True) ** 2
+    var_g = _standard_error(criterion, pairs, pairs.value_g, pairs.cohort_g, observed=True) ** 2
+    var_o = _standard_error(criterion, pairs, pairs.value_o, pairs.cohort_o, observed=True) ** 2
     pairs["se"] = np.sqrt(var_g + var_o)
     pairs["sign"] = np.where(pairs.higher_is_better.fillna(True).astype(bool), 1.0, -1.0)
     pairs = pairs.set_index("urn")
@@ -557,7 +563,10 @@ def _check_subgroup_gap(criterion: Criterion, inputs: _Inputs) -> pd.DataFrame:
             )
             continue
         if pd.isna(row.se):
-            frame.at[urn, "evidence"] = f"Cannot judge the uncertainty of a gap in {unit!r}; give the rule a pupil_sd."
+            frame.at[urn, "evidence"] = (
+                "Cannot judge the uncertainty of this gap without the spread of pupils' scores; "
+                "set pupil_sd for this measure or rule."
+            )
             continue
         baseline = 0.0 if pd.isna(row.national_gap) else row.national_gap
         excess = row.sign * (row.gap - baseline)

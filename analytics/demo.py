@@ -306,6 +306,9 @@ class DemoData:
         return self.tables[table]
 
 
+_STATISTIC = {"percent": "proportion", "mean": "mean", "rate": "rate"}
+
+
 def measures_catalogue() -> pd.DataFrame:
     """The measures table as the demo (and a new store) describes it."""
     return pd.DataFrame(
@@ -318,6 +321,8 @@ def measures_catalogue() -> pd.DataFrame:
             "source": [m.source for m in MEASURES],
             "is_headline": [m.is_headline for m in MEASURES],
             "description": [m.description or None for m in MEASURES],
+            "statistic": [_STATISTIC[m.kind] for m in MEASURES],
+            "pupil_sd": [m.pupil_sd or None for m in MEASURES],
         }
     )
 
@@ -824,7 +829,7 @@ def _observe(spec: MeasureSpec, true_value: float, cohort: int, rng: np.random.G
         return round(100 * events / cohort, 2)
     value = true_value + rng.normal(0, spec.pupil_sd / np.sqrt(cohort))
     if spec.code == "attendance_pct":
-        value = min(value, 99.9)
+        value = min(value, 98.8)
     return round(float(value), 2)
 
 
