@@ -5,17 +5,23 @@ Commands
 init   create a store, or migrate an existing one to this version of the schema
 demo   (re)build the demo partnership in a store
 info   schema version, whether it is demo data, and rows per table (``--json`` for machines)
+trends       rising / stable / declining for every school x measure x pupil group
+categories   suggested LA category and RAG rating for every school, with the reasons
+import-results   load results in the generic long format (see docs/import-results.md)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
+from analytics import import_results
 from analytics.db import DB_ENV_VAR, Store, default_db_path
 from analytics.demo import DEFAULT_SEED, build_demo_store
 from analytics.errors import InsightError, StoreError
@@ -47,6 +53,20 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="show what a store holds")
     _add_db(info)
     info.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    for name, text in (
+        ("trends", "rising / stable / declining per school, measure and pupil group"),
+        ("categories", "suggested LA category and RAG rating per school, with reasons"),
+    ):
+        command = commands.add_parser(name, help=text)
+        _add_db(command)
+        command.add_argument(
+            "--year", type=int, help="academic year by the year it ends (2025 = 2024/25); default latest"
+        )
+        command.add_argument("--urn", type=int, action="append", help="only this school (repeatable)")
+        command.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    import_results.add_cli(commands)
     return parser
 
 
@@ -117,10 +137,85 @@ def run_info(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"init": run_init, "demo": run_demo, "info": run_info}
+def _results_year(store: Store, year: int | None) -> int:
+    from analytics.overview import academic_years
+
+    years = academic_years(store)
+    if not years:
+        raise StoreError(f"{store.path} has no results yet; import some first (python -m analytics import-results).")
+    if year is None:
+        return years[0]
+    if year not in years:
+        raise StoreError(f"There are no results for {year}; years in the store: {', '.join(map(str, years))}.")
+    return year
+
+
+def run_trends(args: argparse.Namespace) -> int:
+    from analytics.trends import trends_for_store
+
+    with Store(args.db or default_db_path(), read_only=True) as store:
+        year = _results_year(store, args.year)
+        trends = trends_for_store(store, up_to_year=year, urns=args.urn)
+    columns = ["urn", "measure_code", "subgroup", "trend", "change_per_year", "ci_low", "ci_high", "reason"]
+    records = trends[columns].rename(columns={"measure_code": "measure"})
+    if args.json:
+        plain = records.astype(object).where(records.notna(), None)
+        print(json.dumps(plain.to_dict(orient="records"), indent=2, default=int))
+        return 0
+    counts = trends.trend.value_counts()
+    print(
+        f"Trends up to {year} for {trends.urn.nunique()} schools: "
+        + ", ".join(f"{counts.get(t, 0)} {t}" for t in ("declining", "stable", "rising", "insufficient data"))
+    )
+    for row in trends[(trends.trend != "stable") & (trends.subgroup == "all")].itertuples():
+        print(f"  {row.urn}  {row.trend:<9}  {row.reason}")
+    return 0
+
+
+def run_categories(args: argparse.Namespace) -> int:
+    from analytics.categories import suggest_categories_for_store
+    from analytics.overview import as_of_date
+    from analytics.trends import trends_for_store
+
+    with Store(args.db or default_db_path(), read_only=True) as store:
+        year = _results_year(store, args.year)
+        as_of = as_of_date(year, _results_year(store, None), date.today())
+        trends = trends_for_store(store, up_to_year=year, urns=args.urn)
+        suggestions, _ = suggest_categories_for_store(store, year=year, as_of=as_of, trends=trends, urns=args.urn)
+    if args.json:
+        payload = [
+            {
+                "urn": int(r.urn),
+                "suggested_category": r.suggested_category,
+                "rag": r.rag,
+                "reasons": r.reasons.split("; "),
+                "decided_category": None
+                if r.decided_category is None or r.decided_category != r.decided_category
+                else r.decided_category,
+            }
+            for r in suggestions.itertuples()
+        ]
+        print(json.dumps(payload, indent=2))
+        return 0
+    print(f"Suggested categories from {year} results, as at {as_of}:")
+    for row in suggestions.itertuples():
+        print(f"  {row.urn}  category {row.suggested_category:<2}  {row.rag:<5}  {row.reasons.split('; ')[0]}")
+    return 0
+
+
+COMMANDS = {
+    "init": run_init,
+    "demo": run_demo,
+    "info": run_info,
+    "trends": run_trends,
+    "categories": run_categories,
+    "import-results": import_results.run_cli,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Piping into `head` should end quietly, as other command-line tools do.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

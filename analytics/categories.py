@@ -28,8 +28,13 @@ CATEGORY_LABELS = {
     "4b": "4b · Ofsted category",
 }
 RAG_FOR_CATEGORY = {"1": "green", "2": "amber", "3": "red", "4a": "red", "4b": "red"}
+STRAND_SHORT_NAMES = {1: "outcomes", 2: "behaviour and attendance", 3: "teaching", 4: "leadership", 5: "change"}
 RAGS = ("red", "amber", "green")
-CONCERN_LABELS = {"serious_weaknesses": "serious weaknesses", "special_measures": "special measures"}
+CONCERN_PHRASES = {
+    "serious_weaknesses": "judged the school to have serious weaknesses",
+    "special_measures": "placed the school in special measures",
+}
+CONCERN_SHORT = {"serious_weaknesses": "serious weaknesses", "special_measures": "special measures"}
 # "Serious concerns" (category 3 without a year in category 2): criteria unmet across at least
 # this many of strands 1-4.
 SERIOUS_CONCERN_STRANDS = 3
@@ -109,7 +114,8 @@ def suggest_category(
     Returns
     -------
     DataFrame
-        ``urn, suggested_category, rag, reasons`` (plain sentences joined by "; "),
+        ``urn, suggested_category, rag, summary`` (a few words for a table cell), ``reasons`` (plain
+        sentences joined by "; "),
         ``unmet_strands_1_4`` (number of unmet criteria), ``unmet_strand_5``, ``strands``
         (which strands have unmet criteria, e.g. "1, 2"), ``not_assessed``,
         ``decided_category, decided_rag, decided_on, in_category_since`` (the current recorded
@@ -136,13 +142,15 @@ def suggest_category(
     table = per_school.merge(current, on="urn", how="left")
     concerns = ofsted_concerns.dropna(subset=["category_of_concern"]).set_index("urn")
     year_ago = pd.Timestamp(as_of - timedelta(days=365))
-    suggested, reasons = [], []
+    suggested, summaries, reasons = [], [], []
     for row in table.itertuples():
-        category, why = _apply_rules(row, concerns, year_ago)
+        category, summary, why = _apply_rules(row, concerns, year_ago)
         suggested.append(category)
+        summaries.append(summary)
         reasons.append("; ".join(why))
     table["suggested_category"] = suggested
     table["rag"] = table.suggested_category.map(RAG_FOR_CATEGORY)
+    table["summary"] = summaries
     table["reasons"] = reasons
     table["differs"] = table.decided_category.notna() & table.decided_category.ne(table.suggested_category)
     return table[
@@ -150,6 +158,7 @@ def suggest_category(
             "urn",
             "suggested_category",
             "rag",
+            "summary",
             "reasons",
             "unmet_strands_1_4",
             "unmet_strand_5",
@@ -188,20 +197,26 @@ def _summarise_evaluations(evaluations: pd.DataFrame) -> pd.DataFrame:
     return summary
 
 
-def _apply_rules(row, concerns: pd.DataFrame, year_ago: pd.Timestamp) -> tuple[str, list[str]]:
+def _apply_rules(row, concerns: pd.DataFrame, year_ago: pd.Timestamp) -> tuple[str, str, list[str]]:
+    """The suggested category, a short summary for a table cell, and the full reasons."""
     unmet_texts = row.unmet_texts
     core, change = int(row.unmet_strands_1_4), int(row.unmet_strand_5)
     if row.urn in concerns.index:
         concern = concerns.loc[row.urn]
         when = pd.Timestamp(concern.inspection_date)
-        label = CONCERN_LABELS.get(concern.category_of_concern, str(concern.category_of_concern))
-        return "4b", [f"Ofsted judged the school to require {label} on {when:%-d %B %Y}", *unmet_texts]
+        phrase = CONCERN_PHRASES.get(concern.category_of_concern, str(concern.category_of_concern))
+        short = CONCERN_SHORT.get(concern.category_of_concern, str(concern.category_of_concern))
+        return "4b", f"Ofsted: {short} ({when:%b %Y})", [f"Ofsted {phrase} on {when:%-d %B %Y}", *unmet_texts]
     if row.decided_category == "4a":
-        return "4a", [
-            f"A warning notice was recorded on {pd.Timestamp(row.in_category_since):%-d %B %Y}; "
-            "only a recorded decision can lift it",
-            *unmet_texts,
-        ]
+        since = pd.Timestamp(row.in_category_since)
+        return (
+            "4a",
+            f"Warning notice ({since:%b %Y})",
+            [
+                f"A warning notice was recorded on {since:%-d %B %Y}; only a recorded decision can lift it",
+                *unmet_texts,
+            ],
+        )
     long_in_category = (
         row.decided_category in ("2", "3")
         and pd.notna(row.in_category_since)
@@ -209,20 +224,52 @@ def _apply_rules(row, concerns: pd.DataFrame, year_ago: pd.Timestamp) -> tuple[s
     )
     if long_in_category and core >= 2:
         since = pd.Timestamp(row.in_category_since)
-        return "3", [
-            f"In category {row.decided_category} since {since:%B %Y} (over twelve months) and {core} criteria "
-            "in strands 1-4 are still unmet",
-            *unmet_texts,
-        ]
+        return (
+            "3",
+            f"Category {row.decided_category} since {since:%b %Y}; {core} criteria still unmet",
+            [
+                f"In category {row.decided_category} since {since:%B %Y} (over twelve months) and {core} criteria "
+                "in strands 1-4 are still unmet",
+                *unmet_texts,
+            ],
+        )
+    strands = _strand_names(row.strands)
     if row.core_strand_count >= SERIOUS_CONCERN_STRANDS:
-        return "3", [f"Serious concerns: criteria unmet in {row.core_strand_count} of the strands 1-4", *unmet_texts]
+        return (
+            "3",
+            f"Serious concerns: {strands}",
+            [
+                f"Serious concerns: criteria unmet in {row.core_strand_count} of the strands 1-4",
+                *unmet_texts,
+            ],
+        )
     if core >= 2:
-        return "2", [f"{core} criteria unmet in strands 1-4", *unmet_texts]
+        return "2", f"{core} criteria unmet: {strands}", [f"{core} criteria unmet in strands 1-4", *unmet_texts]
     if change >= 2:
-        return "2", [f"Exceptional circumstances: {change} organisational changes at once", *unmet_texts]
+        return (
+            "2",
+            f"{change} organisational changes at once",
+            [
+                f"Exceptional circumstances: {change} organisational changes at once",
+                *unmet_texts,
+            ],
+        )
     if core == 1 or change == 1:
-        return "1", ["Only one criterion unmet; one alone does not suggest a need for support", *unmet_texts]
-    return "1", ["No criteria unmet"]
+        return (
+            "1",
+            f"1 criterion unmet: {strands}",
+            [
+                "Only one criterion unmet; one alone does not suggest a need for support",
+                *unmet_texts,
+            ],
+        )
+    return "1", "No criteria unmet", ["No criteria unmet"]
+
+
+def _strand_names(strands: str) -> str:
+    """'1, 2' -> 'outcomes, behaviour and safety' (short names for a table cell)."""
+    numbers = [int(s) for s in strands.split(", ") if s]
+    return ", ".join(STRAND_SHORT_NAMES[n] for n in numbers)
 
 
 def latest_ofsted_concerns(store: Store, as_of: date) -> pd.DataFrame:
@@ -307,4 +354,3 @@ def record_decision(
             [urn, decided_on, category, rag, reasons, meeting_id, decided_by, suggested_category, overrides],
         ).fetchone()
     return int(row[0])
-

@@ -47,3 +47,61 @@ def count_bar(
         showlegend=False,
     )
     return figure
+
+
+TREND_COLOURS = {"rising": "#2e7d32", "stable": "#607d8b", "declining": "#c62828", "insufficient data": NEUTRAL}
+TREND_SYMBOLS = {"rising": "▲", "stable": "●", "declining": "▼", "insufficient data": "–"}
+
+
+def measure_history(history: pd.DataFrame, title: str, unit: str, trend: str | None = None) -> go.Figure:
+    """One measure over time: the school with its cohort-size band, national and LA alongside.
+
+    ``history`` has ``academic_year, value, ci_low, ci_high, national, la, cohort`` for one
+    school, measure and pupil group.
+    """
+    from analytics.overview import format_academic_year
+
+    history = history.sort_values("academic_year")
+    years = [format_academic_year(int(y)) for y in history.academic_year]
+    colour = TREND_COLOURS.get(trend or "", "#1f77b4")
+    figure = go.Figure()
+    band = history.ci_low.notna()
+    if band.any():
+        band_years = [y for y, b in zip(years, band, strict=True) if b]
+        figure.add_trace(
+            go.Scatter(
+                x=band_years + band_years[::-1],
+                y=list(history.ci_high[band]) + list(history.ci_low[band])[::-1],
+                fill="toself",
+                mode="lines",
+                fillcolor="rgba(31, 119, 180, 0.15)",
+                line=dict(width=0),
+                hoverinfo="skip",
+                name="range cohort size explains (95%)",
+            )
+        )
+    figure.add_trace(
+        go.Scatter(
+            x=years,
+            y=history.value,
+            mode="lines+markers",
+            name="school",
+            line=dict(color=colour, width=3),
+            customdata=history.cohort,
+            hovertemplate="%{x}: %{y}<br>%{customdata} pupils<extra>school</extra>",
+        )
+    )
+    for column, name, dash in (("national", "national", "dash"), ("la", "local authority", "dot")):
+        if column in history and history[column].notna().any():
+            figure.add_trace(
+                go.Scatter(x=years, y=history[column], mode="lines", name=name, line=dict(color="#555", dash=dash))
+            )
+    figure.update_layout(
+        title=title,
+        height=300,
+        margin=dict(l=10, r=10, t=50, b=10),
+        yaxis_title=unit,
+        legend=dict(orientation="h", y=-0.2),
+        xaxis=dict(type="category"),
+    )
+    return figure

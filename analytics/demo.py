@@ -548,7 +548,7 @@ ALLIANCES = {
     "Riverside Learning Alliance": ["Riverside Central", "Riverside South"],
     "Eastmoor Schools Partnership": ["Eastmoor Town", "Eastmoor Villages", "Moorland Edge"],
 }
-TRUSTS = ("Oakfield Learning Trust (demo)", "Kestrel Academies Trust (demo)")
+TRUSTS = ("Oakfield Learning Trust", "Kestrel Academies Trust")
 
 
 def _make_groups(rng: np.random.Generator, schools: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -1064,7 +1064,10 @@ def _make_meetings(
             for mid, when, kind, title in MEETINGS
         ]
     )
-    latest = inspections.dropna(subset=["overall_grade"]).sort_values("inspection_date").groupby("urn").last()
+    # drop_duplicates, not groupby().last(): last() takes each column's last non-missing value, which
+    # would pair a later grade with an earlier inspection's category of concern.
+    graded = inspections.dropna(subset=["overall_grade"]).sort_values("inspection_date")
+    latest = graded.drop_duplicates("urn", keep="last").set_index("urn")
     decisions = []
     for school, kind in zip(schools.itertuples(), truth["school"], strict=True):
         inspection = latest.loc[school.urn] if school.urn in latest.index else None

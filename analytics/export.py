@@ -33,3 +33,49 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 CSV with a byte-order mark, so Excel shows accents and £ signs correctly."""
     return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """An .xlsx workbook with one formatted sheet per frame: bold frozen header, sensible widths."""
+    import io
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, frame in sheets.items():
+        sheet = workbook.create_sheet(_sheet_title(title))
+        safe = safe_frame(frame)
+        sheet.append(list(safe.columns))
+        for row in safe.itertuples(index=False):
+            sheet.append([_excel_value(v) for v in row])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="DDE7F0")
+        sheet.freeze_panes = "A2"
+        for index, column in enumerate(safe.columns, start=1):
+            longest = max([len(str(column))] + [len(str(v)) for v in safe[column].head(500)])
+            sheet.column_dimensions[get_column_letter(index)].width = min(max(10, longest + 2), 60)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet_title(title: str) -> str:
+    """Excel sheet names: at most 31 characters and none of []:*?/\\."""
+    cleaned = "".join("-" if c in "[]:*?/\\" else c for c in title)
+    return cleaned[:31] or "Sheet"
+
+
+def _excel_value(value: object) -> object:
+    if value is None or (not isinstance(value, str | list) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if hasattr(value, "item"):
+        return value.item()
+    return value

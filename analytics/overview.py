@@ -162,3 +162,15 @@ def overview_summary(schools: pd.DataFrame) -> dict[str, pd.DataFrame]:
         "ofsted": count_by(schools, "ofsted_label", grade_order),
         "category": count_by(schools, "category", CATEGORY_ORDER),
     }
+
+
+def list_measures(store: Store) -> pd.DataFrame:
+    """The measures catalogue, headline measures first: ``code, label, unit, higher_is_better, is_headline``."""
+    return store.read(
+        "SELECT code, label, unit, higher_is_better, is_headline FROM measures ORDER BY is_headline DESC, label"
+    )
+
+
+def format_intervals(lows: pd.Series, highs: pd.Series) -> list[str]:
+    """``-3.2 to +1.0`` for each pair of interval ends; empty where there is no interval."""
+    return ["" if pd.isna(lo) else f"{lo:+.1f} to {hi:+.1f}" for lo, hi in zip(lows, highs, strict=True)]

@@ -1,14 +1,16 @@
-"""Overview: the schools in the chosen group, and how they stand, at a glance."""
+"""Overview: which schools cause concern and why, what changed, and the partnership at a glance."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
-from analytics import charts, overview
+from analytics import charts, early_warning, overview
 from analytics.export import to_csv_bytes
 from pages import shared
 
-TABLE_COLUMNS = {
+RAG_LABELS = {"red": "Red", "amber": "Amber", "green": "Green"}
+SCHOOL_COLUMNS = {
     "name": st.column_config.TextColumn("School", width="large"),
     "urn": st.column_config.NumberColumn("URN", format="%d"),
     "phase": "Phase",
@@ -33,44 +35,149 @@ def main() -> None:
         return
     schools = shared.load_schools(*shared.cache_key(store), selection.group_id, selection.as_of)
     st.caption(
-        f"{selection.group_label} · results year {selection.year_label} · Ofsted grades and LA categories "
+        f"{selection.group_label} · results {selection.year_label} · Ofsted grades and LA categories "
         f"as at {selection.as_of:%-d %B %Y}"
     )
     if schools.empty:
         st.info("No schools belonged to this group at that date. Choose another group or year in the sidebar.")
         return
+    board = shared.board_for(store, selection) if selection.year else None
+    show_headline_figures(schools, board)
+    if board is not None:
+        show_watch_list(board)
+    show_charts(schools, board)
+    if board is not None:
+        show_changes(store, selection, board)
+    show_all_schools(schools, selection)
 
-    summary = overview.overview_summary(schools)
-    concern = schools["category"].isin(["3", "4a", "4b"]).sum()
-    graded = schools["ofsted_grade"].notna()
-    good_or_better = (schools.loc[graded, "ofsted_grade"] <= 2).mean() if graded.any() else None
-    cols = st.columns(4)
+
+def show_headline_figures(schools: pd.DataFrame, board: pd.DataFrame | None) -> None:
+    cols = st.columns(5)
     cols[0].metric("Schools", f"{len(schools)}")
     cols[1].metric("Pupils", f"{int(schools['pupils'].sum()):,}")
-    cols[2].metric("In category 3 or 4", f"{concern}", help="Schools needing intervention (LA categories 3, 4a, 4b).")
-    cols[3].metric(
-        "Good or outstanding",
-        "–" if good_or_better is None else f"{good_or_better:.0%}",
-        help=f"Share of the {int(graded.sum())} schools with a graded Ofsted inspection.",
-    )
+    if board is not None:
+        rag = board.rag.value_counts()
+        cols[2].metric("Red", f"{rag.get('red', 0)}", help="Suggested RAG rating from the criteria.")
+        cols[3].metric("Amber", f"{rag.get('amber', 0)}")
+        cols[4].metric("Declining", f"{(board.trend == 'declining').sum()}", help="Overall trend of headline measures.")
 
+
+def show_charts(schools: pd.DataFrame, board: pd.DataFrame | None) -> None:
     left, middle, right = st.columns(3)
-    left.plotly_chart(charts.count_bar(summary["phase"], "Schools by phase", charts.PHASE_COLOURS))
-    middle.plotly_chart(charts.count_bar(summary["ofsted"], "Latest Ofsted grade", charts.OFSTED_COLOURS))
-    right.plotly_chart(
-        charts.count_bar(summary["category"], "Current LA category", charts.CATEGORY_COLOURS, "Category ")
+    if board is not None:
+        left.plotly_chart(
+            charts.count_bar(
+                overview.count_by(board, "rag", tuple(charts.RAG_COLOURS)[::-1]), "Suggested RAG", charts.RAG_COLOURS
+            ),
+            key="rag_chart",
+        )
+        right.plotly_chart(
+            charts.count_bar(
+                overview.count_by(board, "trend", early_warning.TREND_ORDER), "Overall trend", charts.TREND_COLOURS
+            ),
+            key="trend_chart",
+        )
+    middle.plotly_chart(
+        charts.count_bar(
+            overview.count_by(schools, "category", overview.CATEGORY_ORDER),
+            "Current LA category (decided)",
+            charts.CATEGORY_COLOURS,
+            "Category ",
+        ),
+        key="category_chart",
     )
 
-    st.subheader(f"Schools ({len(schools)})")
-    table = schools[list(TABLE_COLUMNS)]
-    st.dataframe(table, hide_index=True, column_config=TABLE_COLUMNS)
-    st.download_button(
-        "Download this table (CSV)",
-        data=to_csv_bytes(table),
-        file_name=f"schools-{selection.as_of:%Y-%m-%d}.csv",
-        mime="text/csv",
-        icon=":material/download:",
+
+def show_watch_list(board: pd.DataFrame) -> None:
+    watch = early_warning.watch_list(board)
+    st.subheader(f"Watch list ({len(watch)})")
+    if watch.empty:
+        st.success("No school is rated red or amber, and every decided category matches the evidence.")
+        return
+    st.caption(
+        "Red and amber schools, and schools whose decided category differs from the suggestion. "
+        "Select a row to open the school's profile."
     )
+    table = pd.DataFrame(
+        {
+            "School": watch.name,
+            "RAG": watch.rag.map(RAG_LABELS),
+            "Category": [
+                _category_text(decided, suggested)
+                for decided, suggested in zip(watch.decided_category, watch.suggested_category, strict=True)
+            ],
+            "Trend": watch.trend.map(lambda t: f"{charts.TREND_SYMBOLS[t]} {t}"),
+            "Why": watch.summary,
+        }
+    )
+    event = st.dataframe(
+        shared.colour_rag(table, ["RAG"]),
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="watch_list",
+        column_config={"Why": st.column_config.TextColumn("Why", width="large")},
+    )
+    rows = event.selection.rows if event else []
+    if rows:
+        shared.open_profile(int(watch.urn.iloc[rows[0]]))
+
+
+def _category_text(decided: object, suggested: object) -> str:
+    if pd.isna(decided):
+        return f"none yet → {suggested}?"
+    if decided == suggested:
+        return str(decided)
+    return f"{decided} → {suggested}?"
+
+
+def show_changes(store, selection: shared.Selection, board: pd.DataFrame) -> None:
+    before_year = shared.previous_year(store, selection.year) if selection.year else None
+    if before_year is None:
+        return
+    previous = shared.board_for(store, selection, before_year)
+    changes = early_warning.changes_since(previous, board)
+    st.subheader(f"Changed since {overview.format_academic_year(before_year)} ({len(changes)})")
+    if changes.empty:
+        st.caption("No school's RAG rating or overall trend changed.")
+        return
+    worse, better = (changes.direction == "worse").sum(), (changes.direction == "better").sum()
+    st.caption(f"{worse} rated worse, {better} rated better; ratings suggested from each year's results.")
+    st.dataframe(
+        shared.colour_rag(
+            pd.DataFrame(
+                {
+                    "School": changes.name,
+                    "RAG then": changes.rag_before.map(RAG_LABELS),
+                    "RAG now": changes.rag_now.map(RAG_LABELS),
+                    "Trend then": changes.trend_before,
+                    "Trend now": changes.trend_now,
+                }
+            ),
+            ["RAG then", "RAG now"],
+        ),
+        hide_index=True,
+        key="changes",
+    )
+
+
+def show_all_schools(schools: pd.DataFrame, selection: shared.Selection) -> None:
+    summary = overview.overview_summary(schools)
+    with st.expander(f"All {len(schools)} schools: phase, Ofsted and the full list"):
+        left, right = st.columns(2)
+        left.plotly_chart(charts.count_bar(summary["phase"], "Schools by phase", charts.PHASE_COLOURS), key="phase")
+        right.plotly_chart(
+            charts.count_bar(summary["ofsted"], "Latest Ofsted grade", charts.OFSTED_COLOURS), key="ofsted"
+        )
+        table = schools[list(SCHOOL_COLUMNS)]
+        st.dataframe(table, hide_index=True, column_config=SCHOOL_COLUMNS, key="all_schools")
+        st.download_button(
+            "Download this table (CSV)",
+            data=to_csv_bytes(table),
+            file_name=f"schools-{selection.as_of:%Y-%m-%d}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+        )
 
 
 with shared.user_errors():

@@ -15,13 +15,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analytics import db, overview
+from analytics import charts, db, early_warning, overview
 from analytics.db import Store, default_db_path
 from analytics.demo import build_demo_store
 from analytics.errors import InsightError
 
 GROUP_KEY = "selected_group_id"
 YEAR_KEY = "selected_year"
+PROFILE_KEY = "profile_urn"
+PROFILE_PAGE = "pages/school_profile.py"
 ALL_SCHOOLS = 0  # the group choice that means "every school in the store"
 
 
@@ -40,7 +42,8 @@ class Selection:
 
 
 @st.cache_resource(show_spinner=False)
-def _open_store(path: str) -> Store:
+def open_store(path: str) -> Store:
+    """One connection per store file for the whole server; reads take their own cursor."""
     return Store(path)
 
 
@@ -60,22 +63,63 @@ def get_store() -> Store:
     path = default_db_path()
     if not path.exists() and path == db.DEFAULT_DB_PATH:
         _build_demo_with_progress(path)
-    return _open_store(str(path))
+    return open_store(str(path))
 
 
 @st.cache_data(show_spinner=False)
 def load_groups(path: str, data_version: int) -> pd.DataFrame:
-    return overview.list_groups(_open_store(path))
+    return overview.list_groups(open_store(path))
 
 
 @st.cache_data(show_spinner=False)
 def load_years(path: str, data_version: int) -> list[int]:
-    return overview.academic_years(_open_store(path))
+    return overview.academic_years(open_store(path))
 
 
 @st.cache_data(show_spinner=False)
 def load_schools(path: str, data_version: int, group_id: int | None, as_of: date) -> pd.DataFrame:
-    return overview.schools_in_scope(_open_store(path), group_id, as_of)
+    return overview.schools_in_scope(open_store(path), group_id, as_of)
+
+
+@st.cache_data(show_spinner="Working out trends, criteria and categories…")
+def load_assessment(path: str, data_version: int, year: int, as_of: date) -> early_warning.Assessment:
+    return early_warning.assess(open_store(path), year=year, as_of=as_of)
+
+
+def previous_year(store: Store, year: int) -> int | None:
+    """The academic year with results before ``year``, if any."""
+    earlier = [y for y in load_years(*cache_key(store)) if y < year]
+    return max(earlier) if earlier else None
+
+
+def as_of_for(store: Store, year: int) -> date:
+    """The date point-in-time facts are shown at for a results year (see overview.as_of_date)."""
+    return overview.as_of_date(year, load_years(*cache_key(store))[0], date.today())
+
+
+def board_for(store: Store, selection: Selection, year: int | None = None) -> pd.DataFrame:
+    """The early-warning table for the selected group, for ``year`` (default: the selected year)."""
+    year = year or selection.year
+    if year is None:
+        return pd.DataFrame(columns=early_warning.BOARD_COLUMNS)
+    as_of = as_of_for(store, year)
+    schools = load_schools(*cache_key(store), selection.group_id, as_of)
+    return early_warning.board_table(schools, load_assessment(*cache_key(store), year, as_of))
+
+
+def open_profile(urn: int) -> None:
+    """Go to the School profile page showing ``urn``."""
+    st.session_state[PROFILE_KEY] = int(urn)
+    st.switch_page(PROFILE_PAGE)
+
+
+def requested_profile() -> int | None:
+    """The school asked for by another page, or by ``?urn=`` in the address."""
+    urn = st.query_params.get("urn") or st.session_state.get(PROFILE_KEY)
+    try:
+        return int(urn) if urn is not None else None
+    except ValueError:
+        return None
 
 
 def cache_key(store: Store) -> tuple[str, int]:
@@ -143,6 +187,15 @@ def current_selection() -> Selection:
 
 def remember_selection(selection: Selection) -> None:
     st.session_state["_selection"] = selection
+
+
+def colour_rag(table: pd.DataFrame, columns: list[str]):
+    """Colour cells reading Red / Amber / Green, so the rating is seen before it is read."""
+    styles = {
+        label.capitalize(): f"background-color: {colour}; color: {'black' if label == 'amber' else 'white'}"
+        for label, colour in charts.RAG_COLOURS.items()
+    }
+    return table.style.map(lambda value: styles.get(value, ""), subset=columns)
 
 
 def show_error(error: InsightError) -> None:

@@ -87,3 +87,42 @@ def test_unknown_command_shows_usage() -> None:
     done = run_cli("frobnicate")
     assert done.returncode == 2
     assert "usage:" in done.stderr
+
+
+def test_trends_json_has_one_object_per_series_with_the_documented_fields(demo_store_path: Path) -> None:
+    done = run_cli("trends", "--db", str(demo_store_path), "--json", "--urn", "990001")
+    assert done.returncode == 0, done.stderr
+    records = json.loads(done.stdout)
+    assert records, "the demo school has trends"
+    assert set(records[0]) == {"urn", "measure", "subgroup", "trend", "change_per_year", "ci_low", "ci_high", "reason"}
+    assert {r["urn"] for r in records} == {990001}
+    assert {r["trend"] for r in records} <= {"rising", "stable", "declining", "insufficient data"}
+    with Store(demo_store_path, read_only=True) as store:
+        # A series with no result in its measure's last five years has no recent trend to report.
+        recent = store.read(
+            """SELECT DISTINCT measure_code AS measure, subgroup FROM results r
+               WHERE urn = 990001 AND academic_year >= (
+                   SELECT min(academic_year) FROM (
+                       SELECT DISTINCT academic_year FROM results WHERE measure_code = r.measure_code
+                       ORDER BY academic_year DESC LIMIT 5))"""
+        )
+    assert {(r["measure"], r["subgroup"]) for r in records} == set(recent.itertuples(index=False, name=None))
+
+
+def test_categories_json_gives_a_category_rag_and_reasons_for_every_school(demo_store_path: Path) -> None:
+    done = run_cli("categories", "--db", str(demo_store_path), "--json")
+    assert done.returncode == 0, done.stderr
+    records = json.loads(done.stdout)
+    with Store(demo_store_path, read_only=True) as store:
+        assert len(records) == store.count_rows("schools")
+    for record in records:
+        assert record["suggested_category"] in {"1", "2", "3", "4a", "4b"}
+        assert record["rag"] in {"red", "amber", "green"}
+        assert record["reasons"] and all(isinstance(r, str) and r for r in record["reasons"])
+
+
+def test_trends_for_a_year_without_results_says_which_years_exist(demo_store_path: Path) -> None:
+    done = run_cli("trends", "--db", str(demo_store_path), "--year", "2020")
+    assert done.returncode == 2
+    assert "no results for 2020" in done.stderr
+    assert "2025" in done.stderr

@@ -14,7 +14,7 @@ from analytics import db, overview
 from analytics.db import Store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["pages/overview.py", "pages/data_store.py"]
+PAGES = ["pages/overview.py", "pages/trends.py", "pages/school_profile.py", "pages/data_store.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -57,6 +57,11 @@ def metric_values(app: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in app.metric}
 
 
+def schools_table(app: AppTest):
+    """The Overview's full list of schools (the table with a URN column)."""
+    return next(d.value for d in app.dataframe if "urn" in d.value.columns)
+
+
 def test_every_page_is_listed() -> None:
     listed = {str(p.relative_to(REPO_ROOT)) for p in REPO_ROOT.glob("pages/*.py")} - {
         "pages/__init__.py",
@@ -92,7 +97,7 @@ def test_overview_figures_come_from_the_store(writable_demo_path: Path, monkeypa
     values = metric_values(app)
     assert values["Schools"] == str(schools)
     assert values["Pupils"] == f"{pupils:,}"
-    table = app.dataframe[0].value
+    table = schools_table(app)
     assert len(table) == schools
     assert app.caption and any("Demo data" in c.value for c in app.sidebar.caption)
 
@@ -110,7 +115,7 @@ def test_choosing_a_group_narrows_the_overview(writable_demo_path: Path, monkeyp
     app.sidebar.selectbox[0].select(int(triad.group_id)).run()
     assert not app.exception
     assert metric_values(app)["Schools"] == str(len(expected))
-    assert set(app.dataframe[0].value.urn) == set(expected.urn)
+    assert set(schools_table(app).urn) == set(expected.urn)
     assert triad["name"] in app.caption[0].value
 
 
@@ -121,8 +126,7 @@ def test_choosing_an_earlier_year_shows_the_picture_at_that_time(
     app.sidebar.selectbox[1].select(2022).run()
     assert not app.exception
     assert "as at 31 August 2022" in app.caption[0].value
-    table = app.dataframe[0].value
-    assert table.category.isna().all(), "no categories had been decided by August 2022"
+    assert schools_table(app).category.isna().all(), "no categories had been decided by August 2022"
 
 
 def test_first_run_builds_the_demo_with_progress(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -149,3 +153,65 @@ def _today():
     from datetime import date
 
     return date.today()
+
+
+def test_profile_opens_the_requested_school_and_shows_its_evidence(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store(writable_demo_path) as store:
+        school = store.read("SELECT urn, name FROM schools ORDER BY urn DESC LIMIT 1").iloc[0]
+    st.cache_resource.clear()
+    app = open_app(writable_demo_path, monkeypatch, "pages/school_profile.py")
+    app.session_state["profile_urn"] = int(school.urn)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.main.selectbox[0].value == int(school.urn)
+    assert any(s.value == school["name"] for s in app.subheader)
+    assert {"LA category (decided)", "Suggested from the evidence", "Overall trend"} <= set(metric_values(app))
+    assert len(app.tabs) == 6
+
+
+def test_recording_a_decision_adds_it_to_the_history(writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(writable_demo_path, monkeypatch, "pages/school_profile.py")
+    urn = app.main.selectbox[0].value
+    app.text_area[0].input("Attendance has fallen two years running.")
+    app.text_input[0].input("Chair of the board")
+    app.button[0].click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    st.cache_resource.clear()
+    with Store(writable_demo_path) as store:
+        latest = store.read(
+            "SELECT * FROM category_decisions WHERE urn = ? ORDER BY decision_id DESC LIMIT 1", [urn]
+        ).iloc[0]
+    assert latest.decided_by == "Chair of the board"
+    assert latest.reasons == "Attendance has fallen two years running."
+
+
+def test_a_decision_without_reasons_is_refused_on_the_page(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = open_app(writable_demo_path, monkeypatch, "pages/school_profile.py")
+    app.text_input[0].input("Chair of the board")
+    app.button[0].click().run()
+    assert not app.exception
+    assert any("Give the reasons" in e.value for e in app.error)
+
+
+def test_trends_page_filters_by_measure_and_offers_downloads(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = open_app(writable_demo_path, monkeypatch, "pages/trends.py")
+    assert not app.exception, [e.value for e in app.exception]
+    overall = app.dataframe[0].value
+    assert "Driven by" in overall.columns
+    app.selectbox(key="trend_measure").select("ks2_rwm_exp").run()
+    assert not app.exception, [e.value for e in app.exception]
+    table = app.dataframe[0].value
+    assert {"Recent results", "Change a year", "95% CI", "Why"} <= set(table.columns)
+    with Store(writable_demo_path) as store:
+        primaries = store.scalar("SELECT count(DISTINCT urn) FROM results WHERE measure_code = 'ks2_rwm_exp'")
+    st.cache_resource.clear()
+    assert len(table) == primaries
+    assert table.Trend.str.contains("declining").any()
+    labels = [b.label for b in app.get("download_button")]
+    assert "Download (CSV)" in labels and "Download (Excel)" in labels
