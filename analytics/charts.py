@@ -61,23 +61,30 @@ def measure_history(history: pd.DataFrame, title: str, unit: str, trend: str | N
     """
     from analytics.overview import format_academic_year
 
-    history = history.sort_values("academic_year")
+    # Every year in the span gets a place on the axis, so years without results (no tests in
+    # 2019/20 and 2020/21) show as a gap in the line rather than being silently joined over.
+    span = range(int(history.academic_year.min()), int(history.academic_year.max()) + 1)
+    history = history.set_index("academic_year").reindex(span).rename_axis("academic_year").reset_index()
     years = [format_academic_year(int(y)) for y in history.academic_year]
     colour = TREND_COLOURS.get(trend or "", "#1f77b4")
     figure = go.Figure()
+    # One shaded band per unbroken run of years, so the band does not bridge a gap either.
     band = history.ci_low.notna()
-    if band.any():
-        band_years = [y for y, b in zip(years, band, strict=True) if b]
+    runs = (band != band.shift()).cumsum()[band]
+    for number, (_, run) in enumerate(history[band].groupby(runs)):
+        run_years = [format_academic_year(int(y)) for y in run.academic_year]
         figure.add_trace(
             go.Scatter(
-                x=band_years + band_years[::-1],
-                y=list(history.ci_high[band]) + list(history.ci_low[band])[::-1],
+                x=run_years + run_years[::-1],
+                y=list(run.ci_high) + list(run.ci_low)[::-1],
                 fill="toself",
                 mode="lines",
                 fillcolor="rgba(31, 119, 180, 0.15)",
                 line=dict(width=0),
                 hoverinfo="skip",
                 name="range cohort size explains (95%)",
+                legendgroup="band",
+                showlegend=number == 0,
             )
         )
     figure.add_trace(

@@ -111,6 +111,8 @@ def watch_list(board: pd.DataFrame) -> pd.DataFrame:
 def changes_since(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
     """Schools whose suggested RAG rating or overall trend differs from the previous year's.
 
+    A trend that could not be judged in one of the years does not count as a change.
+
     Returns
     -------
     DataFrame
@@ -120,7 +122,9 @@ def changes_since(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame
     both = current[["urn", "name", "rag", "trend"]].merge(
         previous[["urn", "rag", "trend"]], on="urn", suffixes=("_now", "_before")
     )
-    changed = both[(both.rag_now != both.rag_before) | (both.trend_now != both.trend_before)].copy()
+    # A trend appearing once enough years exist ("insufficient data" -> stable) is not news.
+    judged = (both.trend_now != "insufficient data") & (both.trend_before != "insufficient data")
+    changed = both[(both.rag_now != both.rag_before) | (judged & (both.trend_now != both.trend_before))].copy()
     rank_now = changed.rag_now.map(RAG_ORDER)
     rank_before = changed.rag_before.map(RAG_ORDER)
     changed["direction"] = "changed"
@@ -185,3 +189,33 @@ def school_trend_table(assessment: Assessment, schools: pd.DataFrame) -> pd.Data
     table["trend"] = table.trend.fillna("insufficient data")
     table["_order"] = table.trend.map({t: i for i, t in enumerate(TREND_ORDER)})
     return table.sort_values(["_order", "name"]).drop(columns="_order").reset_index(drop=True)
+
+
+_EXPORT_NAMES = {
+    "urn": "URN",
+    "name": "School",
+    "phase": "Phase",
+    "trend": "Trend",
+    "change_per_year": "Change a year (vs national)",
+    "ci_low": "95% CI low",
+    "ci_high": "95% CI high",
+    "years": "Years",
+    "n_years": "Years of results",
+    "mean_cohort": "Pupils (mean)",
+    "rising": "Headline measures rising",
+    "declining": "Headline measures declining",
+    "assessed": "Headline measures judged",
+    "drivers": "Driven by",
+    "reason": "Why",
+}
+
+
+def trend_export(table: pd.DataFrame, *, measure: str, subgroup: str, group: str, year: str) -> pd.DataFrame:
+    """A trend table as people read it in a spreadsheet: plain headings, rounded numbers, and what it
+    describes (measure, pupil group, partnership group, year) in every row."""
+    export = table.drop(columns=[c for c in ("history",) if c in table]).rename(columns=_EXPORT_NAMES)
+    export = export.round({"Change a year (vs national)": 2, "95% CI low": 2, "95% CI high": 2, "Pupils (mean)": 0})
+    context = {"Measure": measure, "Pupil group": subgroup, "Partnership group": group, "Results up to": year}
+    for position, (column, value) in enumerate(context.items()):
+        export.insert(position, column, value)
+    return export

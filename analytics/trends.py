@@ -1160,7 +1160,8 @@ def school_trends(trends: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
     Only subgroup ``'all'`` and headline measures count. A school is *insufficient data* when
     fewer than 2 headline measures could be classified; *declining* when at least 2 declined and
     more declined than rose; *rising* likewise; otherwise *stable* (including when as many rose
-    as declined). The drivers are the measures that moved in the school's direction, or, for a
+    as declined). A school with results on only one headline measure (a special school has only
+    attendance) is judged on that one. The drivers are the measures that moved in the school's direction, or, for a
     stable school, every measure that moved either way; they are listed in the catalogue's order.
     """
     missing = [c for c in ("code", "label", "is_headline") if c not in measures.columns]
@@ -1184,14 +1185,19 @@ def school_trends(trends: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
         rows.change_per_year > 0, " (rising)", " (falling)"
     ).astype(object)
     counts = rows.groupby("urn", sort=True).agg(
-        rising=("is_rising", "sum"), declining=("is_declining", "sum"), assessed=("is_assessed", "sum")
+        rising=("is_rising", "sum"),
+        declining=("is_declining", "sum"),
+        assessed=("is_assessed", "sum"),
+        available=("is_assessed", "size"),
     )
     rising, declining, assessed = counts.rising, counts.declining, counts.assessed
+    # A school with a single headline measure (a special school has only attendance) is judged on it.
+    needed = np.minimum(MIN_HEADLINE_ASSESSED, counts.available)
     verdict = np.select(
         [
-            assessed < MIN_HEADLINE_ASSESSED,
-            (declining >= 2) & (declining > rising),
-            (rising >= 2) & (rising > declining),
+            assessed < needed,
+            (declining >= needed) & (declining > rising),
+            (rising >= needed) & (rising > declining),
         ],
         ["insufficient data", "declining", "rising"],
         default="stable",
@@ -1224,6 +1230,8 @@ def _school_reason(trend: str, rising: int, declining: int, assessed: int, drive
     if trend in ("declining", "rising"):
         moved, other = (declining, rising) if trend == "declining" else (rising, declining)
         verb, other_verb = ("declined", "rose") if trend == "declining" else ("rose", "declined")
+        if assessed == 1:
+            return f"Its only headline measure {verb} against national by more than cohort size explains ({drivers})."
         return (
             f"{moved} of {assessed} headline measures {verb} against national by more than cohort size "
             f"explains ({drivers}); {_how_many(other)} {other_verb}."

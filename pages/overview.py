@@ -111,7 +111,7 @@ def show_watch_list(board: pd.DataFrame) -> None:
         }
     )
     event = st.dataframe(
-        shared.colour_rag(table, ["RAG"]),
+        shared.colour_cells(table, ["RAG"]),
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
@@ -144,7 +144,7 @@ def show_changes(store, selection: shared.Selection, board: pd.DataFrame) -> Non
     worse, better = (changes.direction == "worse").sum(), (changes.direction == "better").sum()
     st.caption(f"{worse} rated worse, {better} rated better; ratings suggested from each year's results.")
     st.dataframe(
-        shared.colour_rag(
+        shared.colour_cells(
             pd.DataFrame(
                 {
                     "School": changes.name,

@@ -12,7 +12,8 @@ from analytics.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY, 
 from analytics.criteria import STRAND_NAMES, SUBGROUP_LABELS
 from pages import shared
 
-STATUS_ICONS = {"unmet": "❌ unmet", "met": "✅ met", "not assessed": "⚪ not assessed"}
+STATUS_LABELS = {"unmet": "Unmet", "met": "Met", "not assessed": "Not assessed"}
+FORM_VERSION_KEY = "decision_form_version"
 RAG_BADGES = {"red": ":red-badge[Red]", "amber": ":orange-badge[Amber]", "green": ":green-badge[Green]"}
 
 
@@ -43,6 +44,8 @@ def main() -> None:
         everyone = shared.load_schools(*shared.cache_key(store), None, selection.as_of)
         names |= dict(zip(everyone.urn.astype(int), everyone.name, strict=True))
     options = sorted(names, key=names.__getitem__)
+    if requested is not None and requested not in names:
+        st.warning(f"There is no school with URN {requested} in this store; showing the first school instead.")
     index = options.index(requested) if requested in options else 0
     urn = st.selectbox("School", options, index=index, format_func=lambda u: f"{names[u]} ({u})")
     st.session_state[shared.PROFILE_KEY] = urn
@@ -99,13 +102,13 @@ def show_header(record: profile.SchoolProfile, status: pd.Series | None, selecti
     cols[1].metric(
         "Suggested from the evidence",
         str(status.suggested_category),
-        delta="differs from the decision" if status.differs else None,
-        delta_color="off",
+        help="Worked out from the criteria; the Criteria tab shows each one. People decide the category.",
     )
     cols[2].metric("Overall trend", f"{charts.TREND_SYMBOLS[status.trend]} {status.trend}")
     st.markdown(f"{RAG_BADGES.get(status.rag, '')} **Why:** {status.summary}")
     if status.trend_drivers:
-        st.caption(f"Trend driven by: {status.trend_drivers}")
+        lead = "Trend driven by" if status.trend in ("rising", "declining") else "Measures that moved"
+        st.caption(f"{lead}: {status.trend_drivers}")
 
 
 def show_results(record: profile.SchoolProfile, assessment, urn: int, selection: shared.Selection) -> None:
@@ -117,6 +120,10 @@ def show_results(record: profile.SchoolProfile, assessment, urn: int, selection:
     show_all = st.toggle("Show every measure, not only the headline ones", key="profile_all_measures")
     chosen = results if show_all or headline.empty else headline
     trends = assessment.trends if assessment is not None else pd.DataFrame()
+    st.caption(
+        "The shaded band is how far a result can move by chance with a cohort this size: a result inside it is "
+        "within normal variation. Dashed line: national; dotted: local authority."
+    )
     cols = st.columns(2)
     for position, (code, history) in enumerate(chosen.groupby("measure_code", sort=False)):
         label, unit = history.label.iloc[0], history.unit.iloc[0]
@@ -149,8 +156,11 @@ def show_criteria(assessment, urn: int) -> None:
         flagged = (rows.status == "unmet").sum()
         with st.expander(f"Strand {strand}: {STRAND_NAMES[strand]} — {flagged} unmet", expanded=bool(flagged)):
             st.dataframe(
-                pd.DataFrame(
-                    {"Criterion": rows.text, "Status": rows.status.map(STATUS_ICONS), "Evidence": rows.evidence}
+                shared.colour_cells(
+                    pd.DataFrame(
+                        {"Criterion": rows.text, "Status": rows.status.map(STATUS_LABELS), "Evidence": rows.evidence}
+                    ),
+                    ["Status"],
                 ),
                 hide_index=True,
                 column_config={"Evidence": st.column_config.TextColumn(width="large")},
@@ -171,7 +181,7 @@ def show_pupil_groups(record: profile.SchoolProfile, assessment, urn: int, selec
             pd.DataFrame(
                 {
                     "Gap": gaps.text,
-                    "Status": gaps.status.map(STATUS_ICONS),
+                    "Status": gaps.status.map(STATUS_LABELS),
                     "School gap": gaps.value.round(1),
                     "95% CI": overview.format_intervals(gaps.ci_low, gaps.ci_high),
                     "National gap": gaps.comparison.round(1),
@@ -238,8 +248,9 @@ def show_category_history(store, urn: int, status: pd.Series | None) -> None:
     if history.empty:
         st.caption("No category decisions recorded yet.")
     else:
+        shown = history[["decided_on", "category", "rag", "reasons", "decided_by", "meeting", "suggested_category"]]
         st.dataframe(
-            history[["decided_on", "category", "rag", "reasons", "decided_by", "meeting", "suggested_category"]],
+            shown.fillna({"meeting": "", "suggested_category": ""}),
             hide_index=True,
             column_config={
                 "decided_on": st.column_config.DateColumn("Date", format="D MMM YYYY"),
@@ -253,7 +264,9 @@ def show_category_history(store, urn: int, status: pd.Series | None) -> None:
             key="decisions",
         )
     suggested = None if status is None else str(status.suggested_category)
-    with st.form("record_decision", clear_on_submit=True):
+    # A new form key after each recorded decision gives empty fields; a refused one keeps what was typed.
+    version = st.session_state.get(FORM_VERSION_KEY, 0)
+    with st.form(f"record_decision_{version}"):
         st.markdown("**Record a decision**")
         left, middle, right = st.columns(3)
         default = CATEGORIES.index(suggested) if suggested in CATEGORIES else 0
@@ -276,6 +289,7 @@ def show_category_history(store, urn: int, status: pd.Series | None) -> None:
                 )
                 note = "" if suggested in (None, category) else f" It differs from the suggested {suggested}."
                 st.toast(f"Recorded category {category}.{note}", icon=":material/check_circle:")
+                st.session_state[FORM_VERSION_KEY] = version + 1
                 st.rerun()
 
 
@@ -284,12 +298,13 @@ def show_support(record: profile.SchoolProfile) -> None:
         st.caption("No interventions involved this school.")
         return
     st.dataframe(
-        record.interventions[["name", "kind", "role", "focus", "start_date", "end_date", "status"]],
+        record.interventions[["name", "kind", "role", "supporter", "focus", "start_date", "end_date", "status"]],
         hide_index=True,
         column_config={
             "name": "Intervention",
             "kind": "Kind",
-            "role": "Role",
+            "role": "This school",
+            "supporter": "Support from",
             "focus": "Focus",
             "start_date": st.column_config.DateColumn("Start", format="MMM YYYY"),
             "end_date": st.column_config.DateColumn("End", format="MMM YYYY"),

@@ -119,6 +119,7 @@ def requested_profile() -> int | None:
     try:
         return int(urn) if urn is not None else None
     except ValueError:
+        st.warning(f"{urn!r} is not a URN (URNs are numbers, such as 100001); showing the first school instead.")
         return None
 
 
@@ -143,8 +144,8 @@ def render_sidebar(store: Store) -> Selection:
     groups = load_groups(*cache_key(store))
     labels = {ALL_SCHOOLS: "All schools"}
     for row in groups.itertuples():
-        indent = "\u2003" * int(row.depth)
-        labels[int(row.group_id)] = f"{indent}{row.name} ({_KIND_LABELS.get(row.kind, row.kind)})"
+        # Listed in tree order (alliance, its collaboratives, their triads); the kind says the level.
+        labels[int(row.group_id)] = f"{row.name} ({_KIND_LABELS.get(row.kind, row.kind).lower()})"
     if st.session_state.get(GROUP_KEY) not in labels:
         st.session_state[GROUP_KEY] = ALL_SCHOOLS
     group_id = st.sidebar.selectbox(
@@ -171,7 +172,7 @@ def render_sidebar(store: Store) -> Selection:
     as_of = overview.as_of_date(year, years[0], today) if year else today
     return Selection(
         group_id=None if group_id == ALL_SCHOOLS else int(group_id),
-        group_label=labels[group_id].strip(),
+        group_label=labels[group_id],
         year=year,
         as_of=as_of,
     )
@@ -189,13 +190,18 @@ def remember_selection(selection: Selection) -> None:
     st.session_state["_selection"] = selection
 
 
-def colour_rag(table: pd.DataFrame, columns: list[str]):
-    """Colour cells reading Red / Amber / Green, so the rating is seen before it is read."""
-    styles = {
-        label.capitalize(): f"background-color: {colour}; color: {'black' if label == 'amber' else 'white'}"
-        for label, colour in charts.RAG_COLOURS.items()
-    }
-    return table.style.map(lambda value: styles.get(value, ""), subset=columns)
+_CELL_STYLES = {
+    label.capitalize(): f"background-color: {colour}; color: {'black' if label == 'amber' else 'white'}"
+    for label, colour in charts.RAG_COLOURS.items()
+} | {"Unmet": f"color: {charts.RAG_COLOURS['red']}; font-weight: bold", "Not assessed": "color: #777"}
+
+
+def colour_cells(table: pd.DataFrame, columns: list[str]):
+    """Colour Red / Amber / Green ratings and Unmet criteria, so they are seen before they are read.
+
+    Colour rather than emoji: projector laptops often lack emoji fonts.
+    """
+    return table.style.map(lambda value: _CELL_STYLES.get(value, ""), subset=columns)
 
 
 def show_error(error: InsightError) -> None:

@@ -49,27 +49,37 @@ def main() -> None:
         key="trend_subgroup",
         disabled=measure == OVERALL,
     )
-    shown = right.multiselect(
-        "Show", list(charts.TREND_SYMBOLS), default=list(charts.TREND_SYMBOLS), key="trend_filter"
+    shown = right.pills(
+        "Show",
+        list(charts.TREND_SYMBOLS),
+        selection_mode="multi",
+        default=list(charts.TREND_SYMBOLS),
+        key="trend_filter",
     )
     table = load_trend_table(*shared.cache_key(store), selection.group_id, selection.year, measure, subgroup)
     phases = sorted(table.phase.dropna().unique())
     if len(phases) > 1:
         chosen_phases = st.pills("Phase", phases, selection_mode="multi", default=phases, key="trend_phases")
         table = table[table.phase.isin(chosen_phases)]
+    counts = table.trend.value_counts()
     table = table[table.trend.isin(shown)]
     st.caption(
         f"{selection.group_label} · results up to {selection.year_label} · judged against national movement, "
         "with the uncertainty that cohort size brings. Rising and declining describe performance: for a measure "
         "where lower is better, a falling number is rising."
     )
-    if table.empty:
-        st.info("No school matches these choices. Try another measure, pupil group or phase.")
-        return
-    counts = table.trend.value_counts()
+    lower_is_better = measure != OVERALL and not bool(measures.set_index("code").at[measure, "higher_is_better"])
+    if lower_is_better:
+        st.info(
+            f"For {labels[measure].split(':')[0].lower()} lower is better: a rising number is a declining trend.",
+            icon=":material/swap_vert:",
+        )
     cols = st.columns(4)
     for col, trend in zip(cols, charts.TREND_SYMBOLS, strict=True):
         col.metric(f"{charts.TREND_SYMBOLS[trend]} {trend.capitalize()}", f"{counts.get(trend, 0)}")
+    if table.empty:
+        st.info("No school matches these choices. Try another measure, pupil group or phase.")
+        return
     display = _display_table(table, measure)
     event = st.dataframe(
         display,
@@ -82,7 +92,13 @@ def main() -> None:
     if event and event.selection.rows:
         shared.open_profile(int(table.urn.iloc[event.selection.rows[0]]))
     name = "overall" if measure == OVERALL else f"{measure}-{subgroup}"
-    export = table.drop(columns=[c for c in ("history",) if c in table])
+    export = early_warning.trend_export(
+        table,
+        measure=labels[measure],
+        subgroup=SUBGROUP_LABELS[subgroup] if measure != OVERALL else "all pupils",
+        group=selection.group_label,
+        year=selection.year_label,
+    )
     left, right = st.columns(2)
     left.download_button(
         "Download (CSV)",

@@ -513,3 +513,23 @@ def test_school_trends_ignore_pupil_groups_and_refuse_bad_input() -> None:
     assert school_trends(groups, CATALOGUE).empty
     with pytest.raises(ValueError, match="is_headline"):
         school_trends(rows, CATALOGUE.drop(columns="is_headline"))
+
+
+def test_a_school_with_one_headline_measure_is_judged_on_it() -> None:
+    """Special schools have only attendance as a headline measure; they still get an overall trend."""
+    measures = pd.DataFrame(
+        {"code": ["att", "rwm"], "label": ["Attendance", "RWM"], "is_headline": [True, True], "higher_is_better": True}
+    )
+    trends = pd.DataFrame(
+        {
+            "urn": [1, 2, 2],
+            "measure_code": ["att", "att", "rwm"],
+            "subgroup": "all",
+            "trend": ["declining", "declining", "stable"],
+            "change_per_year": [-1.0, -1.0, 0.1],
+        }
+    )
+    overall = school_trends(trends, measures).set_index("urn")
+    assert overall.loc[1, "trend"] == "declining"
+    assert "only headline measure" in overall.loc[1, "reason"]
+    assert overall.loc[2, "trend"] == "stable", "with two measures, one decline alone is not enough"
