@@ -249,6 +249,7 @@ class _Inputs:
     events: pd.DataFrame  # urn, event_date, kind, note
     trends: pd.DataFrame | None
     urns: pd.Series
+    measured: pd.DataFrame  # urn, measure_code: every measure the school has ever had a result for
 
 
 def load_criteria_inputs(store: Store, year: int, as_of: date, urns: Sequence[int] | None = None) -> _Inputs:
@@ -286,7 +287,11 @@ def load_criteria_inputs(store: Store, year: int, as_of: date, urns: Sequence[in
         "SELECT urn FROM schools WHERE ($urns IS NULL OR list_contains($urns, urn)) ORDER BY urn",
         {"urns": urn_filter},
     )
-    return _Inputs(year, as_of, results, national, measures, inspections, events, None, schools.urn)
+    measured = store.read(
+        "SELECT DISTINCT urn, measure_code FROM results WHERE ($urns IS NULL OR list_contains($urns, urn))",
+        {"urns": urn_filter},
+    )
+    return _Inputs(year, as_of, results, national, measures, inspections, events, None, schools.urn, measured)
 
 
 def evaluate_criteria(
@@ -319,7 +324,9 @@ def evaluate_criteria(
     Returns
     -------
     DataFrame
-        One row per school and criterion: ``urn, criterion_id, strand, text, status`` (``met``,
+        One row per school and criterion that applies to it (a criterion on measures the school has
+        never had results for, such as Attainment 8 for a primary school, is left out):
+        ``urn, criterion_id, strand, text, status`` (``met``,
         ``unmet`` or ``not assessed``), ``measure_code, value`` (the school's figure),
         ``comparison`` (national figure, or national gap), ``difference`` (school minus
         comparison, in the measure's units), ``ci_low, ci_high`` (95% interval for the
@@ -342,11 +349,20 @@ def evaluate_criteria(
     """
     inputs = load_criteria_inputs(store, year, as_of, urns)
     inputs.trends = trends
-    frames = [_CHECKERS[c.check](c, inputs) for c in criteria]
+    frames = [_applicable(c, _CHECKERS[c.check](c, inputs), inputs.measured) for c in criteria]
     if not frames:
         return pd.DataFrame(columns=RESULT_COLUMNS)
     combined = pd.concat(frames, ignore_index=True)
     return combined[RESULT_COLUMNS].sort_values(["urn", "strand", "criterion_id"]).reset_index(drop=True)
+
+
+def _applicable(criterion: Criterion, frame: pd.DataFrame, measured: pd.DataFrame) -> pd.DataFrame:
+    """Drop schools a results-based criterion cannot apply to: those that have never had a result
+    on any of its measures (a primary school and Attainment 8)."""
+    if not criterion.measures:
+        return frame
+    relevant = measured[measured.measure_code.isin(criterion.measures)].urn.unique()
+    return frame[frame.urn.isin(relevant)]
 
 
 def _frame_for(criterion: Criterion, urns: pd.Series) -> pd.DataFrame:

@@ -79,8 +79,7 @@ def board_table(schools: pd.DataFrame, assessment: Assessment) -> pd.DataFrame:
         ``urn, name, phase, pupils, data_sharing_signed``; the recorded decision
         (``decided_category, decided_rag, decided_on``); the suggestion (``suggested_category,
         rag, differs``); the overall trend (``trend, trend_drivers``); ``unmet_strands_1_4,
-        strands``; ``summary`` (a few words for a table cell, saying first when the decided category
-        differs from the suggestion) and ``reasons`` (every reason, in full).
+        strands``; ``summary`` (a few words for a table cell) and ``reasons`` (every reason, in full).
         Ordered most concerning first: red, amber, green; then declining before stable.
     """
     overall = assessment.school_trends.rename(columns={"drivers": "trend_drivers"})[["urn", "trend", "trend_drivers"]]
@@ -92,12 +91,7 @@ def board_table(schools: pd.DataFrame, assessment: Assessment) -> pd.DataFrame:
     table["trend"] = table["trend"].fillna("insufficient data")
     table["trend_drivers"] = table["trend_drivers"].fillna("")
     table["differs"] = table["differs"].fillna(False).astype(bool)
-    table["summary"] = [
-        f"Decided {decided}, evidence suggests {suggested}: {summary}" if differs else summary
-        for decided, suggested, summary, differs in zip(
-            table.decided_category, table.suggested_category, table.summary.fillna(""), table.differs, strict=True
-        )
-    ]
+    table["summary"] = table["summary"].fillna("")
     order = table.rag.map(RAG_ORDER).fillna(3) * 10 + table.trend.map({t: i for i, t in enumerate(TREND_ORDER)})
     return table.assign(_order=order).sort_values(["_order", "name"]).drop(columns="_order")[BOARD_COLUMNS]
 

@@ -95,17 +95,15 @@ def show_watch_list(board: pd.DataFrame) -> None:
         st.success("No school is rated red or amber, and every decided category matches the evidence.")
         return
     st.caption(
-        "Red and amber schools, and schools whose decided category differs from the suggestion. "
-        "Select a row to open the school's profile."
+        "Schools the evidence rates red or amber, and schools whose decided category differs from what the "
+        "evidence suggests. Select a row to open the school's profile, with every reason in full."
     )
     table = pd.DataFrame(
         {
             "School": watch.name,
             "RAG": watch.rag.map(RAG_LABELS),
-            "Category": [
-                _category_text(decided, suggested)
-                for decided, suggested in zip(watch.decided_category, watch.suggested_category, strict=True)
-            ],
+            "Decided": watch.decided_category.fillna("none"),
+            "Suggested": watch.suggested_category,
             "Trend": watch.trend.map(lambda t: f"{charts.TREND_SYMBOLS[t]} {t}"),
             "Why": watch.summary,
         }
@@ -116,19 +114,18 @@ def show_watch_list(board: pd.DataFrame) -> None:
         on_select="rerun",
         selection_mode="single-row",
         key="watch_list",
-        column_config={"Why": st.column_config.TextColumn("Why", width="large")},
+        column_config={
+            "School": st.column_config.TextColumn("School", width=240),
+            "RAG": st.column_config.TextColumn("RAG", width=60, help="Suggested by the evidence"),
+            "Decided": st.column_config.TextColumn("Decided", width=70, help="LA category recorded by people"),
+            "Suggested": st.column_config.TextColumn("Suggested", width=80, help="Category the criteria suggest"),
+            "Trend": st.column_config.TextColumn("Trend", width=100),
+            "Why": st.column_config.TextColumn("Why", width="large"),
+        },
     )
     rows = event.selection.rows if event else []
     if rows:
         shared.open_profile(int(watch.urn.iloc[rows[0]]))
-
-
-def _category_text(decided: object, suggested: object) -> str:
-    if pd.isna(decided):
-        return f"none yet → {suggested}?"
-    if decided == suggested:
-        return str(decided)
-    return f"{decided} → {suggested}?"
 
 
 def show_changes(store, selection: shared.Selection, board: pd.DataFrame) -> None:

@@ -155,16 +155,14 @@ def show_criteria(assessment, urn: int) -> None:
     for strand, rows in evaluations.groupby("strand"):
         flagged = (rows.status == "unmet").sum()
         with st.expander(f"Strand {strand}: {STRAND_NAMES[strand]} — {flagged} unmet", expanded=bool(flagged)):
-            st.dataframe(
+            # A static table, so the evidence sentences wrap instead of being cut off.
+            st.table(
                 shared.colour_cells(
                     pd.DataFrame(
                         {"Criterion": rows.text, "Status": rows.status.map(STATUS_LABELS), "Evidence": rows.evidence}
                     ),
                     ["Status"],
-                ),
-                hide_index=True,
-                column_config={"Evidence": st.column_config.TextColumn(width="large")},
-                key=f"strand_{strand}",
+                ).hide(axis="index")
             )
 
 
