@@ -185,13 +185,11 @@ def _summarise_evaluations(evaluations: pd.DataFrame) -> pd.DataFrame:
         unmet_strand_5=("change_unmet", "sum"),
         not_assessed=("unassessed", "sum"),
     ).reset_index()
-    unmet = evaluations[evaluations.status == UNMET].sort_values(["urn", "strand"])
-    strands, texts = {}, {}
-    for urn, rows in unmet.groupby("urn"):
-        strands[urn] = ", ".join(str(s) for s in sorted(set(rows.strand)))
-        texts[urn] = [f"Strand {s}: {e}" for s, e in zip(rows.strand, rows.evidence, strict=True)]
+    unmet = evaluations[evaluations.status == UNMET].sort_values(["urn", "strand"], kind="stable")
+    texts = ("Strand " + unmet.strand.astype(str) + ": " + unmet.evidence.astype(str)).groupby(unmet.urn).agg(list)
+    strands = unmet[["urn", "strand"]].drop_duplicates().astype({"strand": str}).groupby("urn").strand.agg(", ".join)
     core_strand_count = unmet[unmet.strand <= 4].groupby("urn").strand.nunique()
-    summary["strands"] = [strands.get(urn, "") for urn in summary.urn]
+    summary["strands"] = summary.urn.map(strands).astype(object).where(summary.urn.isin(strands.index), "")
     summary["unmet_texts"] = [texts.get(urn, []) for urn in summary.urn]
     summary["core_strand_count"] = summary.urn.map(core_strand_count).fillna(0).astype(int)
     return summary

@@ -458,40 +458,60 @@ def _check_below_national(criterion: Criterion, inputs: _Inputs) -> pd.DataFrame
     frame.loc[picked.index, "difference"] = difference
     frame.loc[picked.index, "ci_low"] = difference - Z_95 * picked.se
     frame.loc[picked.index, "ci_high"] = difference + Z_95 * picked.se
-    for urn, row in picked.iterrows():
-        label, unit = row.label or row.measure_code, row.unit or ""
-        if pd.isna(row.national):
-            frame.at[urn, "evidence"] = f"{label}: no national figure for {year_label} to compare with."
-            continue
-        if row.cohort < criterion.min_cohort:
-            frame.at[urn, "evidence"] = (
-                f"{label}: {_fmt(row.value, unit)} from only {row.cohort} pupils, too few to judge "
-                f"(at least {criterion.min_cohort} needed)."
-            )
-            continue
-        if pd.isna(row.se):
-            frame.at[urn, "evidence"] = (
-                f"{label}: cannot judge how much of the difference is chance without the spread of "
-                "pupils' scores; set pupil_sd for this measure or rule."
-            )
-            continue
-        shortfall = row.sign * (row.national - row.value)
-        unmet = shortfall > criterion.margin and (shortfall - criterion.margin) / row.se > Z_95
-        worse, better = ("below", "above") if row.sign > 0 else ("above", "below")
-        side = worse if shortfall > 0 else better
-        sentence = (
-            f"{label} {_fmt(row.value, unit)} against national {_fmt(row.national, unit)} "
-            f"({_points(row.value - row.national, unit)} {side}; {row.cohort} pupils, {year_label})"
+    judged = [
+        _judge_below_national(criterion, year_label, *values)
+        for values in zip(
+            picked.label.fillna(picked.measure_code),
+            picked.unit.fillna(""),
+            picked.value,
+            picked.national,
+            picked.cohort,
+            picked.se,
+            picked.sign,
+            strict=True,
         )
-        if unmet:
-            reason = "further than the cohort's size explains"
-        elif shortfall > criterion.margin:
-            reason = "within what a cohort of this size explains"
-        else:
-            reason = "meets the expectation"
-        frame.at[urn, "status"] = UNMET if unmet else MET
-        frame.at[urn, "evidence"] = f"{sentence}: {reason}."
+    ]
+    frame.loc[picked.index, "status"] = [status for status, _ in judged]
+    frame.loc[picked.index, "evidence"] = [evidence for _, evidence in judged]
     return frame.reset_index()
+
+
+def _judge_below_national(
+    criterion: Criterion,
+    year_label: str,
+    label: str,
+    unit: str,
+    value: float,
+    national: float,
+    cohort: int,
+    se: float,
+    sign: float,
+) -> tuple[str, str]:
+    """Status and evidence sentence for one school (plain scalars: this runs for every school)."""
+    if pd.isna(national):
+        return NOT_ASSESSED, f"{label}: no national figure for {year_label} to compare with."
+    if cohort < criterion.min_cohort:
+        return NOT_ASSESSED, (
+            f"{label}: {_fmt(value, unit)} from only {cohort} pupils, too few to judge "
+            f"(at least {criterion.min_cohort} needed)."
+        )
+    if pd.isna(se):
+        return NOT_ASSESSED, (
+            f"{label}: cannot judge how much of the difference is chance without the spread of "
+            "pupils' scores; set pupil_sd for this measure or rule."
+        )
+    shortfall = sign * (national - value)
+    unmet = shortfall > criterion.margin and (shortfall - criterion.margin) / se > Z_95
+    worse, better = ("below", "above") if sign > 0 else ("above", "below")
+    sentence = (
+        f"{label} {_fmt(value, unit)} against national {_fmt(national, unit)} "
+        f"({_points(value - national, unit)} {worse if shortfall > 0 else better}; {cohort} pupils, {year_label})"
+    )
+    if unmet:
+        return UNMET, f"{sentence}: further than the cohort's size explains."
+    if shortfall > criterion.margin:
+        return MET, f"{sentence}: within what a cohort of this size explains."
+    return MET, f"{sentence}: meets the expectation."
 
 
 def _check_declining_trend(criterion: Criterion, inputs: _Inputs) -> pd.DataFrame:
@@ -570,37 +590,67 @@ def _check_subgroup_gap(criterion: Criterion, inputs: _Inputs) -> pd.DataFrame:
     group_label = SUBGROUP_LABELS.get(group, group)
     group_label = group_label[:1].upper() + group_label[1:]
     other_label = SUBGROUP_LABELS.get(other, other)
-    for urn, row in pairs.iterrows():
-        unit = row.unit or ""
-        if min(row.cohort_g, row.cohort_o) < criterion.min_cohort:
-            frame.at[urn, "evidence"] = (
-                f"{group_label}: {row.cohort_g} pupils against {row.cohort_o} {other_label}; too few to judge "
-                f"a gap (at least {criterion.min_cohort} in each needed)."
-            )
-            continue
-        if pd.isna(row.se):
-            frame.at[urn, "evidence"] = (
-                "Cannot judge the uncertainty of this gap without the spread of pupils' scores; "
-                "set pupil_sd for this measure or rule."
-            )
-            continue
-        baseline = 0.0 if pd.isna(row.national_gap) else row.national_gap
-        excess = row.sign * (row.gap - baseline)
-        unmet = excess < 0 and abs(excess) / row.se > Z_95
-        low, high = row.gap - Z_95 * row.se, row.gap + Z_95 * row.se
-        national_text = (
-            "no national figure for this group, so compared with no gap"
-            if pd.isna(row.national_gap)
-            else f"nationally about {row.national_gap:+.1f}"
+    judged = [
+        _judge_gap(criterion, group_label, other_label, *values)
+        for values in zip(
+            pairs.label.fillna(pairs.measure_code),
+            pairs.unit.fillna(""),
+            pairs.value_g,
+            pairs.cohort_g,
+            pairs.value_o,
+            pairs.cohort_o,
+            pairs.gap,
+            pairs.national_gap,
+            pairs.se,
+            pairs.sign,
+            strict=True,
         )
-        frame.at[urn, "status"] = UNMET if unmet else MET
-        frame.at[urn, "evidence"] = (
-            f"{row.label or row.measure_code}: {group_label} {_fmt(row.value_g, unit)} ({row.cohort_g} pupils) "
-            f"against {other_label} {_fmt(row.value_o, unit)} ({row.cohort_o}); gap {row.gap:+.1f} "
-            f"(95% CI {low:+.1f} to {high:+.1f}), {national_text}"
-            + (": wider than nationally, beyond chance." if unmet else ".")
-        )
+    ]
+    frame.loc[pairs.index, "status"] = [status for status, _ in judged]
+    frame.loc[pairs.index, "evidence"] = [evidence for _, evidence in judged]
     return frame.reset_index()
+
+
+def _judge_gap(
+    criterion: Criterion,
+    group_label: str,
+    other_label: str,
+    label: str,
+    unit: str,
+    value_g: float,
+    cohort_g: int,
+    value_o: float,
+    cohort_o: int,
+    gap: float,
+    national_gap: float,
+    se: float,
+    sign: float,
+) -> tuple[str, str]:
+    """Status and evidence sentence for one school's gap between two pupil groups."""
+    if min(cohort_g, cohort_o) < criterion.min_cohort:
+        return NOT_ASSESSED, (
+            f"{group_label}: {cohort_g} pupils against {cohort_o} {other_label}; too few to judge "
+            f"a gap (at least {criterion.min_cohort} in each needed)."
+        )
+    if pd.isna(se):
+        return NOT_ASSESSED, (
+            "Cannot judge the uncertainty of this gap without the spread of pupils' scores; "
+            "set pupil_sd for this measure or rule."
+        )
+    baseline = 0.0 if pd.isna(national_gap) else national_gap
+    excess = sign * (gap - baseline)
+    unmet = excess < 0 and abs(excess) / se > Z_95
+    national_text = (
+        "no national figure for this group, so compared with no gap"
+        if pd.isna(national_gap)
+        else f"nationally about {national_gap:+.1f}"
+    )
+    evidence = (
+        f"{label}: {group_label} {_fmt(value_g, unit)} ({cohort_g} pupils) against {other_label} "
+        f"{_fmt(value_o, unit)} ({cohort_o}); gap {gap:+.1f} (95% CI {gap - Z_95 * se:+.1f} to "
+        f"{gap + Z_95 * se:+.1f}), {national_text}" + (": wider than nationally, beyond chance." if unmet else ".")
+    )
+    return (UNMET if unmet else MET), evidence
 
 
 def _check_ofsted_grade(criterion: Criterion, inputs: _Inputs) -> pd.DataFrame:
@@ -610,11 +660,12 @@ def _check_ofsted_grade(criterion: Criterion, inputs: _Inputs) -> pd.DataFrame:
     inspections = inspections[inspections.index.isin(frame.index)]
     frame.loc[inspections.index, "value"] = inspections.grade.astype(float)
     frame.loc[inspections.index, "comparison"] = float(criterion.worst_allowed or 2)
-    for urn, row in inspections.iterrows():
-        grade = int(row.grade)
-        when = pd.Timestamp(row.inspection_date)
-        frame.at[urn, "status"] = UNMET if grade > (criterion.worst_allowed or 2) else MET
-        frame.at[urn, "evidence"] = f"Ofsted judged the school {OFSTED_GRADE_LABELS[grade]} on {when:%-d %B %Y}."
+    grades = inspections.grade.astype(int)
+    frame.loc[inspections.index, "status"] = np.where(grades > (criterion.worst_allowed or 2), UNMET, MET)
+    frame.loc[inspections.index, "evidence"] = [
+        f"Ofsted judged the school {OFSTED_GRADE_LABELS[grade]} on {pd.Timestamp(when):%-d %B %Y}."
+        for grade, when in zip(grades, inspections.inspection_date, strict=True)
+    ]
     return frame.reset_index()
 
 
