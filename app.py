@@ -23,6 +23,9 @@ def main() -> None:
     st.sidebar.title("School Improvement Insight")
     try:
         store = shared.get_store()
+        # The criteria rules are checked at start, so a mistake in them is reported before any page
+        # shows a suggestion made with them.
+        shared.current_rules()
     except shared.InsightError as error:
         shared.show_error(error)
         st.stop()

@@ -27,20 +27,14 @@ SCHOOL_COLUMNS = {
 
 
 def main() -> None:
-    store = shared.get_store()
-    selection = shared.current_selection()
-    st.title("Overview")
-    if store.is_empty():
-        shared.show_empty_store(store)
+    started = shared.start_page("Overview")
+    if started is None:
         return
-    schools = shared.load_schools(*shared.cache_key(store), selection.group_id, selection.as_of)
+    store, selection, schools = started
     st.caption(
         f"{selection.group_label} · results {selection.year_label} · Ofsted grades and LA categories "
         f"as at {selection.as_of:%-d %B %Y}"
     )
-    if schools.empty:
-        st.info("No schools belonged to this group at that date. Choose another group or year in the sidebar.")
-        return
     board = shared.board_for(store, selection) if selection.year else None
     show_headline_figures(schools, board)
     if board is not None:

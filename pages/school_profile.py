@@ -28,16 +28,10 @@ def load_history(path: str, data_version: int, urn: int) -> pd.DataFrame:
 
 
 def main() -> None:
-    store = shared.get_store()
-    selection = shared.current_selection()
-    st.title("School profile")
-    if store.is_empty():
-        shared.show_empty_store(store)
+    started = shared.start_page("School profile")
+    if started is None:
         return
-    schools = shared.load_schools(*shared.cache_key(store), selection.group_id, selection.as_of)
-    if schools.empty:
-        st.info("No schools belonged to this group at that date. Choose another group or year in the sidebar.")
-        return
+    store, selection, schools = started
     names = dict(zip(schools.urn.astype(int), schools.name, strict=True))
     requested = shared.requested_profile()
     if requested is not None and requested not in names:

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import charts, db, early_warning, overview
+from analytics.criteria import Criterion, default_criteria_path, load_criteria
 from analytics.db import Store, default_db_path
 from analytics.demo import build_demo_store
 from analytics.errors import InsightError
@@ -81,9 +82,30 @@ def load_schools(path: str, data_version: int, group_id: int | None, as_of: date
     return overview.schools_in_scope(open_store(path), group_id, as_of)
 
 
+@st.cache_data(show_spinner=False)
+def load_rules(path: str, modified: float) -> list[Criterion]:
+    return load_criteria(path)
+
+
+def current_rules() -> list[Criterion]:
+    """The criteria rules, checked; an edit to the rules file takes effect on the next rerun."""
+    path = default_criteria_path()
+    try:
+        modified = path.stat().st_mtime
+    except OSError:
+        modified = 0.0  # load_criteria says what is wrong with the path
+    return load_rules(str(path), modified)
+
+
 @st.cache_data(show_spinner="Working out trends, criteria and categories…")
+def _assessment(path: str, data_version: int, year: int, as_of: date, _rules: list[Criterion], rules_key: int):
+    return early_warning.assess(open_store(path), year=year, as_of=as_of, criteria=_rules)
+
+
 def load_assessment(path: str, data_version: int, year: int, as_of: date) -> early_warning.Assessment:
-    return early_warning.assess(open_store(path), year=year, as_of=as_of)
+    """Trends, criteria and suggestions for a year, cached until the data or the rules change."""
+    rules = current_rules()
+    return _assessment(path, data_version, year, as_of, rules, hash(tuple(rules)))
 
 
 def previous_year(store: Store, year: int) -> int | None:
@@ -215,6 +237,25 @@ def user_errors() -> Iterator[None]:
         yield
     except InsightError as error:
         show_error(error)
+
+
+def start_page(title: str) -> tuple[Store, Selection, pd.DataFrame] | None:
+    """Draw the page title and return the store, the sidebar selection and the schools in scope.
+
+    Returns ``None``, having said why, when there is nothing to show: an empty store, or a group
+    with no schools at the chosen date.
+    """
+    store = get_store()
+    selection = current_selection()
+    st.title(title)
+    if store.is_empty():
+        show_empty_store(store)
+        return None
+    schools = load_schools(*cache_key(store), selection.group_id, selection.as_of)
+    if schools.empty:
+        st.info("No schools belonged to this group at that date. Choose another group or year in the sidebar.")
+        return None
+    return store, selection, schools
 
 
 def show_empty_store(store: Store) -> None:

@@ -215,3 +215,14 @@ def test_trends_page_filters_by_measure_and_offers_downloads(
     assert table.Trend.str.contains("declining").any()
     labels = [b.label for b in app.get("download_button")]
     assert "Download (CSV)" in labels and "Download (Excel)" in labels
+
+
+def test_a_broken_rules_file_is_reported_at_start_with_its_line(
+    writable_demo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "criteria.toml"
+    rules.write_text('[[criterion]]\nid = "x"\nstrand = 9\ntext = "t"\ncheck = "ofsted_grade"\nworst_allowed = 2\n')
+    monkeypatch.setenv("SCHOOL_INSIGHT_CRITERIA", str(rules))
+    app = open_app(writable_demo_path, monkeypatch)
+    assert not app.exception
+    assert any("line 3" in e.value and "strand 9" in e.value for e in app.error)
