@@ -16,7 +16,8 @@ def main() -> None:
     pages = [
         st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("pages/trends.py", title="Trends", icon=":material/trending_up:"),
-        st.Page("pages/school_profile.py", title="School profile", icon=":material/school:", url_path="school"),
+        st.Page("pages/school.py", title="School profile", icon=":material/school:", url_path="school"),
+        st.Page("pages/interventions.py", title="Interventions", icon=":material/handshake:"),
         st.Page("pages/data_store.py", title="Data store", icon=":material/database:"),
     ]
     page = st.navigation(pages)

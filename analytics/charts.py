@@ -65,14 +65,14 @@ def measure_history(history: pd.DataFrame, title: str, unit: str, trend: str | N
     # 2019/20 and 2020/21) show as a gap in the line rather than being silently joined over.
     span = range(int(history.academic_year.min()), int(history.academic_year.max()) + 1)
     history = history.set_index("academic_year").reindex(span).rename_axis("academic_year").reset_index()
-    years = [format_academic_year(int(y)) for y in history.academic_year]
+    years = list(history.academic_year)
     colour = TREND_COLOURS.get(trend or "", "#1f77b4")
     figure = go.Figure()
     # One shaded band per unbroken run of years, so the band does not bridge a gap either.
     band = history.ci_low.notna()
     runs = (band != band.shift()).cumsum()[band]
     for number, (_, run) in enumerate(history[band].groupby(runs)):
-        run_years = [format_academic_year(int(y)) for y in run.academic_year]
+        run_years = list(run.academic_year)
         figure.add_trace(
             go.Scatter(
                 x=run_years + run_years[::-1],
@@ -109,6 +109,123 @@ def measure_history(history: pd.DataFrame, title: str, unit: str, trend: str | N
         margin=dict(l=10, r=10, t=50, b=10),
         yaxis_title=unit,
         legend=dict(orientation="h", y=-0.2),
-        xaxis=dict(type="category"),
+        xaxis=dict(tickvals=years, ticktext=[format_academic_year(int(y)) for y in years]),
+    )
+    return figure
+
+
+def _good_to_bad_colours(count: int) -> list[str]:
+    """From green (best option) through grey to red (worst), for ordered answer options."""
+    palette = ["#1b7837", "#5aae61", "#a6dba0", "#d9d9d9", "#f4a582", "#d6604d", "#b2182b"]
+    if count == 1:
+        return [palette[3]]
+    return [palette[round(i * (len(palette) - 1) / (count - 1))] for i in range(count)]
+
+
+def diverging_bars(distribution: pd.DataFrame, title: str) -> go.Figure:
+    """A diverging stacked bar per wave for one item: good answers right of zero, poor ones left.
+
+    ``distribution`` is :func:`analytics.prepost.ordinal_distribution` for one item (columns
+    ``wave, option, label, count, pct, side, start, end``).
+    """
+    waves = list(dict.fromkeys(distribution.wave.astype(str)))
+    best_first = distribution.sort_values(["side", "option"], ascending=[False, True])
+    options = list(dict.fromkeys(best_first.option))
+    colours = dict(zip(options, _good_to_bad_colours(len(options)), strict=True))
+    figure = go.Figure()
+    for option in options:
+        rows = distribution[distribution.option == option]
+        label = str(rows.label.iloc[0])
+        figure.add_trace(
+            go.Bar(
+                y=rows.wave.astype(str),
+                x=rows.end - rows.start,
+                base=rows.start,
+                orientation="h",
+                name=label,
+                marker_color=colours[option],
+                customdata=list(zip(rows["count"], rows.pct, strict=True)),
+                hovertemplate=f"{label}: %{{customdata[0]}} (%{{customdata[1]:.0f}}%)<extra>%{{y}}</extra>",
+            )
+        )
+    figure.update_layout(
+        title=title,
+        barmode="overlay",
+        height=140 + 40 * len(waves),
+        margin=dict(l=10, r=10, t=50, b=10),
+        xaxis=dict(title="% of answers (poorer answers left, better right)", range=[-100, 100], zeroline=True),
+        yaxis=dict(categoryorder="array", categoryarray=waves[::-1]),
+        legend=dict(orientation="h", y=-0.35, traceorder="normal"),
+    )
+    return figure
+
+
+def paired_slopes(pairs: pd.DataFrame, title: str, scale_min: float, scale_max: float) -> go.Figure:
+    """Each matched respondent's answer before and after; line width shows how many moved alike.
+
+    ``pairs`` has ``before, after`` (one row per respondent).
+    """
+    moves = pairs.groupby(["before", "after"], as_index=False).size()
+    figure = go.Figure()
+    for row in moves.itertuples():
+        colour = NEUTRAL if row.after == row.before else ("#1b7837" if row.after > row.before else "#b2182b")
+        figure.add_trace(
+            go.Scatter(
+                x=["before", "after"],
+                y=[row.before, row.after],
+                mode="lines+markers",
+                line=dict(width=1 + 2 * row.size, color=colour),
+                showlegend=False,
+                hovertemplate=f"{row.before:g} → {row.after:g}: {row.size} respondents<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        title=title,
+        height=320,
+        margin=dict(l=10, r=10, t=50, b=10),
+        yaxis=dict(range=[scale_min - 0.3, scale_max + 0.3], dtick=1),
+    )
+    return figure
+
+
+def impact_lines(series: pd.DataFrame, title: str, unit: str, start_year: int, end_year: int | None) -> go.Figure:
+    """Supported schools' yearly mean beside comparison schools', with the support period shaded.
+
+    ``series`` is :func:`analytics.prepost.impact_series` for one measure; years are the years the
+    academic years end, and the shading runs from ``start_year`` to ``end_year`` (or the last year).
+    """
+    from analytics.overview import format_academic_year
+
+    figure = go.Figure()
+    for group, colour, dash in (("supported", "#1f77b4", "solid"), ("comparison", "#555", "dash")):
+        rows = series[series.group == group].sort_values("academic_year")
+        figure.add_trace(
+            go.Scatter(
+                x=rows.academic_year,
+                y=rows["mean"],
+                mode="lines+markers",
+                name=f"{group} schools",
+                line=dict(color=colour, dash=dash, width=3 if group == "supported" else 2),
+                customdata=rows.n_schools,
+                hovertemplate="%{y:.1f} (%{customdata} schools)<extra>" + group + "</extra>",
+            )
+        )
+    years = sorted(series.academic_year.unique())
+    if years:
+        figure.add_vrect(
+            x0=start_year - 0.5,
+            x1=(end_year or years[-1]) + 0.5,
+            fillcolor="rgba(240, 162, 2, 0.15)",
+            line_width=0,
+            annotation_text="support",
+            annotation_position="top left",
+        )
+    figure.update_layout(
+        title=title,
+        height=320,
+        margin=dict(l=10, r=10, t=50, b=10),
+        yaxis_title=unit,
+        xaxis=dict(tickvals=years, ticktext=[format_academic_year(int(y)) for y in years]),
+        legend=dict(orientation="h", y=-0.2),
     )
     return figure

@@ -768,7 +768,7 @@ def _make_interventions(
                 "group_id": None,
                 "start_date": start,
                 "end_date": end,
-                "targets": f"Raise {spec.label.lower()} to the national figure"
+                "targets": f"{spec.label}: at least the national figure by the end of the support"
                 if spec
                 else "Governors hold leaders to account",
                 "cost": float(round(rng.uniform(2, 18)) * 1000),

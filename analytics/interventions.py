@@ -185,3 +185,28 @@ def record_intervention(store: Store, new: NewIntervention) -> int:
                 [[intervention_id, int(s)] for s in new.survey_ids],
             )
     return int(intervention_id)
+
+
+def headline_result(store: Store, intervention_id: int) -> str:
+    """One sentence for the list: the first focus measure's difference against comparison schools,
+    else the first questionnaire scale's change, else what is missing."""
+    from analytics.prepost import intervention_impact, prepost_for_survey
+
+    impact = intervention_impact(store, intervention_id)
+    if not impact.empty:
+        row = impact.iloc[0]
+        if pd.notna(row.difference):
+            verdict = "could be chance" if row.p_value >= 0.05 else "unlikely to be chance"
+            return (
+                f"{row.label}: {row.difference:+.1f} against comparison schools "
+                f"(95% CI {row.ci_low:+.1f} to {row.ci_high:+.1f}; {verdict}; {row.n_supported} schools)"
+            )
+    for survey_id in intervention_surveys(store, intervention_id).survey_id:
+        results = prepost_for_survey(store, int(survey_id))
+        judged = results[results.p_value.notna()]
+        if not judged.empty:
+            best = judged.sort_values(["kind", "p_value"], ascending=[False, True]).iloc[0]
+            return str(best.summary)
+    if impact.empty:
+        return "No focus measure or questionnaire linked yet."
+    return "Not enough results before and after the support to compare."

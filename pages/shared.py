@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from analytics import charts, db, early_warning, overview
 from analytics.criteria import Criterion, default_criteria_path, load_criteria
@@ -24,7 +25,7 @@ from analytics.errors import InsightError
 GROUP_KEY = "selected_group_id"
 YEAR_KEY = "selected_year"
 PROFILE_KEY = "profile_urn"
-PROFILE_PAGE = "pages/school_profile.py"
+PROFILE_PAGE = "pages/school.py"
 ALL_SCHOOLS = 0  # the group choice that means "every school in the store"
 
 
@@ -204,7 +205,11 @@ def current_selection() -> Selection:
     """The selection made in the sidebar on this run (set by ``app.py`` before the page runs)."""
     selection = st.session_state.get("_selection")
     if not isinstance(selection, Selection):
-        raise RuntimeError("app.py must call remember_selection() before a page runs")
+        # Opened straight at a page's address on a freshly started server: because our pages live
+        # in a folder named pages/, Streamlit ran the page as an old-style multipage app and
+        # skipped app.py. Tell it that app.py navigates, and run again through app.py.
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     return selection
 
 

@@ -14,7 +14,13 @@ from analytics import db, overview
 from analytics.db import Store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["pages/overview.py", "pages/trends.py", "pages/school_profile.py", "pages/data_store.py"]
+PAGES = [
+    "pages/overview.py",
+    "pages/trends.py",
+    "pages/school.py",
+    "pages/interventions.py",
+    "pages/data_store.py",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -161,7 +167,7 @@ def test_profile_opens_the_requested_school_and_shows_its_evidence(
     with Store(writable_demo_path) as store:
         school = store.read("SELECT urn, name FROM schools ORDER BY urn DESC LIMIT 1").iloc[0]
     st.cache_resource.clear()
-    app = open_app(writable_demo_path, monkeypatch, "pages/school_profile.py")
+    app = open_app(writable_demo_path, monkeypatch, "pages/school.py")
     app.session_state["profile_urn"] = int(school.urn)
     app.run()
     assert not app.exception, [e.value for e in app.exception]
@@ -172,7 +178,7 @@ def test_profile_opens_the_requested_school_and_shows_its_evidence(
 
 
 def test_recording_a_decision_adds_it_to_the_history(writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    app = open_app(writable_demo_path, monkeypatch, "pages/school_profile.py")
+    app = open_app(writable_demo_path, monkeypatch, "pages/school.py")
     urn = app.main.selectbox[0].value
     app.text_area[0].input("Attendance has fallen two years running.")
     app.text_input[0].input("Chair of the board")
@@ -190,7 +196,7 @@ def test_recording_a_decision_adds_it_to_the_history(writable_demo_path: Path, m
 def test_a_decision_without_reasons_is_refused_on_the_page(
     writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = open_app(writable_demo_path, monkeypatch, "pages/school_profile.py")
+    app = open_app(writable_demo_path, monkeypatch, "pages/school.py")
     app.text_input[0].input("Chair of the board")
     app.button[0].click().run()
     assert not app.exception

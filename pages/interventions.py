@@ -1,0 +1,298 @@
+"""Interventions: what support was given, to whom, and honestly whether it worked."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from analytics import charts, interventions, overview, prepost
+from analytics.export import to_csv_bytes, to_excel_bytes
+from pages import shared
+
+ITEM_COLUMNS = {
+    "label": st.column_config.TextColumn("Item or scale", width="large"),
+    "n_pairs": st.column_config.NumberColumn("Pairs"),
+    "n_pre": st.column_config.NumberColumn("n before"),
+    "n_post": st.column_config.NumberColumn("n after"),
+    "mean_pre": st.column_config.NumberColumn("Before", format="%.2f"),
+    "mean_post": st.column_config.NumberColumn("After", format="%.2f"),
+    "change": st.column_config.NumberColumn("Change", format="%+.2f"),
+    "interval": "95% CI",
+    "effect": "Effect size",
+    "p_value": st.column_config.NumberColumn("p", format="%.3f"),
+    "p_holm": st.column_config.NumberColumn("p (Holm)", format="%.3f", help="Adjusted for testing several items"),
+    "pct_improved": st.column_config.NumberColumn("% improved", format="%.0f%%"),
+    "warning": st.column_config.TextColumn("Note", width="medium"),
+}
+
+
+@st.cache_data(show_spinner=False)
+def load_list(path: str, data_version: int, group_id: int | None, as_of: date) -> pd.DataFrame:
+    store = shared.open_store(path)
+    listed = interventions.list_interventions(store, group_id=group_id, as_of=as_of)
+    listed["headline"] = [interventions.headline_result(store, int(i)) for i in listed.intervention_id]
+    return listed
+
+
+@st.cache_data(show_spinner="Comparing supported schools with similar schools…")
+def load_impact(path: str, data_version: int, intervention_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    store = shared.open_store(path)
+    return prepost.intervention_impact(store, intervention_id), prepost.impact_series(store, intervention_id)
+
+
+@st.cache_data(show_spinner="Comparing answers before and after…")
+def load_survey(path: str, data_version: int, survey_id: int) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    store = shared.open_store(path)
+    answers, instrument = prepost.survey_long(store, survey_id)
+    return answers, instrument, prepost.prepost_for_survey(store, survey_id)
+
+
+def main() -> None:
+    store = shared.get_store()
+    selection = shared.current_selection()
+    st.title("Interventions")
+    if store.is_empty():
+        shared.show_empty_store(store)
+        return
+    listed = load_list(*shared.cache_key(store), selection.group_id, selection.as_of)
+    record_form(store)
+    if listed.empty:
+        st.info("No interventions involve schools in this group yet. Record one above.")
+        return
+    shown = filter_list(listed)
+    st.caption(
+        f"{selection.group_label} · {len(shown)} of {len(listed)} interventions. The headline compares supported "
+        "schools with similar schools that were not supported, or gives the clearest questionnaire result. "
+        "Select a row to see it in full."
+    )
+    event = st.dataframe(
+        pd.DataFrame(
+            {
+                "Intervention": shown.name,
+                "Kind": shown.kind,
+                "Schools": shown.supported,
+                "Support from": shown.supporter,
+                "Started": shown.start_date,
+                "Status": shown.status,
+                "Cost": shown.cost,
+                "Headline result": shown.headline,
+            }
+        ),
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="intervention_list",
+        column_config={
+            "Intervention": st.column_config.TextColumn(width="medium"),
+            "Started": st.column_config.DateColumn(format="MMM YYYY"),
+            "Cost": st.column_config.NumberColumn(format="£%d"),
+            "Headline result": st.column_config.TextColumn(width="large"),
+        },
+    )
+    names = dict(zip(shown.intervention_id.astype(int), shown.name, strict=True))
+    if not names:
+        return
+    with_evidence = shown[(shown.surveys > 0) | (shown.focus_measures != "")].intervention_id
+    chosen = int(with_evidence.iloc[0]) if not with_evidence.empty else None
+    if event and event.selection.rows:
+        chosen = int(shown.intervention_id.iloc[event.selection.rows[0]])
+    options = list(names)
+    intervention_id = st.selectbox(
+        "Intervention", options, index=options.index(chosen) if chosen in options else 0, format_func=names.get
+    )
+    show_intervention(store, shown.set_index("intervention_id").loc[intervention_id], intervention_id)
+
+
+def filter_list(listed: pd.DataFrame) -> pd.DataFrame:
+    left, middle, right = st.columns(3)
+    kinds = left.multiselect("Kind", sorted(listed.kind.unique()), placeholder="All kinds")
+    years = middle.multiselect(
+        "Started in",
+        sorted(listed.academic_year.unique(), reverse=True),
+        format_func=overview.format_academic_year,
+        placeholder="Any year",
+    )
+    statuses = right.multiselect("Status", sorted(listed.status.unique()), placeholder="Any status")
+    shown = listed
+    if kinds:
+        shown = shown[shown.kind.isin(kinds)]
+    if years:
+        shown = shown[shown.academic_year.isin(years)]
+    if statuses:
+        shown = shown[shown.status.isin(statuses)]
+    return shown
+
+
+def show_intervention(store, details: pd.Series, intervention_id: int) -> None:
+    st.subheader(str(details["name"]))
+    period = (
+        f"{details.start_date:%B %Y} to {details.end_date:%B %Y}"
+        if pd.notna(details.end_date)
+        else (f"from {details.start_date:%B %Y}")
+    )
+    cost = f" · £{details.cost:,.0f}" if pd.notna(details.cost) else ""
+    st.caption(
+        f"{details.kind} · {period} · {details.status}{cost} · support from {details.supporter or 'not recorded'}"
+    )
+    st.markdown(f"**For:** {details.supported_schools or 'no schools recorded'}")
+    if details.focus or details.targets:
+        st.markdown(f"**Focus:** {details.focus or '–'}  \n**Targets:** {details.targets or '–'}")
+    school_tab, survey_tab = st.tabs(["School results", "Questionnaires"])
+    with school_tab:
+        show_school_results(store, intervention_id, details)
+    with survey_tab:
+        show_questionnaires(store, intervention_id)
+
+
+def show_school_results(store, intervention_id: int, details: pd.Series) -> None:
+    impact, series = load_impact(*shared.cache_key(store), intervention_id)
+    if impact.empty:
+        st.info("No focus measure is recorded for this intervention, so school results cannot be compared.")
+        return
+    start = overview.academic_year_of(pd.Timestamp(details.start_date).date())
+    end = overview.academic_year_of(pd.Timestamp(details.end_date).date()) if pd.notna(details.end_date) else None
+    for row in impact.itertuples():
+        measure_series = series[series.measure_code == row.measure_code]
+        st.plotly_chart(
+            charts.impact_lines(measure_series, row.label, "", start, end), key=f"impact_{row.measure_code}"
+        )
+        st.markdown(row.summary)
+        if row.note:
+            st.caption(row.note)
+    table = impact.drop(columns=["summary"])
+    left, right = st.columns(2)
+    left.download_button(
+        "Download results (CSV)",
+        to_csv_bytes(table),
+        f"impact-{intervention_id}.csv",
+        "text/csv",
+        icon=":material/download:",
+        key="impact_csv",
+    )
+    right.download_button(
+        "Download results (Excel)",
+        to_excel_bytes({"School results": table}),
+        f"impact-{intervention_id}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        key="impact_xlsx",
+    )
+
+
+def show_questionnaires(store, intervention_id: int) -> None:
+    surveys = interventions.intervention_surveys(store, intervention_id)
+    if surveys.empty:
+        st.info("No questionnaire is linked to this intervention.")
+        return
+    for survey in surveys.itertuples():
+        answers, instrument, results = load_survey(*shared.cache_key(store), int(survey.survey_id))
+        matched = "matched respondents (paired tests)" if survey.matched else "anonymous answers (unpaired tests)"
+        st.markdown(f"#### {survey.name}")
+        st.caption(
+            f"{instrument['name']} · {matched} · compares {results.wave_pre.iloc[0]} with {results.wave_post.iloc[0]}"
+        )
+        for sentence in results.summary:
+            st.markdown(f"- {sentence}")
+        table = results.assign(
+            interval=overview.format_intervals(results.ci_low, results.ci_high),
+            effect=[
+                "" if pd.isna(e) else f"{e:+.2f} ({name})"
+                for e, name in zip(results.effect_size, results.effect_size_name, strict=True)
+            ],
+        )
+        st.dataframe(
+            table[list(ITEM_COLUMNS)], hide_index=True, column_config=ITEM_COLUMNS, key=f"items_{survey.survey_id}"
+        )
+        distribution = prepost.ordinal_distribution(
+            answers,
+            dv="value",
+            wave="wave",
+            item="item",
+            scale_min=instrument["scale_min"],
+            scale_max=instrument["scale_max"],
+            labels=instrument["scale_labels"],
+            higher_is_better=instrument["higher_is_better"],
+        )
+        items = [i for i in instrument["items"] if i in set(distribution.item)]
+        labels = instrument["item_labels"]
+        item = st.selectbox(
+            "Item", items, format_func=lambda i, labels=labels: labels.get(i, i), key=f"item_{survey.survey_id}"
+        )
+        left, right = st.columns(2)
+        left.plotly_chart(
+            charts.diverging_bars(distribution[distribution.item == item], labels.get(item, item)),
+            key=f"bars_{survey.survey_id}",
+        )
+        if survey.matched:
+            pairs = prepost.paired_answers(
+                answers, item=item, before=results.wave_pre.iloc[0], after=results.wave_post.iloc[0]
+            )
+            right.plotly_chart(
+                charts.paired_slopes(
+                    pairs, "Each respondent, before and after", instrument["scale_min"], instrument["scale_max"]
+                ),
+                key=f"slopes_{survey.survey_id}",
+            )
+        export = results.drop(columns=["summary"])
+        st.download_button(
+            "Download this questionnaire's results (Excel)",
+            to_excel_bytes({"Results": export, "Answers by option": distribution}),
+            f"questionnaire-{survey.survey_id}.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon=":material/download:",
+            key=f"survey_xlsx_{survey.survey_id}",
+        )
+
+
+def record_form(store) -> None:
+    with st.expander("Record an intervention"):
+        schools = shared.load_schools(*shared.cache_key(store), None, date.today())
+        names = dict(zip(schools.urn.astype(int), schools.name, strict=True))
+        measures = overview.list_measures(store)
+        labels = dict(zip(measures.code, measures.label, strict=True))
+        with st.form("record_intervention"):
+            name = st.text_input("Name", placeholder="e.g. Year 6 reading fluency project")
+            left, right = st.columns(2)
+            kind = left.selectbox("Kind", interventions.KINDS)
+            status = right.selectbox("Status", interventions.STATUSES, index=1)
+            supported = st.multiselect("Supported schools", list(names), format_func=names.get)
+            supporter = left.selectbox("Support from (school)", [None, *names], format_func=lambda u: names.get(u, "–"))
+            person = right.text_input("Support from (person)")
+            start = left.date_input("Start", value=date.today(), format="DD/MM/YYYY")
+            end = right.date_input("End", value=None, format="DD/MM/YYYY")
+            focus_measures = st.multiselect("Focus measures", list(labels), format_func=labels.get)
+            focus = st.text_input("Focus in words")
+            targets = st.text_area("Targets", placeholder="Measurable and realistic targets")
+            cost = st.number_input("Cost (£)", min_value=0.0, value=None, step=500.0)
+            low = st.checkbox(
+                "Schools were chosen because their results were low",
+                help="Such schools tend to improve a little on their own; results will say so.",
+            )
+            if st.form_submit_button("Record intervention", type="primary"):
+                with shared.user_errors():
+                    new_id = interventions.record_intervention(
+                        store,
+                        interventions.NewIntervention(
+                            name=name,
+                            kind=kind,
+                            status=status,
+                            start_date=start,
+                            end_date=end,
+                            supported_urns=supported,
+                            supporting_urn=supporter,
+                            supporting_person=person,
+                            focus_measures=focus_measures,
+                            focus=focus,
+                            targets=targets,
+                            cost=cost,
+                            selection_reason="low_scores" if low else None,
+                        ),
+                    )
+                    st.toast(f"Recorded intervention {new_id}.", icon=":material/check_circle:")
+                    st.rerun()
+
+
+with shared.user_errors():
+    main()
