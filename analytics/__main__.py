@@ -7,6 +7,8 @@ demo   (re)build the demo partnership in a store
 info   schema version, whether it is demo data, and rows per table (``--json`` for machines)
 trends       rising / stable / declining for every school x measure x pupil group
 categories   suggested LA category and RAG rating for every school, with the reasons
+prepost      before/after comparison of a questionnaire, per item and scale
+impact       an intervention's supported schools against similar schools not supported
 import-results   load results in the generic long format (see docs/import-results.md)
 """
 
@@ -65,6 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
         )
         command.add_argument("--urn", type=int, action="append", help="only this school (repeatable)")
         command.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    prepost = commands.add_parser("prepost", help="before/after comparison of a questionnaire, per item and scale")
+    prepost.add_argument("survey", type=int, metavar="SURVEY", help="the questionnaire's id")
+    _add_db(prepost)
+    prepost.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    impact = commands.add_parser("impact", help="supported schools' change against similar unsupported schools")
+    impact.add_argument("intervention", type=int, metavar="INTERVENTION", help="the intervention's id")
+    _add_db(impact)
+    impact.add_argument("--json", action="store_true", help="print the result as JSON")
 
     import_results.add_cli(commands)
     return parser
@@ -203,6 +215,63 @@ def run_categories(args: argparse.Namespace) -> int:
     return 0
 
 
+PREPOST_FIELDS = [
+    "item", "kind", "paired", "n_pre", "n_post", "n_pairs", "mean_pre", "mean_post", "change", "ci_low", "ci_high",
+    "test", "p_value", "p_holm", "effect_size", "effect_size_name", "improved", "same", "declined",
+    "higher_is_better", "warning", "summary",
+]  # fmt: skip
+IMPACT_FIELDS = [
+    "measure_code", "label", "n_supported", "n_comparison", "before_supported", "after_supported",
+    "change_supported", "before_comparison", "after_comparison", "change_comparison", "difference", "ci_low",
+    "ci_high", "p_value", "higher_is_better", "note", "summary",
+]  # fmt: skip
+
+
+def _print_records(frame, fields: list[str], as_json: bool) -> None:
+    """JSON records (missing values as null) or the summary sentences, one per line."""
+    if as_json:
+        plain = frame[fields].astype(object).where(frame[fields].notna(), None)
+        print(json.dumps(plain.to_dict(orient="records"), indent=2, default=_plain_number))
+        return
+    for sentence in frame.summary:
+        print(f"- {sentence}")
+    for note in frame.get("warning", frame.get("note", [])):
+        if note:
+            print(f"  note: {note}")
+
+
+def _plain_number(value: object) -> object:
+    """numpy scalars and pandas missing values as plain JSON."""
+    if hasattr(value, "item"):
+        return value.item()
+    return None
+
+
+def run_prepost(args: argparse.Namespace) -> int:
+    from analytics.prepost import prepost_for_survey
+
+    with Store(args.db or default_db_path(), read_only=True) as store:
+        if not store.scalar("SELECT count(*) FROM surveys WHERE survey_id = ?", [args.survey]):
+            raise StoreError(f"There is no questionnaire {args.survey} in {store.path}.")
+        results = prepost_for_survey(store, args.survey)
+    _print_records(results, PREPOST_FIELDS, args.json)
+    return 0
+
+
+def run_impact(args: argparse.Namespace) -> int:
+    from analytics.prepost import intervention_impact
+
+    with Store(args.db or default_db_path(), read_only=True) as store:
+        if not store.scalar("SELECT count(*) FROM interventions WHERE intervention_id = ?", [args.intervention]):
+            raise StoreError(f"There is no intervention {args.intervention} in {store.path}.")
+        results = intervention_impact(store, args.intervention)
+    if results.empty and not args.json:
+        print("This intervention has no focus measure, so there is nothing to compare.")
+        return 0
+    _print_records(results, IMPACT_FIELDS, args.json)
+    return 0
+
+
 COMMANDS = {
     "init": run_init,
     "demo": run_demo,
@@ -210,6 +279,8 @@ COMMANDS = {
     "trends": run_trends,
     "categories": run_categories,
     "import-results": import_results.run_cli,
+    "prepost": run_prepost,
+    "impact": run_impact,
 }
 
 

@@ -808,9 +808,7 @@ def _check_urns(
     ok = text.str.fullmatch(_URN.pattern)
     for row, value in text[~ok & ~(allow_blank & text.eq(""))].items():
         shown = value or "blank"
-        plan.problem(
-            int(row), heading, f"the URN is {shown!r}, not a number: a URN is a number such as 116018."
-        )
+        plan.problem(int(row), heading, f"the URN is {shown!r}, not a number: a URN is a number such as 116018.")
     urns = pd.to_numeric(text.where(ok), errors="coerce").astype("Int64")
     if not unique:
         return urns
@@ -892,54 +890,41 @@ def _plan_performance(plan: _Plan, given_year: int | None) -> None:
     urns = _check_urns(plan, frame.URN.where(school, ""), _heading(plan, "URN"), allow_blank=True)
     urns = urns.where(school)
 
-    # Cohorts: the first listed column with a number.
-    cohort_cache = {c: _whole_numbers(frame[c]) for c in columns if c in frame and table.column(c) is not None}
-
-    results, comparators = [], []
-    bad_cells = 0
+    # Every figure is parsed in one pass over the whole block of cells, then picked out per measure.
+    present = sorted(c for c in columns - {"RECTYPE", "URN", "LEA", "SCHNAME", "NFTYPE"} if table.column(c) is not None)
+    block = frame[present].to_numpy(dtype=object)
+    flat_value, flat_code, flat_bad = _parse_numbers(pd.Series(block.ravel(), dtype=object))
+    values = flat_value.to_numpy(dtype=np.float64, na_value=np.nan).reshape(block.shape)
+    codes = flat_code.to_numpy(dtype=object).reshape(block.shape)
+    _report_bad_cells(plan, frame.index, present, flat_bad.to_numpy().reshape(block.shape), block)
+    whole = np.where((values >= 0) & (values == np.round(values)), values, np.nan)
+    at = {c: i for i, c in enumerate(present)}
+    n = len(frame)
+    parts: dict[str, list[Any]] = {
+        k: [] for k in ("measure_code", "subgroup", "value", "missing_code", "cohort", "ci_low", "ci_high")
+    }
     for spec in specs:
-        value, code, bad = _parse_numbers(frame[spec.value])
-        if bad.any():
-            for row in bad[bad].index:
-                if bad_cells < 200:
-                    plan.problem(
-                        int(row),
-                        _heading(plan, spec.value),
-                        f"{frame.at[row, spec.value]!r} is not a number or a DfE code "
-                        f"({', '.join(SUPPRESSION_CODES)}).",
-                    )
-                bad_cells += 1
-        cohort = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+        parts["measure_code"].append(np.full(n, spec.measure, dtype=object))
+        parts["subgroup"].append(np.full(n, spec.subgroup, dtype=object))
+        parts["value"].append(values[:, at[spec.value]])
+        parts["missing_code"].append(codes[:, at[spec.value]])
+        cohort = np.full(n, np.nan)
         for column in spec.cohort:
-            if column in cohort_cache:
-                cohort = cohort.fillna(cohort_cache[column])
-        low = _parse_numbers(frame[spec.lower])[0] if spec.lower and table.column(spec.lower) is not None else None
-        high = _parse_numbers(frame[spec.upper])[0] if spec.upper and table.column(spec.upper) is not None else None
-        part = pd.DataFrame(
-            {
-                "row": frame.index,
-                "measure_code": spec.measure,
-                "subgroup": spec.subgroup,
-                "value": value.to_numpy(),
-                "missing_code": code.to_numpy(),
-                "cohort": cohort.to_numpy(),
-                "ci_low": low.to_numpy() if low is not None else pd.NA,
-                "ci_high": high.to_numpy() if high is not None else pd.NA,
-            }
-        )
-        results.append(part[school.to_numpy()].assign(urn=urns[school].to_numpy()))
-        comparator = part[area.isin(["la", "national"]).to_numpy()].copy()
-        comparator_scope = area[area.isin(["la", "national"])]
-        comparator["scope"] = comparator_scope.to_numpy()
-        comparator["area_code"] = np.where(
-            comparator_scope.eq("national"), NATIONAL_AREA_CODE, frame.LEA[comparator_scope.index].to_numpy()
-        )
-        comparators.append(comparator)
-    if bad_cells > 200:
-        plan.problem(None, None, f"... and {bad_cells - 200:,} more cells that are not numbers or DfE codes.")
-    result_frame = pd.concat(results, ignore_index=True) if results else pd.DataFrame(columns=_RESULT_COLUMNS)
-    result_frame = result_frame[result_frame.urn.notna()]
-    comparator_frame = pd.concat(comparators, ignore_index=True) if comparators else pd.DataFrame()
+            if column in at:
+                cohort = np.where(np.isnan(cohort), whole[:, at[column]], cohort)
+        parts["cohort"].append(cohort)
+        for name, column in (("ci_low", spec.lower), ("ci_high", spec.upper)):
+            parts[name].append(values[:, at[column]] if column in at else np.full(n, np.nan))
+    long = pd.DataFrame({k: np.concatenate(v) if v else [] for k, v in parts.items()})
+    long["row"] = np.tile(frame.index.to_numpy(), len(specs))
+    long["urn"] = np.tile(urns.to_numpy(dtype=np.float64, na_value=np.nan), len(specs))
+    scope = np.tile(area.to_numpy(dtype=object), len(specs))
+    lea = np.tile(frame.LEA.to_numpy(dtype=object), len(specs))
+    result_frame = long[np.tile(school.to_numpy(), len(specs)) & long.urn.notna().to_numpy()]
+    is_area = pd.Series(scope).isin(["la", "national"]).to_numpy()
+    comparator_frame = long[is_area].assign(
+        scope=scope[is_area], area_code=np.where(scope[is_area] == "national", NATIONAL_AREA_CODE, lea[is_area])
+    )
     if not comparator_frame.empty:
         national = comparator_frame.scope.eq("national")
         # DfE leaves England's overall progress blank: it is zero by definition of the measure.
@@ -968,6 +953,21 @@ def _plan_performance(plan: _Plan, given_year: int | None) -> None:
             "pupils": _whole_numbers(schools.TOTPUPS).to_numpy(),
         }
     )
+
+
+def _report_bad_cells(
+    plan: _Plan, rows: pd.Index, columns: list[str], bad: np.ndarray, block: np.ndarray, limit: int = 200
+) -> None:
+    """Each cell that is neither a number nor a code is a problem naming its row and column (the first 200)."""
+    where_row, where_column = np.nonzero(bad)
+    for r, c in list(zip(where_row, where_column, strict=True))[:limit]:
+        plan.problem(
+            int(rows[r]),
+            _heading(plan, columns[c]),
+            f"{block[r, c]!r} is not a number or a DfE code ({', '.join(SUPPRESSION_CODES)}).",
+        )
+    if len(where_row) > limit:
+        plan.problem(None, None, f"... and {len(where_row) - limit:,} more cells that are not numbers or DfE codes.")
 
 
 def _finish(frame: pd.DataFrame, year: int | None, columns: list[str]) -> pd.DataFrame:
@@ -1432,9 +1432,9 @@ def _diff(
     if incoming.empty:
         return _TableChange(table, key, incoming, incoming, 0)
     left = incoming.reset_index(drop=True)
-    left_key = pd.Series(["\x1f".join(t) for t in zip(*(_norm(left[k]) for k in key), strict=True)], index=left.index)
     if existing.empty:
         return _TableChange(table, key, left, left.iloc[0:0], 0)
+    left_key = pd.Series(["\x1f".join(t) for t in zip(*(_norm(left[k]) for k in key), strict=True)], index=left.index)
     right = existing.reset_index(drop=True)
     right_key = ["\x1f".join(t) for t in zip(*(_norm(right[k]) for k in key), strict=True)]
     position = pd.Series(range(len(right)), index=right_key)

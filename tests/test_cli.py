@@ -126,3 +126,30 @@ def test_trends_for_a_year_without_results_says_which_years_exist(demo_store_pat
     assert done.returncode == 2
     assert "no results for 2020" in done.stderr
     assert "2025" in done.stderr
+
+
+def test_prepost_json_has_the_documented_fields_per_item_and_scale(demo_store_path: Path) -> None:
+    done = run_cli("prepost", "2", "--db", str(demo_store_path), "--json")
+    assert done.returncode == 0, done.stderr
+    records = json.loads(done.stdout)
+    required = {"item", "paired", "n_pre", "n_post", "n_pairs", "mean_pre", "mean_post", "change", "ci_low",
+                "ci_high", "test", "p_value", "p_holm", "effect_size", "effect_size_name", "improved", "same",
+                "declined", "higher_is_better"}  # fmt: skip
+    assert required <= set(records[0])
+    with Store(demo_store_path, read_only=True) as store:
+        items = store.read("SELECT item_code FROM survey_items WHERE instrument_id = 2").item_code
+    assert {r["item"] for r in records if r["kind"] == "item"} == set(items)
+    assert all(r["paired"] and r["higher_is_better"] is False for r in records), "observation grades: 1 is best"
+
+
+def test_impact_json_and_unknown_ids(demo_store_path: Path) -> None:
+    done = run_cli("impact", "1", "--db", str(demo_store_path), "--json")
+    assert done.returncode == 0, done.stderr
+    (record,) = json.loads(done.stdout)
+    assert record["measure_code"] == "ks2_read_exp"
+    assert record["n_supported"] == 8
+    assert record["ci_low"] < record["difference"] < record["ci_high"]
+    missing = run_cli("impact", "999", "--db", str(demo_store_path))
+    assert missing.returncode == 2
+    assert "no intervention 999" in missing.stderr
+    assert run_cli("prepost", "999", "--db", str(demo_store_path)).returncode == 2

@@ -232,3 +232,37 @@ def test_a_broken_rules_file_is_reported_at_start_with_its_line(
     app = open_app(writable_demo_path, monkeypatch)
     assert not app.exception
     assert any("line 3" in e.value and "strand 9" in e.value for e in app.error)
+
+
+def test_interventions_page_shows_results_and_questionnaires(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = open_app(writable_demo_path, monkeypatch, "pages/interventions.py")
+    assert not app.exception, [e.value for e in app.exception]
+    listed = app.dataframe[0].value
+    with Store(writable_demo_path) as store:
+        assert len(listed) == store.count_rows("interventions")
+        coaching = store.scalar("SELECT intervention_id FROM interventions WHERE name LIKE 'Teaching and learning%'")
+    st.cache_resource.clear()
+    assert listed["Headline result"].str.len().gt(0).all()
+    app.main.selectbox[0].select(coaching).run()
+    assert not app.exception, [e.value for e in app.exception]
+    sentences = [m.value for m in app.markdown]
+    assert any("could be chance" in s or "unlikely to be chance" in s for s in sentences)
+    assert any("Inclusion" in s for s in sentences), "the coaching questionnaire's scale is summarised"
+
+
+def test_recording_an_intervention_from_the_page(writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = open_app(writable_demo_path, monkeypatch, "pages/interventions.py")
+    app.text_input[0].input("Year 6 reading fluency")
+    app.multiselect[0].select(990001).select(990002)
+    app.button[0].click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    st.cache_resource.clear()
+    with Store(writable_demo_path) as store:
+        added = store.read("SELECT * FROM interventions WHERE name = 'Year 6 reading fluency'")
+        assert len(added) == 1
+        schools = store.read(
+            "SELECT urn FROM intervention_schools WHERE intervention_id = ?", [int(added.intervention_id[0])]
+        )
+    assert set(schools.urn) == {990001, 990002}
