@@ -1066,36 +1066,44 @@ def _plan_gias(plan: _Plan, _year: int | None) -> None:
 
 
 def _lineage_from_links(plan: _Plan, urns: pd.Series, schools: pd.DataFrame) -> pd.DataFrame:
-    """Old URN -> latest URN from GIAS 'Predecessor' / 'Successor' links, followed to the end of the chain."""
+    """Old URN -> latest URN from GIAS 'Predecessor' / 'Successor' links, followed to the end of the chain.
+
+    Only one-to-one links are followed (a school re-registered, typically on becoming an academy).
+    Amalgamations (several schools become one) and splits (one becomes several) join different
+    schools' pupils, so those results keep their own URNs; the preview says how many links that is.
+    """
     start = plan.table.column("LINKED_ESTABLISHMENTS")
-    successors: dict[int, set[int]] = {}
+    edges: set[tuple[int, int]] = set()
     for (_, cells), urn in zip(plan.table.rows, urns, strict=True):
         if pd.isna(urn):
             continue
         for link in cells[start:]:
-            match = re.fullmatch(r"\s*(\d{6})\s+(Predecessor|Successor)\b.*", link, flags=re.IGNORECASE)
-            if not match:
-                continue
-            other = int(match[1])
-            if match[2].lower() == "successor":
-                successors.setdefault(int(urn), set()).add(other)
-            else:
-                successors.setdefault(other, set()).add(int(urn))
+            match = re.fullmatch(r"\s*(\d{5,7})\s+(Predecessor|Successor)\b.*", link, flags=re.IGNORECASE)
+            if match:
+                other = int(match[1])
+                edges.add((int(urn), other) if match[2].lower() == "successor" else (other, int(urn)))
+    successors: dict[int, set[int]] = {}
+    predecessors: dict[int, set[int]] = {}
+    for old, new in edges:
+        successors.setdefault(old, set()).add(new)
+        predecessors.setdefault(new, set()).add(old)
+    one_to_one = {
+        old: next(iter(new))
+        for old, new in successors.items()
+        if len(new) == 1 and len(predecessors[next(iter(new))]) == 1
+    }
+    if len(one_to_one) < len(successors):
+        plan.warnings.append(
+            f"{len(successors) - len(one_to_one)} GIAS links are amalgamations or splits; those schools' results "
+            "keep their own URNs."
+        )
     opened = dict(zip(schools.urn.dropna().astype(int), schools.open_date, strict=False))
     rows = []
-    for old in sorted(successors):
-        latest, seen = old, {old}
-        while len(successors.get(latest, ())) == 1:
-            (following,) = successors[latest]
-            if following in seen:
-                break
-            latest = following
+    for old in sorted(one_to_one):
+        latest, seen = one_to_one[old], {old}
+        while latest in one_to_one and latest not in seen:
             seen.add(latest)
-        if len(successors.get(latest, ())) > 1:
-            plan.warnings.append(
-                f"URN {latest} has {len(successors[latest])} successors (it split); its results keep their own URN."
-            )
-            continue
+            latest = one_to_one[latest]
         if latest != old:
             rows.append({"old_urn": old, "latest_urn": latest, "link_date": opened.get(latest), "source": "GIAS links"})
     return pd.DataFrame(rows, columns=["old_urn", "latest_urn", "link_date", "source"])
@@ -1471,7 +1479,8 @@ def _compare(store: Store, plan: _Plan) -> tuple[list[_TableChange], pd.DataFram
 
     lineage = store.read("SELECT old_urn, latest_urn, link_date, source FROM urn_lineage")
     if plan.lineage is not None:
-        change = _diff("urn_lineage", plan.lineage, lineage, ["old_urn"], ["latest_urn", "link_date", "source"])
+        # Only the latest URN matters; which source said so first is kept.
+        change = _diff("urn_lineage", plan.lineage, lineage, ["old_urn"], ["latest_urn"])
         changes.append(change)
         lineage = pd.concat([lineage[~lineage.old_urn.isin(plan.lineage.old_urn)], plan.lineage])
     latest = {int(o): int(n) for o, n in zip(lineage.old_urn, lineage.latest_urn, strict=True) if int(n) in school_urns}
@@ -1540,12 +1549,23 @@ def _apply_lineage(plan: _Plan, frame: pd.DataFrame, latest: dict[int, int]) -> 
 
 
 def _results_to_rekey(store: Store, latest: dict[int, int]) -> pd.DataFrame:
-    """Results already in the store under an old URN whose latest URN is now a known school."""
+    """Results already in the store under an old URN that can move to its latest URN (a known school).
+
+    A result whose latest URN already has a figure for the same measure, year and group stays put.
+    """
     if not latest:
         return pd.DataFrame(columns=["urn", "latest_urn"])
-    mapping = pd.DataFrame({"urn": list(latest), "latest_urn": list(latest.values())})
-    held = store.read("SELECT DISTINCT urn FROM results WHERE list_contains(?, urn)", [[int(u) for u in mapping.urn]])
-    return mapping[mapping.urn.isin(held.urn)].reset_index(drop=True)
+    movable = store.read(
+        """
+        WITH m AS (SELECT unnest($old) AS urn, unnest($latest) AS latest_urn)
+        SELECT m.urn, m.latest_urn, count(*) AS results FROM results r JOIN m USING (urn)
+        WHERE NOT EXISTS (SELECT 1 FROM results t WHERE t.urn = m.latest_urn AND t.measure_code = r.measure_code
+              AND t.academic_year = r.academic_year AND t.term = r.term AND t.subgroup = r.subgroup)
+        GROUP BY ALL ORDER BY m.urn
+        """,
+        {"old": list(latest), "latest": list(latest.values())},
+    )
+    return movable
 
 
 def _compare_groups(store: Store, plan: _Plan, school_urns: set[int]) -> list[_TableChange]:
@@ -1703,7 +1723,7 @@ def _preview(store: Store | None, plan: _Plan) -> Preview:
         schools_updated=0 if schools is None else len(schools.updated),
         results_new=0 if results is None else len(results.new),
         results_updated=0 if results is None else len(results.updated),
-        results_rekeyed=len(rekey),
+        results_rekeyed=int(rekey.results.sum()) if len(rekey) else 0,
     )
     preview.plan = plan
     preview.comparison = (changes, rekey, measures)
@@ -1900,7 +1920,7 @@ def _write(
         )
     if not rekey.empty:
         report(0.95, "Moving results to their school's latest URN")
-        _rekey(cur, rekey)
+        _rekey(cur, rekey[["urn", "latest_urn"]])
     return import_id
 
 

@@ -93,6 +93,14 @@ def intervention_surveys(store: Store, intervention_id: int) -> pd.DataFrame:
     )
 
 
+def list_surveys(store: Store) -> pd.DataFrame:
+    """Every questionnaire with the intervention it is linked to: ``survey_id, name, intervention``."""
+    return store.read(
+        """SELECT s.survey_id, s.name, i.name AS intervention
+           FROM surveys s LEFT JOIN interventions i USING (intervention_id) ORDER BY s.name"""
+    )
+
+
 @dataclass
 class NewIntervention:
     """What the Record intervention form collects."""

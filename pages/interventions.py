@@ -236,14 +236,24 @@ def show_questionnaires(store, intervention_id: int) -> None:
                 key=f"slopes_{survey.survey_id}",
             )
         export = results.drop(columns=["summary"])
-        st.download_button(
-            "Download this questionnaire's results (Excel)",
+        left, right = st.columns(2)
+        left.download_button(
+            "Download results (CSV)",
+            to_csv_bytes(export),
+            f"questionnaire-{survey.survey_id}.csv",
+            "text/csv",
+            icon=":material/download:",
+            key=f"survey_csv_{survey.survey_id}",
+        )
+        right.download_button(
+            "Download results and answer counts (Excel)",
             to_excel_bytes({"Results": export, "Answers by option": distribution}),
             f"questionnaire-{survey.survey_id}.xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             icon=":material/download:",
             key=f"survey_xlsx_{survey.survey_id}",
         )
+    st.caption("Each chart downloads as a PNG from the camera button that appears when you point at it.")
 
 
 def record_form(store) -> None:
@@ -252,6 +262,8 @@ def record_form(store) -> None:
         names = dict(zip(schools.urn.astype(int), schools.name, strict=True))
         measures = overview.list_measures(store)
         labels = dict(zip(measures.code, measures.label, strict=True))
+        listed = interventions.list_surveys(store)
+        questionnaires = dict(zip(listed.survey_id.astype(int), listed.name, strict=True))
         with st.form("record_intervention"):
             name = st.text_input("Name", placeholder="e.g. Year 6 reading fluency project")
             left, right = st.columns(2)
@@ -263,6 +275,12 @@ def record_form(store) -> None:
             start = left.date_input("Start", value=date.today(), format="DD/MM/YYYY")
             end = right.date_input("End", value=None, format="DD/MM/YYYY")
             focus_measures = st.multiselect("Focus measures", list(labels), format_func=labels.get)
+            surveys = st.multiselect(
+                "Questionnaires",
+                list(questionnaires),
+                format_func=questionnaires.get,
+                help="Link questionnaires given before and after this support.",
+            )
             focus = st.text_input("Focus in words")
             targets = st.text_area("Targets", placeholder="Measurable and realistic targets")
             cost = st.number_input("Cost (£)", min_value=0.0, value=None, step=500.0)
@@ -284,6 +302,7 @@ def record_form(store) -> None:
                             supporting_urn=supporter,
                             supporting_person=person,
                             focus_measures=focus_measures,
+                            survey_ids=surveys,
                             focus=focus,
                             targets=targets,
                             cost=cost,
