@@ -10,6 +10,7 @@ categories   suggested LA category and RAG rating for every school, with the rea
 prepost      before/after comparison of a questionnaire, per item and scale
 impact       an intervention's supported schools against similar schools not supported
 import-results   load results in the generic long format (see docs/import-results.md)
+import       load DfE KS2/KS4 tables, GIAS, URN lineage, Ofsted or absence files (see docs/import-dfe.md)
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from analytics import import_results
+from analytics import import_dfe, import_results
 from analytics.db import DB_ENV_VAR, Store, default_db_path
 from analytics.demo import DEFAULT_SEED, build_demo_store
 from analytics.errors import InsightError, StoreError
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     impact.add_argument("--json", action="store_true", help="print the result as JSON")
 
     import_results.add_cli(commands)
+    import_dfe.add_cli(commands)
     return parser
 
 
@@ -279,6 +281,7 @@ COMMANDS = {
     "trends": run_trends,
     "categories": run_categories,
     "import-results": import_results.run_cli,
+    "import": import_dfe.run_cli,
     "prepost": run_prepost,
     "impact": run_impact,
 }

@@ -55,6 +55,8 @@ DATA_TABLES: tuple[str, ...] = (
     "survey_responses",
     "peer_reviews",
     "imports_log",
+    "urn_lineage",
+    "import_replaced_rows",
     "demo_truth",
 )
 

@@ -143,146 +143,100 @@ class MeasureDef:
     description: str | None = None
 
 
-_KS2 = "DfE KS2 performance tables"
-_KS4 = "DfE KS4 performance tables"
-_ABS = "DfE school-level absence statistics"
+_SOURCES = {
+    "ks2": "DfE KS2 performance tables",
+    "ks4": "DfE KS4 performance tables",
+    "attendance": "DfE school-level absence statistics",
+    "persistent": "DfE school-level absence statistics",
+}
+# The catalogue entries, as a table: pupil_sd is the spread of one pupil's score for 'mean' measures.
+_MEASURE_TABLE = """
+code                   | unit              | better | phase     | headline | statistic  | pupil_sd
+ks2_rwm_exp            | %                 | higher | Primary   | yes      | proportion |
+ks2_rwm_high           | %                 | higher | Primary   | no       | proportion |
+ks2_read_exp           | %                 | higher | Primary   | no       | proportion |
+ks2_writ_exp           | %                 | higher | Primary   | no       | proportion |
+ks2_mat_exp            | %                 | higher | Primary   | no       | proportion |
+ks2_gps_exp            | %                 | higher | Primary   | no       | proportion |
+ks2_read_high          | %                 | higher | Primary   | no       | proportion |
+ks2_writ_high          | %                 | higher | Primary   | no       | proportion |
+ks2_mat_high           | %                 | higher | Primary   | no       | proportion |
+ks2_gps_high           | %                 | higher | Primary   | no       | proportion |
+ks2_read_progress      | score             | higher | Primary   | yes      | mean       | 6.0
+ks2_writ_progress      | score             | higher | Primary   | no       | mean       | 6.0
+ks2_mat_progress       | score             | higher | Primary   | yes      | mean       | 6.0
+ks2_read_scaled        | scaled score      | higher | Primary   | no       | mean       | 7.0
+ks2_mat_scaled         | scaled score      | higher | Primary   | no       | mean       | 7.0
+ks2_gps_scaled         | scaled score      | higher | Primary   | no       | mean       | 7.0
+ks2_rwm_exp_dis_gap    | percentage points | higher | Primary   | no       | mean       | 50.0
+ks2_rwm_high_dis_gap   | percentage points | higher | Primary   | no       | mean       | 50.0
+ks4_att8               | points            | higher | Secondary | yes      | mean       | 18.0
+ks4_p8                 | score             | higher | Secondary | yes      | mean       | 1.2
+ks4_em4                | %                 | higher | Secondary | yes      | proportion |
+ks4_em5                | %                 | higher | Secondary | no       | proportion |
+ks4_ebacc_aps          | points            | higher | Secondary | no       | mean       | 2.0
+ks4_ebacc_entry        | %                 | higher | Secondary | no       | proportion |
+ks4_att8_dis_gap       | points            | higher | Secondary | no       | mean       | 18.0
+attendance_pct         | %                 | higher | All       | yes      | mean       | 6.0
+persistent_absence_pct | %                 | lower  | All       | no       | proportion |
+"""
+_LABELS = {
+    "ks2_rwm_exp": "KS2 reading, writing and maths: % expected standard",
+    "ks2_rwm_high": "KS2 reading, writing and maths: % higher standard",
+    "ks2_read_exp": "KS2 reading: % expected standard",
+    "ks2_writ_exp": "KS2 writing: % expected standard",
+    "ks2_mat_exp": "KS2 maths: % expected standard",
+    "ks2_gps_exp": "KS2 grammar, punctuation and spelling: % expected standard",
+    "ks2_read_high": "KS2 reading: % high score",
+    "ks2_writ_high": "KS2 writing: % greater depth",
+    "ks2_mat_high": "KS2 maths: % high score",
+    "ks2_gps_high": "KS2 grammar, punctuation and spelling: % high score",
+    "ks2_read_progress": "KS2 reading progress score",
+    "ks2_writ_progress": "KS2 writing progress score",
+    "ks2_mat_progress": "KS2 maths progress score",
+    "ks2_read_scaled": "KS2 reading: average scaled score",
+    "ks2_mat_scaled": "KS2 maths: average scaled score",
+    "ks2_gps_scaled": "KS2 grammar, punctuation and spelling: average scaled score",
+    "ks2_rwm_exp_dis_gap": "KS2 RWM expected standard: disadvantaged pupils minus other pupils nationally",
+    "ks2_rwm_high_dis_gap": "KS2 RWM higher standard: disadvantaged pupils minus other pupils nationally",
+    "ks4_att8": "Attainment 8 (average points)",
+    "ks4_p8": "Progress 8 score",
+    "ks4_em4": "GCSE English and maths: % grade 4 or above",
+    "ks4_em5": "GCSE English and maths: % grade 5 or above",
+    "ks4_ebacc_aps": "EBacc average point score",
+    "ks4_ebacc_entry": "% entering the English Baccalaureate",
+    "ks4_att8_dis_gap": "Attainment 8: disadvantaged pupils minus other pupils nationally",
+    "attendance_pct": "Attendance: % of sessions attended",
+    "persistent_absence_pct": "Persistent absence: % of pupils missing 10% or more",
+}
+_DESCRIPTIONS = {
+    "ks2_rwm_exp_dis_gap": "DfE DIFFN_RWM_EXP: the school's disadvantaged pupils' % against non-disadvantaged pupils "
+    "nationally; closer to zero (or above it) is better. Its cohort is the school's disadvantaged pupils.",
+    "ks2_rwm_high_dis_gap": "DfE DIFFN_RWM_HIGH, as for ks2_rwm_exp_dis_gap.",
+    "ks4_att8_dis_gap": "DfE DIFFN_ATT8; closer to zero (or above it) is better.",
+}
 
-MEASURES: tuple[MeasureDef, ...] = (
-    MeasureDef(
-        "ks2_rwm_exp",
-        "KS2 reading, writing and maths: % expected standard",
-        "%",
-        True,
-        "Primary",
-        _KS2,
-        True,
-        "proportion",
-    ),
-    MeasureDef(
-        "ks2_rwm_high",
-        "KS2 reading, writing and maths: % higher standard",
-        "%",
-        True,
-        "Primary",
-        _KS2,
-        False,
-        "proportion",
-    ),
-    MeasureDef("ks2_read_exp", "KS2 reading: % expected standard", "%", True, "Primary", _KS2, False, "proportion"),
-    MeasureDef("ks2_writ_exp", "KS2 writing: % expected standard", "%", True, "Primary", _KS2, False, "proportion"),
-    MeasureDef("ks2_mat_exp", "KS2 maths: % expected standard", "%", True, "Primary", _KS2, False, "proportion"),
-    MeasureDef(
-        "ks2_gps_exp",
-        "KS2 grammar, punctuation and spelling: % expected standard",
-        "%",
-        True,
-        "Primary",
-        _KS2,
-        False,
-        "proportion",
-    ),
-    MeasureDef("ks2_read_high", "KS2 reading: % high score", "%", True, "Primary", _KS2, False, "proportion"),
-    MeasureDef("ks2_writ_high", "KS2 writing: % greater depth", "%", True, "Primary", _KS2, False, "proportion"),
-    MeasureDef("ks2_mat_high", "KS2 maths: % high score", "%", True, "Primary", _KS2, False, "proportion"),
-    MeasureDef(
-        "ks2_gps_high",
-        "KS2 grammar, punctuation and spelling: % high score",
-        "%",
-        True,
-        "Primary",
-        _KS2,
-        False,
-        "proportion",
-    ),
-    MeasureDef("ks2_read_progress", "KS2 reading progress score", "score", True, "Primary", _KS2, True, "mean", 6.0),
-    MeasureDef("ks2_writ_progress", "KS2 writing progress score", "score", True, "Primary", _KS2, False, "mean", 6.0),
-    MeasureDef("ks2_mat_progress", "KS2 maths progress score", "score", True, "Primary", _KS2, True, "mean", 6.0),
-    MeasureDef(
-        "ks2_read_scaled",
-        "KS2 reading: average scaled score",
-        "scaled score",
-        True,
-        "Primary",
-        _KS2,
-        False,
-        "mean",
-        7.0,
-    ),
-    MeasureDef(
-        "ks2_mat_scaled", "KS2 maths: average scaled score", "scaled score", True, "Primary", _KS2, False, "mean", 7.0
-    ),
-    MeasureDef(
-        "ks2_gps_scaled",
-        "KS2 grammar, punctuation and spelling: average scaled score",
-        "scaled score",
-        True,
-        "Primary",
-        _KS2,
-        False,
-        "mean",
-        7.0,
-    ),
-    MeasureDef(
-        "ks2_rwm_exp_dis_gap",
-        "KS2 RWM expected standard: disadvantaged pupils minus other pupils nationally",
-        "percentage points",
-        True,
-        "Primary",
-        _KS2,
-        False,
-        "mean",
-        50.0,
-        "DfE DIFFN_RWM_EXP: the school's disadvantaged pupils' % against non-disadvantaged pupils nationally; "
-        "closer to zero (or above it) is better. Its cohort is the school's disadvantaged pupils.",
-    ),
-    MeasureDef(
-        "ks2_rwm_high_dis_gap",
-        "KS2 RWM higher standard: disadvantaged pupils minus other pupils nationally",
-        "percentage points",
-        True,
-        "Primary",
-        _KS2,
-        False,
-        "mean",
-        50.0,
-        "DfE DIFFN_RWM_HIGH, as for ks2_rwm_exp_dis_gap.",
-    ),
-    MeasureDef("ks4_att8", "Attainment 8 (average points)", "points", True, "Secondary", _KS4, True, "mean", 18.0),
-    MeasureDef("ks4_p8", "Progress 8 score", "score", True, "Secondary", _KS4, True, "mean", 1.2),
-    MeasureDef(
-        "ks4_em4", "GCSE English and maths: % grade 4 or above", "%", True, "Secondary", _KS4, True, "proportion"
-    ),
-    MeasureDef(
-        "ks4_em5", "GCSE English and maths: % grade 5 or above", "%", True, "Secondary", _KS4, False, "proportion"
-    ),
-    MeasureDef("ks4_ebacc_aps", "EBacc average point score", "points", True, "Secondary", _KS4, False, "mean", 2.0),
-    MeasureDef(
-        "ks4_ebacc_entry", "% entering the English Baccalaureate", "%", True, "Secondary", _KS4, False, "proportion"
-    ),
-    MeasureDef(
-        "ks4_att8_dis_gap",
-        "Attainment 8: disadvantaged pupils minus other pupils nationally",
-        "points",
-        True,
-        "Secondary",
-        _KS4,
-        False,
-        "mean",
-        18.0,
-        "DfE DIFFN_ATT8; closer to zero (or above it) is better.",
-    ),
-    MeasureDef("attendance_pct", "Attendance: % of sessions attended", "%", True, "All", _ABS, True, "mean", 6.0),
-    MeasureDef(
-        "persistent_absence_pct",
-        "Persistent absence: % of pupils missing 10% or more",
-        "%",
-        False,
-        "All",
-        _ABS,
-        False,
-        "proportion",
-    ),
-)
+
+def _measures_from_table(text: str) -> tuple[MeasureDef, ...]:
+    rows = [[cell.strip() for cell in line.split("|")] for line in text.strip().splitlines()[1:]]
+    return tuple(
+        MeasureDef(
+            code=code,
+            label=_LABELS[code],
+            unit=unit,
+            higher_is_better=better == "higher",
+            phase=phase,
+            source=_SOURCES[code.split("_")[0]],
+            is_headline=headline == "yes",
+            statistic=statistic,
+            pupil_sd=float(pupil_sd) if pupil_sd else None,
+            description=_DESCRIPTIONS.get(code),
+        )
+        for code, unit, better, phase, headline, statistic, pupil_sd in rows
+    )
+
+
+MEASURES: tuple[MeasureDef, ...] = _measures_from_table(_MEASURE_TABLE)
 MEASURE_BY_CODE = {m.code: m for m in MEASURES}
 
 
@@ -1366,7 +1320,7 @@ def _plan_absence(plan: _Plan, _year: int | None) -> None:
             {**common, "measure_code": "persistent_absence_pct", "value": persistent, "missing_code": persistent_code}
         ),
     ]
-    both = pd.concat(parts).loc[lambda f: f.academic_year.notna()]
+    both = pd.concat(parts).reset_index(drop=True).loc[lambda f: f.academic_year.notna()]
     both = both.join(level.rename("level"), on="row").join(urns.rename("urn"), on="row")
     both = both.join(frame.OLD_LA_CODE.rename("area"), on="row").join(frame[phase_key].rename("phase_text"), on="row")
     results = both[both.level.eq("school") & both.urn.notna()]
@@ -1678,8 +1632,13 @@ def preview_import(
         raise ValueError(f"kind must be 'auto' or one of {', '.join(KINDS)}; got {kind!r}.")
     if kind == "results":
         return import_results.read_results_file(data, file_name=name, store=store)
-    if _match_kind(set(table.keys)) is None:
-        raise _unrecognised(table)
+    if not any(set(columns) <= set(table.keys) for columns in SIGNATURES[kind]):
+        looked_for = " or ".join("+".join(columns) for columns in SIGNATURES[kind])
+        raise _row_problem(
+            table.header_row,
+            f"{name} does not have the columns of a {kind} file ({KIND_LABELS[kind]}); looked for {looked_for}. "
+            "Choose another kind, or let the app recognise the file.",
+        )
     plan = _build_plan(table, kind, year)
     return _preview(store, plan)
 

@@ -33,8 +33,9 @@ def list_interventions(store: Store, *, group_id: int | None = None, as_of: date
     Returns
     -------
     DataFrame
-        ``intervention_id, name, kind, focus, supporter, start_date, end_date, status, cost,
-        targets, supported`` (number of schools), ``supported_schools`` (their names, "; "-joined),
+        ``intervention_id, name, kind, focus, supporting_urn, supporting_person, start_date,
+        end_date, status, cost, targets, supported`` (number of schools), ``supported_urns`` (a
+        list, by school name; names are for the page to show as the trust rules allow),
         ``focus_measures`` (codes, ", "-joined), ``surveys`` (number linked) and ``academic_year``
         (the year the support started, by its end year). Newest first.
     """
@@ -52,7 +53,7 @@ def list_interventions(store: Store, *, group_id: int | None = None, as_of: date
               AND start_date <= $as_of AND (end_date IS NULL OR end_date >= $as_of)
         ),
         supported AS (
-            SELECT i.intervention_id, count(*) AS supported, string_agg(s.name, '; ' ORDER BY s.name) AS names,
+            SELECT i.intervention_id, count(*) AS supported, list(i.urn ORDER BY s.name) AS urns,
                    bool_or($group_id IS NULL OR i.urn IN (SELECT urn FROM members)) AS in_scope
             FROM intervention_schools i JOIN schools s USING (urn)
             GROUP BY i.intervention_id
@@ -62,15 +63,13 @@ def list_interventions(store: Store, *, group_id: int | None = None, as_of: date
             FROM intervention_measures GROUP BY intervention_id
         ),
         linked AS (SELECT intervention_id, count(*) AS surveys FROM surveys GROUP BY intervention_id)
-        SELECT i.intervention_id, i.name, i.kind, i.focus,
-               concat_ws(', ', sup.name, i.supporting_person) AS supporter,
+        SELECT i.intervention_id, i.name, i.kind, i.focus, i.supporting_urn, i.supporting_person,
                i.start_date, i.end_date, i.status, i.cost, i.targets,
-               coalesce(s.supported, 0) AS supported, coalesce(s.names, '') AS supported_schools,
+               coalesce(s.supported, 0) AS supported, coalesce(s.urns, []) AS supported_urns,
                coalesce(f.focus_measures, '') AS focus_measures, coalesce(l.surveys, 0) AS surveys,
                CASE WHEN month(i.start_date) >= 9 THEN year(i.start_date) + 1 ELSE year(i.start_date) END
                    AS academic_year
         FROM interventions i
-        LEFT JOIN schools sup ON sup.urn = i.supporting_urn
         LEFT JOIN supported s USING (intervention_id)
         LEFT JOIN focus f USING (intervention_id)
         LEFT JOIN linked l USING (intervention_id)

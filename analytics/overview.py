@@ -174,3 +174,8 @@ def list_measures(store: Store) -> pd.DataFrame:
 def format_intervals(lows: pd.Series, highs: pd.Series) -> list[str]:
     """``-3.2 to +1.0`` for each pair of interval ends; empty where there is no interval."""
     return ["" if pd.isna(lo) else f"{lo:+.1f} to {hi:+.1f}" for lo, hi in zip(lows, highs, strict=True)]
+
+
+def list_schools(store: Store) -> pd.DataFrame:
+    """Every school in the store: ``urn, name, phase, data_sharing_signed``."""
+    return store.read("SELECT urn, name, phase, data_sharing_signed FROM schools ORDER BY name")

@@ -15,6 +15,7 @@ import hashlib
 import secrets
 import string
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -43,20 +44,51 @@ def pseudonyms(urns: Iterable[int], secret: str) -> dict[int, str]:
     later URN moves to the next free number, so adding a school never renames the others unless
     it lands on a taken name.
     """
-    taken: set[str] = set()
+    unique = sorted({int(u) for u in urns})
+    # Two-digit numbers ("School K42") while a partnership is small enough for them to be mostly
+    # free; a national store needs more room, so it gets four digits.
+    numbers = 99 if len(unique) <= 1000 else 9999
+    slots = 26 * numbers
+    if len(unique) > slots // 2:
+        raise ValueError(f"Too many schools ({len(unique):,}) for distinct pseudonyms.")
+    taken: set[int] = set()
     names: dict[int, str] = {}
-    for urn in sorted({int(u) for u in urns}):
+    for urn in unique:
         digest = hashlib.sha256(f"{secret}:{urn}".encode()).digest()
-        slot = int.from_bytes(digest[:4], "big") % (26 * 99)
-        while _label(slot) in taken:
-            slot = (slot + 1) % (26 * 99)
-        taken.add(_label(slot))
-        names[urn] = _label(slot)
+        slot = int.from_bytes(digest[:4], "big") % slots
+        while slot in taken:
+            slot = (slot + 1) % slots
+        taken.add(slot)
+        names[urn] = f"School {string.ascii_uppercase[slot // numbers]}{slot % numbers + 1}"
     return names
 
 
-def _label(slot: int) -> str:
-    return f"School {string.ascii_uppercase[slot // 99]}{slot % 99 + 1}"
+@dataclass(frozen=True)
+class SchoolNames:
+    """The name to show for each school, and which schools must not be identified."""
+
+    shown: dict[int, str]
+    hidden: frozenset[int]
+
+    def name(self, urn: int, fallback: str = "") -> str:
+        return self.shown.get(int(urn), fallback)
+
+    def rename(self, frame: pd.DataFrame, column: str = "name") -> pd.DataFrame:
+        """A copy of ``frame`` with ``column`` replaced by the names to show, looked up by ``urn``."""
+        if frame.empty or column not in frame:
+            return frame
+        renamed = frame.copy()
+        renamed[column] = [self.shown.get(int(u), n) for u, n in zip(frame.urn, frame[column], strict=True)]
+        return renamed
+
+    def supporter(self, urn: object, person: object) -> str:
+        """Who gave support: the supporting school (as it may be shown) and the person, if recorded."""
+        school = self.name(int(urn)) if isinstance(urn, int | float) and not pd.isna(urn) else ""
+        return ", ".join(part for part in (school, person if isinstance(person, str) else "") if part)
+
+    def shown_urns(self, urns: Iterable[int]) -> list[int | None]:
+        """URNs to display: none for a hidden school, since a URN identifies a school as surely as its name."""
+        return [None if int(u) in self.hidden else int(u) for u in urns]
 
 
 def display_names(
@@ -65,26 +97,20 @@ def display_names(
     *,
     presenter_mode: bool,
     named_urns: Iterable[int] = (),
-) -> dict[int, str]:
-    """The name to show for each school in ``schools`` (``urn, name, data_sharing_signed``).
+) -> SchoolNames:
+    """Names to show for the schools in ``schools`` (``urn, name, data_sharing_signed``).
 
     A school is named when it is one of ``named_urns`` (the school whose own profile is open), or
-    when presenter mode is off and it has signed a data-sharing agreement; otherwise it gets its
-    pseudonym.
+    when presenter mode is off and it has signed a data-sharing agreement; otherwise it is shown by
+    its pseudonym.
     """
     named = {int(u) for u in named_urns}
     codes = pseudonyms(schools.urn, secret)
-    shown = {}
+    shown, hidden = {}, set()
     for urn, name, signed in zip(schools.urn.astype(int), schools.name, schools.data_sharing_signed, strict=True):
-        visible = urn in named or (not presenter_mode and bool(signed))
-        shown[urn] = name if visible else codes[urn]
-    return shown
-
-
-def rename_schools(frame: pd.DataFrame, names: dict[int, str], column: str = "name") -> pd.DataFrame:
-    """A copy of ``frame`` with ``column`` replaced by the names to show, looked up by ``urn``."""
-    if frame.empty or column not in frame:
-        return frame
-    renamed = frame.copy()
-    renamed[column] = [names.get(int(u), shown) for u, shown in zip(frame.urn, frame[column], strict=True)]
-    return renamed
+        if urn in named or (not presenter_mode and bool(signed)):
+            shown[urn] = name
+        else:
+            shown[urn] = codes[urn]
+            hidden.add(urn)
+    return SchoolNames(shown, frozenset(hidden))

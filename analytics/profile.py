@@ -104,8 +104,8 @@ def school_interventions(store: Store, urn: int) -> pd.DataFrame:
     return store.read(
         """SELECT i.intervention_id, i.name, i.kind, i.focus, i.start_date, i.end_date, i.status, i.cost,
                   CASE WHEN i.supporting_urn = $urn THEN 'gave support' ELSE 'was supported' END AS role,
-                  concat_ws(', ', s.name, i.supporting_person) AS supporter
-           FROM interventions i LEFT JOIN schools s ON s.urn = i.supporting_urn
+                  i.supporting_urn, i.supporting_person
+           FROM interventions i
            WHERE i.supporting_urn = $urn
               OR i.intervention_id IN (SELECT intervention_id FROM intervention_schools WHERE urn = $urn)
            ORDER BY i.start_date DESC""",

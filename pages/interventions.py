@@ -57,6 +57,11 @@ def main() -> None:
         shared.show_empty_store(store)
         return
     listed = load_list(*shared.cache_key(store), selection.group_id, selection.as_of)
+    names = shared.school_names()
+    listed = listed.assign(
+        supporter=[names.supporter(u, p) for u, p in zip(listed.supporting_urn, listed.supporting_person, strict=True)],
+        supported_schools=["; ".join(names.name(u) for u in urns) for urns in listed.supported_urns],
+    )
     record_form(store)
     if listed.empty:
         st.info("No interventions involve schools in this group yet. Record one above.")

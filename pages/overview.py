@@ -160,7 +160,7 @@ def show_all_schools(schools: pd.DataFrame, selection: shared.Selection) -> None
         right.plotly_chart(
             charts.count_bar(summary["ofsted"], "Latest Ofsted grade", charts.OFSTED_COLOURS), key="ofsted"
         )
-        table = schools[list(SCHOOL_COLUMNS)]
+        table = schools[list(SCHOOL_COLUMNS)].assign(urn=shared.school_names().shown_urns(schools.urn))
         st.dataframe(table, hide_index=True, column_config=SCHOOL_COLUMNS, key="all_schools")
         st.download_button(
             "Download this table (CSV)",

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from analytics import charts, overview, profile
+from analytics import charts, overview, privacy, profile
 from analytics.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY, decision_history, record_decision
 from analytics.criteria import STRAND_NAMES, SUBGROUP_LABELS
 from pages import shared
@@ -41,15 +41,23 @@ def main() -> None:
     if requested is not None and requested not in names:
         st.warning(f"There is no school with URN {requested} in this store; showing the first school instead.")
     index = options.index(requested) if requested in options else 0
-    urn = st.selectbox("School", options, index=index, format_func=lambda u: f"{names[u]} ({u})")
+    hidden = shared.school_names().hidden
+    urn = st.selectbox(
+        "School", options, index=index, format_func=lambda u: names[u] if u in hidden else f"{names[u]} ({u})"
+    )
     st.session_state[shared.PROFILE_KEY] = urn
+    # The school being discussed is named on its own profile; in presenter mode the viewer may hide it too.
+    if selection.presenter_mode and st.toggle("Hide this school's name too", key="hide_discussed"):
+        discussed: tuple[int, ...] = ()
+    else:
+        discussed = (urn,)
     record = load_profile(*shared.cache_key(store), urn)
     if record is None:
         st.error(f"There is no school with URN {urn} in this store.")
         return
     board = shared.board_for(store, selection)
     status = board[board.urn == urn]
-    show_header(record, status.iloc[0] if not status.empty else None, selection)
+    show_header(record, status.iloc[0] if not status.empty else None, shared.school_names(discussed))
     tabs = st.tabs(["Results", "Criteria", "Pupil groups", "Ofsted and events", "Category history", "Support"])
     assessment = (
         shared.load_assessment(*shared.cache_key(store), selection.year, shared.as_of_for(store, selection.year))
@@ -67,19 +75,19 @@ def main() -> None:
     with tabs[4]:
         show_category_history(store, urn, status.iloc[0] if not status.empty else None)
     with tabs[5]:
-        show_support(record)
+        show_support(record, shared.school_names(discussed))
 
 
-def show_header(record: profile.SchoolProfile, status: pd.Series | None, selection: shared.Selection) -> None:
+def show_header(record: profile.SchoolProfile, status: pd.Series | None, names: privacy.SchoolNames) -> None:
     details = record.details
     facts = [
         details.get("phase"),
         details.get("school_type"),
         f"{int(details['pupils']):,} pupils" if pd.notna(details.get("pupils")) else None,
         f"{details['pct_fsm']:.0f}% FSM" if pd.notna(details.get("pct_fsm")) else None,
-        f"URN {details['urn']}",
+        None if int(details["urn"]) in names.hidden else f"URN {details['urn']}",
     ]
-    st.subheader(details["name"])
+    st.subheader(names.name(details["urn"], details["name"]))
     st.caption(" · ".join(str(f) for f in facts if f))
     current = record.groups[record.groups.end_date.isna()]
     if not current.empty:
@@ -285,12 +293,18 @@ def show_category_history(store, urn: int, status: pd.Series | None) -> None:
                 st.rerun()
 
 
-def show_support(record: profile.SchoolProfile) -> None:
+def show_support(record: profile.SchoolProfile, names: privacy.SchoolNames) -> None:
     if record.interventions.empty:
         st.caption("No interventions involved this school.")
         return
+    support = record.interventions.assign(
+        supporter=[
+            names.supporter(u, p)
+            for u, p in zip(record.interventions.supporting_urn, record.interventions.supporting_person, strict=True)
+        ]
+    )
     st.dataframe(
-        record.interventions[["name", "kind", "role", "supporter", "focus", "start_date", "end_date", "status"]],
+        support[["name", "kind", "role", "supporter", "focus", "start_date", "end_date", "status"]],
         hide_index=True,
         column_config={
             "name": "Intervention",

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from analytics import charts, db, early_warning, overview
+from analytics import charts, db, early_warning, overview, privacy
 from analytics.criteria import Criterion, default_criteria_path, load_criteria
 from analytics.db import Store, default_db_path
 from analytics.demo import build_demo_store
@@ -24,6 +24,7 @@ from analytics.errors import InsightError
 
 GROUP_KEY = "selected_group_id"
 YEAR_KEY = "selected_year"
+PRESENTER_KEY = "presenter_mode"
 PROFILE_KEY = "profile_urn"
 PROFILE_PAGE = "pages/school.py"
 ALL_SCHOOLS = 0  # the group choice that means "every school in the store"
@@ -37,6 +38,7 @@ class Selection:
     group_label: str
     year: int | None
     as_of: date
+    presenter_mode: bool = False
 
     @property
     def year_label(self) -> str:
@@ -79,8 +81,36 @@ def load_years(path: str, data_version: int) -> list[int]:
 
 
 @st.cache_data(show_spinner=False)
-def load_schools(path: str, data_version: int, group_id: int | None, as_of: date) -> pd.DataFrame:
+def schools_in_scope(path: str, data_version: int, group_id: int | None, as_of: date) -> pd.DataFrame:
+    """The schools in a group on a date with their real names: for cached work, never for display."""
     return overview.schools_in_scope(open_store(path), group_id, as_of)
+
+
+def load_schools(path: str, data_version: int, group_id: int | None, as_of: date) -> pd.DataFrame:
+    """The schools in a group on a date, named as the trust rules allow (see :func:`school_names`)."""
+    return hide_names(schools_in_scope(path, data_version, group_id, as_of))
+
+
+@st.cache_data(show_spinner=False)
+def _names(path: str, data_version: int, presenter_mode: bool, named: tuple[int, ...]) -> privacy.SchoolNames:
+    store = open_store(path)
+    return privacy.display_names(
+        overview.list_schools(store),
+        privacy.pseudonym_secret(store),
+        presenter_mode=presenter_mode,
+        named_urns=named,
+    )
+
+
+def school_names(named: tuple[int, ...] = ()) -> privacy.SchoolNames:
+    """Names as the trust rules allow: a pseudonym in presenter mode, and always for a school without a
+    data-sharing agreement, except for ``named`` (the school whose own profile is open)."""
+    return _names(*cache_key(get_store()), current_selection().presenter_mode, tuple(sorted(named)))
+
+
+def hide_names(frame: pd.DataFrame, named: tuple[int, ...] = (), column: str = "name") -> pd.DataFrame:
+    """``frame`` with school names (found by ``urn``) replaced as the trust rules require."""
+    return school_names(named).rename(frame, column)
 
 
 @st.cache_data(show_spinner=False)
@@ -191,6 +221,12 @@ def render_sidebar(store: Store) -> Selection:
             help="Results for this year. For the latest year, categories and Ofsted grades are as at today; "
             "for earlier years, as at the end of that year.",
         )
+    presenter_mode = st.sidebar.toggle(
+        "Presenter mode",
+        key=PRESENTER_KEY,
+        help="For a projector: every school except the one being discussed is shown by a pseudonym such as "
+        "School K42, the same on every page, chart and download.",
+    )
     today = date.today()
     as_of = overview.as_of_date(year, years[0], today) if year else today
     return Selection(
@@ -198,6 +234,7 @@ def render_sidebar(store: Store) -> Selection:
         group_label=labels[group_id],
         year=year,
         as_of=as_of,
+        presenter_mode=presenter_mode,
     )
 
 

@@ -24,7 +24,7 @@ def load_trend_table(
 ) -> pd.DataFrame:
     store = shared.open_store(path)
     as_of = shared.as_of_for(store, year)
-    schools = shared.load_schools(path, data_version, group_id, as_of)
+    schools = shared.schools_in_scope(path, data_version, group_id, as_of)
     assessment = shared.load_assessment(path, data_version, year, as_of)
     if measure == OVERALL:
         return early_warning.school_trend_table(assessment, schools)
@@ -56,7 +56,10 @@ def main() -> None:
         default=list(charts.TREND_SYMBOLS),
         key="trend_filter",
     )
-    table = load_trend_table(*shared.cache_key(store), selection.group_id, selection.year, measure, subgroup)
+    names = shared.school_names()
+    table = names.rename(
+        load_trend_table(*shared.cache_key(store), selection.group_id, selection.year, measure, subgroup)
+    )
     phases = sorted(table.phase.dropna().unique())
     if len(phases) > 1:
         chosen_phases = st.pills("Phase", phases, selection_mode="multi", default=phases, key="trend_phases")
@@ -93,7 +96,7 @@ def main() -> None:
         shared.open_profile(int(table.urn.iloc[event.selection.rows[0]]))
     name = "overall" if measure == OVERALL else f"{measure}-{subgroup}"
     export = early_warning.trend_export(
-        table,
+        table.assign(urn=names.shown_urns(table.urn)),
         measure=labels[measure],
         subgroup=SUBGROUP_LABELS[subgroup] if measure != OVERALL else "all pupils",
         group=selection.group_label,

@@ -19,6 +19,7 @@ PAGES = [
     "pages/trends.py",
     "pages/school.py",
     "pages/interventions.py",
+    "pages/data.py",
     "pages/data_store.py",
 ]
 
@@ -121,7 +122,9 @@ def test_choosing_a_group_narrows_the_overview(writable_demo_path: Path, monkeyp
     app.sidebar.selectbox[0].select(int(triad.group_id)).run()
     assert not app.exception
     assert metric_values(app)["Schools"] == str(len(expected))
-    assert set(schools_table(app).urn) == set(expected.urn)
+    shown = schools_table(app)
+    assert len(shown) == len(expected)
+    assert set(shown.urn.dropna()) <= set(expected.urn), "URNs of schools without an agreement are not shown"
     assert triad["name"] in app.caption[0].value
 
 
@@ -266,3 +269,57 @@ def test_recording_an_intervention_from_the_page(writable_demo_path: Path, monke
             "SELECT urn FROM intervention_schools WHERE intervention_id = ?", [int(added.intervention_id[0])]
         )
     assert set(schools.urn) == {990001, 990002}
+
+
+def rendered_text(app: AppTest) -> str:
+    """Every piece of text the page sent to the browser: element protos, table cells, widget options."""
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(str(proto))
+        value = getattr(node, "value", None) if type(node).__name__ in ("Dataframe", "Table") else None
+        if value is not None:
+            frame = value.data if hasattr(value, "data") else value
+            parts.append(frame.to_csv(index=False))
+        for option in getattr(node, "options", None) or []:
+            parts.append(str(option))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(app._tree)
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_presenter_mode_names_no_school_on_screen(
+    page: str, writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store(writable_demo_path) as store:
+        names = store.read("SELECT urn, name FROM schools")
+    st.cache_resource.clear()
+    app = open_app(writable_demo_path, monkeypatch, page)
+    app.sidebar.toggle(key="presenter_mode").set_value(True).run()
+    assert not app.exception, [e.value for e in app.exception]
+    text = rendered_text(app)
+    discussed = app.main.selectbox[0].value if page == "pages/school.py" else None
+    leaked = [n for u, n in zip(names.urn, names.name, strict=True) if n in text and u != discussed]
+    assert leaked == [], f"{len(leaked)} school names on screen in presenter mode, e.g. {leaked[:3]}"
+    assert "School " in text or page == "pages/data_store.py"
+
+
+def test_schools_without_an_agreement_are_never_named_outside_their_profile(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store(writable_demo_path) as store:
+        unsigned = store.read("SELECT urn, name FROM schools WHERE NOT data_sharing_signed")
+        signed = store.read("SELECT name FROM schools WHERE data_sharing_signed").name
+    st.cache_resource.clear()
+    assert len(unsigned) > 0
+    for page in ("pages/overview.py", "pages/trends.py", "pages/interventions.py"):
+        app = open_app(writable_demo_path, monkeypatch, page)
+        text = rendered_text(app)
+        assert not [n for n in unsigned.name if n in text], page
+        assert any(n in text for n in signed), f"{page} still names schools that agreed"
+        st.cache_resource.clear()
