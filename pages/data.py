@@ -33,8 +33,8 @@ LOG_COLUMNS = {
 
 
 def main() -> None:
-    store = shared.get_store()
-    st.title("Data")
+    store = shared.page_store()
+    st.title("Import data")
     st.caption(
         "Import the files you download: DfE KS2 and KS4 performance tables, the GIAS establishments extract, "
         "GIAS groups and group links, URN lineage, Ofsted inspection outcomes and school-level absence. "

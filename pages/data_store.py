@@ -10,7 +10,7 @@ from pages import shared
 
 
 def main() -> None:
-    store = shared.get_store()
+    store = shared.page_store()
     info = store.info()
     st.title("Data store")
     kind = "the built-in demo partnership (fictional schools)" if info["is_demo"] else "your partnership's data"

@@ -281,6 +281,13 @@ def user_errors() -> Iterator[None]:
         show_error(error)
 
 
+def page_store() -> Store:
+    """The store, for a page that needs no sidebar selection; like every page, it hands a deep link
+    opened on a freshly started server back to app.py (see :func:`current_selection`)."""
+    current_selection()
+    return get_store()
+
+
 def start_page(title: str) -> tuple[Store, Selection, pd.DataFrame] | None:
     """Draw the page title and return the store, the sidebar selection and the schools in scope.
 
