@@ -53,7 +53,9 @@ TREND_COLOURS = {"rising": "#2e7d32", "stable": "#607d8b", "declining": "#c62828
 TREND_SYMBOLS = {"rising": "▲", "stable": "●", "declining": "▼", "insufficient data": "–"}
 
 
-def measure_history(history: pd.DataFrame, title: str, unit: str, trend: str | None = None) -> go.Figure:
+def measure_history(
+    history: pd.DataFrame, title: str, unit: str, trend: str | None = None, conversions: pd.DataFrame | None = None
+) -> go.Figure:
     """One measure over time: the school with its cohort-size band, national and LA alongside.
 
     ``history`` has ``academic_year, value, ci_low, ci_high, national, la, cohort`` for one
@@ -103,6 +105,18 @@ def measure_history(history: pd.DataFrame, title: str, unit: str, trend: str | N
             figure.add_trace(
                 go.Scatter(x=years, y=history[column], mode="lines", name=name, line=dict(color="#555", dash=dash))
             )
+    for conversion in (conversions if conversions is not None else pd.DataFrame()).itertuples():
+        if pd.isna(conversion.link_date):
+            continue
+        # A school that changed URN (became an academy) keeps one line; the change is marked.
+        when = pd.Timestamp(conversion.link_date)
+        year = when.year + 1 if when.month >= 9 else when.year
+        figure.add_vline(
+            x=year - 0.5,
+            line=dict(color="#6a3d9a", dash="dot"),
+            annotation_text=f"new URN (was {conversion.old_urn})",
+            annotation_position="top",
+        )
     figure.update_layout(
         title=title,
         height=300,

@@ -113,6 +113,14 @@ def school_interventions(store: Store, urn: int) -> pd.DataFrame:
     )
 
 
+def school_lineage(store: Store, urn: int) -> pd.DataFrame:
+    """Earlier URNs whose results are shown under this school (an academy conversion, say):
+    ``old_urn, link_date``, oldest first."""
+    return store.read(
+        "SELECT old_urn, link_date FROM urn_lineage WHERE latest_urn = ? ORDER BY link_date NULLS FIRST", [urn]
+    )
+
+
 @dataclass
 class SchoolProfile:
     """Everything the School profile page shows about one school, read in one go."""
@@ -123,6 +131,7 @@ class SchoolProfile:
     inspections: pd.DataFrame
     events: pd.DataFrame
     interventions: pd.DataFrame
+    lineage: pd.DataFrame
 
 
 def load_profile(store: Store, urn: int) -> SchoolProfile | None:
@@ -136,4 +145,5 @@ def load_profile(store: Store, urn: int) -> SchoolProfile | None:
         inspections=school_inspections(store, urn),
         events=school_events(store, urn),
         interventions=school_interventions(store, urn),
+        lineage=school_lineage(store, urn),
     )

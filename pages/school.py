@@ -136,7 +136,7 @@ def show_results(record: profile.SchoolProfile, assessment, urn: int, selection:
         )
         trend = trend_row.trend.iloc[0] if not trend_row.empty else None
         with cols[position % 2]:
-            st.plotly_chart(charts.measure_history(history, label, unit, trend), key=f"history_{code}")
+            st.plotly_chart(charts.measure_history(history, label, unit, trend, record.lineage), key=f"history_{code}")
             if not trend_row.empty:
                 st.caption(f"{charts.TREND_SYMBOLS[trend]} **{trend}**: {trend_row.reason.iloc[0]}")
             missing = history[history.value.isna() & history.missing_code.notna()]

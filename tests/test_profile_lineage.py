@@ -1,0 +1,30 @@
+"""A school that changed URN keeps one history on its profile, with the change marked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analytics import charts, import_dfe
+from analytics.db import Store
+from analytics.profile import load_profile
+
+REAL = Path(__file__).resolve().parents[2] / "shared" / "real-data"
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="shared/real-data is not beside the repository")
+def test_a_converted_academy_shows_one_line_with_the_conversion_marked(tmp_path: Path) -> None:
+    with Store(tmp_path / "real.duckdb") as store:
+        for name in ("gias/gias-extract-20220420.csv", "gias/urn-lineage-lookup.csv"):
+            import_dfe.run_import(store, REAL / name)
+        for year in ("2016-17", "2017-18", "2018-19"):
+            import_dfe.run_import(store, REAL / "dfe-ks2-hampshire" / f"ks2-850-{year}.csv")
+        record = load_profile(store, 148215)
+    assert record is not None
+    assert 116018 in set(record.lineage.old_urn), "Weyford's old URN"
+    history = record.results[(record.results.measure_code == "ks2_rwm_exp") & (record.results.subgroup == "all")]
+    assert history.academic_year.tolist() == [2017, 2018, 2019], "all three years under the latest URN"
+    figure = charts.measure_history(history, "RWM", "%", "stable", record.lineage)
+    marks = [a.text for a in figure.layout.annotations]
+    assert any("was 116018" in text for text in marks)
