@@ -10,6 +10,7 @@ import pandas as pd
 
 from analytics.db import Store
 from analytics.errors import InsightError
+from analytics.overview import GROUP_MEMBERS_SQL
 
 STATUSES = ("planned", "active", "completed", "stopped")
 KINDS = (
@@ -41,17 +42,8 @@ def list_interventions(store: Store, *, group_id: int | None = None, as_of: date
     """
     as_of = as_of or date.today()
     return store.read(
-        """
-        WITH RECURSIVE scope_groups AS (
-            SELECT group_id FROM groups WHERE group_id = $group_id
-            UNION ALL
-            SELECT g.group_id FROM groups g JOIN scope_groups s ON g.parent_group_id = s.group_id
-        ),
-        members AS (
-            SELECT DISTINCT urn FROM group_memberships
-            WHERE group_id IN (SELECT group_id FROM scope_groups)
-              AND start_date <= $as_of AND (end_date IS NULL OR end_date >= $as_of)
-        ),
+        f"""
+        {GROUP_MEMBERS_SQL},
         supported AS (
             SELECT i.intervention_id, count(*) AS supported, list(i.urn ORDER BY s.name) AS urns,
                    bool_or($group_id IS NULL OR i.urn IN (SELECT urn FROM members)) AS in_scope

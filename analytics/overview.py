@@ -77,6 +77,20 @@ def list_groups(store: Store) -> pd.DataFrame:
     )
 
 
+# Common table expressions for queries scoped to a partnership group: ``scope_groups`` (the group
+# and its sub-groups) and ``members`` (schools in them on ``$as_of``). Parameters ``$group_id``, ``$as_of``.
+GROUP_MEMBERS_SQL = """WITH RECURSIVE scope_groups AS (
+            SELECT group_id FROM groups WHERE group_id = $group_id
+            UNION ALL
+            SELECT g.group_id FROM groups g JOIN scope_groups s ON g.parent_group_id = s.group_id
+        ),
+        members AS (
+            SELECT DISTINCT urn FROM group_memberships
+            WHERE group_id IN (SELECT group_id FROM scope_groups)
+              AND start_date <= $as_of AND (end_date IS NULL OR end_date >= $as_of)
+        )"""
+
+
 def schools_in_scope(store: Store, group_id: int | None, as_of: date) -> pd.DataFrame:
     """The schools open on ``as_of`` in a group (and its sub-groups), or all schools if ``None``.
 
@@ -90,17 +104,8 @@ def schools_in_scope(store: Store, group_id: int | None, as_of: date) -> pd.Data
         (``category`` is ``None`` when none was recorded).
     """
     frame = store.read(
-        """
-        WITH RECURSIVE scope_groups AS (
-            SELECT group_id FROM groups WHERE group_id = $group_id
-            UNION ALL
-            SELECT g.group_id FROM groups g JOIN scope_groups s ON g.parent_group_id = s.group_id
-        ),
-        members AS (
-            SELECT DISTINCT urn FROM group_memberships
-            WHERE group_id IN (SELECT group_id FROM scope_groups)
-              AND start_date <= $as_of AND (end_date IS NULL OR end_date >= $as_of)
-        ),
+        f"""
+        {GROUP_MEMBERS_SQL},
         latest_inspection AS (
             SELECT urn, arg_max(overall_grade, inspection_date) AS ofsted_grade,
                    max(inspection_date) AS ofsted_date
