@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -500,27 +499,3 @@ def test_command_line_dry_run_import_and_undo(tmp_path: Path, capsys: pytest.Cap
     assert code == 0 and "Import 1 undone" in out
     with Store(db) as store:
         assert store.count_rows("schools") == 0
-
-
-def test_data_page_lists_imports_and_undoes_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
-    db = tmp_path / "page.duckdb"
-    with Store(db) as store:
-        import_dfe.run_import(store, SCHOOLS.encode(), file_name="gias.csv")
-    monkeypatch.setenv("SCHOOL_INSIGHT_DB", str(db))
-    page = Path(__file__).resolve().parents[1] / "pages" / "data.py"
-    cwd = os.getcwd()
-    os.chdir(page.parents[1])
-    try:
-        app = AppTest.from_file(str(page), default_timeout=30).run()
-        assert not app.exception
-        assert app.title[0].value == "Data"
-        app.button(key="undo_1").click().run()
-        assert not app.exception
-        with Store(db) as store:  # the page's cached connection is still open, so the same configuration
-            assert store.count_rows("schools") == 0
-    finally:
-        os.chdir(cwd)
-        st.cache_resource.clear()

@@ -323,3 +323,20 @@ def test_schools_without_an_agreement_are_never_named_outside_their_profile(
         assert not [n for n in unsigned.name if n in text], page
         assert any(n in text for n in signed), f"{page} still names schools that agreed"
         st.cache_resource.clear()
+
+
+def test_import_page_lists_imports_and_undoes_one(empty_store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from analytics import import_dfe
+    from tests.test_import_dfe import SCHOOLS
+
+    with Store(empty_store_path) as store:
+        import_dfe.run_import(store, SCHOOLS.encode(), file_name="gias.csv")
+        assert store.count_rows("schools") > 0
+    app = open_app(empty_store_path, monkeypatch, "pages/data.py")
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.title[0].value == "Import data"
+    app.button(key="undo_1").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    st.cache_resource.clear()
+    with Store(empty_store_path) as store:
+        assert store.count_rows("schools") == 0
