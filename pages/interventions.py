@@ -8,7 +8,6 @@ import pandas as pd
 import streamlit as st
 
 from analytics import charts, interventions, overview, prepost
-from analytics.export import to_csv_bytes, to_excel_bytes
 from pages import shared
 
 ITEM_COLUMNS = {
@@ -167,22 +166,13 @@ def show_school_results(store, intervention_id: int, details: pd.Series) -> None
         if row.note:
             st.caption(row.note)
     table = impact.drop(columns=["summary"])
-    left, right = st.columns(2)
-    left.download_button(
-        "Download results (CSV)",
-        to_csv_bytes(table),
-        f"impact-{intervention_id}.csv",
-        "text/csv",
-        icon=":material/download:",
-        key="impact_csv",
-    )
-    right.download_button(
-        "Download results (Excel)",
-        to_excel_bytes({"School results": table}),
-        f"impact-{intervention_id}.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/download:",
-        key="impact_xlsx",
+    shared.download_buttons(
+        f"impact-{intervention_id}",
+        table,
+        {"School results": table},
+        csv_label="Download results (CSV)",
+        excel_label="Download results (Excel)",
+        key="impact",
     )
 
 
@@ -241,22 +231,13 @@ def show_questionnaires(store, intervention_id: int) -> None:
                 key=f"slopes_{survey.survey_id}",
             )
         export = results.drop(columns=["summary"])
-        left, right = st.columns(2)
-        left.download_button(
-            "Download results (CSV)",
-            to_csv_bytes(export),
-            f"questionnaire-{survey.survey_id}.csv",
-            "text/csv",
-            icon=":material/download:",
-            key=f"survey_csv_{survey.survey_id}",
-        )
-        right.download_button(
-            "Download results and answer counts (Excel)",
-            to_excel_bytes({"Results": export, "Answers by option": distribution}),
-            f"questionnaire-{survey.survey_id}.xlsx",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            icon=":material/download:",
-            key=f"survey_xlsx_{survey.survey_id}",
+        shared.download_buttons(
+            f"questionnaire-{survey.survey_id}",
+            export,
+            {"Results": export, "Answers by option": distribution},
+            csv_label="Download results (CSV)",
+            excel_label="Download results and answer counts (Excel)",
+            key=f"survey_{survey.survey_id}",
         )
     st.caption("Each chart downloads as a PNG from the camera button that appears when you point at it.")
 

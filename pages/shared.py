@@ -21,6 +21,7 @@ from analytics.criteria import Criterion, default_criteria_path, load_criteria
 from analytics.db import Store, default_db_path
 from analytics.demo import build_demo_store
 from analytics.errors import InsightError
+from analytics.export import to_csv_bytes, to_excel_bytes
 
 GROUP_KEY = "selected_group_id"
 YEAR_KEY = "selected_year"
@@ -266,6 +267,38 @@ def colour_cells(table: pd.DataFrame, columns: list[str]):
     Colour rather than emoji: projector laptops often lack emoji fonts.
     """
     return table.style.map(lambda value: _CELL_STYLES.get(value, ""), subset=columns)
+
+
+EXCEL_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download_buttons(
+    stem: str,
+    table: pd.DataFrame,
+    sheets: dict[str, pd.DataFrame],
+    *,
+    csv_label: str = "Download (CSV)",
+    excel_label: str = "Download (Excel)",
+    key: str | None = None,
+) -> None:
+    """A CSV and an Excel download side by side; both go through the formula-neutralising export."""
+    left, right = st.columns(2)
+    left.download_button(
+        csv_label,
+        to_csv_bytes(table),
+        f"{stem}.csv",
+        "text/csv",
+        icon=":material/download:",
+        key=f"{key}_csv" if key else None,
+    )
+    right.download_button(
+        excel_label,
+        to_excel_bytes(sheets),
+        f"{stem}.xlsx",
+        EXCEL_MIME,
+        icon=":material/download:",
+        key=f"{key}_xlsx" if key else None,
+    )
 
 
 def show_error(error: InsightError) -> None:

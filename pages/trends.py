@@ -7,7 +7,6 @@ import streamlit as st
 
 from analytics import charts, early_warning, overview
 from analytics.criteria import SUBGROUP_LABELS
-from analytics.export import to_csv_bytes, to_excel_bytes
 from pages import shared
 
 OVERALL = "__overall__"
@@ -102,21 +101,7 @@ def main() -> None:
         group=selection.group_label,
         year=selection.year_label,
     )
-    left, right = st.columns(2)
-    left.download_button(
-        "Download (CSV)",
-        to_csv_bytes(export),
-        f"trends-{name}-{selection.year}.csv",
-        "text/csv",
-        icon=":material/download:",
-    )
-    right.download_button(
-        "Download (Excel)",
-        to_excel_bytes({"Trends": export}),
-        f"trends-{name}-{selection.year}.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/download:",
-    )
+    shared.download_buttons(f"trends-{name}-{selection.year}", export, {"Trends": export})
 
 
 def _display_table(table: pd.DataFrame, measure: str) -> pd.DataFrame:
