@@ -42,6 +42,7 @@ DATA_TABLES: tuple[str, ...] = (
     "inspections",
     "context_events",
     "meetings",
+    "meeting_notes",
     "category_decisions",
     "actions",
     "action_followups",
@@ -62,7 +63,7 @@ DATA_TABLES: tuple[str, ...] = (
 
 # Columns that record when something happened to the file rather than what it holds; a content
 # hash leaves them out so two builds of the same data compare equal.
-_VOLATILE_COLUMNS = {"imported_at", "applied_at"}
+_VOLATILE_COLUMNS = {"imported_at", "applied_at", "noted_at"}
 
 Params = Sequence[Any] | Mapping[str, Any] | None
 

@@ -35,18 +35,27 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
 
 
-def to_excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
-    """An .xlsx workbook with one formatted sheet per frame: bold frozen header, sensible widths."""
+# Fills for red / amber / green ratings in spreadsheets (the same colours as the charts).
+RAG_FILLS = {"red": ("C62828", "FFFFFF"), "amber": ("F0A202", "000000"), "green": ("2E7D32", "FFFFFF")}
+
+
+def to_excel_bytes(sheets: dict[str, pd.DataFrame], *, title: str = "") -> bytes:
+    """An .xlsx workbook with one formatted sheet per frame, ready to print.
+
+    Bold frozen header repeated on every printed page, widths to fit the text (long text wraps),
+    landscape and one page wide, ``title`` and page numbers in the printed header and footer, and
+    red / amber / green cells coloured in any column whose heading mentions "RAG".
+    """
     import io
 
     from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
+    from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for title, frame in sheets.items():
-        sheet = workbook.create_sheet(_sheet_title(title))
+    for name, frame in sheets.items():
+        sheet = workbook.create_sheet(_sheet_title(name))
         safe = safe_frame(frame)
         sheet.append(list(safe.columns))
         for row in safe.itertuples(index=False):
@@ -54,13 +63,37 @@ def to_excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="DDE7F0")
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
         sheet.freeze_panes = "A2"
         for index, column in enumerate(safe.columns, start=1):
+            letter = get_column_letter(index)
             longest = max([len(str(column))] + [len(str(v)) for v in safe[column].head(500)])
-            sheet.column_dimensions[get_column_letter(index)].width = min(max(10, longest + 2), 60)
+            sheet.column_dimensions[letter].width = min(max(10, longest + 2), 60)
+            if longest > 60:
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if "rag" in str(column).lower().split():
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                    fill = RAG_FILLS.get(str(cell.value).strip().lower())
+                    if fill:
+                        cell.fill = PatternFill("solid", fgColor=fill[0])
+                        cell.font = Font(bold=True, color=fill[1])
+        sheet.print_title_rows = "1:1"
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.oddHeader.center.text = _header_text(title or name)
+        sheet.oddFooter.center.text = "Page &P of &N"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _header_text(text: str) -> str:
+    # "&" starts a header code in Excel (&P, &D ...), so a literal one is doubled.
+    return str(neutralise_formula(text)).replace("&", "&&")
 
 
 def _sheet_title(title: str) -> str:

@@ -1,0 +1,180 @@
+"""The meeting pack: a meeting's agenda as an Excel workbook and as a page that prints to PDF.
+
+Both are made from the same tables (:func:`pack_tables`), with schools named exactly as the screen
+named them (presenter mode and data-sharing agreements, :class:`analytics.privacy.SchoolNames`),
+so a pack carries no more than the screen did. A hidden school's URN is left out too, since a URN
+identifies a school as surely as its name.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from analytics import charts
+from analytics.export import RAG_FILLS, safe_frame, to_excel_bytes
+from analytics.meetings import Agenda
+from analytics.privacy import SchoolNames
+
+# Plain headings for the columns the agenda tables use; columns not listed are left out of the pack.
+HEADINGS = {
+    "urn": "URN",
+    "name": "School",
+    "rag": "RAG",
+    "decided_category": "Category (decided)",
+    "suggested_category": "Category (suggested)",
+    "trend": "Trend",
+    "summary": "Summary",
+    "reasons": "Reasons",
+    "what": "What",
+    "from_category": "From",
+    "to_category": "To",
+    "decided_on": "Decided on",
+    "reason": "Reason",
+    "inspection_date": "Inspected",
+    "inspection_type": "Inspection",
+    "outcome": "Outcome",
+    "risk": "Why at risk",
+    "in_category_since": "In category since",
+    "review_sections": "Review each of",
+    "text": "Action",
+    "owner": "Owner",
+    "due_date": "Due",
+    "due": "Due status",
+    "raised_at": "Agreed at",
+    "status": "Status",
+    "last_note": "Latest follow-up",
+    "listed_for": "On the agenda for",
+    "category": "Category",
+    "decided_by": "Decided by",
+    "section": "Section",
+    "note": "Note",
+}
+
+
+def pack_tables(agenda: Agenda, names: SchoolNames) -> dict[str, pd.DataFrame]:
+    """The agenda's sections with plain headings and schools named as ``names`` allows.
+
+    The first table is "Running order": the schools in the order the meeting takes them.
+    """
+    tables = {"Running order": agenda.schools[["urn", "name", "rag", "decided_category", "listed_for"]]}
+    tables |= agenda.sections
+    return {title: presentable(frame, names) for title, frame in tables.items()}
+
+
+def presentable(frame: pd.DataFrame, names: SchoolNames) -> pd.DataFrame:
+    """``frame`` as people see it: schools named as ``names`` allows (found by ``urn``), plain
+    headings, ratings capitalised, dates without times; columns without a heading are left out."""
+    shown = frame.copy()
+    if "urn" in shown:
+        urns = shown.urn
+        shown["name"] = [names.name(int(u)) if pd.notna(u) else "(no single school)" for u in urns]
+        shown["urn"] = [names.shown_urns([int(u)])[0] if pd.notna(u) else None for u in urns]
+        shown["urn"] = shown["urn"].astype("Int64")
+        # The school column first: it is what people look for.
+        shown = shown[["name", "urn", *[c for c in shown.columns if c not in ("name", "urn")]]]
+    for column in shown.columns:
+        if column == "rag":
+            shown[column] = shown[column].fillna("").str.capitalize()
+        elif pd.api.types.is_datetime64_any_dtype(shown[column]):
+            shown[column] = shown[column].dt.date
+    keep = [c for c in shown.columns if c in HEADINGS]
+    return shown[keep].rename(columns=HEADINGS).reset_index(drop=True)
+
+
+def cover_table(agenda: Agenda, tables: dict[str, pd.DataFrame], *, presenter_mode: bool) -> pd.DataFrame:
+    """The pack's first page: what the meeting is, and how much each section holds."""
+    meeting = agenda.meeting
+    rows = [
+        ("Meeting", meeting["title"]),
+        ("Kind", meeting["kind_label"]),
+        ("Date", f"{meeting['meeting_date']:%d %B %Y}"),
+        ("Attendees", meeting.get("attendees") or ""),
+        ("Covers changes since", f"{agenda.since:%d %B %Y}"),
+    ]
+    rows += [(title, f"{len(table)} rows") for title, table in tables.items()]
+    if presenter_mode:
+        rows.append(("Names", "Presenter mode: schools are shown by pseudonyms"))
+    rows.append(("Made on", f"{date.today():%d %B %Y}"))
+    return pd.DataFrame(rows, columns=["Item", "Detail"])
+
+
+def meeting_pack_workbook(agenda: Agenda, names: SchoolNames, *, presenter_mode: bool = False) -> bytes:
+    """An Excel workbook: a cover sheet, then one print-ready sheet per agenda section."""
+    tables = pack_tables(agenda, names)
+    sheets = {"Meeting": cover_table(agenda, tables, presenter_mode=presenter_mode)} | tables
+    return to_excel_bytes(sheets, title=agenda.meeting["title"])
+
+
+def rag_chart(agenda: Agenda) -> go.Figure:
+    """Schools on the agenda by suggested RAG rating, for the pack's first page."""
+    counts = agenda.schools.rag.fillna("not rated").value_counts()
+    order = [v for v in ("red", "amber", "green", "not rated") if v in counts.index]
+    frame = pd.DataFrame({"value": order, "schools": [int(counts[v]) for v in order]})
+    frame["share"] = frame.schools / max(frame.schools.sum(), 1)
+    return charts.count_bar(frame, "Schools on the agenda by RAG rating", charts.RAG_COLOURS)
+
+
+_PRINT_CSS = """
+@page { size: A4 landscape; margin: 12mm; }
+body { font-family: "Segoe UI", Arial, sans-serif; font-size: 11pt; color: #111; margin: 0 1em; }
+h1 { font-size: 20pt; margin-bottom: 0.2em; }
+h2 { font-size: 15pt; margin-top: 1.2em; border-bottom: 2px solid #1f4e79; page-break-after: avoid; }
+section { page-break-before: always; }
+table { border-collapse: collapse; width: 100%; margin-top: 0.5em; }
+th { background: #dde7f0; text-align: left; }
+th, td { border: 1px solid #999; padding: 3px 6px; vertical-align: top; }
+thead { display: table-header-group; }
+tr { page-break-inside: avoid; }
+.rag-red { background: #c62828; color: #fff; font-weight: bold; }
+.rag-amber { background: #f0a202; color: #000; font-weight: bold; }
+.rag-green { background: #2e7d32; color: #fff; font-weight: bold; }
+.note { color: #444; }
+@media print { .no-print { display: none; } }
+"""
+
+
+def meeting_pack_html(agenda: Agenda, names: SchoolNames, *, presenter_mode: bool = False) -> str:
+    """A self-contained page (charts included, no internet needed) that prints cleanly to PDF.
+
+    Each section starts on a new page, table headings repeat on every printed page, and RAG
+    ratings are coloured and written, so a black-and-white print still says them.
+    """
+    tables = pack_tables(agenda, names)
+    meeting = agenda.meeting
+    title = html.escape(str(meeting["title"]))
+    cover = cover_table(agenda, tables, presenter_mode=presenter_mode)
+    chart = rag_chart(agenda).to_html(full_html=False, include_plotlyjs=True, config={"displayModeBar": False})
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="en"><head><meta charset="utf-8"><title>{title}</title><style>{_PRINT_CSS}</style></head><body>',
+        f"<h1>{title}</h1>",
+        '<p class="no-print note">Print this page (Ctrl+P) and choose "Save as PDF" for a PDF pack.</p>',
+        _html_table(cover),
+        chart,
+    ]
+    for section, table in tables.items():
+        parts.append(f"<section><h2>{html.escape(section)}</h2>")
+        parts.append(_html_table(table) if not table.empty else '<p class="note">Nothing for this meeting.</p>')
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    # Escaped, so a note typed as HTML is shown, not run; neutralised like the other exports.
+    safe = safe_frame(frame)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in safe.columns)
+    rows = []
+    for record in safe.itertuples(index=False):
+        cells = []
+        for column, value in zip(safe.columns, record, strict=True):
+            text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+            rag = text.lower() if column == HEADINGS["rag"] and text.lower() in RAG_FILLS else ""
+            cls = f' class="rag-{rag}"' if rag else ""
+            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -1,0 +1,254 @@
+"""The termly meeting: agendas built from the store, actions carried forward, and the meeting pack."""
+
+from __future__ import annotations
+
+import html
+import io
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from analytics import categories, meeting_pack, meetings, overview, privacy
+from analytics.db import Store
+from analytics.meetings import MeetingError, NewMeeting
+
+
+@pytest.fixture
+def store(writable_demo_path: Path):
+    with Store(writable_demo_path) as opened:
+        yield opened
+
+
+def agenda_for(store: Store, meeting_id: int) -> meetings.Agenda:
+    meeting = meetings.get_meeting(store, meeting_id)
+    return meetings.build_agenda(store, meeting_id, meetings.board_for_meeting(store, meeting))
+
+
+def names_for(store: Store, *, presenter_mode: bool) -> privacy.SchoolNames:
+    return privacy.display_names(
+        overview.list_schools(store), privacy.pseudonym_secret(store), presenter_mode=presenter_mode
+    )
+
+
+def test_bad_meeting_is_refused_with_every_problem_and_nothing_written(store: Store) -> None:
+    before = store.content_hash()
+    with pytest.raises(MeetingError) as refused:
+        meetings.create_meeting(store, NewMeeting(date(2026, 11, 20), "tea party", group_id=999_999))
+    assert "Kind must be one of" in refused.value.message
+    assert "no partnership group 999999" in refused.value.message
+    assert store.content_hash() == before
+
+
+def test_new_meeting_gets_a_title_from_its_kind_and_date(store: Store) -> None:
+    meeting_id = meetings.create_meeting(store, NewMeeting(date(2026, 11, 20), "performance_clinic"))
+    listed = meetings.list_meetings(store)
+    assert listed.iloc[0].meeting_id == meeting_id
+    assert listed.iloc[0].title == "Performance clinic, 20 November 2026"
+
+
+def test_agenda_follows_up_every_action_open_when_the_meeting_began(store: Store) -> None:
+    actions = store.read("SELECT a.*, m.meeting_date FROM actions a JOIN meetings m USING (meeting_id)")
+    clinic = meetings.get_meeting(store, 2)
+    day = pd.Timestamp(clinic["meeting_date"])
+    # Independently: raised at an earlier meeting, and open then (closed at this meeting or later, or never).
+    raised_before = pd.to_datetime(actions.meeting_date) < day
+    open_then = (actions.status == "open") | (pd.to_datetime(actions.closed_on) >= day)
+    expected = set(actions[raised_before & open_then].action_id)
+    assert expected, "the demo has actions from the spring meeting"
+
+    agenda = agenda_for(store, 2)
+    listed = agenda.sections["Actions to follow up"]
+    assert set(listed.action_id) == expected
+    overdue = listed[listed.due == "overdue"]
+    assert (pd.to_datetime(overdue.due_date) < day).all()
+    assert list(listed.due.drop_duplicates()) == sorted(
+        listed.due.unique(), key=["overdue", "due this term", "later"].index
+    )
+
+
+def test_actions_stay_on_every_later_agenda_until_closed(store: Store) -> None:
+    autumn = meetings.create_meeting(store, NewMeeting(date(2026, 10, 7), "performance_clinic"))
+    action = meetings.record_action(
+        store, meeting_id=autumn, text="Visit the school with the maths lead", owner="Adviser", urn=990010
+    )
+    winter = meetings.create_meeting(store, NewMeeting(date(2026, 11, 18), "school_improvement_board"))
+    spring = meetings.create_meeting(store, NewMeeting(date(2027, 1, 20), "performance_clinic"))
+    assert action not in set(agenda_for(store, autumn).sections["Actions to follow up"].action_id)
+    assert action in set(agenda_for(store, winter).sections["Actions to follow up"].action_id)
+
+    meetings.record_followup(store, action_id=action, meeting_id=winter, status="done", noted_on=date(2026, 11, 18))
+    winter_agenda = agenda_for(store, winter).sections["Actions to follow up"]
+    # Closed at the winter meeting: still on its record, with the follow-up, but gone from the next.
+    assert winter_agenda.set_index("action_id").status[action] == "done"
+    assert action not in set(agenda_for(store, spring).sections["Actions to follow up"].action_id)
+
+
+def test_follow_up_refusals_write_nothing(store: Store) -> None:
+    before = store.content_hash()
+    with pytest.raises(MeetingError, match="Say why the action is dropped"):
+        meetings.record_followup(store, action_id=2, meeting_id=2, status="dropped", note="  ")
+    with pytest.raises(MeetingError, match="Status must be one of"):
+        meetings.record_followup(store, action_id=2, meeting_id=2, status="finished")
+    with pytest.raises(MeetingError, match="no action 9999"):
+        meetings.record_followup(store, action_id=9999, meeting_id=2, status="done")
+    with pytest.raises(MeetingError, match="due date is before the meeting"):
+        meetings.record_action(store, meeting_id=2, text="x", owner="y", due_date=date(2020, 1, 1))
+    assert store.content_hash() == before
+
+
+def test_reopening_an_action_clears_its_closing_date(store: Store) -> None:
+    meetings.record_followup(store, action_id=1, meeting_id=2, status="open", note="Plan not yet agreed after all")
+    row = store.read("SELECT status, closed_on FROM actions WHERE action_id = 1").iloc[0]
+    assert row.status == "open" and pd.isna(row.closed_on)
+
+
+def test_red_and_amber_section_is_the_boards_red_and_amber_schools_in_the_meetings_group(store: Store) -> None:
+    groups = overview.list_groups(store)
+    alliance = int(groups[groups.kind == "alliance"].iloc[0].group_id)
+    meeting_id = meetings.create_meeting(store, NewMeeting(date(2026, 11, 18), "performance_clinic", group_id=alliance))
+    meeting = meetings.get_meeting(store, meeting_id)
+    members = set(overview.schools_in_scope(store, alliance, meeting["meeting_date"]).urn)
+    board = meetings.board_for_meeting(store, meeting)
+    agenda = meetings.build_agenda(store, meeting_id, board)
+
+    concern = agenda.sections["Red and amber schools"]
+    assert set(concern.urn) == set(board[board.rag.isin(["red", "amber"])].urn)
+    assert set(concern.urn) <= members
+    assert set(agenda.schools.urn) <= members
+    # The running order puts red before amber before green.
+    ranks = agenda.schools.rag.map({"red": 0, "amber": 1, "green": 2}).fillna(3)
+    assert ranks.is_monotonic_increasing
+
+
+def test_ofsted_since_the_last_meeting_takes_inspections_after_it_only(store: Store) -> None:
+    meeting_id = meetings.create_meeting(store, NewMeeting(date(2026, 11, 18), "performance_clinic"))
+    with store.transaction() as cur:
+        cur.execute(
+            """INSERT INTO inspections (urn, inspection_date, inspection_type, overall_grade, category_of_concern)
+               VALUES (990003, DATE '2026-10-01', 'graded', 4, 'special_measures'),
+                      (990004, DATE '2026-06-01', 'graded', 2, NULL)"""
+        )
+    agenda = agenda_for(store, meeting_id)
+    assert agenda.since == date(2026, 6, 24)
+    inspected = agenda.sections["Ofsted since the last meeting"]
+    assert list(inspected.urn) == [990003]
+    assert inspected.outcome.iloc[0] == "Inadequate (special measures)"
+
+
+def test_category_changes_since_the_last_meeting_are_listed_with_from_and_to(store: Store) -> None:
+    meetings.create_meeting(store, NewMeeting(date(2026, 10, 7), "performance_clinic"))
+    # Decided between meetings (by officers), so news at the next one.
+    categories.record_decision(
+        store, urn=990020, category="3", reasons="No progress in a year", decided_by="Board",
+        decided_on=date(2026, 10, 20),
+    )  # fmt: skip
+    following = meetings.create_meeting(store, NewMeeting(date(2026, 11, 18), "performance_clinic"))
+    changes = agenda_for(store, following).sections["Category changes and differences"]
+    change = changes[(changes.urn == 990020) & (changes.what == "category changed")]
+    assert len(change) == 1
+    history = categories.decision_history(store, 990020)
+    assert change.from_category.iloc[0] == history.category.iloc[1]
+    assert change.to_category.iloc[0] == "3"
+    # Decisions before the last meeting are not news at this one.
+    assert not (pd.to_datetime(changes.decided_on.dropna()) <= pd.Timestamp(date(2026, 10, 7))).any()
+
+
+def test_category_review_lists_the_schools_in_category_3_or_4(store: Store) -> None:
+    meeting_id = meetings.create_meeting(store, NewMeeting(date(2026, 11, 18), "category_review"))
+    agenda = agenda_for(store, meeting_id)
+    decisions = store.read("SELECT decision_id, urn, decided_on, category, rag FROM category_decisions")
+    standing = categories.current_decisions(decisions, date(2026, 11, 18))
+    expected = set(standing[standing.decided_category.isin(["3", "4a", "4b"])].urn)
+    assert expected
+    assert set(agenda.sections["Schools in category 3 or 4"].urn) == expected
+    assert "Red and amber schools" not in agenda.sections
+    section = "Leadership and management concerns"
+    meetings.record_note(
+        store, meeting_id=meeting_id, note="Two governors appointed", section=section, urn=min(expected)
+    )
+    notes = meetings.meeting_notes(store, meeting_id)
+    assert notes.section.tolist() == [section]
+
+
+def test_at_risk_reasons_follow_the_protocol() -> None:
+    day = date(2026, 11, 18)
+    board = pd.DataFrame(
+        [
+            # one unmet criterion: a second would make category 2
+            (1, "A", "1", "1", "green", 1, "stable", ""),
+            # category 2 for ten months and still suggested 2: close to twelve months
+            (2, "B", "2", "2", "amber", 2, "stable", ""),
+            # category 2 for three months: not yet
+            (3, "C", "2", "2", "amber", 2, "stable", ""),
+            # green but declining
+            (4, "D", "1", "1", "green", 0, "declining", "KS2 maths"),
+            # nothing to warn of
+            (5, "E", "1", "1", "green", 0, "stable", ""),
+        ],
+        columns=["urn", "name", "decided_category", "suggested_category", "rag", "unmet_strands_1_4", "trend",
+                 "trend_drivers"],
+    )  # fmt: skip
+    standing = pd.DataFrame(
+        {"urn": [1, 2, 3, 4, 5], "in_category_since": [day - timedelta(days=d) for d in (900, 300, 90, 900, 900)]}
+    )
+    risks = meetings._at_risk(board, standing, day).set_index("urn").risk
+    assert sorted(risks.index) == [1, 2, 4]
+    assert "a second would suggest category 2" in risks[1]
+    assert "protocol suggests category 3" in risks[2]
+    assert "KS2 maths" in risks[4]
+
+
+def test_meeting_pack_workbook_is_print_ready_and_names_only_as_on_screen(store: Store) -> None:
+    meetings.record_action(store, meeting_id=2, text='=HYPERLINK("http://x")', owner="@owner", urn=990005)
+    later = meetings.create_meeting(store, NewMeeting(date(2026, 11, 18), "performance_clinic"))
+    agenda = agenda_for(store, later)
+    names = names_for(store, presenter_mode=True)
+    workbook = load_workbook(io.BytesIO(meeting_pack.meeting_pack_workbook(agenda, names, presenter_mode=True)))
+    assert workbook.sheetnames[:2] == ["Meeting", "Running order"]
+    assert workbook.sheetnames[2:] == [title[:31] for title in agenda.sections]
+    concern = workbook["Red and amber schools"]
+    assert concern.freeze_panes == "A2"
+    assert concern.print_title_rows == "$1:$1"
+    assert concern.page_setup.orientation == "landscape"
+    headings = [c.value for c in concern[1]]
+    rag = headings.index("RAG") + 1
+    reds = [r[0] for r in concern.iter_rows(min_row=2, min_col=rag, max_col=rag) if r[0].value == "Red"]
+    assert reds and all(cell.fill.fgColor.rgb.endswith("C62828") for cell in reds)
+
+    every_cell = [str(c.value) for sheet in workbook for row in sheet.iter_rows() for c in row if c.value is not None]
+    real_names = set(overview.list_schools(store).name)
+    assert not real_names & set(every_cell)
+    assert any(v.startswith("School ") for v in every_cell)
+    # A hidden school's URN identifies it as surely as its name.
+    urn_column = [c.value for c in workbook["Running order"]["B"][1:]]
+    assert all(v is None for v in urn_column)
+    # Text that would run as a formula is neutralised.
+    assert '\'=HYPERLINK("http://x")' in every_cell and "'@owner" in every_cell
+    assert not any(v.startswith(("=", "@")) for v in every_cell)
+
+
+def test_meeting_pack_names_schools_with_agreements_when_presenter_mode_is_off(store: Store) -> None:
+    agenda = agenda_for(store, 2)
+    tables = meeting_pack.pack_tables(agenda, names_for(store, presenter_mode=False))
+    schools = overview.list_schools(store).set_index("urn")
+    order = tables["Running order"]
+    for name, urn in zip(order.School, agenda.schools.urn, strict=True):
+        signed = bool(schools.data_sharing_signed[urn])
+        assert (name == schools.name[urn]) == signed
+
+
+def test_meeting_pack_web_page_prints_and_escapes_what_people_typed(store: Store) -> None:
+    later = meetings.create_meeting(store, NewMeeting(date(2026, 11, 18), "performance_clinic"))
+    meetings.record_action(store, meeting_id=2, text="<script>alert(1)</script>", owner="=cmd", urn=None)
+    agenda = agenda_for(store, later)
+    page = meeting_pack.meeting_pack_html(agenda, names_for(store, presenter_mode=True), presenter_mode=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert html.escape("'=cmd") in page
+    assert "@page" in page and "page-break-before" in page
+    assert page.count("<section>") == len(agenda.sections) + 1
+    assert "plotly" in page.lower()
+    assert not [n for n in overview.list_schools(store).name if n in page]
