@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pandas as pd
@@ -23,7 +24,17 @@ LARGE_TYPE_CSS = """<style>
 [data-testid="stMainBlockContainer"] td, [data-testid="stMainBlockContainer"] th,
 [data-testid="stMainBlockContainer"] label { font-size: 1.35rem !important; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 3rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stMetricValue"] * { font-size: 3rem !important; }
 </style>"""
+# Short names for the counts above the agenda, so they fit a column on a projector.
+SHORT_TITLES = {
+    "Actions to follow up": "Actions to follow up",
+    "Red and amber schools": "Red or amber",
+    "Category changes and differences": "Category changes",
+    "Ofsted since the last meeting": "New Ofsted reports",
+    "At risk of changing category": "At risk",
+    "Schools in category 3 or 4": "In category 3/4",
+}
 SECTION_HELP = {
     "Actions to follow up": "Agreed at earlier meetings and still open when this one began. Overdue first.",
     "Red and amber schools": "Rated red or amber on the evidence; the reasons are in School by school.",
@@ -129,6 +140,8 @@ def new_meeting_form(store, selection: shared.Selection) -> None:
 def show_table(frame: pd.DataFrame, names, *, key: str) -> None:
     """A section's table with schools named as presenter mode allows, RAG ratings coloured."""
     shown = meeting_pack.presentable(frame, names)
+    # Blank, not "None" or "<NA>", where there is nothing to show (a hidden school's URN, no date).
+    shown = shown.astype(object).where(shown.notna(), "")
     rag_columns = [c for c in shown.columns if c == "RAG"]
     styled = shared.colour_cells(shown, rag_columns) if rag_columns else shown
     if st.session_state.get("large_type"):
@@ -141,7 +154,7 @@ def show_agenda(agenda: meetings.Agenda) -> None:
     names = shared.school_names()
     counts = st.columns(len(agenda.sections))
     for column, (title, table) in zip(counts, agenda.sections.items(), strict=True):
-        column.metric(title, len(table))
+        column.metric(SHORT_TITLES.get(title, title), len(table), help=SECTION_HELP.get(title))
     st.subheader(f"Running order: {len(agenda.schools)} schools")
     st.caption("The schools in the order the meeting takes them. Go through them in **School by school**.")
     show_table(agenda.schools[["urn", "name", "rag", "decided_category", "listed_for"]], names, key="order")
@@ -200,7 +213,9 @@ def show_school_by_school(store, agenda: meetings.Agenda, selection: shared.Sele
     elif not bool(school.data_sharing_signed):
         st.caption("This school has not signed a data-sharing agreement, so it is not named here.")
     if isinstance(school.reasons, str) and school.reasons:
-        st.markdown("\n".join(f"- {reason}" for reason in school.reasons.split("; ")))
+        # Reasons are joined by "; ", which also occurs inside one (e.g. "(2 points below; 195 pupils"):
+        # a new reason starts with a capital letter.
+        st.markdown("\n".join(f"- {reason}" for reason in re.split(r"; (?=[A-Z])", school.reasons)))
     follow_up = agenda.sections["Actions to follow up"]
     mine = follow_up[follow_up.urn == urn]
     if not mine.empty:

@@ -1,0 +1,120 @@
+"""The Meetings page, run by Streamlit's AppTest through app.py on a copy of the demo store."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import streamlit as st
+
+from analytics import meetings
+from analytics.db import Store
+from tests.test_pages import fresh_caches, navigation_app, open_app  # noqa: F401 (autouse fixtures)
+
+PAGE = "pages/meetings.py"
+
+
+def by_label(elements, label: str):
+    return [e for e in elements if e.label == label]
+
+
+def test_agenda_shows_every_section_of_the_latest_meeting(writable_demo_path: Path, monkeypatch) -> None:
+    with Store(writable_demo_path) as store:
+        meeting = meetings.get_meeting(store, 2)
+        agenda = meetings.build_agenda(store, 2, meetings.board_for_meeting(store, meeting))
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    assert not app.exception, [e.value for e in app.exception]
+    headings = [h.value for h in app.subheader]
+    assert f"Running order: {len(agenda.schools)} schools" in headings
+    for title, table in agenda.sections.items():
+        assert f"{title} ({len(table)})" in headings
+    assert [int(m.value) for m in app.metric] == [len(v) for v in agenda.sections.values()]
+
+
+def test_creating_a_meeting_builds_its_agenda(writable_demo_path: Path, monkeypatch) -> None:
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    by_label(app.text_input, "Attendees")[0].input("Chair; two headteachers")
+    by_label(app.selectbox, "Kind")[0].set_value("category_review")
+    by_label(app.button, "Create meeting")[0].click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    st.cache_resource.clear()
+    with Store(writable_demo_path) as store:
+        newest = meetings.list_meetings(store).iloc[0]
+    assert newest.kind == "category_review" and newest.attendees == "Chair; two headteachers"
+    assert app.selectbox(key="meeting_id").value == newest.meeting_id
+    assert any(h.value.startswith("Schools in category 3 or 4") for h in app.subheader)
+
+
+def test_next_school_moves_through_the_running_order_and_actions_are_recorded_for_it(
+    writable_demo_path: Path, monkeypatch
+) -> None:
+    with Store(writable_demo_path) as store:
+        meeting = meetings.get_meeting(store, 2)
+        order = meetings.build_agenda(store, 2, meetings.board_for_meeting(store, meeting)).schools
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    assert app.header[0].value == order.name.iloc[0]
+    by_label(app.button, "Next school")[0].click().run()
+    assert app.header[0].value == order.name.iloc[1]
+
+    # Refused: no owner. The typed text stays and nothing is written.
+    by_label(app.text_area, "Action")[0].input("Arrange a reading review")
+    by_label(app.button, "Add action")[0].click().run()
+    assert any("Say who owns the action" in e.value for e in app.error)
+    assert by_label(app.text_area, "Action")[0].value == "Arrange a reading review"
+
+    by_label(app.text_input, "Owner")[0].input("Alliance lead")
+    by_label(app.button, "Add action")[0].click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    st.cache_resource.clear()
+    with Store(writable_demo_path) as store:
+        added = meetings.actions_agreed_at(store, 2)
+    added = added[added.text == "Arrange a reading review"]
+    assert added.urn.tolist() == [order.urn.iloc[1]]
+    assert added.owner.tolist() == ["Alliance lead"]
+
+
+def test_a_decision_recorded_in_the_meeting_goes_into_the_category_history(
+    writable_demo_path: Path, monkeypatch
+) -> None:
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    urn_name = app.header[0].value
+    by_label(app.selectbox, "Category")[0].set_value("3")
+    by_label(app.text_area, "Reasons")[0].input("No progress on the raising achievement plan")
+    by_label(app.button, "Record decision")[0].click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    st.cache_resource.clear()
+    with Store(writable_demo_path) as store:
+        latest = store.read(
+            """SELECT d.*, s.name FROM category_decisions d JOIN schools s USING (urn)
+               ORDER BY decision_id DESC LIMIT 1"""
+        ).iloc[0]
+    assert latest["name"] == urn_name
+    assert latest.category == "3" and latest.rag == "red" and latest.meeting_id == 2
+    assert latest.decided_on.date() == min(date(2026, 6, 24), date.today())
+
+
+@pytest.mark.parametrize("presenter_mode", [True, False])
+def test_school_by_school_names_only_the_school_being_discussed(
+    writable_demo_path: Path, monkeypatch, presenter_mode: bool
+) -> None:
+    from tests.test_pages import rendered_text
+
+    with Store(writable_demo_path) as store:
+        schools = store.read("SELECT urn, name, data_sharing_signed FROM schools")
+        meeting = meetings.get_meeting(store, 2)
+        order = meetings.build_agenda(store, 2, meetings.board_for_meeting(store, meeting)).schools
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    app.sidebar.toggle(key="presenter_mode").set_value(presenter_mode).run()
+    discussed = int(order.urn.iloc[0])
+    text = rendered_text(app)
+    named = {int(u) for u, n in zip(schools.urn, schools.name, strict=True) if n in text}
+    unsigned = set(schools[~schools.data_sharing_signed].urn) - {discussed}
+    assert not named & unsigned
+    if presenter_mode:
+        assert named <= {discussed}
+        app.toggle(key="hide_discussed").set_value(True).run()
+        text = rendered_text(app)
+        assert not [n for n in schools.name if n in text]
+    else:
+        assert len(named) > 1
