@@ -10,6 +10,7 @@ categories   suggested LA category and RAG rating for every school, with the rea
 prepost      before/after comparison of a questionnaire, per item and scale
 impact       an intervention's supported schools against similar schools not supported
 import-results   load results in the generic long format (see docs/import-results.md)
+agenda       a meeting's agenda built from the store; --pack writes the meeting pack (Excel or web page)
 import       load DfE KS2/KS4 tables, GIAS, URN lineage, Ofsted or absence files (see docs/import-dfe.md)
 """
 
@@ -78,6 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     impact.add_argument("intervention", type=int, metavar="INTERVENTION", help="the intervention's id")
     _add_db(impact)
     impact.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    agenda = commands.add_parser("agenda", help="a meeting's agenda, built from the store; or its meeting pack")
+    _add_db(agenda)
+    agenda.add_argument("meeting", type=int, nargs="?", help="meeting id (default: the latest meeting)")
+    agenda.add_argument("--pack", type=Path, metavar="FILE", help="write the meeting pack to FILE (.xlsx or .html)")
+    agenda.add_argument("--presenter", action="store_true", help="show every school by its pseudonym")
+    agenda.add_argument("--json", action="store_true", help="print the agenda as JSON")
 
     import_results.add_cli(commands)
     import_dfe.add_cli(commands)
@@ -274,6 +282,59 @@ def run_impact(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_agenda(args: argparse.Namespace) -> int:
+    from analytics import meeting_pack, meetings, overview, privacy
+
+    if args.pack is not None and args.pack.suffix.lower() not in (".xlsx", ".html"):
+        raise InsightError("The meeting pack is written as .xlsx or .html; name the file so.", title="Unknown format")
+    with Store(args.db or default_db_path(), read_only=True) as store:
+        listed = meetings.list_meetings(store)
+        if listed.empty:
+            raise StoreError(f"There are no meetings in {store.path}.")
+        meeting_id = args.meeting if args.meeting is not None else int(listed.meeting_id.iloc[0])
+        meeting = meetings.get_meeting(store, meeting_id)
+        agenda = meetings.build_agenda(store, meeting_id, meetings.board_for_meeting(store, meeting))
+        names = privacy.display_names(
+            overview.list_schools(store), privacy.pseudonym_secret(store), presenter_mode=args.presenter
+        )
+    tables = meeting_pack.pack_tables(agenda, names)
+    if args.pack is not None:
+        if args.pack.suffix.lower() == ".xlsx":
+            args.pack.write_bytes(meeting_pack.meeting_pack_workbook(agenda, names, presenter_mode=args.presenter))
+        else:
+            args.pack.write_text(
+                meeting_pack.meeting_pack_html(agenda, names, presenter_mode=args.presenter), encoding="utf-8"
+            )
+    payload = {
+        "meeting": {k: meeting[k] for k in ("meeting_id", "meeting_date", "kind", "title", "attendees")},
+        "since": agenda.since,
+        "sections": {
+            title: table.astype(object).where(table.notna(), None).to_dict(orient="records")
+            for title, table in tables.items()
+        },
+        "pack": None if args.pack is None else str(args.pack),
+    }
+    lines = [f"{meeting['title']} ({meeting['kind_label']}, {meeting['meeting_date']:%d %B %Y})"]
+    lines.append(f"Changes since {agenda.since:%d %B %Y}.")
+    for title, table in tables.items():
+        lines.append(f"\n{title}: {len(table)}")
+        lines += [f"- {_agenda_line(row)}" for row in table.head(50).to_dict(orient="records")]
+        if len(table) > 50:
+            lines.append(f"  ... and {len(table) - 50} more (see --pack or --json)")
+    if args.pack is not None:
+        lines.append(f"\nMeeting pack written to {args.pack}")
+    _emit(payload, args.json, lines)
+    return 0
+
+
+def _agenda_line(row: dict) -> str:
+    """One agenda row as a line: the school, then what the row says about it."""
+    school = row.pop("School", "")
+    row.pop("URN", None)
+    details = [str(v) for v in row.values() if v is not None and str(v) not in ("", "nan", "NaT")]
+    return f"{school}: {'; '.join(details)}"
+
+
 COMMANDS = {
     "init": run_init,
     "demo": run_demo,
@@ -283,6 +344,7 @@ COMMANDS = {
     "import-results": import_results.run_cli,
     "import": import_dfe.run_cli,
     "prepost": run_prepost,
+    "agenda": run_agenda,
     "impact": run_impact,
 }
 

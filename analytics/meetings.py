@@ -57,6 +57,10 @@ class MeetingError(InsightError):
     title = "The meeting record was not saved"
 
 
+class MeetingNotFound(InsightError):
+    title = "No such meeting"
+
+
 @dataclass(frozen=True)
 class NewMeeting:
     """A meeting to create: its date, kind (a key of :data:`MEETING_KINDS`) and who attends."""
@@ -135,13 +139,13 @@ def list_meetings(store: Store) -> pd.DataFrame:
 
 def get_meeting(store: Store, meeting_id: int) -> dict:
     """One meeting as a dict (``meeting_id, meeting_date, kind, kind_label, title, attendees, group_id,
-    minutes``); :class:`MeetingError` when there is none."""
+    minutes``); :class:`MeetingNotFound` when there is none."""
     found = store.read(
         "SELECT meeting_id, meeting_date, kind, title, attendees, group_id, minutes FROM meetings WHERE meeting_id = ?",
         [meeting_id],
     )
     if found.empty:
-        raise MeetingError(f"There is no meeting {meeting_id}.")
+        raise MeetingNotFound(f"There is no meeting {meeting_id}.")
     meeting = found.iloc[0].to_dict()
     meeting["meeting_date"] = pd.Timestamp(meeting["meeting_date"]).date()
     meeting["kind_label"] = MEETING_KINDS.get(meeting["kind"], meeting["kind"])

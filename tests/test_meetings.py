@@ -252,3 +252,29 @@ def test_meeting_pack_web_page_prints_and_escapes_what_people_typed(store: Store
     assert page.count("<section>") == len(agenda.sections) + 1
     assert "plotly" in page.lower()
     assert not [n for n in overview.list_schools(store).name if n in page]
+
+
+def test_agenda_command_prints_the_agenda_and_writes_the_pack(
+    writable_demo_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from analytics.__main__ import main
+
+    pack = tmp_path / "pack.xlsx"
+    assert main(["agenda", "2", "--db", str(writable_demo_path), "--json", "--presenter", "--pack", str(pack)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    with Store(writable_demo_path, read_only=True) as store:
+        agenda = agenda_for(store, 2)
+        real_names = set(overview.list_schools(store).name)
+    assert printed["meeting"]["title"] == "Summer term performance clinic"
+    assert {t: len(v) for t, v in printed["sections"].items() if t != "Running order"} == {
+        t: len(v) for t, v in agenda.sections.items()
+    }
+    assert not real_names & {row["School"] for row in printed["sections"]["Running order"]}
+    assert load_workbook(pack).sheetnames[0] == "Meeting"
+
+    assert main(["agenda", "99", "--db", str(writable_demo_path)]) == 2
+    assert "There is no meeting 99" in capsys.readouterr().err
+    assert main(["agenda", "--db", str(writable_demo_path), "--pack", str(tmp_path / "pack.pdf")]) == 2
+    assert not (tmp_path / "pack.pdf").exists()
