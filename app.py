@@ -19,6 +19,7 @@ def main() -> None:
         st.Page("pages/school.py", title="School profile", icon=":material/school:", url_path="school"),
         st.Page("pages/meetings.py", title="Meetings", icon=":material/groups:"),
         st.Page("pages/interventions.py", title="Interventions", icon=":material/handshake:"),
+        st.Page("pages/peer_review.py", title="Peer review", icon=":material/radar:"),
         st.Page("pages/data.py", title="Import data", icon=":material/upload_file:"),
         st.Page("pages/data_store.py", title="Data store", icon=":material/database:"),
     ]

@@ -175,11 +175,15 @@ def show_school_by_school(store, agenda: meetings.Agenda, selection: shared.Sele
     names = shared.school_names()
     position = min(st.session_state.get(POSITION_KEY, 0), len(order) - 1)
     previous, where, following = st.columns([1, 4, 1])
-    if previous.button("Previous", icon=":material/arrow_back:", shortcut="P", disabled=position == 0):
-        position -= 1
-    if following.button("Next school", icon=":material/arrow_forward:", shortcut="N", type="primary",
-                        disabled=position == len(order) - 1):  # fmt: skip
-        position += 1
+    # Never disabled: a disabled button drops its keyboard shortcut, and the key should always answer.
+    if previous.button("Previous", icon=":material/arrow_back:", shortcut="P"):
+        if position == 0:
+            st.toast("This is the first school on the agenda.")
+        position = max(position - 1, 0)
+    if following.button("Next school", icon=":material/arrow_forward:", shortcut="N", type="primary"):
+        if position == len(order) - 1:
+            st.toast("That was the last school on the agenda.")
+        position = min(position + 1, len(order) - 1)
     urns = order.urn.astype(int).tolist()
     st.session_state[POSITION_KEY] = position
     chosen = where.selectbox(
@@ -252,6 +256,7 @@ def decision_form(store, agenda: meetings.Agenda, school: pd.Series, version: in
         st.markdown("**Record a decision**")
         default = CATEGORIES.index(suggested) if suggested in CATEGORIES else 0
         category = st.selectbox("Category", CATEGORIES, index=default, format_func=CATEGORY_LABELS.__getitem__)
+        rag = st.selectbox("RAG", ["red", "amber", "green"], index=None, placeholder="from the category")
         reasons = st.text_area("Reasons", placeholder="What the board considered and why it decided this")
         decided_by = st.text_input("Decided by", value=agenda.meeting["kind_label"])
         if st.form_submit_button("Record decision", type="primary"):
@@ -260,7 +265,7 @@ def decision_form(store, agenda: meetings.Agenda, school: pd.Series, version: in
                     store,
                     urn=int(school.urn),
                     category=category,
-                    rag=RAG_FOR_CATEGORY[category],
+                    rag=rag or RAG_FOR_CATEGORY[category],
                     reasons=reasons,
                     decided_by=decided_by,
                     decided_on=_record_date(agenda),

@@ -96,3 +96,12 @@ def browser_page(viewport: tuple[int, int] = (1400, 1000)):
             yield page
         finally:
             browser.close()
+
+
+def wait_until_idle(page) -> None:
+    """Wait for Streamlit to finish running the script (its "Running..." status widget goes away)."""
+    page.wait_for_timeout(500)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000, polling=250
+    )
+    page.wait_for_timeout(500)

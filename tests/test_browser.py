@@ -9,7 +9,7 @@ import pytest
 
 from analytics import overview
 from analytics.db import Store
-from tests.browser import browser_page, running_app
+from tests.browser import browser_page, running_app, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
@@ -41,3 +41,31 @@ def test_overview_shows_school_counts_and_narrows_to_a_group(writable_demo_path:
         assert page.locator('[data-testid="stException"]').count() == 0
         page.screenshot(path=str(tmp_path / "overview-alliance.png"), full_page=True)
     assert (tmp_path / "overview.png").stat().st_size > 10_000
+
+
+def test_meeting_walks_school_by_school_with_the_keyboard(writable_demo_path: Path, tmp_path: Path) -> None:
+    from analytics import meetings
+
+    with Store(writable_demo_path) as store:
+        meeting = meetings.get_meeting(store, 2)
+        order = meetings.build_agenda(store, 2, meetings.board_for_meeting(store, meeting)).schools
+    with running_app(writable_demo_path, tmp_path / "streamlit.log") as url, browser_page() as page:
+        page.goto(f"{url}/meetings")
+        page.get_by_role("tab", name="School by school").wait_for(timeout=90_000)
+        page.get_by_role("tab", name="School by school").click()
+        heading = page.locator("h2").filter(has_text=order.name.iloc[0]).first
+        heading.wait_for(timeout=30_000)
+        wait_until_idle(page)
+        # Streamlit attaches shortcut listeners a moment after the page settles; a person is slower.
+        page.wait_for_timeout(2000)
+        page.keyboard.press("n")
+        page.locator("h2").filter(has_text=order.name.iloc[1]).first.wait_for(timeout=30_000)
+        wait_until_idle(page)
+        page.wait_for_timeout(2000)
+        page.keyboard.press("p")
+        page.locator("h2").filter(has_text=order.name.iloc[0]).first.wait_for(timeout=30_000)
+        # Typing an "n" into a form must not jump to the next school.
+        page.get_by_label("Note").first.fill("next steps agreed")
+        page.wait_for_timeout(1500)
+        assert page.locator("h2").filter(has_text=order.name.iloc[0]).count() == 1
+        assert page.locator('[data-testid="stException"]').count() == 0

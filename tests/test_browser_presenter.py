@@ -11,18 +11,9 @@ from pathlib import Path
 import pytest
 
 from analytics.db import Store
-from tests.browser import browser_page, running_app
+from tests.browser import browser_page, running_app, wait_until_idle
 
 pytestmark = pytest.mark.browser
-
-
-def wait_until_idle(page) -> None:
-    """Wait for Streamlit to finish running the page (its status widget goes away)."""
-    page.wait_for_timeout(500)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=90_000, polling=250
-    )
-    page.wait_for_timeout(500)
 
 
 def test_presenter_mode_names_no_school_on_any_page(writable_demo_path: Path, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ PAGES = [
     "pages/school.py",
     "pages/meetings.py",
     "pages/interventions.py",
+    "pages/peer_review.py",
     "pages/data.py",
     "pages/data_store.py",
 ]
