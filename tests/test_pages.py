@@ -21,6 +21,7 @@ PAGES = [
     "pages/meetings.py",
     "pages/interventions.py",
     "pages/peer_review.py",
+    "pages/research.py",
     "pages/data.py",
     "pages/data_store.py",
 ]
