@@ -296,16 +296,19 @@ def run_agenda(args: argparse.Namespace) -> int:
         meeting_id = args.meeting if args.meeting is not None else int(listed.meeting_id.iloc[0])
         meeting = meetings.get_meeting(store, meeting_id)
         agenda = meetings.build_agenda(store, meeting_id, meetings.board_for_meeting(store, meeting))
+        record = meetings.meeting_record(store, meeting_id)
         names = privacy.display_names(
             overview.list_schools(store), privacy.pseudonym_secret(store), presenter_mode=args.presenter
         )
-    tables = meeting_pack.pack_tables(agenda, names)
+    tables = meeting_pack.pack_tables(agenda, names, record)
     if args.pack is not None:
         if args.pack.suffix.lower() == ".xlsx":
-            args.pack.write_bytes(meeting_pack.meeting_pack_workbook(agenda, names, presenter_mode=args.presenter))
+            args.pack.write_bytes(
+                meeting_pack.meeting_pack_workbook(agenda, names, record, presenter_mode=args.presenter)
+            )
         else:
             args.pack.write_text(
-                meeting_pack.meeting_pack_html(agenda, names, presenter_mode=args.presenter), encoding="utf-8"
+                meeting_pack.meeting_pack_html(agenda, names, record, presenter_mode=args.presenter), encoding="utf-8"
             )
     payload = {
         "meeting": {k: meeting[k] for k in ("meeting_id", "meeting_date", "kind", "title", "attendees")},

@@ -9,6 +9,7 @@ identifies a school as surely as its name.
 from __future__ import annotations
 
 import html
+import re
 from datetime import date
 
 import pandas as pd
@@ -46,6 +47,7 @@ HEADINGS = {
     "due": "Due status",
     "raised_at": "Agreed at",
     "status": "Status",
+    "closed_on": "Closed on",
     "last_note": "Latest follow-up",
     "listed_for": "On the agenda for",
     "category": "Category",
@@ -55,32 +57,50 @@ HEADINGS = {
 }
 
 
-def pack_tables(agenda: Agenda, names: SchoolNames) -> dict[str, pd.DataFrame]:
-    """The agenda's sections with plain headings and schools named as ``names`` allows.
+# Columns people type into: a hidden school named in them is pseudonymised too.
+FREE_TEXT = ("text", "note", "reason", "last_note", "owner")
+NOTHING = "Nothing for this meeting."
 
-    The first table is "Running order": the schools in the order the meeting takes them.
+
+def pack_tables(
+    agenda: Agenda, names: SchoolNames, record: dict[str, pd.DataFrame] | None = None
+) -> dict[str, pd.DataFrame]:
+    """The agenda's sections, then what the meeting recorded, as people see them (:func:`presentable`).
+
+    The first table is "Running order": the schools in the order the meeting takes them. ``record``
+    is :func:`analytics.meetings.meeting_record`; its sections follow the agenda's.
     """
     tables = {"Running order": agenda.schools[["urn", "name", "rag", "decided_category", "listed_for"]]}
     tables |= agenda.sections
+    tables |= record or {}
     return {title: presentable(frame, names) for title, frame in tables.items()}
 
 
 def presentable(frame: pd.DataFrame, names: SchoolNames) -> pd.DataFrame:
-    """``frame`` as people see it: schools named as ``names`` allows (found by ``urn``), plain
-    headings, ratings capitalised, dates without times; columns without a heading are left out."""
+    """``frame`` as people see it: schools named as ``names`` allows (found by ``urn``), hidden schools
+    also pseudonymised in typed text, plain headings, ratings capitalised, dates as "24 Jun 2026",
+    one reason per line; columns without a heading are left out."""
     shown = frame.copy()
     if "urn" in shown:
         urns = shown.urn
         shown["name"] = [names.name(int(u)) if pd.notna(u) else "(no single school)" for u in urns]
-        shown["urn"] = [names.shown_urns([int(u)])[0] if pd.notna(u) else None for u in urns]
-        shown["urn"] = shown["urn"].astype("Int64")
+        # Text, not numbers: a hidden school's URN is left blank, since it identifies the school.
+        visible = [names.shown_urns([int(u)])[0] if pd.notna(u) else None for u in urns]
+        shown["urn"] = ["" if u is None else str(u) for u in visible]
         # The school column first: it is what people look for.
         shown = shown[["name", "urn", *[c for c in shown.columns if c not in ("name", "urn")]]]
     for column in shown.columns:
+        values = shown[column]
         if column == "rag":
-            shown[column] = shown[column].fillna("").str.capitalize()
-        elif pd.api.types.is_datetime64_any_dtype(shown[column]):
-            shown[column] = shown[column].dt.date
+            shown[column] = values.fillna("").str.capitalize()
+        elif column in FREE_TEXT:
+            shown[column] = names.redact(values)
+        elif column == "reasons":
+            # Reasons are joined by "; ", which also occurs inside one ("2 points below; 195 pupils"):
+            # a new reason starts with a capital letter.
+            shown[column] = [re.sub(r"\.?; (?=[A-Z])", ".\n", v) if isinstance(v, str) else v for v in values]
+        elif pd.api.types.is_datetime64_any_dtype(values) or values.map(lambda v: isinstance(v, date)).any():
+            shown[column] = [f"{pd.Timestamp(v):%d %b %Y}" if pd.notna(v) else "" for v in values]
     keep = [c for c in shown.columns if c in HEADINGS]
     return shown[keep].rename(columns=HEADINGS).reset_index(drop=True)
 
@@ -96,17 +116,32 @@ def cover_table(agenda: Agenda, tables: dict[str, pd.DataFrame], *, presenter_mo
         ("Covers changes since", f"{agenda.since:%d %B %Y}"),
     ]
     rows += [(title, f"{len(table)} rows") for title, table in tables.items()]
+    if meeting.get("minutes"):
+        rows.append(("Minutes", meeting["minutes"]))
     if presenter_mode:
         rows.append(("Names", "Presenter mode: schools are shown by pseudonyms"))
     rows.append(("Made on", f"{date.today():%d %B %Y}"))
     return pd.DataFrame(rows, columns=["Item", "Detail"])
 
 
-def meeting_pack_workbook(agenda: Agenda, names: SchoolNames, *, presenter_mode: bool = False) -> bytes:
-    """An Excel workbook: a cover sheet, then one print-ready sheet per agenda section."""
-    tables = pack_tables(agenda, names)
-    sheets = {"Meeting": cover_table(agenda, tables, presenter_mode=presenter_mode)} | tables
-    return to_excel_bytes(sheets, title=agenda.meeting["title"])
+def meeting_pack_workbook(
+    agenda: Agenda,
+    names: SchoolNames,
+    record: dict[str, pd.DataFrame] | None = None,
+    *,
+    presenter_mode: bool = False,
+) -> bytes:
+    """An Excel workbook: a cover sheet (with the minutes), then one print-ready sheet per agenda
+    section and per part of the meeting's record."""
+    tables = pack_tables(agenda, names, record)
+    cover = cover_table(agenda, tables, presenter_mode=presenter_mode)
+    cover["Detail"] = names.redact(cover["Detail"])
+    # An empty sheet looks like a failed export; say there was nothing.
+    filled = {
+        title: table if not table.empty else pd.DataFrame({table.columns[0]: [NOTHING]}, columns=table.columns)
+        for title, table in tables.items()
+    }
+    return to_excel_bytes({"Meeting": cover} | filled, title=agenda.meeting["title"])
 
 
 def rag_chart(agenda: Agenda) -> go.Figure:
@@ -115,7 +150,9 @@ def rag_chart(agenda: Agenda) -> go.Figure:
     order = [v for v in ("red", "amber", "green", "not rated") if v in counts.index]
     frame = pd.DataFrame({"value": order, "schools": [int(counts[v]) for v in order]})
     frame["share"] = frame.schools / max(frame.schools.sum(), 1)
-    return charts.count_bar(frame, "Schools on the agenda by RAG rating", charts.RAG_COLOURS)
+    figure = charts.count_bar(frame, "Schools on the agenda by RAG rating", charts.RAG_COLOURS)
+    # A fixed size with room for the labels: printed, the page cannot resize it.
+    return figure.update_layout(width=700, margin=dict(l=110, r=30, t=50, b=40))
 
 
 _PRINT_CSS = """
@@ -137,16 +174,23 @@ tr { page-break-inside: avoid; }
 """
 
 
-def meeting_pack_html(agenda: Agenda, names: SchoolNames, *, presenter_mode: bool = False) -> str:
+def meeting_pack_html(
+    agenda: Agenda,
+    names: SchoolNames,
+    record: dict[str, pd.DataFrame] | None = None,
+    *,
+    presenter_mode: bool = False,
+) -> str:
     """A self-contained page (charts included, no internet needed) that prints cleanly to PDF.
 
     Each section starts on a new page, table headings repeat on every printed page, and RAG
     ratings are coloured and written, so a black-and-white print still says them.
     """
-    tables = pack_tables(agenda, names)
+    tables = pack_tables(agenda, names, record)
     meeting = agenda.meeting
     title = html.escape(str(meeting["title"]))
     cover = cover_table(agenda, tables, presenter_mode=presenter_mode)
+    cover["Detail"] = names.redact(cover["Detail"])
     chart = rag_chart(agenda).to_html(full_html=False, include_plotlyjs=True, config={"displayModeBar": False})
     parts = [
         "<!DOCTYPE html>",
@@ -158,7 +202,7 @@ def meeting_pack_html(agenda: Agenda, names: SchoolNames, *, presenter_mode: boo
     ]
     for section, table in tables.items():
         parts.append(f"<section><h2>{html.escape(section)}</h2>")
-        parts.append(_html_table(table) if not table.empty else '<p class="note">Nothing for this meeting.</p>')
+        parts.append(_html_table(table) if not table.empty else f'<p class="note">{NOTHING}</p>')
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -175,6 +219,6 @@ def _html_table(frame: pd.DataFrame) -> str:
             text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
             rag = text.lower() if column == HEADINGS["rag"] and text.lower() in RAG_FILLS else ""
             cls = f' class="rag-{rag}"' if rag else ""
-            cells.append(f"<td{cls}>{html.escape(text)}</td>")
+            cells.append(f"<td{cls}>{html.escape(text).replace(chr(10), '<br>')}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

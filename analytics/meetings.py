@@ -103,6 +103,14 @@ def create_meeting(store: Store, meeting: NewMeeting) -> int:
         "SELECT count(*) FROM groups WHERE group_id = ?", [meeting.group_id]
     ):
         problems.append(f"There is no partnership group {meeting.group_id}.")
+    if not problems and store.scalar(
+        "SELECT count(*) FROM meetings WHERE meeting_date = ? AND kind = ? AND group_id IS NOT DISTINCT FROM ?",
+        [meeting.meeting_date, kind, meeting.group_id],
+    ):
+        problems.append(
+            f"There is already a {MEETING_KINDS[kind].lower()} on {meeting.meeting_date:%d %B %Y} for these schools; "
+            "choose it from the list of meetings."
+        )
     if problems:
         raise MeetingError(" ".join(problems))
     title = meeting.title.strip() or f"{MEETING_KINDS[kind]}, {meeting.meeting_date:%d %B %Y}"
@@ -293,8 +301,9 @@ def actions_to_follow_up(store: Store, meeting_date: date, urns: Sequence[int] |
            ORDER BY a.due_date NULLS LAST, a.action_id""",
         {"day": meeting_date, "urns": None if urns is None else [int(u) for u in urns]},
     )
-    actions.insert(5, "due", _due_status(actions.due_date, meeting_date))
-    order = actions.due.map({"overdue": 0, "due this term": 1, "later": 2})
+    due = _due_status(actions.due_date, meeting_date).where(actions.status == "open", "closed")
+    actions.insert(5, "due", due)
+    order = actions.due.map({"overdue": 0, "due this term": 1, "later": 2, "closed": 3})
     actions = actions.assign(_o=order).sort_values(["_o", "due_date"], kind="stable")
     return actions.drop(columns="_o").reset_index(drop=True)
 
@@ -306,6 +315,28 @@ def actions_agreed_at(store: Store, meeting_id: int) -> pd.DataFrame:
            WHERE meeting_id = ? ORDER BY action_id""",
         [meeting_id],
     )
+
+
+def meeting_record(store: Store, meeting_id: int) -> dict[str, pd.DataFrame]:
+    """What a meeting recorded, for its minutes and pack: decisions, actions agreed, follow-ups, notes.
+
+    Every table has a ``urn`` column (empty for entries about no single school).
+    """
+    return {
+        "Decisions at this meeting": store.read(
+            """SELECT urn, category, rag, reasons AS reason, decided_by, suggested_category
+               FROM category_decisions WHERE meeting_id = ? ORDER BY decision_id""",
+            [meeting_id],
+        ),
+        "Actions agreed at this meeting": actions_agreed_at(store, meeting_id).drop(columns="action_id"),
+        "Follow-ups at this meeting": store.read(
+            """SELECT a.urn, a.text, a.owner, f.status, f.note
+               FROM action_followups f JOIN actions a USING (action_id)
+               WHERE f.meeting_id = ? ORDER BY f.followup_id""",
+            [meeting_id],
+        ),
+        "Notes": meeting_notes(store, meeting_id)[["urn", "section", "note"]],
+    }
 
 
 def _due_status(due_dates: pd.Series, meeting_date: date) -> pd.Series:
@@ -341,8 +372,8 @@ def build_agenda(store: Store, meeting_id: int, board: pd.DataFrame) -> Agenda:
     """The agenda for a meeting, built from the store and the early-warning ``board``.
 
     Sections, in order: actions to follow up; red and amber schools with the reasons; category
-    changes since the last meeting and suggestions that differ from the decided category; Ofsted
-    inspections since the last meeting; schools at risk of changing category. A category 3/4
+    changes since the last meeting; schools whose suggested category differs from the decided one;
+    Ofsted inspections since the last meeting; schools at risk of changing category. A category 3/4
     review instead lists the schools in those categories, each to be taken through
     :data:`REVIEW_SECTIONS`, after the actions.
     """
@@ -380,9 +411,11 @@ def build_agenda(store: Store, meeting_id: int, board: pd.DataFrame) -> Agenda:
             ["urn", "name", "rag", "suggested_category", "decided_category", "trend", "summary", "reasons"]
         ].reset_index(drop=True)
         note(concern.urn, "rated " + "/".join(["red", "amber"]))
-        changes = _category_changes(store, board, since, day)
-        sections["Category changes and differences"] = changes
-        note(changes.urn, "category change or difference")
+        changes, differences = _category_changes(store, board, since, day)
+        sections["Category changes"] = changes
+        note(changes.urn, "category changed")
+        sections["Decision and suggestion differ"] = differences
+        note(differences.urn, "suggestion differs from decision")
         inspections = _inspections_between(store, since, day, covered.urn.tolist())
         sections["Ofsted since the last meeting"] = inspections
         note(inspections.urn, "Ofsted inspection")
@@ -407,9 +440,12 @@ def _running_order(board: pd.DataFrame, covered: pd.DataFrame, listed_for: dict[
     return order.sort_values(["_rag", "name"])[columns].reset_index(drop=True)
 
 
-def _category_changes(store: Store, board: pd.DataFrame, since: date, day: date) -> pd.DataFrame:
-    """Decisions made since the last meeting that changed a category, and suggestions that differ."""
-    columns = ["urn", "name", "what", "from_category", "to_category", "decided_on", "reason"]
+def _category_changes(store: Store, board: pd.DataFrame, since: date, day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Decisions since the last meeting that changed a category; and schools whose suggestion differs.
+
+    Returns ``(changes, differences)``: ``urn, name, from_category, to_category, decided_on, reason``
+    and ``urn, name, decided_category, suggested_category, summary``.
+    """
     decided = store.read(
         """SELECT urn, decided_on, category, reasons, decision_id,
                   lag(category) OVER (PARTITION BY urn ORDER BY decided_on, decision_id) AS before
@@ -418,33 +454,19 @@ def _category_changes(store: Store, board: pd.DataFrame, since: date, day: date)
     )
     decided["decided_on"] = pd.to_datetime(decided.decided_on).dt.date
     changed = decided[(decided.decided_on > since) & (decided.category != decided.before)]
-    changed = changed.merge(board[["urn", "name"]], on="urn")
-    rows = [
+    changed = changed.merge(board[["urn", "name"]], on="urn").sort_values(["decided_on", "name"])
+    changes = pd.DataFrame(
         {
-            "urn": r.urn,
-            "name": r.name,
-            "what": "category changed" if isinstance(r.before, str) else "first category",
-            "from_category": r.before if isinstance(r.before, str) else "",
-            "to_category": r.category,
-            "decided_on": r.decided_on,
-            "reason": r.reasons,
+            "urn": changed.urn,
+            "name": changed.name,
+            "from_category": changed.before.where(changed.before.notna(), "none"),
+            "to_category": changed.category,
+            "decided_on": changed.decided_on,
+            "reason": changed.reasons,
         }
-        for r in changed.itertuples()
-    ]
-    differs = board[board.differs]
-    rows += [
-        {
-            "urn": r.urn,
-            "name": r.name,
-            "what": "suggestion differs from decision",
-            "from_category": r.decided_category,
-            "to_category": r.suggested_category,
-            "decided_on": None,
-            "reason": r.summary,
-        }
-        for r in differs.itertuples()
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    ).reset_index(drop=True)
+    differences = board[board.differs][["urn", "name", "decided_category", "suggested_category", "summary"]]
+    return changes, differences.reset_index(drop=True)
 
 
 def _inspections_between(store: Store, since: date, day: date, urns: list[int]) -> pd.DataFrame:

@@ -12,10 +12,11 @@ of URNs by anyone without the store.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import string
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -69,6 +70,8 @@ class SchoolNames:
 
     shown: dict[int, str]
     hidden: frozenset[int]
+    # Real names of the hidden schools, kept only to find them in free text (see :meth:`redact`).
+    hidden_real_names: dict[int, str] = field(default_factory=dict, repr=False)
 
     def name(self, urn: int, fallback: str = "") -> str:
         return self.shown.get(int(urn), fallback)
@@ -85,6 +88,23 @@ class SchoolNames:
         """Who gave support: the supporting school (as it may be shown) and the person, if recorded."""
         school = self.name(int(urn)) if isinstance(urn, int | float) and not pd.isna(urn) else ""
         return ", ".join(part for part in (school, person if isinstance(person, str) else "") if part)
+
+    def redact(self, values: Iterable[object]) -> list[object]:
+        """Free text with every hidden school's real name swapped for its pseudonym.
+
+        Notes, actions and minutes are typed by people and may name schools; the trust rules apply to
+        them as much as to a table. Longer names are replaced first, so "St Mary's Junior" is not
+        half-replaced by "St Mary's"; case is ignored.
+        """
+        pairs = sorted(
+            ((name, self.shown[urn]) for urn, name in self.hidden_real_names.items() if name),
+            key=lambda pair: -len(pair[0]),
+        )
+        if not pairs:
+            return list(values)
+        pattern = re.compile("|".join(re.escape(name) for name, _ in pairs), flags=re.IGNORECASE)
+        lookup = {name.lower(): code for name, code in pairs}
+        return [pattern.sub(lambda m: lookup[m.group(0).lower()], v) if isinstance(v, str) else v for v in values]
 
     def shown_urns(self, urns: Iterable[int]) -> list[int | None]:
         """URNs to display: none for a hidden school, since a URN identifies a school as surely as its name."""
@@ -106,11 +126,12 @@ def display_names(
     """
     named = {int(u) for u in named_urns}
     codes = pseudonyms(schools.urn, secret)
-    shown, hidden = {}, set()
+    shown, hidden, real = {}, set(), {}
     for urn, name, signed in zip(schools.urn.astype(int), schools.name, schools.data_sharing_signed, strict=True):
         if urn in named or (not presenter_mode and bool(signed)):
             shown[urn] = name
         else:
             shown[urn] = codes[urn]
             hidden.add(urn)
-    return SchoolNames(shown, frozenset(hidden))
+            real[urn] = name
+    return SchoolNames(shown, frozenset(hidden), real)

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import meeting_pack, meetings
-from analytics.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY, decision_history, record_decision
+from analytics.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY, record_decision
 from pages import shared
 
 MEETING_KEY = "meeting_id"
@@ -28,18 +28,20 @@ LARGE_TYPE_CSS = """<style>
 </style>"""
 # Short names for the counts above the agenda, so they fit a column on a projector.
 SHORT_TITLES = {
-    "Actions to follow up": "Actions to follow up",
+    "Actions to follow up": "Actions",
     "Red and amber schools": "Red or amber",
-    "Category changes and differences": "Category changes",
-    "Ofsted since the last meeting": "New Ofsted reports",
+    "Category changes": "Category changes",
+    "Decision and suggestion differ": "Differ",
+    "Ofsted since the last meeting": "New Ofsted",
     "At risk of changing category": "At risk",
-    "Schools in category 3 or 4": "In category 3/4",
+    "Schools in category 3 or 4": "Category 3/4",
 }
 SECTION_HELP = {
     "Actions to follow up": "Agreed at earlier meetings and still open when this one began. Overdue first.",
     "Red and amber schools": "Rated red or amber on the evidence; the reasons are in School by school.",
-    "Category changes and differences": "Categories decided since the last meeting, and schools whose suggested "
-    "category differs from the one decided.",
+    "Category changes": "Categories decided since the last meeting that changed a school's category.",
+    "Decision and suggestion differ": "Schools whose suggested category differs from the one decided: "
+    "confirm the decision or change it.",
     "Ofsted since the last meeting": "Inspections published since the last meeting.",
     "At risk of changing category": "Close to the next step on the protocol: worth a word before it happens.",
     "Schools in category 3 or 4": "Each is reviewed in the consistent format: "
@@ -66,14 +68,8 @@ def load_agenda(store, meeting_id: int) -> meetings.Agenda:
 
 
 @st.cache_data(show_spinner=False)
-def load_record(path: str, data_version: int, meeting_id: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    store = shared.open_store(path)
-    decisions = decision_history(store)
-    return (
-        meetings.actions_agreed_at(store, meeting_id),
-        meetings.meeting_notes(store, meeting_id),
-        decisions[decisions.meeting_id == meeting_id],
-    )
+def load_record(path: str, data_version: int, meeting_id: int) -> dict[str, pd.DataFrame]:
+    return meetings.meeting_record(shared.open_store(path), meeting_id)
 
 
 def main() -> None:
@@ -134,6 +130,7 @@ def new_meeting_form(store, selection: shared.Selection) -> None:
                 new = meetings.NewMeeting(meeting_date, kind, title, attendees, selection.group_id)
                 st.session_state[MEETING_KEY] = meetings.create_meeting(store, new)
                 st.session_state[POSITION_KEY] = 0
+                st.toast("Meeting created; its agenda is built from the data.", icon=":material/check_circle:")
                 st.rerun()
 
 
@@ -174,13 +171,13 @@ def show_school_by_school(store, agenda: meetings.Agenda, selection: shared.Sele
         return
     names = shared.school_names()
     position = min(st.session_state.get(POSITION_KEY, 0), len(order) - 1)
-    previous, where, following = st.columns([1, 4, 1])
+    previous, where, following = st.columns([2, 5, 2])
     # Never disabled: a disabled button drops its keyboard shortcut, and the key should always answer.
-    if previous.button("Previous", icon=":material/arrow_back:", shortcut="P"):
+    if previous.button("Previous", icon=":material/arrow_back:", shortcut="P", width="stretch"):
         if position == 0:
             st.toast("This is the first school on the agenda.")
         position = max(position - 1, 0)
-    if following.button("Next school", icon=":material/arrow_forward:", shortcut="N", type="primary"):
+    if following.button("Next school", icon=":material/arrow_forward:", shortcut="N", type="primary", width="stretch"):
         if position == len(order) - 1:
             st.toast("That was the last school on the agenda.")
         position = min(position + 1, len(order) - 1)
@@ -226,6 +223,16 @@ def show_school_by_school(store, agenda: meetings.Agenda, selection: shared.Sele
         st.subheader("Actions from earlier meetings")
         show_table(mine, shown, key=f"actions_{urn}")
         followup_form(store, agenda, mine, key=f"school_{urn}")
+    recorded = {
+        title: table[table.urn == urn]
+        for title, table in load_record(*shared.cache_key(store), int(agenda.meeting["meeting_id"])).items()
+    }
+    if any(not table.empty for table in recorded.values()):
+        st.subheader("Recorded for this school at this meeting")
+        for title, table in recorded.items():
+            if not table.empty:
+                st.markdown(f"**{title.replace(' at this meeting', '')}**")
+                show_table(table, shown, key=f"recorded_{title}_{urn}")
     version = st.session_state.get(FORM_VERSION_KEY, 0)
     if agenda.meeting["kind"] == "category_review":
         review_form(store, agenda, urn, version)
@@ -340,14 +347,17 @@ def followup_form(store, agenda: meetings.Agenda, actions: pd.DataFrame, *, key:
 def show_actions(store, agenda: meetings.Agenda) -> None:
     names = shared.school_names()
     follow_up = agenda.sections["Actions to follow up"]
+    still_open = int((follow_up.status == "open").sum())
     overdue = int((follow_up.due == "overdue").sum())
-    st.subheader(f"From earlier meetings: {len(follow_up)} to follow up, {overdue} overdue")
+    st.subheader(f"From earlier meetings: {len(follow_up)} to follow up")
+    st.caption(f"{still_open} still open ({overdue} overdue), {len(follow_up) - still_open} closed at this meeting.")
     if follow_up.empty:
         st.caption("No open actions from earlier meetings.")
     else:
         show_table(follow_up, names, key="all_followups")
         followup_form(store, agenda, follow_up, key="all")
-    agreed, _, _ = load_record(*shared.cache_key(store), int(agenda.meeting["meeting_id"]))
+    record = load_record(*shared.cache_key(store), int(agenda.meeting["meeting_id"]))
+    agreed = record["Actions agreed at this meeting"]
     st.subheader(f"Agreed at this meeting: {len(agreed)}")
     if agreed.empty:
         st.caption("None yet. Add them school by school, or below for the whole partnership.")
@@ -358,7 +368,7 @@ def show_actions(store, agenda: meetings.Agenda) -> None:
 
 def show_record(store, agenda: meetings.Agenda, selection: shared.Selection) -> None:
     meeting_id = int(agenda.meeting["meeting_id"])
-    _, notes, decisions = load_record(*shared.cache_key(store), meeting_id)
+    record = load_record(*shared.cache_key(store), meeting_id)
     names = shared.school_names()
     with st.form("minutes"):
         minutes = st.text_area("Minutes", value=agenda.meeting.get("minutes") or "", height=200)
@@ -367,17 +377,15 @@ def show_record(store, agenda: meetings.Agenda, selection: shared.Selection) -> 
                 meetings.save_minutes(store, meeting_id, minutes)
                 st.toast("Minutes saved.", icon=":material/check_circle:")
                 st.rerun()
-    st.subheader(f"Decisions at this meeting: {len(decisions)}")
-    if not decisions.empty:
-        shown = decisions.rename(columns={"reasons": "reason"})
-        show_table(shown[["urn", "category", "rag", "reason", "decided_by"]], names, key="decisions")
-    st.subheader(f"Notes: {len(notes)}")
-    if not notes.empty:
-        show_table(notes[["urn", "section", "note"]], names, key="notes")
+    for title, table in record.items():
+        st.subheader(f"{title}: {len(table)}")
+        if not table.empty:
+            show_table(table, names, key=f"record_{title}")
     st.subheader("Meeting pack")
     st.caption(
-        "Every agenda section, named exactly as on screen"
-        + (" (presenter mode: pseudonyms)." if selection.presenter_mode else ".")
+        "The agenda and what the meeting recorded (decisions, actions, follow-ups, notes, minutes), schools named "
+        "exactly as on screen"
+        + (" (presenter mode: pseudonyms, in typed text too)." if selection.presenter_mode else ".")
         + " The web page prints to PDF from the browser, one section per page."
     )
     stem = f"meeting-pack-{agenda.meeting['meeting_date']:%Y-%m-%d}"
@@ -385,14 +393,14 @@ def show_record(store, agenda: meetings.Agenda, selection: shared.Selection) -> 
     left.download_button(
         "Meeting pack (Excel)",
         # Made when clicked, not on every rerun: the web page carries the charting library.
-        lambda: meeting_pack.meeting_pack_workbook(agenda, names, presenter_mode=selection.presenter_mode),
+        lambda: meeting_pack.meeting_pack_workbook(agenda, names, record, presenter_mode=selection.presenter_mode),
         f"{stem}.xlsx",
         shared.EXCEL_MIME,
         icon=":material/download:",
     )
     right.download_button(
         "Meeting pack (web page to print)",
-        lambda: meeting_pack.meeting_pack_html(agenda, names, presenter_mode=selection.presenter_mode),
+        lambda: meeting_pack.meeting_pack_html(agenda, names, record, presenter_mode=selection.presenter_mode),
         f"{stem}.html",
         "text/html",
         icon=":material/print:",

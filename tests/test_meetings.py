@@ -65,7 +65,7 @@ def test_agenda_follows_up_every_action_open_when_the_meeting_began(store: Store
     overdue = listed[listed.due == "overdue"]
     assert (pd.to_datetime(overdue.due_date) < day).all()
     assert list(listed.due.drop_duplicates()) == sorted(
-        listed.due.unique(), key=["overdue", "due this term", "later"].index
+        listed.due.unique(), key=["overdue", "due this term", "later", "closed"].index
     )
 
 
@@ -80,9 +80,10 @@ def test_actions_stay_on_every_later_agenda_until_closed(store: Store) -> None:
     assert action in set(agenda_for(store, winter).sections["Actions to follow up"].action_id)
 
     meetings.record_followup(store, action_id=action, meeting_id=winter, status="done", noted_on=date(2026, 11, 18))
-    winter_agenda = agenda_for(store, winter).sections["Actions to follow up"]
+    winter_agenda = agenda_for(store, winter).sections["Actions to follow up"].set_index("action_id")
     # Closed at the winter meeting: still on its record, with the follow-up, but gone from the next.
-    assert winter_agenda.set_index("action_id").status[action] == "done"
+    assert winter_agenda.status[action] == "done" and winter_agenda.due[action] == "closed"
+    assert winter_agenda.due.tolist()[-1] == "closed"
     assert action not in set(agenda_for(store, spring).sections["Actions to follow up"].action_id)
 
 
@@ -146,14 +147,25 @@ def test_category_changes_since_the_last_meeting_are_listed_with_from_and_to(sto
         decided_on=date(2026, 10, 20),
     )  # fmt: skip
     following = meetings.create_meeting(store, NewMeeting(date(2026, 11, 18), "performance_clinic"))
-    changes = agenda_for(store, following).sections["Category changes and differences"]
-    change = changes[(changes.urn == 990020) & (changes.what == "category changed")]
-    assert len(change) == 1
+    agenda = agenda_for(store, following)
+    changes = agenda.sections["Category changes"]
+    assert changes.urn.tolist() == [990020]
     history = categories.decision_history(store, 990020)
-    assert change.from_category.iloc[0] == history.category.iloc[1]
-    assert change.to_category.iloc[0] == "3"
-    # Decisions before the last meeting are not news at this one.
-    assert not (pd.to_datetime(changes.decided_on.dropna()) <= pd.Timestamp(date(2026, 10, 7))).any()
+    assert changes.from_category.iloc[0] == history.category.iloc[1]
+    assert changes.to_category.iloc[0] == "3"
+    differ = agenda.sections["Decision and suggestion differ"]
+    assert (differ.decided_category != differ.suggested_category).all()
+
+
+def test_the_same_meeting_cannot_be_created_twice(store: Store) -> None:
+    meetings.create_meeting(store, NewMeeting(date(2026, 11, 18), "performance_clinic"))
+    before = store.content_hash()
+    with pytest.raises(MeetingError, match="already a performance clinic on 18 November 2026"):
+        meetings.create_meeting(store, NewMeeting(date(2026, 11, 18), "performance_clinic", title="Again"))
+    assert store.content_hash() == before
+    # A different kind, or another group's meeting, on the same day is fine.
+    meetings.create_meeting(store, NewMeeting(date(2026, 11, 18), "category_review"))
+    meetings.create_meeting(store, NewMeeting(date(2026, 11, 18), "performance_clinic", group_id=1))
 
 
 def test_category_review_lists_the_schools_in_category_3_or_4(store: Store) -> None:
@@ -267,9 +279,10 @@ def test_agenda_command_prints_the_agenda_and_writes_the_pack(
     with Store(writable_demo_path, read_only=True) as store:
         agenda = agenda_for(store, 2)
         real_names = set(overview.list_schools(store).name)
+        record = meetings.meeting_record(store, 2)
     assert printed["meeting"]["title"] == "Summer term performance clinic"
     assert {t: len(v) for t, v in printed["sections"].items() if t != "Running order"} == {
-        t: len(v) for t, v in agenda.sections.items()
+        t: len(v) for t, v in (agenda.sections | record).items()
     }
     assert not real_names & {row["School"] for row in printed["sections"]["Running order"]}
     assert load_workbook(pack).sheetnames[0] == "Meeting"
@@ -278,3 +291,28 @@ def test_agenda_command_prints_the_agenda_and_writes_the_pack(
     assert "There is no meeting 99" in capsys.readouterr().err
     assert main(["agenda", "--db", str(writable_demo_path), "--pack", str(tmp_path / "pack.pdf")]) == 2
     assert not (tmp_path / "pack.pdf").exists()
+
+
+def test_the_pack_carries_the_meetings_record_with_typed_names_pseudonymised(store: Store) -> None:
+    schools = overview.list_schools(store).set_index("urn")
+    named = int(schools[~schools.data_sharing_signed].index[0])
+    real = schools.name[named]
+    meetings.record_note(store, meeting_id=2, note=f"Head of {real.upper()} to present next time", urn=990005)
+    meetings.record_followup(store, action_id=2, meeting_id=2, status="open", note=f"Waiting on {real}")
+    meetings.save_minutes(store, 2, f"Discussed {real} at length.")
+    agenda = agenda_for(store, 2)
+    record = meetings.meeting_record(store, 2)
+    names = names_for(store, presenter_mode=False)
+    tables = meeting_pack.pack_tables(agenda, names, record)
+    assert list(tables)[-4:] == list(record)
+    assert len(tables["Decisions at this meeting"]) == 4
+    assert tables["Notes"].Note.iloc[0] == f"Head of {names.name(named)} to present next time"
+    assert f"Waiting on {names.name(named)}" in tables["Follow-ups at this meeting"].Note.tolist()
+
+    workbook = load_workbook(io.BytesIO(meeting_pack.meeting_pack_workbook(agenda, names, record)))
+    cells = [str(c.value) for sheet in workbook for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert not [c for c in cells if real.lower() in c.lower()]
+    assert f"Discussed {names.name(named)} at length." in cells
+    assert workbook["Ofsted since the last meeting"]["A2"].value == meeting_pack.NOTHING
+    page = meeting_pack.meeting_pack_html(agenda, names, record)
+    assert real not in page and names.name(named) in page

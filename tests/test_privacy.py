@@ -60,3 +60,19 @@ def test_the_store_keeps_one_secret(tmp_path: Path) -> None:
         assert len(first) == 32
     with Store(tmp_path / "s.duckdb") as store:
         assert pseudonym_secret(store) == first, "pseudonyms survive a restart"
+
+
+def test_typed_text_has_hidden_schools_pseudonymised_longest_name_first() -> None:
+    schools = pd.DataFrame(
+        {
+            "urn": [1, 2, 3],
+            "name": ["St Mary's", "St Mary's Junior", "Oak Hill"],
+            "data_sharing_signed": [False, False, True],
+        }
+    )
+    names = display_names(schools, "secret", presenter_mode=False)
+    redacted = names.redact(["Met ST MARY'S JUNIOR and St Mary's; Oak Hill agreed", None, 7])
+    assert redacted[0] == f"Met {names.name(2)} and {names.name(1)}; Oak Hill agreed"
+    assert redacted[1:] == [None, 7]
+    everyone = display_names(schools, "secret", presenter_mode=True)
+    assert "Oak Hill" not in everyone.redact(["Oak Hill agreed"])[0]
