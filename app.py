@@ -19,6 +19,7 @@ def main() -> None:
         st.Page("pages/school.py", title="School profile", icon=":material/school:", url_path="school"),
         st.Page("pages/meetings.py", title="Meetings", icon=":material/groups:"),
         st.Page("pages/interventions.py", title="Interventions", icon=":material/handshake:"),
+        st.Page("pages/questionnaires.py", title="Questionnaires", icon=":material/quiz:"),
         st.Page("pages/peer_review.py", title="Peer review", icon=":material/radar:"),
         st.Page("pages/research.py", title="Research", icon=":material/science:"),
         st.Page("pages/data.py", title="Import data", icon=":material/upload_file:"),

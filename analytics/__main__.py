@@ -12,6 +12,7 @@ impact       an intervention's supported schools against similar schools not sup
 import-results   load results in the generic long format (see docs/import-results.md)
 agenda       a meeting's agenda built from the store; --pack writes the meeting pack (Excel or web page)
 import       load DfE KS2/KS4 tables, GIAS, URN lineage, Ofsted or absence files (see docs/import-dfe.md)
+import-survey    load questionnaire answers or summary tables from Excel or CSV (see docs/import-survey.md)
 research     compare groups' change in a measure, or supported vs matched schools (see docs/research.md)
 """
 
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from analytics import import_dfe, import_results, research
+from analytics import import_dfe, import_results, import_survey, research
 from analytics.db import DB_ENV_VAR, Store, default_db_path
 from analytics.demo import DEFAULT_SEED, build_demo_store
 from analytics.errors import InsightError, StoreError
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     import_results.add_cli(commands)
     import_dfe.add_cli(commands)
+    import_survey.add_cli(commands)
     research.add_cli(commands)
     return parser
 
@@ -348,6 +350,7 @@ COMMANDS = {
     "categories": run_categories,
     "import-results": import_results.run_cli,
     "import": import_dfe.run_cli,
+    "import-survey": import_survey.run_cli,
     "prepost": run_prepost,
     "agenda": run_agenda,
     "impact": run_impact,

@@ -54,6 +54,8 @@ DATA_TABLES: tuple[str, ...] = (
     "surveys",
     "survey_waves",
     "survey_responses",
+    "survey_summaries",
+    "survey_schools",
     "peer_reviews",
     "imports_log",
     "urn_lineage",

@@ -2001,13 +2001,19 @@ def undo_import(store: Store, import_id: int) -> int:
     later version stays. Schools, measures and groups it added stay while something else refers
     to them. Results it moved to a latest URN (lineage imports) move back to the URN they were
     published under. A generic results import is undone by
-    :func:`analytics.import_results.undo_import`.
+    :func:`analytics.import_results.undo_import`, a questionnaire by
+    :func:`analytics.import_survey.undo_survey_import`.
     """
     log = store.read("SELECT target, undone_at FROM imports_log WHERE import_id = ?", [import_id])
     if log.empty:
         raise InsightError(f"There is no import with id {import_id}.", title="Nothing to undo")
     if log.target[0] == import_results.TARGET:
         return import_results.undo_import(store, import_id)
+    # Imported here, not at the top: the questionnaire importer builds on this module's readers.
+    from analytics import import_survey
+
+    if log.target[0] == import_survey.TARGET:
+        return import_survey.undo_survey_import(store, import_id)
     if log.target[0] not in KINDS:
         raise InsightError(f"Import {import_id} ({log.target[0]}) cannot be undone here.", title="Nothing to undo")
     if not pd.isna(log.undone_at[0]):

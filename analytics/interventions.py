@@ -201,7 +201,11 @@ def headline_result(store: Store, intervention_id: int) -> str:
                 f"(95% CI {row.ci_low:+.1f} to {row.ci_high:+.1f}; {verdict}; {row.n_supported} schools)"
             )
     for survey_id in intervention_surveys(store, intervention_id).survey_id:
-        results = prepost_for_survey(store, int(survey_id))
+        try:
+            results = prepost_for_survey(store, int(survey_id))
+        except ValueError:
+            # A questionnaire with one wave so far has nothing to compare yet.
+            continue
         judged = results[results.p_value.notna()]
         if not judged.empty:
             best = judged.sort_values(["kind", "p_value"], ascending=[False, True]).iloc[0]

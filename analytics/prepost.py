@@ -1469,9 +1469,14 @@ def prepost_for_survey(
     -----
     Paired analysis when the survey is ``matched`` (respondents answered each wave under a stable
     code), unpaired otherwise. The instrument gives the scale, its direction
-    (``higher_is_better``), the reverse-scored items and the constructs used as scales.
+    (``higher_is_better``), the reverse-scored items and the constructs used as scales. A survey kept only
+    as means with n (:func:`survey_summaries`) gives :func:`compare_means_only`'s figures in these columns.
     """
     answers, instrument = survey_long(store, survey_id)
+    if answers.empty:
+        summaries = survey_summaries(store, survey_id)
+        if not summaries.empty:
+            return _summary_only_result(summaries, instrument, before, after, confidence_level)
     present = [label for label in instrument["waves"] if (answers.wave == label).any()]
     if len(present) < 2:
         raise ValueError(
@@ -1500,6 +1505,85 @@ def prepost_for_survey(
     )
     result.insert(0, "survey_id", int(survey_id))
     return result
+
+
+def survey_summaries(store: Store, survey_id: int) -> pd.DataFrame:
+    """A summary-only survey's means: ``wave`` (ordered categorical), ``item, n, mean, sd`` (sd may be missing).
+
+    Surveys imported from a table of means with n (``analytics.import_survey``) keep these instead of answers.
+    """
+    waves = store.read(
+        "SELECT label FROM survey_waves WHERE survey_id = ? ORDER BY wave_order", [int(survey_id)]
+    ).label.tolist()
+    summaries = store.read(
+        """
+        SELECT w.label AS wave, s.item_code AS item, s.n, s.mean, s.sd
+        FROM survey_summaries s JOIN survey_waves w USING (wave_id)
+        JOIN surveys v USING (survey_id)
+        LEFT JOIN survey_items i ON i.instrument_id = v.instrument_id AND i.item_code = s.item_code
+        WHERE w.survey_id = ?
+        ORDER BY w.wave_order, i.position, s.item_code
+        """,
+        [int(survey_id)],
+    )
+    summaries["wave"] = pd.Categorical(summaries.wave, categories=waves, ordered=True)
+    return summaries
+
+
+def _summary_only_result(
+    summaries: pd.DataFrame,
+    instrument: dict[str, Any],
+    before: str | None,
+    after: str | None,
+    confidence_level: float,
+) -> pd.DataFrame:
+    """:func:`compare_means_only` for a stored summary-only survey, in :data:`PREPOST_COLUMNS` (unpaired)."""
+    present = [label for label in instrument["waves"] if (summaries.wave == label).any()]
+    if len(present) < 2:
+        raise ValueError(
+            f"Survey {instrument['survey_id']} ({instrument['survey_name']}) has means for {len(present)} wave(s); "
+            "a before-and-after comparison needs two."
+        )
+    reverse = set(instrument["reverse_items"])
+    parts = []
+    for flipped in (False, True):
+        mine = summaries[summaries["item"].isin(reverse) == flipped]
+        if mine.empty:
+            continue
+        parts.append(
+            compare_means_only(
+                mine,
+                sd="sd",
+                before=before or present[0],
+                after=after or present[-1],
+                higher_is_better=instrument["higher_is_better"] != flipped,
+                labels=instrument["item_labels"],
+                confidence_level=confidence_level,
+            ).assign(reverse_scored=flipped)
+        )
+    means = pd.concat(parts, ignore_index=True)
+    order = {code: k for k, code in enumerate(instrument["items"])}
+    means = means.sort_values("item", key=lambda codes: codes.map(order)).reset_index(drop=True)
+    result = pd.DataFrame({column: [math.nan] * len(means) for column in PREPOST_COLUMNS})
+    for column in MEANS_ONLY_COLUMNS:
+        if column in PREPOST_COLUMNS:
+            result[column] = means[column].to_numpy()
+    result["kind"] = "item"
+    result["paired"] = False
+    result["n_pairs"] = 0
+    result["reverse_scored"] = means.reverse_scored.to_numpy()
+    result["scale_min"] = instrument["scale_min"]
+    result["scale_max"] = instrument["scale_max"]
+    result["warning"] = means.note.fillna("").to_numpy()
+    result["rank_test"] = ""
+    result["rank_effect_size_name"] = ""
+    result["p_holm"] = holm_adjust(result.p_value.to_numpy(dtype=float))
+    for column in ("improved", "same", "declined"):
+        result[column] = pd.array([pd.NA] * len(result), dtype="Int64")
+    result.insert(0, "survey_id", int(instrument["survey_id"]))
+    return result.astype(
+        {"n_pre": "int64", "n_post": "int64", "n_pairs": "int64", "paired": "bool", "higher_is_better": "bool"}
+    )
 
 
 # -- interventions: difference in differences --------------------------------------------------

@@ -8,23 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import charts, interventions, overview, prepost
-from pages import shared
-
-ITEM_COLUMNS = {
-    "label": st.column_config.TextColumn("Item or scale", width="large"),
-    "n_pairs": st.column_config.NumberColumn("Pairs"),
-    "n_pre": st.column_config.NumberColumn("n before"),
-    "n_post": st.column_config.NumberColumn("n after"),
-    "mean_pre": st.column_config.NumberColumn("Before", format="%.2f"),
-    "mean_post": st.column_config.NumberColumn("After", format="%.2f"),
-    "change": st.column_config.NumberColumn("Change", format="%+.2f"),
-    "interval": "95% CI",
-    "effect": "Effect size",
-    "p_value": st.column_config.NumberColumn("p", format="%.3f"),
-    "p_holm": st.column_config.NumberColumn("p (Holm)", format="%.3f", help="Adjusted for testing several items"),
-    "pct_improved": st.column_config.NumberColumn("% improved", format="%.0f%%"),
-    "warning": st.column_config.TextColumn("Note", width="medium"),
-}
+from pages import shared, survey_view
 
 
 @st.cache_data(show_spinner=False)
@@ -39,13 +23,6 @@ def load_list(path: str, data_version: int, group_id: int | None, as_of: date) -
 def load_impact(path: str, data_version: int, intervention_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     store = shared.open_store(path)
     return prepost.intervention_impact(store, intervention_id), prepost.impact_series(store, intervention_id)
-
-
-@st.cache_data(show_spinner="Comparing answers before and after…")
-def load_survey(path: str, data_version: int, survey_id: int) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
-    store = shared.open_store(path)
-    answers, instrument = prepost.survey_long(store, survey_id)
-    return answers, instrument, prepost.prepost_for_survey(store, survey_id)
 
 
 def main() -> None:
@@ -182,63 +159,8 @@ def show_questionnaires(store, intervention_id: int) -> None:
         st.info("No questionnaire is linked to this intervention.")
         return
     for survey in surveys.itertuples():
-        answers, instrument, results = load_survey(*shared.cache_key(store), int(survey.survey_id))
-        matched = "matched respondents (paired tests)" if survey.matched else "anonymous answers (unpaired tests)"
         st.markdown(f"#### {survey.name}")
-        st.caption(
-            f"{instrument['name']} · {matched} · compares {results.wave_pre.iloc[0]} with {results.wave_post.iloc[0]}"
-        )
-        for sentence in results.summary:
-            st.markdown(f"- {sentence}")
-        table = results.assign(
-            interval=overview.format_intervals(results.ci_low, results.ci_high),
-            effect=[
-                "" if pd.isna(e) else f"{e:+.2f} ({name})"
-                for e, name in zip(results.effect_size, results.effect_size_name, strict=True)
-            ],
-        )
-        st.dataframe(
-            table[list(ITEM_COLUMNS)], hide_index=True, column_config=ITEM_COLUMNS, key=f"items_{survey.survey_id}"
-        )
-        distribution = prepost.ordinal_distribution(
-            answers,
-            dv="value",
-            wave="wave",
-            item="item",
-            scale_min=instrument["scale_min"],
-            scale_max=instrument["scale_max"],
-            labels=instrument["scale_labels"],
-            higher_is_better=instrument["higher_is_better"],
-        )
-        items = [i for i in instrument["items"] if i in set(distribution.item)]
-        labels = instrument["item_labels"]
-        item = st.selectbox(
-            "Item", items, format_func=lambda i, labels=labels: labels.get(i, i), key=f"item_{survey.survey_id}"
-        )
-        left, right = st.columns(2)
-        left.plotly_chart(
-            charts.diverging_bars(distribution[distribution.item == item], labels.get(item, item)),
-            key=f"bars_{survey.survey_id}",
-        )
-        if survey.matched:
-            pairs = prepost.paired_answers(
-                answers, item=item, before=results.wave_pre.iloc[0], after=results.wave_post.iloc[0]
-            )
-            right.plotly_chart(
-                charts.paired_slopes(
-                    pairs, "Each respondent, before and after", instrument["scale_min"], instrument["scale_max"]
-                ),
-                key=f"slopes_{survey.survey_id}",
-            )
-        export = results.drop(columns=["summary"])
-        shared.download_buttons(
-            f"questionnaire-{survey.survey_id}",
-            export,
-            {"Results": export, "Answers by option": distribution},
-            csv_label="Download results (CSV)",
-            excel_label="Download results and answer counts (Excel)",
-            key=f"survey_{survey.survey_id}",
-        )
+        survey_view.show_survey(store, int(survey.survey_id))
     st.caption("Each chart downloads as a PNG from the camera button that appears when you point at it.")
 
 

@@ -23,7 +23,8 @@ LARGE_TYPE_CSS = """<style>
 [data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li,
 [data-testid="stMainBlockContainer"] td, [data-testid="stMainBlockContainer"] th,
 [data-testid="stMainBlockContainer"] label { font-size: 1.35rem !important; }
-[data-testid="stMainBlockContainer"] h1 { font-size: 3rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 1.5rem; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 2rem; padding: 0; }
 [data-testid="stMainBlockContainer"] [data-testid="stMetricValue"] * { font-size: 3rem !important; }
 </style>"""
 # Short names for the counts above the agenda, so they fit a column on a projector.
@@ -79,19 +80,22 @@ def main() -> None:
     if store.is_empty():
         shared.show_empty_store(store)
         return
-    if st.toggle("Large type", key="large_type", help="Bigger text for the back of the room."):
-        st.markdown(LARGE_TYPE_CSS, unsafe_allow_html=True)
     listed = load_meetings(*shared.cache_key(store))
     meeting_id = choose_meeting(store, listed, selection)
+    large = st.session_state.get("large_type", False)
+    if large:
+        st.markdown(LARGE_TYPE_CSS, unsafe_allow_html=True)
     if meeting_id is None:
         return
     agenda = load_agenda(store, meeting_id)
     meeting = agenda.meeting
     scope = "every school" if meeting["group_id"] is None else listed.set_index("meeting_id").group_name[meeting_id]
-    st.caption(
-        f"**{meeting['kind_label']}**, {meeting['meeting_date']:%A %d %B %Y}. Covers {scope}; "
-        f"changes since {agenda.since:%d %B %Y}. {meeting.get('attendees') or ''}"
-    )
+    # On a projector every line above the school pushes its evidence below the fold.
+    if not large:
+        st.caption(
+            f"**{meeting['kind_label']}**, {meeting['meeting_date']:%A %d %B %Y}. Covers {scope}; "
+            f"changes since {agenda.since:%d %B %Y}. {meeting.get('attendees') or ''}"
+        )
     agenda_tab, school_tab, actions_tab, record_tab = st.tabs(
         ["Agenda", "School by school", "Actions", "Minutes and meeting pack"]
     )
@@ -106,8 +110,9 @@ def main() -> None:
 
 
 def choose_meeting(store, listed: pd.DataFrame, selection: shared.Selection) -> int | None:
-    left, right = st.columns([3, 2])
-    with right.popover("New meeting", icon=":material/add:", use_container_width=True):
+    left, middle, right = st.columns([5, 3, 2.5], vertical_alignment="bottom")
+    right.toggle("Large type", key="large_type", help="Bigger text for the back of the room.")
+    with middle.popover("New meeting", icon=":material/add:", use_container_width=True):
         new_meeting_form(store, selection)
     if listed.empty:
         left.info("No meetings yet. Create one with **New meeting**: its agenda builds itself from the data.")
@@ -171,13 +176,13 @@ def show_school_by_school(store, agenda: meetings.Agenda, selection: shared.Sele
         return
     names = shared.school_names()
     position = min(st.session_state.get(POSITION_KEY, 0), len(order) - 1)
-    previous, where, following = st.columns([2, 5, 2])
+    previous, where, following = st.columns([2, 5, 2], vertical_alignment="center")
     # Never disabled: a disabled button drops its keyboard shortcut, and the key should always answer.
     if previous.button("Previous", icon=":material/arrow_back:", shortcut="P", width="stretch"):
         if position == 0:
             st.toast("This is the first school on the agenda.")
         position = max(position - 1, 0)
-    if following.button("Next school", icon=":material/arrow_forward:", shortcut="N", type="primary", width="stretch"):
+    if following.button("Next", icon=":material/arrow_forward:", shortcut="N", type="primary", width="stretch"):
         if position == len(order) - 1:
             st.toast("That was the last school on the agenda.")
         position = min(position + 1, len(order) - 1)

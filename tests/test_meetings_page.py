@@ -54,7 +54,7 @@ def test_next_school_moves_through_the_running_order_and_actions_are_recorded_fo
         order = meetings.build_agenda(store, 2, meetings.board_for_meeting(store, meeting)).schools
     app = open_app(writable_demo_path, monkeypatch, PAGE)
     assert app.header[0].value == order.name.iloc[0]
-    by_label(app.button, "Next school")[0].click().run()
+    by_label(app.button, "Next")[0].click().run()
     assert app.header[0].value == order.name.iloc[1]
 
     # Refused: no owner. The typed text stays and nothing is written.

@@ -1,0 +1,179 @@
+"""The Questionnaires page through app.py with AppTest: template, preview, confirm, past uploads, undo.
+
+AppTest cannot drive a file uploader, so uploads are put where the page keeps them (the session), exactly as
+the uploader's callback does; tests/test_browser_questionnaires.py uploads through the real page.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+import streamlit as st
+
+from analytics.db import Store
+from analytics.import_survey import SurveyOptions, import_survey, survey_template_workbook
+from tests.test_pages import fresh_caches, navigation_app, open_app, rendered_text  # noqa: F401 (autouse fixtures)
+
+PAGE = "pages/questionnaires.py"
+# Where the page keeps uploaded files and confirmed options (importing the page module would run it).
+FILES_KEY = "questionnaire_files"
+OPTIONS_KEY = "questionnaire_options"
+
+
+def filled_template(rows: int = 12) -> bytes:
+    book = openpyxl.load_workbook(io.BytesIO(survey_template_workbook(items=4)))
+    labels = ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"]
+    for wave, shift in (("Before", 0), ("After", 1)):
+        sheet = book[wave]
+        for r in range(2, rows + 2):
+            sheet.cell(r, 1, f"T{r}")
+            for c in range(3, 5):
+                sheet.cell(r, c, labels[min(4, (r + c) % 4 + shift)])
+    book["Items"]["B2"] = "Planning lessons"
+    book["Items"]["B3"] = "Giving feedback"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def survey_count(path: Path) -> int:
+    with Store(path) as store:
+        return int(store.count_rows("surveys"))
+
+
+def test_page_offers_the_template_and_lists_past_uploads(writable_demo_path: Path, monkeypatch) -> None:
+    with Store(writable_demo_path) as store:
+        import_survey(store, [("coaching-2024.xlsx", filled_template())], imported_by="A. Lead")
+    st.cache_resource.clear()
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.title[0].value == "Questionnaires"
+    buttons = [b.proto.label for b in app.get("download_button")]
+    assert "Download the template (Excel)" in buttons
+    log = next(d.value for d in app.dataframe if "file_name" in d.value.columns)
+    assert list(log.file_name) == ["coaching-2024.xlsx"] and list(log.imported_by) == ["A. Lead"]
+    assert log.row_count.iloc[0] == 12 * 2 * 2
+
+
+def test_preview_then_confirm_writes_once_and_shows_the_results(writable_demo_path: Path, monkeypatch) -> None:
+    before = survey_count(writable_demo_path)
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    app.session_state[FILES_KEY] = [("coaching.xlsx", filled_template())]
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("What was understood" in m.value for m in app.markdown)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Waves"] == "2" and metrics["Items"] == "2" and metrics["Matched pairs"] == "12"
+    assert survey_count(writable_demo_path) == before, "a preview must not write"
+    app.button(key="questionnaire_import").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert survey_count(writable_demo_path) == before + 1
+    assert any("Here are its results" in s.value for s in app.success)
+    assert any("Planning lessons" in m.value and "rose from" in m.value for m in app.markdown)
+    # The upload is done with: the preview has gone and the log lists it.
+    assert not any("What was understood" in m.value for m in app.markdown)
+    log = next(d.value for d in app.dataframe if "file_name" in d.value.columns)
+    assert list(log.file_name) == ["coaching.xlsx"]
+
+
+def test_problems_are_listed_and_nothing_can_be_imported(writable_demo_path: Path, monkeypatch) -> None:
+    with Store(writable_demo_path) as store:
+        before = store.content_hash()
+    st.cache_resource.clear()
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    bad = b"Code,Q1\nA,Agree\nB,Agreed\nA,Disagree\n"
+    app.session_state[FILES_KEY] = [("before.csv", bad), ("after.csv", b"Code,Q1\nA,Agree\n")]
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    problems = next(d.value for d in app.dataframe if "Problem" in d.value.columns)
+    assert {(r.Sheet, r.Row) for r in problems.itertuples()} >= {("before.csv", "3"), ("before.csv", "4")}
+    assert app.button(key="questionnaire_import").disabled
+    with Store(writable_demo_path) as store:
+        assert store.content_hash() == before
+
+
+def test_a_mapping_given_on_the_page_is_used(writable_demo_path: Path, monkeypatch) -> None:
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    data = b"Code,Q1\nA,Brilliant\nB,Okay\nC,Okay\n"
+    app.session_state[FILES_KEY] = [("before.csv", data), ("after.csv", data)]
+    app.run()
+    assert app.button(key="questionnaire_import").disabled
+    app.session_state[OPTIONS_KEY] = SurveyOptions(scale_min=1, scale_max=3, label_values={"Brilliant": 3, "okay": 2})
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not app.button(key="questionnaire_import").disabled
+    mapping = next(d.value for d in app.dataframe if "recognised" in getattr(d.value, "columns", []))
+    assert set(mapping.recognised) == {"your mapping"}
+
+
+def test_undo_from_the_page_removes_the_upload(writable_demo_path: Path, monkeypatch) -> None:
+    with Store(writable_demo_path) as store:
+        summary = import_survey(store, [("coaching.xlsx", filled_template())])
+    st.cache_resource.clear()
+    before = survey_count(writable_demo_path) - 1
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    app.button(key=f"undo_survey_{summary.import_id}").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert survey_count(writable_demo_path) == before
+
+
+def test_presenter_mode_names_no_school(writable_demo_path: Path, monkeypatch) -> None:
+    with Store(writable_demo_path) as store:
+        names = list(store.read("SELECT name FROM schools").name)
+    st.cache_resource.clear()
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    app.sidebar.toggle(key="presenter_mode").set_value(True).run()
+    app.session_state[FILES_KEY] = [("coaching.xlsx", filled_template())]
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    text = rendered_text(app)
+    assert "School " in text
+    assert [n for n in names if n in text] == []
+
+
+@pytest.mark.parametrize("store_kind", ["empty"])
+def test_page_works_on_an_empty_store(empty_store_path: Path, monkeypatch, store_kind: str) -> None:
+    app = open_app(empty_store_path, monkeypatch, PAGE)
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("No questionnaire has been uploaded" in c.value for c in app.caption)
+
+
+def test_changing_the_scale_and_direction_on_the_page_checks_again(writable_demo_path: Path, monkeypatch) -> None:
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    data = b"Code,Q1\nA,3\nB,2\nC,4\n"
+    app.session_state[FILES_KEY] = [("obs-before.csv", data), ("obs-after.csv", b"Code,Q1\nA,2\nB,2\nC,3\n")]
+    app.run()
+    assert any("scale: 1 to 5, higher is better" in m.value for m in app.markdown)
+    highest = next(n for n in app.number_input if n.label == "Highest answer")
+    highest.set_value(4)
+    next(r for r in app.radio if r.label == "Direction").set_value(False)
+    next(b for b in app.button if b.label == "Apply and check again").click()
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("scale: 1 to 4, 1 is best" in m.value for m in app.markdown)
+    app.button(key="questionnaire_import").click().run()
+    with Store(writable_demo_path) as store:
+        scale = store.read(
+            "SELECT scale_min, scale_max, higher_is_better FROM survey_instruments ORDER BY instrument_id DESC LIMIT 1"
+        )
+    assert scale.iloc[0].tolist() == [1, 4, False]
+
+
+def test_results_of_a_means_only_and_a_single_wave_questionnaire(writable_demo_path: Path, monkeypatch) -> None:
+    means = b"Item,Before mean,Before n,Before SD,After mean,After n,After SD\nPlanning,3.1,20,0.8,3.6,19,0.7\n"
+    with Store(writable_demo_path) as store:
+        kept = import_survey(store, [("means.csv", means)], options=SurveyOptions(name="Means kept"))
+        single = import_survey(store, [("after.csv", b"Code,Q1\nA,4\nB,5\n")], options=SurveyOptions(name="After only"))
+    st.cache_resource.clear()
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    chooser = next(s for s in app.selectbox if s.label == "Questionnaire")
+    chooser.select(kept.survey_id).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("Only the means and numbers of respondents were kept" in c.value for c in app.caption)
+    assert any("Planning rose from 3.1 to 3.6" in m.value for m in app.markdown)
+    next(s for s in app.selectbox if s.label == "Questionnaire").select(single.survey_id).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("answers in one wave only" in i.value for i in app.info)
