@@ -2132,15 +2132,9 @@ def add_cli(subparsers: Any) -> None:
 
 def run_cli(args: argparse.Namespace) -> int:
     """Preview or import ``args.file`` (or undo ``args.undo``); problems exit with code 2."""
+    if (failed := import_results.report_missing_store(args)) is not None:
+        return failed
     path = args.db or default_db_path()
-    if not Path(path).exists():
-        return import_results._report_failure(
-            args,
-            InsightError(
-                f"There is no store at {path}. Create one with: python -m analytics init --db {path}",
-                title="No data store",
-            ),
-        )
     try:
         with Store(path, read_only=args.dry_run) as store:
             if args.undo is not None:

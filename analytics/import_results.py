@@ -1380,15 +1380,9 @@ def add_cli(subparsers: Any) -> None:
 
 def run_cli(args: argparse.Namespace) -> int:
     """Import ``args.file``; print what was understood, or every problem (exit code 2)."""
+    if (failed := report_missing_store(args)) is not None:
+        return failed
     path = args.db or default_db_path()
-    if not Path(path).exists():
-        return _report_failure(
-            args,
-            InsightError(
-                f"There is no store at {path}. Create one with: python -m analytics init --db {path}",
-                title="No data store",
-            ),
-        )
     try:
         with Store(path) as store:
             summary = import_results(store, args.file, replace=args.replace, sheet=args.sheet)
@@ -1399,6 +1393,21 @@ def run_cli(args: argparse.Namespace) -> int:
     else:
         print("\n".join(summary.lines()))
     return 0
+
+
+def report_missing_store(args: argparse.Namespace) -> int | None:
+    """For a command that writes: exit code 2, saying how to create the store, when ``--db`` names
+    none (rather than creating an empty store by accident); ``None`` when it exists."""
+    path = args.db or default_db_path()
+    if Path(path).exists():
+        return None
+    return _report_failure(
+        args,
+        InsightError(
+            f"There is no store at {path}. Create one with: python -m analytics init --db {path}",
+            title="No data store",
+        ),
+    )
 
 
 def _report_failure(args: argparse.Namespace, error: InsightError) -> int:

@@ -2827,15 +2827,9 @@ def add_cli(subparsers: Any) -> None:
 
 def run_cli(args: argparse.Namespace) -> int:
     """Import ``args.files`` (or undo ``args.undo``); prints what was understood, or every problem (exit code 2)."""
+    if (failed := import_results.report_missing_store(args)) is not None:
+        return failed
     path = args.db or default_db_path()
-    if not Path(path).exists():
-        return import_results._report_failure(
-            args,
-            InsightError(
-                f"There is no store at {path}. Create one with: python -m analytics init --db {path}",
-                title="No data store",
-            ),
-        )
     options = SurveyOptions(
         name=args.name,
         intervention_id=args.intervention,

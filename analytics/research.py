@@ -61,6 +61,10 @@ MAX_PAIRWISE_GROUPS = 12
 # (Stuart 2010 suggests 0.25 as the limit for a covariate that matching should have evened out).
 BALANCE_LIMIT = 0.25
 DEFAULT_MATCHES = 3
+# A change smaller than this (in the measure's units) counts as "the same": only float noise from
+# averaging several years, since published results carry one or two decimals. No wider band is used:
+# whether a change is more than noise is for the intervals and tests to say, not for the counts.
+SAME_TOLERANCE = 1e-9
 GROUP_KINDS = ("alliance", "collaborative", "triad", "cluster", "trust", "lasl", "federation")
 KIND_PLURALS = {
     "alliance": "alliances",
@@ -91,6 +95,7 @@ SCHOOL_COLUMNS = (
     "cohort_after",
     "pupil_weight",
     "improved",
+    "direction",
 )
 GROUP_COLUMNS = (
     "group",
@@ -116,6 +121,9 @@ GROUP_COLUMNS = (
     "min_change",
     "max_change",
     "sd_before",
+    "n_improved",
+    "n_same",
+    "n_declined",
     "pct_improved",
     "small_group",
     "note",
@@ -375,7 +383,12 @@ class GroupComparison:
     excluded
         Schools left out and why (no result in one period; in two groups of the same kind).
     notes
-        Plain-English caveats: small groups, unequal baselines, multiple comparisons, exclusions.
+        Everything a reader should be told, in plain English: the caveats (small groups, unequal
+        baselines, regression to the mean, exclusions, poor matches) and then the routine statements
+        that are also in ``routine_notes``.
+    routine_notes
+        The notes that describe the method rather than warn (the Holm adjustment, pairs not tested,
+        association not cause): a page shows them as a caption, not a warning.
     matches, balance
         For :func:`supported_vs_matched`: each supported school's comparison schools, and how alike
         the two sets are on each matching feature. Empty otherwise.
@@ -397,14 +410,26 @@ class GroupComparison:
     matches: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(MATCH_COLUMNS)))
     balance: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(BALANCE_COLUMNS)))
     pairwise_skipped: bool = False
+    routine_notes: list[str] = field(default_factory=list)
+
+    @property
+    def cautions(self) -> list[str]:
+        """The notes that are real caveats about this result (``notes`` less ``routine_notes``)."""
+        return [note for note in self.notes if note not in self.routine_notes]
+
+    @property
+    def change_unit(self) -> str:
+        """The unit of a change in the measure: "percentage points" for a % measure (see :func:`change_unit`)."""
+        return change_unit(self.measure)
 
     @property
     def from_label(self) -> str:
-        return _years_label(self.from_years)
+        # A frame analysed without years (analyse_groups) still gets readable sentences.
+        return _years_label(self.from_years) if self.from_years else "the first period"
 
     @property
     def to_label(self) -> str:
-        return _years_label(self.to_years)
+        return _years_label(self.to_years) if self.to_years else "the second period"
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every frame by name, for CSV / Excel / Parquet exports."""
@@ -431,6 +456,10 @@ class GroupComparison:
             "confidence_level": self.confidence_level,
             **{name: _records(frame) for name, frame in self.tables().items()},
             "notes": list(self.notes),
+            "cautions": self.cautions,
+            "routine_notes": list(self.routine_notes),
+            "evidence": evidence_verdict(self),
+            "headline": headline(self),
             "methods_note": methods_note(self),
         }
 
@@ -508,7 +537,11 @@ def analyse_groups(
     if data.empty:
         raise ValueError("No school has a change to compare (every 'change' is missing).")
     better = 1.0 if higher_is_better else -1.0
-    data["improved"] = better * data["change"] > 0
+    oriented = better * data["change"]
+    data["improved"] = oriented > SAME_TOLERANCE
+    data["direction"] = np.select(
+        [data["improved"], oriented < -SAME_TOLERANCE], ["improved", "declined"], default="same"
+    )
     order = list(dict.fromkeys(group_order or [])) or list(dict.fromkeys(data["group"]))
     order = [g for g in order if g in set(data["group"])] + [g for g in dict.fromkeys(data["group"]) if g not in order]
     excluded = excluded if excluded is not None else pd.DataFrame(columns=list(EXCLUDED_COLUMNS))
@@ -568,6 +601,9 @@ def analyse_groups(
                 "min_change": float(change.min()) if change.size else math.nan,
                 "max_change": float(change.max()) if change.size else math.nan,
                 "sd_before": float(members["before"].std(ddof=1)) if len(members) > 1 else math.nan,
+                "n_improved": int((members["direction"] == "improved").sum()),
+                "n_same": int((members["direction"] == "same").sum()),
+                "n_declined": int((members["direction"] == "declined").sum()),
                 "pct_improved": float(100 * members["improved"].mean()) if len(members) else math.nan,
                 "small_group": small,
                 "note": note,
@@ -591,7 +627,9 @@ def analyse_groups(
         confidence_level=confidence_level,
         pairwise_skipped=skipped,
     )
-    result.notes.extend(_caveats(result))
+    cautions, routine = _caveats(result)
+    result.notes.extend(cautions + routine)
+    result.routine_notes = routine
     return result
 
 
@@ -730,13 +768,19 @@ def _pairwise(
     return frame, False
 
 
-def _caveats(result: GroupComparison) -> list[str]:
-    """The plain-English cautions a reader of the result needs, in order of importance."""
-    notes = []
-    groups, tests = result.groups, result.tests
+def _caveats(result: GroupComparison) -> tuple[list[str], list[str]]:
+    """The plain-English notes a reader of the result needs: ``(cautions, routine statements)``.
+
+    Cautions come in order of importance and belong in a warning; routine statements describe the
+    method (the Holm adjustment, pairs not tested, association not cause) and belong in a caption.
+    """
+    notes, routine = [], []
+    groups = result.groups
     small = groups[groups.small_group]
     if not small.empty:
-        listed = ", ".join(f"{g} ({n})" for g, n in zip(small.group, small.n_schools, strict=True))
+        listed = ", ".join(f"{g} ({n})" for g, n in zip(small.group[:6], small.n_schools[:6], strict=True))
+        if len(small) > 6:
+            listed = f"{len(small)} of the {len(groups)} groups, e.g. {listed}"
         tested = groups[groups.n_schools >= 2]
         welch_caution = (
             " With groups this small Welch's ANOVA can also find differences too readily (its approximation needs "
@@ -748,29 +792,15 @@ def _caveats(result: GroupComparison) -> list[str]:
             f"Small groups (fewer than {SMALL_GROUP} schools): {listed}. Their means move a lot with one school, "
             f"their intervals are wide, and tests have little power to find a real difference.{welch_caution}"
         )
-    baseline = tests[(tests.outcome == "baseline") & (tests.test == _WELCH_ANOVA)]
-    if not baseline.empty and len(groups) > 1:
-        p = float(baseline.p_value.iloc[0])
-        spread = float(np.nanmean(groups.sd_before)) if groups.sd_before.notna().any() else math.nan
-        gap = float(groups.mean_before.max() - groups.mean_before.min())
-        uneven = (not math.isnan(p) and p < 0.05) or (spread > 0 and gap > 0.5 * spread)
-        if uneven:
-            lowest = groups.loc[groups.mean_before.idxmin(), "group"]
-            tested = "" if math.isnan(p) else f"; Welch's test of baselines p = {_p(p)}"
-            notes.append(
-                f"The groups started at different levels (baseline means {groups.mean_before.min():.1f} to "
-                f"{groups.mean_before.max():.1f}{tested}). A group that started low "
-                f"(here {lowest}) tends to rise a little on its own (regression to the mean), and one that started "
-                "high to fall back: compare the baseline-adjusted changes too."
-            )
+    notes.extend(_baseline_cautions(result, 1 - result.confidence_level))
     if len(result.pairwise) > 1:
-        notes.append(
-            f"{len(result.pairwise)} pairwise comparisons: their p-values are adjusted with Holm's method; without "
-            "adjustment, some comparison would look 'significant' by chance alone."
+        routine.append(
+            f"The {len(result.pairwise)} pairwise comparisons have p-values adjusted for multiple comparisons with "
+            "Holm's method (the 'p (Holm)' columns)."
         )
     if result.pairwise_skipped:
         pairs = len(groups) * (len(groups) - 1) // 2
-        notes.append(
+        routine.append(
             f"{len(groups)} groups would make {pairs} pairwise comparisons; they are not shown. The overall tests "
             "still say whether the groups differ; choose a few groups to compare them pair by pair."
         )
@@ -781,10 +811,74 @@ def _caveats(result: GroupComparison) -> list[str]:
             + "; ".join(f"{n} school{'s' if n != 1 else ''} {reason}" for reason, n in reasons.items())
             + "."
         )
-    notes.append(
+    routine.append(
         "These are comparisons of existing groups, not an experiment: the groups may differ in ways other than "
         "membership (intake, size, phase, leadership), so a difference shows association, not cause."
     )
+    return notes, routine
+
+
+def _baseline_cautions(result: GroupComparison, alpha: float) -> list[str]:
+    """What the starting levels mean for the changes, worded by the evidence.
+
+    Groups are said to have started at different levels only when the test of baselines says so;
+    a visible but untested or non-significant gap is reported as a gap that could be chance.
+    Supported schools get the regression-to-the-mean caution on its own grounds: they are usually
+    chosen for poor results, so it applies whatever the test of baselines says.
+    """
+    groups, tests = result.groups, result.tests
+    if len(groups) < 2 or groups.mean_before.isna().all():
+        return []
+    higher_is_better = bool(result.measure.get("higher_is_better", True))
+    baseline = tests[(tests.outcome == "baseline") & (tests.test == _WELCH_ANOVA)]
+    p = float(baseline.p_value.iloc[0]) if not baseline.empty else math.nan
+    spread = float(np.nanmean(groups.sd_before)) if groups.sd_before.notna().any() else math.nan
+    gap = float(groups.mean_before.max() - groups.mean_before.min())
+    lowest = groups.loc[groups.mean_before.idxmin()]
+    highest = groups.loc[groups.mean_before.idxmax()]
+    means = (
+        f"{lowest.mean_before:.1f} ({lowest.group}) and {highest.mean_before:.1f} ({highest.group})"
+        if len(groups) == 2
+        else f"from {lowest.mean_before:.1f} ({lowest.group}) to {highest.mean_before:.1f} ({highest.group})"
+    )
+    adjusted = "compare the baseline-adjusted changes too"
+    supported_note = ""
+    if SUPPORTED in set(groups.group):
+        supported = groups.set_index("group").loc[SUPPORTED]
+        other_mean = float(groups[groups.group != SUPPORTED].mean_before.mean())
+        worse = supported.mean_before < other_mean if higher_is_better else supported.mean_before > other_mean
+        if worse:
+            how = (
+                f"Matching on prior attainment narrows this, but only as far as the starting levels match: {adjusted}"
+                if MATCHED in set(groups.group)
+                else adjusted.capitalize()
+            )
+            supported_note = (
+                f"Supported schools are usually chosen because their results were poor (here they started at "
+                f"{supported.mean_before:.1f}, the other schools at {other_mean:.1f}). Part of a poor result is bad "
+                "luck that does not repeat, so such schools tend to improve a little without any help (regression "
+                f"to the mean). {how}."
+            )
+    # Without the supported-schools note, the baseline note carries the regression-to-the-mean caution.
+    consequence = (
+        ""
+        if supported_note
+        else " A group that started low tends to rise a little on its own (regression to the mean), and one that "
+        f"started high to fall back: {adjusted}."
+    )
+    notes = []
+    if not math.isnan(p) and p < alpha:
+        notes.append(
+            f"The groups started at different levels: baseline means {means}; Welch's test of baselines "
+            f"{_p_is(p)}.{consequence}"
+        )
+    elif spread > 0 and gap > 0.5 * spread:
+        tested = (
+            "no test was possible with groups this small" if math.isnan(p) else f"Welch's test of baselines {_p_is(p)}"
+        )
+        notes.append(f"Baseline means were {means}: a gap of this size could be chance ({tested}).{consequence}")
+    if supported_note:
+        notes.append(supported_note)
     return notes
 
 
@@ -792,6 +886,11 @@ def _p(p: float) -> str:
     if math.isnan(p):
         return "not available"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _p_is(p: float) -> str:
+    """ "p = 0.045", or "p < 0.001" (not "p = < 0.001")."""
+    return "p < 0.001" if p < 0.001 else f"p = {_p(p)}"
 
 
 # -- reading the store ---------------------------------------------------------------------------------
@@ -1478,13 +1577,16 @@ def methods_note(result: GroupComparison) -> str:
     subgroup = "" if result.subgroup == "all" else f" for {result.subgroup} pupils"
     direction = "higher is better" if m.get("higher_is_better", True) else "lower is better"
     unit = f" ({m['unit']})" if m.get("unit") else ""
+    points = ", in percentage points" if change_unit(m) == "percentage points" else ""
     membership = f" Group membership was taken on {result.as_of:%d %B %Y}." if result.as_of else ""
     parts = [
         f"We compared the change in {m.get('label', 'the measure')}{unit}{subgroup} from {result.from_label} to "
         f"{result.to_label} between {result.comparison}: {len(groups)} groups, {n_schools} schools "
         f"({', '.join(f'{g} {n}' for g, n in zip(groups.group, groups.n_schools, strict=True))}).{membership} "
         f"A school's change is its value in the later period minus its value in the earlier one (a period of "
-        f"several years uses the mean of those years); {direction}. Schools without a result in both periods "
+        f"several years uses the mean of those years){points}; {direction}. A school improved, stayed the same or "
+        "declined by the sign of its change in the measure's better direction (exactly no change: the same). "
+        f"Schools without a result in both periods "
         f"were left out ({len(result.excluded)} schools)."
     ]
     if not result.matches.empty:
@@ -1506,10 +1608,15 @@ def methods_note(result: GroupComparison) -> str:
         "to the mean."
     )
     if not result.pairwise.empty:
+        adjusted = (
+            f"p-values were adjusted for {len(result.pairwise)} comparisons with Holm's (1979) method"
+            if len(result.pairwise) > 1
+            else "with one pair, no adjustment for multiple comparisons was needed"
+        )
         parts.append(
-            f"Pairs of groups were compared with Welch's t-test and the Mann-Whitney U test; p-values were adjusted "
-            f"for {len(result.pairwise)} comparisons with Holm's (1979) method. Effect sizes are Hedges' g (pooled "
-            f"standard deviation, {level} noncentral-t intervals) and Cliff's delta (Feng-Cliff intervals)."
+            f"Pairs of groups were compared with Welch's t-test and the Mann-Whitney U test; {adjusted}. Effect sizes "
+            f"are Hedges' g (pooled standard deviation, {level} noncentral-t intervals) and Cliff's delta (Feng-Cliff "
+            "intervals)."
         )
     elif result.pairwise_skipped:
         parts.append("With this many groups, pairwise comparisons were not made.")
@@ -1517,48 +1624,197 @@ def methods_note(result: GroupComparison) -> str:
     return "\n\n".join(parts[:-1]) + "\n\n" + parts[-1] + "\n\nCaveats: " + " ".join(result.notes)
 
 
-def findings(result: GroupComparison) -> str:
-    """The results in sentences: the overall tests, the baseline-adjusted test, each group's change."""
+EVIDENCE_WORDS = {
+    "clear": "the tests agree that the groups' changes differed",
+    "none": "no clear difference",
+    "mixed": "the tests disagree",
+    "weak": "the tests agree, but a group is too small to rely on",
+    "untested": "too few schools for a test",
+}
+
+
+def change_unit(measure: Mapping[str, Any], short: bool = False) -> str:
+    """The unit a change in ``measure`` is in: a change in a percentage is in percentage points.
+
+    ``measure`` is ``GroupComparison.measure`` (or :func:`measure_details`). Returns
+    ``"percentage points"`` (``"pp"`` when ``short``) for a measure whose unit is a percentage, whether
+    a proportion of pupils or a mean such as attendance, and the measure's own unit otherwise.
+    """
+    unit = str(measure.get("unit") or "").strip()
+    if unit.startswith("%"):
+        return "pp" if short else "percentage points"
+    return unit
+
+
+def _change_tests(result: GroupComparison) -> pd.DataFrame:
+    """The omnibus tests on the changes that gave a p-value (Welch's ANOVA first)."""
     tests = result.tests
-    sentences = []
-    welch = tests[(tests.outcome == "change") & (tests.test == _WELCH_ANOVA)]
-    kruskal = tests[(tests.outcome == "change") & (tests.test == _KRUSKAL)]
-    if not welch.empty and not math.isnan(float(welch.p_value.iloc[0])):
-        row = welch.iloc[0]
-        verdict = "differed" if row.p_value < 0.05 else "did not clearly differ"
-        sentences.append(
-            f"Results: the groups' changes {verdict} (Welch's F({row.df1:.0f}, {row.df2:.1f}) = {row.statistic:.2f}, "
-            f"p = {_p(row.p_value)}; Kruskal-Wallis H = {kruskal.statistic.iloc[0]:.2f}, "
-            f"p = {_p(float(kruskal.p_value.iloc[0]))})."
+    rows = tests[(tests.outcome == "change") & tests.test.isin([_WELCH_ANOVA, _ANOVA, _KRUSKAL])]
+    return rows[rows.p_value.notna()]
+
+
+def _matched_row(result: GroupComparison) -> pd.Series | None:
+    rows = result.tests[(result.tests.test == _MATCHED_PAIRS) & result.tests.estimate.notna()]
+    return None if rows.empty else rows.iloc[0]
+
+
+def evidence_verdict(result: GroupComparison) -> str:
+    """How strong the evidence is that the groups' changes differ, in one word.
+
+    Significance is at ``1 - confidence_level``. For groups, the tests weighed are Welch's ANOVA, the
+    one-way ANOVA and Kruskal-Wallis on the changes. For supported schools against matched schools the
+    matched-pairs test leads, since it is the comparison the matching was made for (each school
+    against its own comparison schools); the whole-group tests ignore the pairing and so are less
+    precise. They still make the evidence "mixed" when they find a difference the matched estimate
+    does not.
+
+    Returns
+    -------
+    str
+        ``"clear"``: every test weighed is significant (for matched schools: the matched-pairs test)
+        and every group has at least ``SMALL_GROUP`` schools; ``"none"``: no test significant;
+        ``"mixed"``: the tests disagree; ``"weak"``: the tests agree on a difference, but a group has
+        fewer than ``SMALL_GROUP`` schools (one school can carry the result); ``"untested"``: no
+        test could be run.
+    """
+    alpha = 1 - result.confidence_level
+    significant = [p < alpha for p in _change_tests(result).p_value]
+    small = bool(result.groups.small_group.any())
+    matched = _matched_row(result)
+    if matched is not None and not math.isnan(matched.p_value):
+        if matched.p_value < alpha:
+            return "weak" if small else "clear"
+        return "mixed" if any(significant) else "none"
+    if not significant:
+        return "untested"
+    if not any(significant):
+        return "none"
+    if not all(significant):
+        return "mixed"
+    return "weak" if small else "clear"
+
+
+def _test_phrase(row: Any) -> str:
+    if row.test == _KRUSKAL:
+        return f"Kruskal-Wallis H = {row.statistic:.2f}, {_p_is(row.p_value)}"
+    name = "Welch's F" if row.test == _WELCH_ANOVA else "one-way ANOVA F"
+    return f"{name}({row.df1:.0f}, {row.df2:.1f}) = {row.statistic:.2f}, {_p_is(row.p_value)}"
+
+
+def _joined(phrases: Sequence[str], word: str = "and") -> str:
+    return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + f" {word} " + phrases[-1]
+
+
+def _small_groups_phrase(result: GroupComparison) -> str:
+    small = result.groups[result.groups.small_group]
+    if len(small) > 3:
+        return f"{len(small)} groups have fewer than {SMALL_GROUP} schools, so one school can carry a group's mean"
+    listed = _joined(
+        [f"{g} has only {n} school{'s' if n != 1 else ''}" for g, n in zip(small.group, small.n_schools, strict=True)]
+    )
+    return f"{listed}, so one school can carry the result"
+
+
+def headline(result: GroupComparison) -> str:
+    """The lead sentence of the findings, worded by the strength of the evidence.
+
+    It says the groups "differed" only when the tests agree at the chosen level and no group has
+    fewer than ``SMALL_GROUP`` schools (see :func:`evidence_verdict`); otherwise it says there is no
+    clear difference, or that the evidence is mixed or weak, and why. For supported schools against
+    matched comparison schools it leads with the matched-pairs estimate.
+    """
+    verdict = evidence_verdict(result)
+    alpha = 1 - result.confidence_level
+    significance = f"significant at the {alpha:.0%} level"
+    tests = _change_tests(result)
+    below = [_test_phrase(r) for r in tests.itertuples() if r.p_value < alpha]
+    above = [_test_phrase(r) for r in tests.itertuples() if r.p_value >= alpha]
+    small = f"; and {_small_groups_phrase(result)}" if result.groups.small_group.any() else ""
+    unit = change_unit(result.measure, short=True)
+    suffix = f" {unit}" if unit == "pp" else ""
+    matched = _matched_row(result)
+    if matched is not None:
+        interval = (
+            ""
+            if math.isnan(matched.ci_low)
+            else f"{result.confidence_level:.0%} CI {matched.ci_low:+.2f} to {matched.ci_high:+.2f}, "
         )
-    else:
-        sentences.append("Results: too few schools per group for a test of differences between groups.")
+        estimate = (
+            f"changed by {matched.estimate:+.2f}{suffix} relative to their matched comparison "
+            f"schools ({interval}{_p_is(matched.p_value)}; {matched.n_schools} supported schools)"
+        )
+        better = (matched.estimate > 0) == bool(result.measure.get("higher_is_better", True))
+        if math.isnan(matched.p_value):
+            return f"Results: supported schools {estimate}; too few schools for a test."
+        did = f"supported schools did {'better' if better else 'worse'} than similar schools"
+        if verdict == "clear":
+            return f"Results: {did}: they {estimate}."
+        if verdict == "weak":
+            return f"Results: weak evidence that {did}: they {estimate}{small}."
+        if verdict == "none":
+            return f"Results: no clear difference between supported and similar schools: supported schools {estimate}."
+        return (
+            f"Results: mixed evidence: supported schools {estimate}, not a clear difference on its own; "
+            f"but comparing the two groups as a whole, {_joined(below)} {'is' if len(below) == 1 else 'are'} "
+            f"{significance}{small}."
+        )
+    if verdict == "untested":
+        return "Results: too few schools per group for a test of differences between groups."
+    if verdict == "clear":
+        return f"Results: the groups' changes differed ({'; '.join(below)})."
+    if verdict == "none":
+        return f"Results: the groups' changes did not clearly differ ({'; '.join(above)})."
+    if verdict == "weak":
+        return f"Results: weak evidence that the groups' changes differed ({'; '.join(below)}){small}."
+    return (
+        f"Results: mixed evidence on whether the groups' changes differed: {significance} by {_joined(below)}, "
+        f"but not by {_joined(above, 'or')}{small}."
+    )
+
+
+def findings(result: GroupComparison, *, with_headline: bool = True, max_group_sentences: int | None = None) -> str:
+    """The results in sentences: the lead (see :func:`headline`), the tests, each group's change.
+
+    ``with_headline=False`` leaves the lead sentence out, for a page that shows it on its own. With
+    more groups than ``max_group_sentences`` the groups are not described one by one (a page's table
+    does that better than 30 sentences).
+    """
+    tests = result.tests
+    sentences = [headline(result)] if with_headline else []
+    unit = change_unit(result.measure, short=True)
+    suffix = f" {unit}" if unit == "pp" else ""
+    matched = _matched_row(result)
+    changes = _change_tests(result)
+    if matched is not None and not changes.empty:
+        sentences.append(
+            "Tests comparing the two groups as a whole (without the pairing): "
+            + "; ".join(_test_phrase(r) for r in changes.itertuples())
+            + "."
+        )
     ancova = tests[tests.test == _ANCOVA]
     if not ancova.empty and not math.isnan(float(ancova.p_value.iloc[0])):
         row = ancova.iloc[0]
         sentences.append(
             f"Allowing for starting levels: F({row.df1:.0f}, {row.df2:.0f}) = {row.statistic:.2f}, "
-            f"p = {_p(row.p_value)}."
+            f"{_p_is(row.p_value)}."
         )
-    matched = tests[tests.test == _MATCHED_PAIRS]
-    if not matched.empty and not math.isnan(float(matched.estimate.iloc[0])):
-        row = matched.iloc[0]
-        interval = (
-            ""
-            if math.isnan(row.ci_low)
-            else f", {result.confidence_level:.0%} CI {row.ci_low:+.2f} to {row.ci_high:+.2f}"
-        )
+    if max_group_sentences is not None and len(result.groups) > max_group_sentences:
+        improved, same, declined = (int(result.groups[c].sum()) for c in ("n_improved", "n_same", "n_declined"))
         sentences.append(
-            f"Supported schools changed by {row.estimate:+.2f} relative to their matched comparison schools"
-            f"{interval}, p = {_p(row.p_value)} ({row.n_schools} supported schools)."
+            f"Across the {len(result.groups)} groups, {improved} schools improved, {same} stayed the same and "
+            f"{declined} declined; each group's change is in the Groups table."
         )
+        return " ".join(sentences)
     for row in result.groups.itertuples():
+        counts = f"{row.n_improved} improved, {row.n_same} the same, {row.n_declined} declined"
         if math.isnan(row.ci_low):
-            sentences.append(f"{row.group}: mean change {row.mean_change:+.2f} (n = {row.n_schools}).")
+            sentences.append(
+                f"{row.group}: mean change {row.mean_change:+.2f}{suffix} (n = {row.n_schools}; {counts})."
+            )
         else:
             sentences.append(
-                f"{row.group}: mean change {row.mean_change:+.2f} ({result.confidence_level:.0%} CI "
-                f"{row.ci_low:+.2f} to {row.ci_high:+.2f}; n = {row.n_schools}; from {row.mean_before:.1f})."
+                f"{row.group}: mean change {row.mean_change:+.2f}{suffix} ({result.confidence_level:.0%} CI "
+                f"{row.ci_low:+.2f} to {row.ci_high:+.2f}; n = {row.n_schools}; from {row.mean_before:.1f}; {counts})."
             )
     return " ".join(sentences)
 
@@ -1702,18 +1958,23 @@ def summary_text(result: GroupComparison) -> str:
     """A short plain-text report for the terminal: groups, tests, notes."""
     m = result.measure
     lines = [f"{m['label']}: change from {result.from_label} to {result.to_label}, {result.comparison}", ""]
+    lines += [headline(result), ""]
     width = max([len(str(g)) for g in result.groups.group] + [5])
-    lines.append(f"  {'group':<{width}}  {'n':>4}  {'before':>7}  {'change':>7}  {'95% CI':>17}  {'pupil-wtd':>9}")
+    lines.append(
+        f"  {'group':<{width}}  {'n':>4}  {'before':>7}  {'change':>7}  {'95% CI':>17}  {'pupil-wtd':>9}  "
+        f"{'up/same/down':>12}"
+    )
     for row in result.groups.itertuples():
         interval = "" if math.isnan(row.ci_low) else f"{row.ci_low:+.2f} to {row.ci_high:+.2f}"
         lines.append(
             f"  {row.group:<{width}}  {row.n_schools:>4}  {row.mean_before:>7.2f}  {row.mean_change:>+7.2f}  "
-            f"{interval:>17}  {row.weighted_change:>+9.2f}"
+            f"{interval:>17}  {row.weighted_change:>+9.2f}  "
+            f"{f'{row.n_improved}/{row.n_same}/{row.n_declined}':>12}"
         )
     lines.append("")
     for row in result.tests.itertuples():
         if not math.isnan(row.p_value):
-            lines.append(f"  {row.outcome}: {row.test} {row.statistic:.3f}, p = {_p(row.p_value)}")
+            lines.append(f"  {row.outcome}: {row.test} {row.statistic:.3f}, {_p_is(row.p_value)}")
     lines.append("")
     lines += [f"- {note}" for note in result.notes]
     return "\n".join(lines)

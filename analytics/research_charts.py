@@ -1,7 +1,10 @@
 """Charts for group comparisons (no Streamlit here): a forest plot of group changes and the schools behind them.
 
 Both take the tidy frames of :class:`analytics.research.GroupComparison` and draw the groups in the
-same order, top to bottom, so the two charts can sit side by side on a projector.
+same order, top to bottom, so the two charts read together when stacked at full width. Heights grow with
+the number of groups (a row per group that a projector can show), from a floor that leaves room for the
+axis titles. ``unit`` is the unit of a *change*: "percentage points" for a % measure
+(:func:`analytics.research.change_unit`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,16 @@ ESTIMATES = {
 GROUP_COLOUR = "#1f4e79"
 SMALL_COLOUR = "#8c8c8c"
 IMPROVED, DECLINED, UNCHANGED = "#2e7d32", "#c62828", "#8c8c8c"
+
+
+def forest_height(n_groups: int) -> int:
+    """Pixels for a forest plot of ``n_groups`` rows: 40 a row, at least 320."""
+    return max(320, 150 + 40 * n_groups)
+
+
+def strip_height(n_groups: int) -> int:
+    """Pixels for a strip plot of ``n_groups`` rows: 56 a row (room for the spread points), at least 360."""
+    return max(360, 150 + 56 * n_groups)
 
 
 def _labels(groups: pd.DataFrame) -> list[str]:
@@ -69,7 +82,7 @@ def forest_plot(groups: pd.DataFrame, title: str, unit: str = "", estimate: str 
     figure.add_vline(x=0, line_color="#444", line_width=1)
     figure.update_layout(
         title=title,
-        height=110 + 34 * max(len(groups), 1),
+        height=forest_height(len(groups)),
         margin=dict(l=10, r=20, t=60, b=50),
         xaxis=dict(title=f"change{f' ({unit})' if unit else ''}, {meaning}", zeroline=False),
         yaxis=dict(autorange="reversed", tickfont_size=14, categoryorder="array", categoryarray=labels),
@@ -122,7 +135,7 @@ def change_strip(
     better = "right" if higher_is_better else "left"
     figure.update_layout(
         title=title,
-        height=110 + 44 * max(len(groups), 1),
+        height=strip_height(len(groups)),
         margin=dict(l=10, r=20, t=60, b=50),
         xaxis=dict(title=f"change{f' ({unit})' if unit else ''}; better to the {better}"),
         yaxis=dict(

@@ -23,35 +23,54 @@ ESTIMATE_LABELS = {
     "pupil": "Weighted by pupils",
     "adjusted": "At the average starting level",
 }
-GROUP_COLUMNS = {
-    "group": st.column_config.TextColumn("Group", width="medium"),
-    "n_schools": st.column_config.NumberColumn("Schools"),
-    "n_pupils": st.column_config.NumberColumn("Pupils", format="%.0f"),
-    "mean_before": st.column_config.NumberColumn("Started at", format="%.1f"),
-    "mean_after": st.column_config.NumberColumn("Ended at", format="%.1f"),
-    "mean_change": st.column_config.NumberColumn("Change", format="%+.2f"),
-    "interval": "95% CI",
-    "weighted_change": st.column_config.NumberColumn("Pupil-weighted", format="%+.2f"),
-    "adjusted_change": st.column_config.NumberColumn(
-        "Adjusted", format="%+.2f", help="Change at the average starting level (allows for regression to the mean)"
-    ),
-    "median_change": st.column_config.NumberColumn("Median", format="%+.2f"),
-    "pct_improved": st.column_config.NumberColumn("% improved", format="%.0f%%"),
-    "note": st.column_config.TextColumn("Note", width="medium"),
-}
-PAIR_COLUMNS = {
-    "group_a": "Group A",
-    "group_b": "Group B",
-    "difference": st.column_config.NumberColumn("A − B", format="%+.2f"),
-    "interval": "95% CI",
-    "p_value": st.column_config.NumberColumn("p", format="%.3f"),
-    "p_holm": st.column_config.NumberColumn("p (Holm)", format="%.3f", help="Adjusted for the number of pairs"),
-    "effect": "Hedges' g (95% CI)",
-    "cliffs_delta": st.column_config.NumberColumn("Cliff's delta", format="%+.2f"),
-    "rank_p_holm": st.column_config.NumberColumn("Rank test p (Holm)", format="%.3f"),
-    "baseline_difference": st.column_config.NumberColumn("Start A − B", format="%+.1f"),
-    "adjusted_difference": st.column_config.NumberColumn("Adjusted A − B", format="%+.2f"),
-}
+
+
+def group_columns(unit: str) -> dict:
+    """Column settings for the groups table; ``unit`` is the unit of a change ("pp" for % measures)."""
+    of = f" ({unit})" if unit else ""
+    return {
+        "group": st.column_config.TextColumn("Group", width="medium"),
+        "n_schools": st.column_config.NumberColumn("Schools"),
+        "n_pupils": st.column_config.NumberColumn("Pupils", format="%.0f"),
+        "mean_before": st.column_config.NumberColumn("Started at", format="%.1f"),
+        "mean_after": st.column_config.NumberColumn("Ended at", format="%.1f"),
+        "mean_change": st.column_config.NumberColumn(f"Change{of}", format="%+.2f"),
+        "interval": "95% CI",
+        "n_improved": st.column_config.NumberColumn(
+            "Improved", help="Schools whose change was in the better direction"
+        ),
+        "n_same": st.column_config.NumberColumn("Same", help="Schools with exactly no change"),
+        "n_declined": st.column_config.NumberColumn("Declined", help="Schools whose change was in the worse direction"),
+        "pct_improved": st.column_config.NumberColumn("% improved", format="%.0f%%"),
+        "weighted_change": st.column_config.NumberColumn(f"Pupil-weighted{of}", format="%+.2f"),
+        "adjusted_change": st.column_config.NumberColumn(
+            f"Adjusted{of}",
+            format="%+.2f",
+            help="Change at the average starting level (allows for regression to the mean)",
+        ),
+        "median_change": st.column_config.NumberColumn(f"Median{of}", format="%+.2f"),
+        "note": st.column_config.TextColumn("Note", width="medium"),
+    }
+
+
+def pair_columns(unit: str) -> dict:
+    """Column settings for the pairs table; ``unit`` as in :func:`group_columns`."""
+    of = f" ({unit})" if unit else ""
+    return {
+        "group_a": "Group A",
+        "group_b": "Group B",
+        "difference": st.column_config.NumberColumn(f"A − B{of}", format="%+.2f"),
+        "interval": "95% CI",
+        "p_value": st.column_config.NumberColumn("p", format="%.3f"),
+        "p_holm": st.column_config.NumberColumn("p (Holm)", format="%.3f", help="Adjusted for the number of pairs"),
+        "effect": "Hedges' g (95% CI)",
+        "cliffs_delta": st.column_config.NumberColumn("Cliff's delta", format="%+.2f"),
+        "rank_p_holm": st.column_config.NumberColumn("Rank test p (Holm)", format="%.3f"),
+        "baseline_difference": st.column_config.NumberColumn(f"Start A − B{of}", format="%+.1f"),
+        "adjusted_difference": st.column_config.NumberColumn(f"Adjusted A − B{of}", format="%+.2f"),
+    }
+
+
 TEST_COLUMNS = {
     "outcome": "Outcome",
     "test": "Test",
@@ -63,16 +82,23 @@ TEST_COLUMNS = {
     "interval": "95% CI",
     "note": st.column_config.TextColumn("Note", width="large"),
 }
-SCHOOL_COLUMNS = {
-    "group": st.column_config.TextColumn("Group", width="medium"),
-    "urn": st.column_config.NumberColumn("URN", format="%d"),
-    "name": st.column_config.TextColumn("School", width="medium"),
-    "before": st.column_config.NumberColumn("From", format="%.1f"),
-    "after": st.column_config.NumberColumn("To", format="%.1f"),
-    "change": st.column_config.NumberColumn("Change", format="%+.1f"),
-    "cohort_before": st.column_config.NumberColumn("Pupils (from)", format="%.0f"),
-    "cohort_after": st.column_config.NumberColumn("Pupils (to)", format="%.0f"),
-}
+
+
+def school_columns(unit: str) -> dict:
+    """Column settings for the schools table; ``unit`` as in :func:`group_columns`."""
+    return {
+        "group": st.column_config.TextColumn("Group", width="medium"),
+        "urn": st.column_config.NumberColumn("URN", format="%d"),
+        "name": st.column_config.TextColumn("School", width="medium"),
+        "before": st.column_config.NumberColumn("From", format="%.1f"),
+        "after": st.column_config.NumberColumn("To", format="%.1f"),
+        "change": st.column_config.NumberColumn(f"Change{f' ({unit})' if unit else ''}", format="%+.1f"),
+        "direction": st.column_config.TextColumn("Improved?"),
+        "cohort_before": st.column_config.NumberColumn("Pupils (from)", format="%.0f"),
+        "cohort_after": st.column_config.NumberColumn("Pupils (to)", format="%.0f"),
+    }
+
+
 PARQUET_MIME = "application/vnd.apache.parquet"
 
 
@@ -299,11 +325,13 @@ def show_result(result: research.GroupComparison) -> None:
     measure = result.measure
     tables = research.display_tables(result, shared.school_names())
     st.subheader(f"{measure['label']}: change from {result.from_label} to {result.to_label}")
-    st.markdown(research.findings(result))
-    cautions = [n for n in result.notes if not n.startswith("These are comparisons")]
-    if cautions:
-        st.warning("**Read with care**\n\n" + "\n".join(f"- {note}" for note in cautions), icon=":material/warning:")
-    st.caption(result.notes[-1])
+    st.markdown(f"**{research.headline(result)}**")
+    st.markdown(research.findings(result, with_headline=False, max_group_sentences=8))
+    if result.cautions:
+        st.warning(
+            "**Read with care**\n\n" + "\n".join(f"- {note}" for note in result.cautions), icon=":material/warning:"
+        )
+    st.caption(" ".join(result.routine_notes))
 
     estimate = st.segmented_control(
         "Group means",
@@ -313,23 +341,23 @@ def show_result(result: research.GroupComparison) -> None:
         key="research_estimate",
         required=True,
     )
-    left, right = st.columns(2)
-    unit = measure.get("unit", "")
-    left.plotly_chart(
+    unit = result.change_unit
+    # Full width, one above the other: side by side each had a ~200 px plot area on a 1400 px screen.
+    st.plotly_chart(
         research_charts.forest_plot(result.groups, "Each group's mean change (95% CI)", unit, estimate),
         key="research_forest",
     )
-    right.plotly_chart(
+    st.caption(
+        "Each group's mean change with its 95% confidence interval; hollow grey markers are groups of fewer than "
+        f"{research.SMALL_GROUP} schools."
+    )
+    st.plotly_chart(
         research_charts.change_strip(
             tables["schools"], result.groups, "Every school's change", unit, measure.get("higher_is_better", True)
         ),
         key="research_strip",
     )
-    st.caption(
-        "Left: each group's mean change with its 95% confidence interval; hollow grey markers are groups of fewer "
-        f"than {research.SMALL_GROUP} schools. Right: every school, green if it improved, red if it declined, "
-        "grey if unchanged."
-    )
+    st.caption("Every school: green if it improved, red if it declined, grey if exactly unchanged.")
     show_tables(result, tables)
     show_exports(result, tables)
 
@@ -339,10 +367,16 @@ def show_tables(result: research.GroupComparison, tables: dict[str, pd.DataFrame
     if not result.matches.empty:
         names.insert(4, "Matching")
     tabs = dict(zip(names, st.tabs(names), strict=True))
+    unit = research.change_unit(result.measure, short=True)
+    columns = group_columns(unit)
     groups = tables["groups"].assign(interval=_interval(result.groups.ci_low, result.groups.ci_high))
-    tabs["Groups"].dataframe(
-        groups[list(GROUP_COLUMNS)], hide_index=True, column_config=GROUP_COLUMNS, key="research_groups_table"
-    )
+    with tabs["Groups"]:
+        st.dataframe(groups[list(columns)], hide_index=True, column_config=columns, key="research_groups_table")
+        st.caption(
+            "Improved / same / declined: the sign of each school's change in the measure's better direction; "
+            "a change of exactly zero counts as the same."
+            + (" Changes in a percentage are in percentage points (pp)." if unit == "pp" else "")
+        )
     tests = tables["tests"].assign(interval=_interval(result.tests.ci_low, result.tests.ci_high))
     with tabs["Overall tests"]:
         st.dataframe(tests[list(TEST_COLUMNS)], hide_index=True, column_config=TEST_COLUMNS, key="research_tests")
@@ -367,12 +401,14 @@ def show_tables(result: research.GroupComparison, tables: dict[str, pd.DataFrame
                     )
                 ],
             )
-            st.dataframe(pairs[list(PAIR_COLUMNS)], hide_index=True, column_config=PAIR_COLUMNS, key="research_pairs")
+            columns = pair_columns(unit)
+            st.dataframe(pairs[list(columns)], hide_index=True, column_config=columns, key="research_pairs")
     with tabs["Schools"]:
+        columns = school_columns(unit)
         st.dataframe(
-            without_blank_urns(tables["schools"][list(SCHOOL_COLUMNS)]),
+            without_blank_urns(tables["schools"][list(columns)]),
             hide_index=True,
-            column_config=SCHOOL_COLUMNS,
+            column_config=columns,
             key="research_schools",
         )
         if not tables["excluded"].empty:

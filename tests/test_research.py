@@ -581,3 +581,143 @@ def test_kinds_in_scope_agree_with_group_members(demo_store: Store) -> None:
             assert kinds.loc[kind, "groups"] == members.group_id.nunique()
             assert kinds.loc[kind, "schools"] == members.urn.nunique()
     assert kinds.loc["alliance", "groups"] == 1  # inside one alliance, only that alliance
+
+
+# -- how the findings are worded (review items 5, 6 and 13) ---------------------------------------------
+
+# Two groups of 8 where the tests disagree (seed 127 of a search): Welch p = 0.037, classic ANOVA
+# p = 0.028, Kruskal-Wallis p = 0.074.
+DISAGREE = {
+    "a": [-1.6, -1.8, 0.5, -0.5, -1.7, 1.6, 1.1, -1.3],
+    "b": [0.6, 0.2, 1.4, 0.5, 0.6, 1.6, 1.2, 0.3],
+}
+
+
+def test_headline_says_mixed_when_the_tests_disagree_and_differed_only_when_they_agree() -> None:
+    welch_p = stats.ttest_ind(DISAGREE["a"], DISAGREE["b"], equal_var=False).pvalue  # two groups: Welch t = F
+    assert welch_p < 0.05 and stats.kruskal(*DISAGREE.values()).pvalue > 0.05
+    mixed = analyse_groups(long_frame(DISAGREE))
+    assert research.evidence_verdict(mixed) == "mixed"
+    lead = research.headline(mixed)
+    assert lead.startswith("Results: mixed evidence") and "differed (" not in lead
+    assert "significant at the 5% level by Welch's F" in lead and "not by" in lead and "Kruskal-Wallis" in lead
+    # At the 90% level all three tests agree: a clear difference in groups of 8.
+    assert research.evidence_verdict(analyse_groups(long_frame(DISAGREE), confidence_level=0.90)) == "clear"
+    # PlantGrowth: every test below 0.05 with ten plants a group.
+    clear = analyse_groups(long_frame(PLANT_GROWTH))
+    assert research.evidence_verdict(clear) == "clear"
+    assert research.headline(clear).startswith("Results: the groups' changes differed (Welch's F(2, 17.1) = 5.18")
+    # Every test agrees, but one group has four schools: weak, not "differed".
+    tiny = {"a": [0.0, 1.0, 2.0, 1.5], "b": [5.0, 6.0, 7.0, 6.5, 5.5, 6.2, 5.8, 6.9]}
+    assert all(p < 0.05 for p in (stats.kruskal(*tiny.values()).pvalue, stats.f_oneway(*tiny.values()).pvalue))
+    weak = analyse_groups(long_frame(tiny))
+    assert research.evidence_verdict(weak) == "weak"
+    assert research.headline(weak).startswith("Results: weak evidence") and "a has only 4 schools" in research.headline(
+        weak
+    )
+    none = analyse_groups(long_frame({"a": [1.0, 2.0, 3.0, 4.0, 5.0], "b": [1.5, 2.5, 3.5, 4.5, 2.0]}))
+    assert research.evidence_verdict(none) == "none" and "did not clearly differ" in research.headline(none)
+    assert research.evidence_verdict(analyse_groups(long_frame({"a": [1.0], "b": [2.0]}))) == "untested"
+
+
+def test_supported_vs_matched_leads_with_the_matched_estimate(demo_store: Store) -> None:
+    # KS2 maths 2023/24 -> 2024/25 (the review's case): Welch's test on the two groups says p < .05, the
+    # matched-pairs estimate does not, and the supported group has 4 schools.
+    result = supported_vs_matched(demo_store, 11)
+    supported = result.schools[result.schools.group == SUPPORTED].set_index("urn").change
+    matched = result.schools[result.schools.group == MATCHED].set_index("urn").change
+    assert stats.ttest_ind(supported, matched, equal_var=False).pvalue < 0.05
+    own = result.matches.assign(change=result.matches.comparison_urn.map(matched)).groupby("urn").change.mean()
+    pairs = stats.ttest_1samp(supported - own, 0)
+    assert pairs.pvalue > 0.05
+    assert research.evidence_verdict(result) == "mixed"
+    lead = research.headline(result)
+    assert lead.startswith("Results: mixed evidence: supported schools changed by")
+    assert f"{(supported - own).mean():+.2f} pp relative to their matched comparison schools" in lead
+    assert f"p = {pairs.pvalue:.3f}" in lead and "differed" not in lead and "only 4 schools" in lead
+    # The reading project: the matched estimate is clear, with eight supported schools.
+    reading = supported_vs_matched(demo_store, 1)
+    assert research.evidence_verdict(reading) == "clear"
+    assert research.headline(reading).startswith("Results: supported schools did better than similar schools")
+    assert "without the pairing" in research.findings(reading)
+
+
+def test_baselines_are_worded_by_the_evidence() -> None:
+    before_a = [50.0, 60.0, 70.0, 55.0, 65.0, 58.0]
+    before_b = [56.0, 66.0, 76.0, 61.0, 71.0, 64.0]
+    change = [1.0, -2.0, 3.0, 0.5, -1.0, 2.0]
+    p = stats.ttest_ind(before_a, before_b, equal_var=False).pvalue
+    assert p > 0.05  # a 6-point gap, about 0.8 SD, that could be chance
+    frame = pd.DataFrame(
+        {"group": ["a"] * 6 + ["b"] * 6, "before": before_a + before_b, "change": change + change[::-1]}
+    )
+    result = analyse_groups(frame)
+    note = next(n for n in result.cautions if "Baseline means" in n)
+    assert "59.7 (a) and 65.7 (b)" in note and "could be chance" in note and f"p = {p:.3f}" in note
+    assert not any("started at different levels" in n for n in result.notes)
+    # The same gap between supported and other schools keeps the regression-to-the-mean caution.
+    supported = analyse_groups(frame.replace({"group": {"a": SUPPORTED, "b": NOT_SUPPORTED}}))
+    assert any(
+        "Supported schools are usually chosen" in n and "regression to the mean" in n for n in supported.cautions
+    )
+    assert not any("started at different levels" in n for n in supported.notes)
+    # ... and it follows the measure's direction: where lower is better, starting lower is starting better.
+    better_start = analyse_groups(
+        frame.replace({"group": {"a": SUPPORTED, "b": NOT_SUPPORTED}}), higher_is_better=False
+    )
+    assert not any("usually chosen" in n for n in better_start.notes)
+    # A clear gap is called one.
+    far = frame.assign(before=frame.before + np.where(frame.group == "b", 30.0, 0.0))
+    assert stats.ttest_ind(before_a, np.add(before_b, 30), equal_var=False).pvalue < 0.05
+    assert any("The groups started at different levels" in n for n in analyse_groups(far).cautions)
+
+
+def test_holm_is_a_routine_note_not_a_caution() -> None:
+    result = analyse_groups(long_frame(PLANT_GROWTH))
+    holm = [n for n in result.notes if "Holm" in n]
+    assert holm and holm[0] in result.routine_notes and holm[0] not in result.cautions
+    assert "chance" not in holm[0] and "significant" not in holm[0]
+    assert result.notes[-1] in result.routine_notes and "association, not cause" in result.notes[-1]
+    skipped = analyse_groups(long_frame({f"g{i}": list(np.linspace(0, 1, 6) + i % 3) for i in range(14)}))
+    assert any("91 pairwise comparisons" in n for n in skipped.routine_notes)
+    assert skipped.cautions == []
+    payload = result.to_dict()
+    assert payload["routine_notes"] == result.routine_notes and payload["evidence"] == "clear"
+
+
+def test_improved_same_and_declined_follow_the_measure_direction() -> None:
+    frame = pd.DataFrame(
+        {
+            "group": ["a"] * 6 + ["b"] * 4,
+            "before": [50.0, 60.0, 70.0, 40.0, 55.0, 0.1 + 0.2, 10.0, 20.0, 30.0, 40.0],
+            "after": [55.0, 60.0, 65.0, 41.0, 55.0, 0.3, 12.0, 18.0, 30.0, 45.0],
+        }
+    )
+    # 0.1 + 0.2 - 0.3 is float noise, not a decline.
+    result = analyse_groups(frame)
+    groups = result.groups.set_index("group")
+    assert groups.loc["a", ["n_improved", "n_same", "n_declined"]].tolist() == [2, 3, 1]
+    assert groups.loc["b", ["n_improved", "n_same", "n_declined"]].tolist() == [2, 1, 1]
+    assert (groups.n_improved + groups.n_same + groups.n_declined == groups.n_schools).all()
+    assert groups.loc["a", "pct_improved"] == pytest.approx(100 * 2 / 6)
+    assert result.schools.direction.tolist()[:6] == ["improved", "same", "declined", "improved", "same", "same"]
+    lower = analyse_groups(frame, higher_is_better=False).groups.set_index("group")
+    assert lower.loc["a", ["n_improved", "n_same", "n_declined"]].tolist() == [1, 3, 2]
+    assert "2 improved, 3 the same, 1 declined" in research.findings(result)
+
+
+def test_changes_in_percentages_are_percentage_points(demo_store: Store) -> None:
+    units = demo_store.read("SELECT code, unit FROM measures").set_index("code").unit
+    for code in ("ks2_rwm_exp", "attendance_pct", "persistent_absence_pct"):
+        assert units[code] == "%"
+        assert research.change_unit(research.measure_details(demo_store, code)) == "percentage points"
+        assert research.change_unit(research.measure_details(demo_store, code), short=True) == "pp"
+    assert research.change_unit(research.measure_details(demo_store, "ks4_p8")) == units["ks4_p8"] == "score"
+    result = compare_groups(demo_store, "attendance_pct", 2024, 2025, kind="alliance")
+    assert result.change_unit == "percentage points"
+    assert "in percentage points" in methods_note(result) and " pp (95% CI" in research.findings(result)
+    from analytics import research_charts
+
+    figure = research_charts.forest_plot(result.groups, "t", result.change_unit)
+    assert figure.layout.xaxis.title.text.startswith("change (percentage points)")
+    assert figure.layout.height >= research_charts.forest_height(len(result.groups)) >= 320

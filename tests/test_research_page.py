@@ -101,7 +101,10 @@ def test_triads_warn_of_small_groups_and_skip_pairs(writable_demo_path: Path, mo
     app.selectbox(key="research_kind").set_value("triad").run()
     assert not app.exception, [e.value for e in app.exception]
     warning = " ".join(w.value for w in app.warning)
-    assert "Small groups" in warning and "pairwise comparisons" in warning
+    assert "Small groups" in warning
+    # Pairs not tested is a statement of method: a caption, not a warning.
+    assert "pairwise comparisons" not in warning
+    assert any("pairwise comparisons; they are not shown" in c.value for c in app.caption)
     assert any("Pairwise comparisons are shown for up to" in i.value for i in app.info)
 
 
@@ -190,3 +193,38 @@ def test_empty_store_says_what_to_do(empty_store_path: Path, monkeypatch: pytest
     app = open_app(empty_store_path, monkeypatch, PAGE)
     assert not app.exception, [e.value for e in app.exception]
     assert any("no schools yet" in i.value for i in app.info)
+
+
+def test_findings_are_worded_by_the_evidence_with_counts_and_percentage_points(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch, downloads
+) -> None:
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    app.selectbox(key="research_measure_kind").set_value("ks2_rwm_exp").run()
+    assert not app.exception, [e.value for e in app.exception]
+    # Alliances: nothing near significance, so the routine Holm adjustment is a caption and no warning shows.
+    assert not app.warning
+    holm = [c.value for c in app.caption if "Holm's method" in c.value]
+    assert holm and "by chance" not in holm[0]
+    # Changes in a percentage are percentage points, on both charts' axes.
+    for chart in app.get("plotly_chart"):
+        assert "change (percentage points)" in json.loads(chart.proto.spec)["layout"]["xaxis"]["title"]["text"]
+    # Improved / same / declined per group, counted independently from the schools table.
+    groups = table_with(app, "n_improved").set_index("group")
+    schools = table_with(app, "before")
+    signs = schools.assign(sign=np.sign(schools.change)).groupby("group").sign.value_counts().unstack(fill_value=0)
+    counted = signs.reindex(index=groups.index, columns=[1.0, 0.0, -1.0], fill_value=0)
+    for sign, column in ((1.0, "n_improved"), (0.0, "n_same"), (-1.0, "n_declined")):
+        assert groups[column].tolist() == counted[sign].tolist()
+    exported = pd.read_csv(io.BytesIO(next(d for n, d in downloads if n.endswith("-groups.csv"))))
+    assert {"n_improved", "n_same", "n_declined"} <= set(exported.columns)
+
+    # The review's case: supported vs similar schools, KS2 maths 2023/24 -> 2024/25.
+    app.segmented_control(key="research_mode").set_value("matched").run()
+    app.selectbox(key="research_intervention").set_value(11).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.selectbox(key="research_measure_matched_11").value == "ks2_mat_exp"
+    lead = next(m.value for m in app.markdown if m.value.startswith("**Results:"))
+    assert lead.startswith("**Results: mixed evidence: supported schools changed by") and "differed" not in lead
+    warning = " ".join(w.value for w in app.warning)
+    assert "could be chance" in warning and "started at different levels" not in warning
+    assert "regression to the mean" in warning and "Small groups" in warning
