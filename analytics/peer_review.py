@@ -435,6 +435,21 @@ def list_assessments(store: Store, urn: int | None = None, group_id: int | None 
     )
 
 
+def assessment_counts(listed: pd.DataFrame, kind: str) -> dict[int, int]:
+    """How many assessments each school (``kind`` "school", by URN) or group (``kind`` "group", by group id)
+    has in ``listed`` (:func:`list_assessments`); subjects without any are left out."""
+    if kind not in ("school", "group"):
+        raise ValueError(f"kind must be 'school' or 'group', not {kind!r}")
+    ids = listed.loc[listed.subject_kind == kind, "urn" if kind == "school" else "group_id"].dropna()
+    return {int(subject): int(n) for subject, n in ids.astype(int).value_counts().items()}
+
+
+def assessed_first(names: Mapping[int, str], counts: Mapping[int, int]) -> list[int]:
+    """The ids of ``names`` in picker order: those with an assessment in ``counts`` first, then the rest,
+    each part by name, so the first (the default) is one with something to show whenever any has."""
+    return sorted(names, key=lambda subject: (counts.get(subject, 0) == 0, str(names[subject]).casefold(), subject))
+
+
 def latest_by_subject(listed: pd.DataFrame) -> pd.DataFrame:
     """Each school's or group's latest assessment beside the one before it.
 
@@ -581,6 +596,28 @@ def redact_names(values: Iterable[object], replacements: Mapping[str, str]) -> l
     return out
 
 
+_MARKDOWN_ANYWHERE = re.compile(r"([\\`*_\[\]<>$~|])")
+_MARKDOWN_LINE_START = re.compile(r"^(\s*[#>+-]|\s*\d+)([.)]?)", re.MULTILINE)
+
+
+def markdown_literal(value: object) -> str:
+    """Free text made safe to show where Markdown is rendered (as in ``st.table`` cells): characters that
+    would format, link or start a list are escaped, so what was typed is what is shown; line breaks kept."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    text = _MARKDOWN_ANYWHERE.sub(r"\\\1", str(value).replace("\r\n", "\n"))
+    text = _MARKDOWN_LINE_START.sub(_escape_line_start, text)
+    return text.replace("\n", "  \n")
+
+
+def _escape_line_start(match: re.Match) -> str:
+    # "# ", "- ", "+ " and "> " are escaped themselves; "1." and "2)" by their dot or bracket.
+    start, after = match.group(1), match.group(2)
+    if start.strip()[-1:].isdigit():
+        return start + ("\\" + after if after else "")
+    return start[:-1] + "\\" + start[-1] + after
+
+
 # -- the radar chart ----------------------------------------------------------------------------------------
 
 # Okabe-Ito colours (safe for the common colour-vision deficiencies); each assessment also differs by
@@ -598,6 +635,11 @@ _AREA_AXIS_LABELS = {
     "Continuing Professional Development": "Continuing<br>Professional<br>Development",
     "School-to-school support": "School-to-school<br>support",
 }
+
+
+# Leadership sits at the top (rotation 90) and the spokes go clockwise 360/5 degrees apart, so 270 degrees
+# (straight down) lies halfway between the fourth and the third spoke, the furthest from every spoke.
+_RING_LABEL_ANGLE = 270
 
 
 def maturity_radar(history: pd.DataFrame, title: str) -> go.Figure:
@@ -643,13 +685,24 @@ def maturity_radar(history: pd.DataFrame, title: str) -> go.Figure:
                 range=[0, 4],
                 tickvals=list(LEVELS),
                 ticktext=list(LEVELS.values()),
-                # Between the first two spokes, so the level names do not sit on Leadership's line.
-                angle=90 - 180 / len(AREAS),
-                tickangle=90 - 180 / len(AREAS),  # relative to the axis: level text stays horizontal
+                # Straight down, in the gap between the two lower spokes (ITT and CPD), so the level names
+                # stack one per ring, away from every area's label; tickangle equal to the axis angle keeps
+                # the text horizontal.
+                angle=_RING_LABEL_ANGLE,
+                tickangle=_RING_LABEL_ANGLE,
+                side="counterclockwise",  # on ITT's side: its label is two lines, CPD's three
                 tickfont=dict(size=13, color="#333333"),
                 gridcolor="#cccccc",
             ),
-            angularaxis=dict(tickfont_size=16, direction="clockwise", rotation=90),
+            # Invisible outside ticks push the area labels a little further from the rings and the markers.
+            angularaxis=dict(
+                tickfont_size=16,
+                direction="clockwise",
+                rotation=90,
+                ticks="outside",
+                ticklen=12,
+                tickcolor="rgba(0, 0, 0, 0)",
+            ),
         ),
         legend=dict(orientation="h", y=-0.08, font_size=15, traceorder="reversed"),
     )

@@ -214,7 +214,7 @@ def holm_adjust(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
     return adjusted
 
 
-def _noncentral_t_interval(t_value: float, df: float, confidence_level: float) -> tuple[float, float]:
+def noncentral_t_interval(t_value: float, df: float, confidence_level: float) -> tuple[float, float]:
     """Limits for the noncentrality parameter of a noncentral t with observed ``t_value``.
 
     The lower limit is the noncentrality under which ``t_value`` sits at the upper
@@ -247,7 +247,8 @@ def _noncentral_t_interval(t_value: float, df: float, confidence_level: float) -
     return solve(1 - alpha / 2), solve(alpha / 2)
 
 
-def _effect_word(effect: float) -> str:
+def effect_word(effect: float) -> str:
+    """Cohen's words for a standardised effect of this size: negligible, small, medium or large."""
     size = abs(effect)
     for threshold, word in EFFECT_SIZE_WORDS:
         if size >= threshold:
@@ -255,7 +256,7 @@ def _effect_word(effect: float) -> str:
     return "negligible"
 
 
-def _cliffs_delta(after: np.ndarray, before: np.ndarray, confidence_level: float) -> tuple[float, float, float]:
+def cliffs_delta(after: np.ndarray, before: np.ndarray, confidence_level: float) -> tuple[float, float, float]:
     """Cliff's delta of ``after`` over ``before`` with the Feng-Cliff interval, as R's effsize.
 
     Uses effsize's defaults: the unbiased variance estimate and a Student t quantile with
@@ -790,7 +791,7 @@ def _paired_statistics(
             result = stats.ttest_rel(after, before, alternative=alternative)
         interval = result.confidence_interval(confidence_level)
         d_z = float(differences.mean()) / spread
-        low, high = _noncentral_t_interval(d_z * math.sqrt(n), n - 1, confidence_level)
+        low, high = noncentral_t_interval(d_z * math.sqrt(n), n - 1, confidence_level)
         row.update(
             statistic=float(result.statistic),
             df=float(result.df),
@@ -841,7 +842,7 @@ def _unpaired_statistics(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ranked = stats.mannwhitneyu(post, pre, alternative=alternative, use_continuity=True, method="auto")
-    delta, delta_low, delta_high = _cliffs_delta(post, pre, confidence_level)
+    delta, delta_low, delta_high = cliffs_delta(post, pre, confidence_level)
     row.update(
         rank_statistic=float(ranked.statistic),
         rank_p_value=float(ranked.pvalue),
@@ -871,7 +872,7 @@ def _unpaired_statistics(
     d = (post.mean() - pre.mean()) / pooled
     correction = 1 - 3 / (4 * (n_pre + n_post) - 9)
     scale = math.sqrt(1 / n_pre + 1 / n_post)
-    low, high = _noncentral_t_interval(float(d / scale), df, confidence_level)
+    low, high = noncentral_t_interval(float(d / scale), df, confidence_level)
     row.update(
         statistic=float(result.statistic),
         df=float(result.df),
@@ -923,7 +924,7 @@ def _summary(row: dict[str, Any], n_text: str) -> str:
             return f"{opening}; no test is possible with these answers ({n_text})."
         chance = "could be chance" if rank_p >= 0.05 else "is unlikely to be chance alone"
         return f"{opening}; only the rank test is possible, and the change {chance} ({_p_text(rank_p)}, {n_text})."
-    size = f"the change is {_effect_word(effect)}" if not math.isnan(effect) else "the change"
+    size = f"the change is {effect_word(effect)}" if not math.isnan(effect) else "the change"
     if p_value >= 0.05:
         return f"{opening}; {size} and could be chance ({n_text})."
     return f"{opening}; {size} and unlikely to be chance alone ({_p_text(p_value)}, {n_text})."
@@ -1239,7 +1240,7 @@ def compare_means_only(
             )
             chance = "could be chance" if p_value >= 0.05 else f"is unlikely to be chance alone ({_p_text(p_value)})"
             row["summary"] = (
-                f"{sentence}; the change is {_effect_word(g)} and {chance} (n = {n_pre} before, {n_post} after)."
+                f"{sentence}; the change is {effect_word(g)} and {chance} (n = {n_pre} before, {n_post} after)."
             )
         rows.append(row)
     return pd.DataFrame(rows, columns=list(MEANS_ONLY_COLUMNS)).astype({"n_pre": "int64", "n_post": "int64"})

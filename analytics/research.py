@@ -44,11 +44,11 @@ from analytics.errors import InsightError
 from analytics.export import to_csv_bytes
 from analytics.overview import GROUP_MEMBERS_SQL, end_of_academic_year, format_academic_year
 from analytics.prepost import (
-    _cliffs_delta,
-    _effect_word,
-    _noncentral_t_interval,
+    cliffs_delta,
+    effect_word,
     first_full_academic_year,
     holm_adjust,
+    noncentral_t_interval,
 )
 from analytics.privacy import SchoolNames
 
@@ -301,7 +301,7 @@ def hedges_g(
     d = float((a.mean() - b.mean()) / pooled)
     correction = 1 - 3 / (4 * (n1 + n2) - 9)
     scale = math.sqrt(1 / n1 + 1 / n2)
-    low, high = _noncentral_t_interval(d / scale, df, confidence_level)
+    low, high = noncentral_t_interval(d / scale, df, confidence_level)
     return correction * d, correction * low * scale, correction * high * scale
 
 
@@ -737,10 +737,10 @@ def _pairwise(
                         ci_high=float(interval.high),
                     )
                     g, g_low, g_high = hedges_g(a, b, confidence_level)
-                    row.update(hedges_g=g, g_ci_low=g_low, g_ci_high=g_high, g_size=_effect_word(g) if g == g else "")
+                    row.update(hedges_g=g, g_ci_low=g_low, g_ci_high=g_high, g_size=effect_word(g) if g == g else "")
                 if a.size and b.size:
                     ranked = stats.mannwhitneyu(a, b, alternative="two-sided")
-                    delta, d_low, d_high = _cliffs_delta(a, b, confidence_level)
+                    delta, d_low, d_high = cliffs_delta(a, b, confidence_level)
                     row.update(
                         rank_p_value=float(ranked.pvalue), cliffs_delta=delta, delta_ci_low=d_low, delta_ci_high=d_high
                     )

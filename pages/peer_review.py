@@ -28,12 +28,13 @@ KIND_LABELS = {
     "federation": "federation",
 }
 DETAIL_COLUMNS = {
-    "area": st.column_config.TextColumn("Area", width="medium"),
+    "area": "Area",
     "level": "Best-fit level",
-    "evidence": st.column_config.TextColumn("Evidence", width="medium"),
-    "actions": st.column_config.TextColumn("Key actions", width="medium"),
-    "challenge_comments": st.column_config.TextColumn("Peer challenge comments", width="medium"),
+    "evidence": "Evidence",
+    "actions": "Key actions",
+    "challenge_comments": "Peer challenge comments",
 }
+FREE_TEXT = ("evidence", "actions", "challenge_comments")
 CHANGE_COLUMNS = {
     "area": "Area",
     "before_level": "Before",
@@ -114,41 +115,47 @@ def main() -> None:
 def choose_subject(
     store, selection: shared.Selection, schools: pd.DataFrame, listed: pd.DataFrame
 ) -> tuple[Subject | None, privacy.SchoolNames]:
-    kind = st.radio("Assessment of", [GROUP, SCHOOL], horizontal=True, key=KIND_KEY)
+    groups = pr.groups_in_scope(shared.load_groups(*shared.cache_key(store)), selection.group_id)
+    group_ids = set(groups.group_id.astype(int))
+    group_counts = {g: n for g, n in pr.assessment_counts(listed, "group").items() if g in group_ids}
+    shown = dict(zip(schools.urn.astype(int), schools.name, strict=True))
+    school_counts = {u: n for u, n in pr.assessment_counts(listed, "school").items() if u in shown}
+    # Open on whichever kind has something to show: schools only when no group in scope has an assessment.
+    kinds = [GROUP, SCHOOL]
+    first_kind = SCHOOL if school_counts and not group_counts else GROUP
+    kind = st.radio("Assessment of", kinds, index=kinds.index(first_kind), horizontal=True, key=KIND_KEY)
     if kind == GROUP:
-        groups = pr.groups_in_scope(shared.load_groups(*shared.cache_key(store)), selection.group_id)
         if groups.empty:
             st.info("There are no partnership groups in this store yet.")
             return None, shared.school_names()
-        counts = listed[listed.subject_kind == "group"].group_id.value_counts()
+        names = {int(g.group_id): str(g.name) for g in groups.itertuples()}
         labels = {
-            int(g.group_id): f"{g.name} ({KIND_LABELS.get(g.kind, g.kind)})"
-            + (
-                f" · {counts[g.group_id]} assessment{'s' if counts[g.group_id] > 1 else ''}"
-                if g.group_id in counts
-                else ""
-            )
+            int(g.group_id): f"{g.name} ({KIND_LABELS.get(g.kind, g.kind)})" + count_note(group_counts, g.group_id)
             for g in groups.itertuples()
         }
         options = list(labels)
-        assessed = [g for g in options if g in counts]
+        assessed = [g for g in options if g in group_counts]
         default = selection.group_id if selection.group_id in options else (assessed or options)[0]
         group_id = st.selectbox(
             "Group", options, index=options.index(default), format_func=labels.__getitem__, key="peer_review_group"
         )
-        name = str(groups.loc[groups.group_id == group_id, "name"].iloc[0])
-        return Subject(None, int(group_id), name, "group"), shared.school_names()
-    shown = dict(zip(schools.urn.astype(int), schools.name, strict=True))
+        return Subject(None, int(group_id), names[int(group_id)], "group"), shared.school_names()
     signed = dict(zip(schools.urn.astype(int), schools.data_sharing_signed.astype(bool), strict=True))
-    assessed = set(listed[listed.subject_kind == "school"].urn.dropna().astype(int))
-    options = sorted(shown, key=lambda u: (u not in assessed, shown[u]))
+    if not school_counts:
+        where = "" if selection.group_id is None else f" in {selection.group_label}"
+        st.info(
+            f"**No school{where} has a peer review recorded yet**"
+            + (": so far only partnership groups have been assessed." if group_counts else ".")
+            + " Choose a school below to record its first one, or to download the blank diagnostic to fill in.",
+            icon=":material/info:",
+        )
+    options = pr.assessed_first(shown, school_counts)
     hidden = shared.school_names().hidden
     urn = st.selectbox(
         "School",
         options,
-        format_func=lambda u: (
-            (shown[u] if u in hidden else f"{shown[u]} ({u})") + (" · assessed" if u in assessed else "")
-        ),
+        index=0,  # assessed_first puts a school with an assessment first whenever there is one
+        format_func=lambda u: (shown[u] if u in hidden else f"{shown[u]} ({u})") + count_note(school_counts, u),
         help="Schools with a recorded assessment are listed first.",
         key="peer_review_school",
     )
@@ -160,6 +167,12 @@ def choose_subject(
         discussed = (urn,) if signed.get(urn) else ()
     names = shared.school_names(discussed)
     return Subject(int(urn), None, names.name(urn, shown[urn]), "school"), names
+
+
+def count_note(counts: dict[int, int], subject: int) -> str:
+    """ " · 2 assessments" after a picker label, or nothing for a subject never assessed."""
+    n = counts.get(int(subject), 0)
+    return f" · {n} assessment{'s' if n != 1 else ''}" if n else ""
 
 
 def name_replacements(store, names: privacy.SchoolNames) -> dict[str, str]:
@@ -249,8 +262,7 @@ def show_evidence(subject: Subject, history: pd.DataFrame) -> None:
         return
     dates = sorted(set(history.review_date), reverse=True)
     day = st.selectbox("Assessment", dates, format_func=lambda d: f"{d:%d %b %Y}", key="peer_review_detail_date")
-    one = history[history.review_date == day]
-    st.dataframe(one[list(DETAIL_COLUMNS)], hide_index=True, column_config=DETAIL_COLUMNS, key="peer_review_detail")
+    show_ratings(history[history.review_date == day])
     st.download_button(
         "Download this assessment as the Excel diagnostic",
         filled_diagnostic(history, day, subject.label),
@@ -276,6 +288,16 @@ def show_evidence(subject: Subject, history: pd.DataFrame) -> None:
         excel_label="Download the history (Excel)",
         key="peer_review_history",
     )
+
+
+def show_ratings(ratings: pd.DataFrame) -> None:
+    """Each area's level, evidence, key actions and peer challenge comments, wrapped so all of it can be read
+    (on a projector too). ``ratings`` must already be redacted: this only shows it."""
+    table = ratings[list(DETAIL_COLUMNS)].copy()
+    # st.table renders Markdown in its cells: typed text is escaped so it is shown exactly as typed.
+    for column in (*FREE_TEXT, "area"):
+        table[column] = [pr.markdown_literal(v) for v in table[column]]
+    st.table(table.rename(columns=DETAIL_COLUMNS), hide_index=True)
 
 
 def summary_table(history: pd.DataFrame) -> pd.DataFrame:
@@ -328,11 +350,14 @@ def record_form(store, subject: Subject) -> None:
     # A new form key after each recorded assessment gives empty fields; a refused one keeps what was typed.
     version = st.session_state.get(FORM_VERSION_KEY, 0)
     with st.expander("What each level means in each area"):
-        st.dataframe(
-            pd.DataFrame([{"Area": a, **{pr.LEVELS[n]: t for n, t in pr.DESCRIPTORS[a].items()}} for a in pr.AREAS]),
+        st.table(
+            pd.DataFrame(
+                [
+                    {"Area": a, **{pr.LEVELS[n]: pr.markdown_literal(t) for n, t in pr.DESCRIPTORS[a].items()}}
+                    for a in pr.AREAS
+                ]
+            ),
             hide_index=True,
-            column_config={name: st.column_config.TextColumn(name, width="large") for name in pr.LEVELS.values()},
-            key="peer_review_descriptors",
         )
     with st.form(f"peer_review_record_{version}"):
         st.markdown(f"**Record an assessment of {subject.label}**")
@@ -430,11 +455,11 @@ def show_diagnostic(store, subject: Subject, history: pd.DataFrame, replacements
             "until they are put right in the workbook.**\n\n" + "\n".join(f"- {p}" for p in parsed.problems),
             icon=":material/error:",
         )
-        st.dataframe(table[list(DETAIL_COLUMNS)], hide_index=True, column_config=DETAIL_COLUMNS, key="upload_rows")
+        show_ratings(table)
         return
     overall, reason = pr.overall_rating(parsed.scores)
     st.markdown(f"**Overall: {pr.level_label(overall)}.** {reason}")
-    st.dataframe(table[list(DETAIL_COLUMNS)], hide_index=True, column_config=DETAIL_COLUMNS, key="upload_rows")
+    show_ratings(table)
     st.caption(
         "Recorded: the date, the partner, and each area's level, evidence, key actions and peer challenge comments. "
         "'Completed by' and the date of the peer challenge stay in your workbook."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 import statistics
 import zipfile
 from contextlib import contextmanager
@@ -105,7 +106,11 @@ def some_ratings(values: tuple[int, ...] = (2, 3, 1, 4, 2)) -> dict[str, AreaRat
 
 def test_an_assessment_is_recorded_in_one_transaction_and_read_back(writable_demo_path: Path) -> None:
     with Store(writable_demo_path) as store:
-        urn = int(store.scalar("SELECT min(urn) FROM schools"))
+        urn = int(
+            store.scalar(
+                "SELECT min(urn) FROM schools WHERE urn NOT IN (SELECT urn FROM peer_reviews WHERE urn IS NOT NULL)"
+            )
+        )
         version = store.data_version()
         written = pr.record_assessment(
             store, urn=urn, review_date=date(2025, 3, 5), ratings=some_ratings(), partner=" Partner school "
@@ -178,7 +183,8 @@ def test_a_second_assessment_on_the_same_day_is_refused_unless_replacing(writabl
     with Store(writable_demo_path) as store:
         existing = store.read("SELECT * FROM peer_reviews WHERE group_id = 1 AND review_date = '2025-11-13'")
         assert len(existing) == 5
-        before = store.content_hash()
+        others = "SELECT * FROM peer_reviews WHERE NOT (group_id = 1 AND review_date = '2025-11-13') ORDER BY review_id"
+        before, untouched = store.content_hash(), store.read(others)
         with pytest.raises(PeerReviewError, match="already recorded"):
             pr.record_assessment(store, group_id=1, review_date=date(2025, 11, 13), ratings=some_ratings())
         assert store.content_hash() == before
@@ -188,7 +194,7 @@ def test_a_second_assessment_on_the_same_day_is_refused_unless_replacing(writabl
         after = store.read("SELECT score FROM peer_reviews WHERE group_id = 1 AND review_date = '2025-11-13'")
         assert list(after.score) == [4] * 5
         # The other date and the other groups are untouched.
-        assert store.scalar("SELECT count(*) FROM peer_reviews") == 30
+        pd.testing.assert_frame_equal(store.read(others), untouched)
 
 
 def test_a_failure_while_writing_leaves_the_store_as_it_was(
@@ -228,8 +234,9 @@ def test_a_failure_while_writing_leaves_the_store_as_it_was(
 
 def test_demo_history_and_list(demo_store: Store) -> None:
     listed = pr.list_assessments(demo_store)
-    raw = demo_store.read("SELECT DISTINCT group_id, review_date FROM peer_reviews")
-    assert len(listed) == len(raw) == 6
+    raw = demo_store.read("SELECT DISTINCT group_id, review_date FROM peer_reviews WHERE group_id IS NOT NULL")
+    assert len(listed[listed.subject_kind == "group"]) == len(raw) == 6
+    listed = listed[listed.subject_kind == "group"]
     assert (listed.areas_rated == 5).all()
     assert list(listed.review_date) == sorted(listed.review_date, reverse=True)
     for row in listed.itertuples():
@@ -242,6 +249,55 @@ def test_demo_history_and_list(demo_store: Store) -> None:
     history = pr.assessment_history(demo_store, group_id=1)
     assert list(history.columns) == pr.HISTORY_COLUMNS
     assert len(history) == 10 and list(history.area[:5]) == list(AREAS)
+
+
+def test_assessments_are_counted_per_school_and_group_and_assessed_ones_come_first(writable_demo_path: Path) -> None:
+    with Store(writable_demo_path) as store:
+        with store.transaction() as cur:  # known ground, whatever school assessments the demo has
+            cur.execute("DELETE FROM peer_reviews WHERE urn IS NOT NULL")
+        urns = [int(u) for u in store.read("SELECT urn FROM schools ORDER BY urn LIMIT 3").urn]
+        for urn, days in zip(urns[1:], ([date(2024, 1, 5), date(2025, 1, 5)], [date(2025, 2, 1)]), strict=True):
+            for day in days:
+                pr.record_assessment(store, urn=urn, review_date=day, ratings={a: AreaRating(2) for a in AREAS})
+        listed = pr.list_assessments(store)
+        by_sql = store.read(
+            "SELECT coalesce(urn, group_id) AS id, urn IS NULL AS is_group, count(DISTINCT review_date) AS n "
+            "FROM peer_reviews GROUP BY ALL"
+        )
+    expected = {
+        kind: {int(r.id): int(r.n) for r in by_sql[by_sql.is_group == (kind == "group")].itertuples()}
+        for kind in ("school", "group")
+    }
+    assert pr.assessment_counts(listed, "school") == expected["school"] == {urns[1]: 2, urns[2]: 1}
+    assert pr.assessment_counts(listed, "group") == expected["group"] and len(expected["group"]) == 3
+    assert pr.assessment_counts(listed.iloc[0:0], "school") == {}
+    with pytest.raises(ValueError):
+        pr.assessment_counts(listed, "schools")
+    names = {urns[0]: "Abbey Primary", urns[1]: "zion academy", urns[2]: "Moor Lane", 7: "abbey infants"}
+    assert pr.assessed_first(names, pr.assessment_counts(listed, "school")) == [urns[2], urns[1], 7, urns[0]]
+    assert pr.assessed_first(names, {}) == [7, urns[0], urns[2], urns[1]], "by name, ignoring case"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Plain text, with commas. And 3.5 stops; C-of-E (VA) school's 'quotes' & 100% done!",
+        "*italic* **bold** _under_ `code` ~~struck~~ $x$ <b>tag</b> a|b [link](https://example.org) \\ back",
+        "# heading\n- item\n+ item\n> quote\n1. one\n  2) two\n12 pupils\n-3 points",
+    ],
+)
+def test_markdown_literal_gives_back_what_was_typed(typed: str) -> None:
+    shown = pr.markdown_literal(typed)
+    # CommonMark: any ASCII punctuation may be backslash-escaped and is then literal; "  \n" is a line break.
+    unescaped = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", shown.replace("  \n", "\n"))
+    assert unescaped == typed
+    lines = shown.split("  \n")
+    assert all(not re.match(r"\s*([#>+*-]\s|\d+[.)])", line) for line in lines), "no line starts a list or heading"
+    assert not re.search(r"(?<!\\)[*_`~$<>|\[\]]", re.sub(r"\\\\", "", shown)), "every formatting mark is escaped"
+
+
+def test_markdown_literal_of_missing_text_is_empty() -> None:
+    assert [pr.markdown_literal(v) for v in (None, float("nan"), pd.NA, "")] == ["", "", "", ""]
 
 
 def test_changes_between_two_assessments() -> None:
@@ -282,6 +338,15 @@ def test_radar_has_one_closed_shape_per_assessment_latest_on_top() -> None:
     # Told apart by line style and marker as well as colour.
     assert len({t.line.dash for t in figure.data}) == 3 and len({t.marker.symbol for t in figure.data}) == 3
     assert list(figure.layout.polar.radialaxis.ticktext) == list(LEVELS.values())
+    # The level names sit on a radius halfway between two spokes, as far as possible from every area's label,
+    # and stay horizontal (a radial tick angle equal to the axis angle).
+    polar = figure.layout.polar
+    step = 360 / len(AREAS)
+    sign = -1 if polar.angularaxis.direction == "clockwise" else 1
+    spokes = [(polar.angularaxis.rotation + sign * step * i) % 360 for i in range(len(AREAS))]
+    gaps = [min(abs(polar.radialaxis.angle - s) % 360, 360 - abs(polar.radialaxis.angle - s) % 360) for s in spokes]
+    assert min(gaps) == pytest.approx(step / 2)
+    assert polar.radialaxis.tickangle % 360 == polar.radialaxis.angle % 360
     one = pr.maturity_radar(pd.DataFrame(rows[:5]), "One")
     assert len(one.data) == 1 and one.data[0].name == "01 Nov 2023"
 

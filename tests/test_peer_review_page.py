@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -30,6 +31,34 @@ def submit(app) -> None:
 def table_with(app, column: str):
     """The first table on the page with ``column`` (AppTest does not keep a table's key)."""
     return next(d.value for d in app.dataframe if column in d.value.columns)
+
+
+def wrapped_table_with(app, column: str):
+    """The first st.table (its cells wrap, unlike st.dataframe's) with ``column``."""
+    return next(t.value for t in app.table if column in t.value.columns)
+
+
+def school_names_in_scope(path: Path) -> pd.DataFrame:
+    st.cache_resource.clear()
+    with Store(path) as store:
+        schools = overview.schools_in_scope(store, None, date.today())
+    st.cache_resource.clear()
+    return schools.sort_values("name", key=lambda n: n.str.casefold()).reset_index(drop=True)
+
+
+def delete_assessments(path: Path, where: str) -> None:
+    """Start from known ground whatever the demo holds: ``where`` is "urn" (schools) or "group_id" (groups)."""
+    with Store(path) as store, store.transaction() as cur:
+        cur.execute(f"DELETE FROM peer_reviews WHERE {where} IS NOT NULL")
+    st.cache_resource.clear()
+
+
+def record(path: Path, *, days: list[date], urn: int, evidence: str = "", comments: str = "") -> None:
+    with Store(path) as store:
+        for day in days:
+            ratings = {area: pr.AreaRating(2, evidence, "", comments) for area in pr.AREAS}
+            pr.record_assessment(store, urn=urn, review_date=day, ratings=ratings, partner="Eastmoor")
+    st.cache_resource.clear()
 
 
 def radar_traces(app) -> list[dict]:
@@ -63,11 +92,94 @@ def test_the_latest_shape_is_drawn_over_the_earlier_one_with_the_changes(
 def test_a_school_without_assessments_says_how_to_add_one(
     writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    with Store(writable_demo_path) as store:
+        assessed = set(store.read("SELECT DISTINCT urn FROM peer_reviews WHERE urn IS NOT NULL").urn)
+    st.cache_resource.clear()
+    never = next(int(u) for u in school_names_in_scope(writable_demo_path).urn if u not in assessed)
     app = open_app(writable_demo_path, monkeypatch, PAGE)
     app.radio(key="peer_review_kind").set_value("A school").run()
+    app.selectbox(key="peer_review_school").set_value(never).run()
     assert not app.exception, [e.value for e in app.exception]
     assert any("No assessment of" in i.value for i in app.info)
     assert not app.get("plotly_chart")
+
+
+def test_with_no_school_assessed_the_school_view_says_so_and_still_offers_the_form_and_the_diagnostic(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch, downloads: list[bytes]
+) -> None:
+    delete_assessments(writable_demo_path, "urn")
+    with Store(writable_demo_path) as store:
+        assert store.scalar("SELECT count(*) FROM peer_reviews WHERE group_id IS NOT NULL") > 0, "the demo's groups"
+    st.cache_resource.clear()
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    assert app.radio(key="peer_review_kind").value == "A partnership group", "groups have something to show"
+    app.radio(key="peer_review_kind").set_value("A school").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("No school has a peer review recorded yet" in i.value for i in app.info)
+    assert any("only partnership groups have been assessed" in i.value for i in app.info)
+    assert not any("assessment" in o for o in app.selectbox(key="peer_review_school").options)
+    assert [b for b in app.button if b.label == "Record assessment"], "the form is still there"
+    blank = openpyxl.load_workbook(io.BytesIO(pr.diagnostic_workbook())).sheetnames
+    offered = [openpyxl.load_workbook(io.BytesIO(d)).sheetnames for d in downloads if d[:2] == b"PK"]
+    assert blank in offered, "the blank diagnostic is still offered"
+
+
+def test_assessed_schools_are_listed_first_with_their_count_and_one_is_chosen_at_first(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delete_assessments(writable_demo_path, "urn")
+    schools = school_names_in_scope(writable_demo_path)
+    twice, once = schools.iloc[-1], schools.iloc[-2]  # the last two by name: never first unless put first
+    record(writable_demo_path, days=[date(2024, 6, 1), date(2025, 6, 1)], urn=int(twice.urn))
+    record(writable_demo_path, days=[date(2025, 5, 1)], urn=int(once.urn))
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    app.radio(key="peer_review_kind").set_value("A school").run()
+    assert not app.exception, [e.value for e in app.exception]
+    picker = app.selectbox(key="peer_review_school")
+    assert picker.value == int(once.urn), "the first assessed school by name is chosen"
+    assert picker.options[:3] == [
+        f"{once['name']} ({once.urn}) · 1 assessment",
+        f"{twice['name']} ({twice.urn}) · 2 assessments",
+        f"{schools['name'].iloc[0]} ({schools.urn.iloc[0]})",
+    ]
+    assert len(picker.options) == len(schools)
+    assert not any("No school in" in i.value for i in app.info)
+    assert len(radar_traces(app)) == 1
+    picker.set_value(int(twice.urn)).run()
+    assert [t["name"] for t in radar_traces(app)] == ["01 Jun 2024", "01 Jun 2025 (latest)"]
+
+
+def test_the_school_view_opens_first_when_only_schools_are_assessed(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delete_assessments(writable_demo_path, "group_id")
+    delete_assessments(writable_demo_path, "urn")
+    urn = int(school_names_in_scope(writable_demo_path).urn.iloc[5])
+    record(writable_demo_path, days=[date(2025, 3, 1)], urn=urn)
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.radio(key="peer_review_kind").value == "A school"
+    assert app.selectbox(key="peer_review_school").value == urn
+    assert len(radar_traces(app)) == 1
+
+
+def test_evidence_and_comments_are_shown_in_full_and_as_typed(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    urn = int(school_names_in_scope(writable_demo_path).urn.iloc[0])
+    evidence = "Minutes of the *trust board*, [its report](https://example.org) and " + " ".join(["more evidence"] * 20)
+    comment = "- What evidence shows impact on pupils?\n2. Who checks it?"
+    record(writable_demo_path, days=[date(2025, 3, 1)], urn=urn, evidence=evidence, comments=comment)
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    app.radio(key="peer_review_kind").set_value("A school").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not [d for d in app.dataframe if "evidence" in d.value.columns or "Evidence" in d.value.columns]
+    shown = wrapped_table_with(app, "Evidence")
+    assert len(shown) == len(pr.AREAS)
+    # Markdown backslash escapes (any ASCII punctuation) give back exactly what was typed, nothing cut off.
+    typed = shown.map(lambda text: re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text.replace("  \n", "\n")))
+    assert set(typed["Evidence"]) == {evidence} and set(typed["Peer challenge comments"]) == {comment}
+    assert "\\*trust board\\*" in shown["Evidence"].iloc[0], "not shown in italics"
 
 
 def test_recording_through_the_form_writes_five_rows_and_a_refusal_keeps_what_was_typed(
@@ -122,8 +234,9 @@ def test_an_uploaded_diagnostic_is_previewed_then_recorded(
     app.file_uploader(key="peer_review_upload_0").set_value(("diagnostic.xlsx", buffer.getvalue(), EXCEL_MIME)).run()
     assert not app.exception, [e.value for e in app.exception]
     assert any(m.value.startswith("**Overall: Expanding (2).**") for m in app.markdown)
-    preview = table_with(app, "challenge_comments")
-    assert list(preview.level) == ["Secure (3)", "Expanding (2)", "Secure (3)", "Sustainable (4)", "Emerging (1)"]
+    preview = wrapped_table_with(app, "Peer challenge comments")
+    levels = ["Secure (3)", "Expanding (2)", "Secure (3)", "Sustainable (4)", "Emerging (1)"]
+    assert list(preview["Best-fit level"]) == levels
     st.cache_resource.clear()
     with Store(writable_demo_path) as store:
         assert store.scalar("SELECT count(*) FROM peer_reviews WHERE group_id = 4") == 0, "nothing before confirming"

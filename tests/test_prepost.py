@@ -12,7 +12,7 @@ from scipy import stats
 from analytics.db import Store
 from analytics.prepost import (
     PREPOST_COLUMNS,
-    _cliffs_delta,
+    cliffs_delta,
     compare_counts,
     compare_means_only,
     compare_pre_post,
@@ -180,7 +180,7 @@ def test_cliffs_delta_matches_effsize() -> None:
     # the example in effsize's own tests: delta = -0.25, 95% CI [-0.7265846, 0.3890062].
     treatment = np.array([10, 10, 20, 20, 20, 30, 30, 30, 40, 50], dtype=float)
     control = np.array([10, 20, 30, 40, 40, 50], dtype=float)
-    delta, low, high = _cliffs_delta(treatment, control, 0.95)
+    delta, low, high = cliffs_delta(treatment, control, 0.95)
     assert delta == -0.25
     assert (low, high) == pytest.approx((-0.7265846, 0.3890062), abs=1e-7)
     row = compare_pre_post(anonymous_frame(control, treatment), scale_min=0, scale_max=50).iloc[0]
