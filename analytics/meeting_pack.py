@@ -141,7 +141,7 @@ def meeting_pack_workbook(
         title: table if not table.empty else pd.DataFrame({table.columns[0]: [NOTHING]}, columns=table.columns)
         for title, table in tables.items()
     }
-    return to_excel_bytes({"Meeting": cover} | filled, title=agenda.meeting["title"])
+    return to_excel_bytes({"Meeting": cover} | filled, title=names.redact([agenda.meeting["title"]])[0])
 
 
 def rag_chart(agenda: Agenda) -> go.Figure:
@@ -188,7 +188,7 @@ def meeting_pack_html(
     """
     tables = pack_tables(agenda, names, record)
     meeting = agenda.meeting
-    title = html.escape(str(meeting["title"]))
+    title = html.escape(str(names.redact([meeting["title"]])[0]))
     cover = cover_table(agenda, tables, presenter_mode=presenter_mode)
     cover["Detail"] = names.redact(cover["Detail"])
     chart = rag_chart(agenda).to_html(full_html=False, include_plotlyjs=True, config={"displayModeBar": False})

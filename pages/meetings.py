@@ -117,10 +117,22 @@ def choose_meeting(store, listed: pd.DataFrame, selection: shared.Selection) -> 
     if listed.empty:
         left.info("No meetings yet. Create one with **New meeting**: its agenda builds itself from the data.")
         return None
-    labels = {int(r.meeting_id): f"{pd.Timestamp(r.meeting_date):%d %b %Y} · {r.title}" for r in listed.itertuples()}
+    # Titles are typed by people and may name a school that must not be named here.
+    titles = shared.school_names().redact(listed.title)
+    labels = {
+        int(r.meeting_id): f"{pd.Timestamp(r.meeting_date):%d %b %Y} · {title}"
+        for r, title in zip(listed.itertuples(), titles, strict=True)
+    }
     if st.session_state.get(MEETING_KEY) not in labels:
         st.session_state[MEETING_KEY] = next(iter(labels))
-    return left.selectbox("Meeting", list(labels), format_func=labels.__getitem__, key=MEETING_KEY)
+    return left.selectbox(
+        "Meeting",
+        list(labels),
+        format_func=labels.__getitem__,
+        key=MEETING_KEY,
+        # Another meeting's running order starts at its first school.
+        on_change=lambda: st.session_state.update({POSITION_KEY: 0}),
+    )
 
 
 def new_meeting_form(store, selection: shared.Selection) -> None:

@@ -300,6 +300,8 @@ def test_the_pack_carries_the_meetings_record_with_typed_names_pseudonymised(sto
     meetings.record_note(store, meeting_id=2, note=f"Head of {real.upper()} to present next time", urn=990005)
     meetings.record_followup(store, action_id=2, meeting_id=2, status="open", note=f"Waiting on {real}")
     meetings.save_minutes(store, 2, f"Discussed {real} at length.")
+    with store.transaction() as cur:
+        cur.execute("UPDATE meetings SET title = ? WHERE meeting_id = 2", [f"Clinic on {real}"])
     agenda = agenda_for(store, 2)
     record = meetings.meeting_record(store, 2)
     names = names_for(store, presenter_mode=False)
@@ -313,6 +315,7 @@ def test_the_pack_carries_the_meetings_record_with_typed_names_pseudonymised(sto
     cells = [str(c.value) for sheet in workbook for row in sheet.iter_rows() for c in row if c.value is not None]
     assert not [c for c in cells if real.lower() in c.lower()]
     assert f"Discussed {names.name(named)} at length." in cells
+    assert workbook["Notes"].oddHeader.center.text == f"Clinic on {names.name(named)}"
     assert workbook["Ofsted since the last meeting"]["A2"].value == meeting_pack.NOTHING
     page = meeting_pack.meeting_pack_html(agenda, names, record)
     assert real not in page and names.name(named) in page
