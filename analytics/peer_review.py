@@ -111,6 +111,8 @@ HISTORY_COLUMNS = [
     "score",
     "level",
     "partner",
+    "completed_by",
+    "challenge_date",
     "evidence",
     "actions",
     "challenge_comments",
@@ -237,6 +239,8 @@ def record_assessment(
     urn: int | None = None,
     group_id: int | None = None,
     partner: str | None = None,
+    completed_by: str | None = None,
+    challenge_date: date | str | None = None,
     replace: bool = False,
 ) -> int:
     """Record one self-assessment of a school (``urn``) or group (``group_id``) over the five areas.
@@ -249,6 +253,8 @@ def record_assessment(
         Area name to :class:`AreaRating` (or just the level, as a number or a name). All five areas.
     partner
         Who gave the peer challenge (the review trio partner).
+    completed_by, challenge_date
+        Who completed the self-assessment, and when the peer challenge took place (both optional).
     replace
         Overwrite an assessment of the same subject already recorded for the same date.
 
@@ -278,6 +284,11 @@ def record_assessment(
         problems.append("Give the date of the assessment.")
     elif day > date.today():
         problems.append(f"The date {day:%d/%m/%Y} is in the future.")
+    challenged = _as_date(challenge_date)
+    if challenged is None and not _blank(challenge_date):
+        problems.append(f"{challenge_date!r} is not a date of peer challenge; give it as a date such as 2025-11-20.")
+    elif challenged is not None and challenged > date.today():
+        problems.append(f"The date of peer challenge {challenged:%d/%m/%Y} is in the future.")
     rows = []
     unknown = [str(a) for a in ratings if a not in AREAS]
     if unknown:
@@ -308,9 +319,9 @@ def record_assessment(
                 )
             cur.execute(f"DELETE FROM peer_reviews {same_day}", [*subject, day])
         cur.executemany(
-            "INSERT INTO peer_reviews (urn, group_id, partner, review_date, area, score, evidence, actions, "
-            "challenge_comments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [[*subject, _text(partner), day, *row] for row in rows],
+            "INSERT INTO peer_reviews (urn, group_id, partner, completed_by, challenge_date, review_date, area, "
+            "score, evidence, actions, challenge_comments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [[*subject, _text(partner), _text(completed_by), challenged, day, *row] for row in rows],
         )
     return len(rows)
 
@@ -352,11 +363,12 @@ def assessment_history(store: Store, urn: int | None = None, group_id: int | Non
     -------
     DataFrame
         One row per assessment and area, oldest first and areas in framework order:
-        ``urn, group_id, review_date, area, score, level, partner, evidence, actions, challenge_comments``
-        (``review_date`` a ``datetime.date``; ``level`` such as "Secure (3)").
+        ``urn, group_id, review_date, area, score, level, partner, completed_by, challenge_date, evidence,
+        actions, challenge_comments`` (dates as ``datetime.date``; ``level`` such as "Secure (3)").
     """
     frame = store.read(
-        """SELECT urn, group_id, review_date, area, score, partner, evidence, actions, challenge_comments
+        """SELECT urn, group_id, review_date, area, score, partner, completed_by, challenge_date, evidence,
+                  actions, challenge_comments
            FROM peer_reviews
            WHERE ($urn IS NULL OR urn = $urn) AND ($group_id IS NULL OR group_id = $group_id)
            ORDER BY review_date, review_id""",
@@ -365,6 +377,7 @@ def assessment_history(store: Store, urn: int | None = None, group_id: int | Non
     frame["urn"] = frame["urn"].astype("Int64")
     frame["group_id"] = frame["group_id"].astype("Int64")
     frame["review_date"] = pd.to_datetime(frame["review_date"]).dt.date
+    frame["challenge_date"] = [None if pd.isna(d) else pd.Timestamp(d).date() for d in frame["challenge_date"]]
     frame["level"] = frame["score"].map(level_label)
     order = {area: i for i, area in enumerate(AREAS)}
     frame = frame.sort_values(
@@ -1222,7 +1235,16 @@ def filled_diagnostic(history: pd.DataFrame, review_date: date, name: str) -> by
         for r in rows.itertuples()
     }
     partners = [p for p in dict.fromkeys(rows.partner) if isinstance(p, str) and p]
-    return diagnostic_workbook(name=name, review_date=review_date, ratings=ratings, partner="; ".join(partners))
+    completed = [p for p in dict.fromkeys(rows.completed_by) if isinstance(p, str) and p]
+    challenged = [d for d in rows.challenge_date if isinstance(d, date)]
+    return diagnostic_workbook(
+        name=name,
+        review_date=review_date,
+        ratings=ratings,
+        partner="; ".join(partners),
+        completed_by="; ".join(completed),
+        challenge_date=challenged[0] if challenged else None,
+    )
 
 
 def _cell_text_or_blank(value: object) -> str:

@@ -361,9 +361,12 @@ def record_form(store, subject: Subject) -> None:
         )
     with st.form(f"peer_review_record_{version}"):
         st.markdown(f"**Record an assessment of {subject.label}**")
-        left, right = st.columns(2)
+        left, middle, right = st.columns(3)
         review_date = left.date_input(
             "Date of the assessment", value=date.today(), max_value=date.today(), format="DD/MM/YYYY"
+        )
+        completed_by = middle.text_input(
+            "Completed by", placeholder="Who completed the self-assessment", key=f"peer_review_completed_{version}"
         )
         partner = right.text_input(
             "Peer challenged by",
@@ -408,6 +411,7 @@ def record_form(store, subject: Subject) -> None:
                 review_date=review_date,
                 ratings=ratings,
                 partner=partner,
+                completed_by=completed_by,
                 replace=replace,
             )
             st.session_state[FORM_VERSION_KEY] = version + 1
@@ -461,8 +465,8 @@ def show_diagnostic(store, subject: Subject, history: pd.DataFrame, replacements
     st.markdown(f"**Overall: {pr.level_label(overall)}.** {reason}")
     show_ratings(table)
     st.caption(
-        "Recorded: the date, the partner, and each area's level, evidence, key actions and peer challenge comments. "
-        "'Completed by' and the date of the peer challenge stay in your workbook."
+        "Recorded: the date, who completed it, the partner and the date of the peer challenge, and each area's "
+        "level, evidence, key actions and peer challenge comments."
     )
     replace = False
     if parsed.review_date in set(history.review_date):
@@ -480,6 +484,8 @@ def show_diagnostic(store, subject: Subject, history: pd.DataFrame, replacements
                 review_date=parsed.review_date,
                 ratings=parsed.ratings,
                 partner=parsed.partner,
+                completed_by=parsed.completed_by,
+                challenge_date=parsed.challenge_date,
                 replace=replace,
             )
             st.session_state[UPLOAD_VERSION_KEY] = version + 1

@@ -547,3 +547,35 @@ def test_a_recorded_assessment_downloads_filled_in_and_reads_back_the_same(demo_
     assert parsed.scores == dict(zip(one.area, one.score, strict=True))
     assert parsed.partner == one.partner.iloc[0]
     assert parsed.ratings["Leadership"].evidence == one.evidence.iloc[0]
+
+
+def test_an_uploaded_diagnostic_is_stored_whole_and_downloads_again_the_same(writable_demo_path: Path) -> None:
+    data = pr.diagnostic_workbook(
+        name="North Vale TSA",
+        review_date=date(2025, 1, 15),
+        ratings=some_ratings((2, 3, 1, 4, 2)),
+        partner="Riverside",
+        completed_by="A. Head",
+        challenge_date=date(2025, 2, 3),
+    )
+    parsed = pr.read_diagnostic_workbook(data)
+    with Store(writable_demo_path) as store:
+        pr.record_assessment(
+            store,
+            group_id=2,
+            review_date=parsed.review_date,
+            ratings=parsed.ratings,
+            partner=parsed.partner,
+            completed_by=parsed.completed_by,
+            challenge_date=parsed.challenge_date,
+        )
+        history = pr.assessment_history(store, group_id=2)
+        with pytest.raises(pr.PeerReviewError, match="not a date of peer challenge"):
+            pr.record_assessment(
+                store, group_id=2, review_date=date(2025, 1, 16), ratings=some_ratings(), challenge_date="soon"
+            )
+    recorded = history[history.review_date == date(2025, 1, 15)]
+    assert set(recorded.completed_by) == {"A. Head"} and set(recorded.challenge_date) == {date(2025, 2, 3)}
+    again = pr.read_diagnostic_workbook(pr.filled_diagnostic(history, date(2025, 1, 15), "North Vale TSA"))
+    assert (again.completed_by, again.challenge_date, again.partner) == ("A. Head", date(2025, 2, 3), "Riverside")
+    assert again.scores == parsed.scores
