@@ -143,11 +143,16 @@ def diverging_bars(distribution: pd.DataFrame, title: str) -> go.Figure:
     ``wave, option, label, count, pct, side, start, end``).
     """
     waves = list(dict.fromkeys(distribution.wave.astype(str)))
-    best_first = distribution.sort_values(["side", "option"], ascending=[False, True])
-    options = list(dict.fromkeys(best_first.option))
-    colours = dict(zip(options, _good_to_bad_colours(len(options)), strict=True))
+    # The better answers are on the right (side 1): higher options when higher is better, lower when 1 is best.
+    good = distribution.option[distribution.side > 0]
+    poor = distribution.option[distribution.side < 0]
+    higher_is_better = bool(good.empty or poor.empty or good.mean() > poor.mean())
+    best_first = sorted(pd.unique(distribution.option), reverse=higher_is_better)
+    # The extremes ("Strongly agree", "Strongly disagree") get the darkest shades.
+    colours = dict(zip(best_first, _good_to_bad_colours(len(best_first)), strict=True))
     figure = go.Figure()
-    for option in options:
+    # Added worst first, so the legend reads in scale order, left to right like the bars.
+    for option in best_first[::-1]:
         rows = distribution[distribution.option == option]
         label = str(rows.label.iloc[0])
         figure.add_trace(
@@ -165,11 +170,13 @@ def diverging_bars(distribution: pd.DataFrame, title: str) -> go.Figure:
     figure.update_layout(
         title=title,
         barmode="overlay",
-        height=140 + 40 * len(waves),
-        margin=dict(l=10, r=10, t=50, b=10),
+        height=200 + 40 * len(waves),
+        margin=dict(l=10, r=10, t=110, b=10),
+        title_y=0.97,
         xaxis=dict(title="% of answers (poorer answers left, better right)", range=[-100, 100], zeroline=True),
         yaxis=dict(categoryorder="array", categoryarray=waves[::-1]),
-        legend=dict(orientation="h", y=-0.35, traceorder="normal"),
+        # Above the bars, clear of the axis title, in scale order.
+        legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom", traceorder="normal"),
     )
     return figure
 

@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import difflib
 import hashlib
 import hmac
 import io
@@ -85,6 +86,10 @@ KIND_LABELS = {
     "counts": "counts of each answer per item (a summary table)",
     "means": "means with the number of respondents (a summary table)",
 }
+
+# The answer mapping's columns, and what it says of a label counted as no answer.
+MAPPING_COLUMNS = ["label", "value", "answers", "recognised", "missing"]
+MISSING_CHOICE = "missing (not counted)"
 
 # How far down a sheet the heading row may be (a title and a blank line above it are common).
 _HEADER_SEARCH_ROWS = 15
@@ -142,8 +147,6 @@ KNOWN_SCALES: tuple[LabelScale, ...] = (
             "Somewhat disagree": 2,
             "Neutral": 3,
             "Neither": 3,
-            "Not sure": 3,
-            "Unsure": 3,
             "Neither agree or disagree": 3,
             "Tend to agree": 4,
             "Somewhat agree": 4,
@@ -198,6 +201,12 @@ KNOWN_SCALES: tuple[LabelScale, ...] = (
 SCALES_BY_KEY = {scale.key: scale for scale in KNOWN_SCALES}
 # Cells meaning "no answer": left out, never read as zero.
 _NO_ANSWER = {"", "-", "–", "n/a", "na", "none", "no answer", "not answered", "no response", "blank", "skipped", "."}
+# "I can't say" answers: not a point on the scale (reading "Don't know" as the midpoint biases the means), so they
+# count as missing, with a note, unless the user gives one a value in the answer mapping.
+_CANNOT_SAY = {
+    "don't know", "dont know", "do not know", "unsure", "not sure", "not applicable", "prefer not to say",
+    "can't say", "cannot say", "no opinion", "dk", "don't know/not applicable", "not known",
+}  # fmt: skip
 _SCALE_WORDS = {
     "agree": "agreement",
     "confiden": "confidence",
@@ -277,6 +286,13 @@ class SurveyOptions:
         after :func:`normalise_label`.
     matched
         ``False`` to analyse the waves as independent samples even though respondent codes repeat.
+    missing_labels
+        Answer labels that are not answers on the scale ("Don't know", "Unsure"): counted as missing,
+        never as a value. Compared after :func:`normalise_label`.
+    item_changes
+        Item code (as the preview shows it) -> changes to its description: any of ``reverse_scored``
+        (bool), ``item_text`` and ``construct`` (text; empty for none). A reverse-worded item ("I find
+        behaviour management stressful") marked reverse-scored is flipped before the results are worked out.
     """
 
     name: str | None = None
@@ -287,6 +303,8 @@ class SurveyOptions:
     higher_is_better: bool | None = None
     label_values: Mapping[str, float] = field(default_factory=dict)
     matched: bool | None = None
+    missing_labels: tuple[str, ...] = ()
+    item_changes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -359,6 +377,8 @@ class SurveyPreview:
     rows: int = 0
     # The store whose secret made the pseudonyms (None: checked without a store, not importable as is).
     store_path: str | None = None
+    # Respondents were matched by a column of names (replaced by pseudonyms, never kept), not by codes.
+    matched_by_name: bool = False
 
     @property
     def ok(self) -> bool:
@@ -384,8 +404,9 @@ class SurveyPreview:
             for wave in self.waves:
                 lines.append(f"    {wave}: {self.respondents.get(wave, 0):,} respondents")
         if self.kind == "responses":
+            how = "name (names replaced by codes, not kept)" if self.matched_by_name else "respondent code"
             pairing = (
-                f"matched by respondent code ({self.matched_pairs:,} answered before and after)"
+                f"matched by {how} ({self.matched_pairs:,} answered before and after)"
                 if self.matched
                 else "anonymous (the waves are compared as separate groups)"
             )
@@ -393,7 +414,7 @@ class SurveyPreview:
         direction = "higher is better" if self.higher_is_better else f"{self.scale_min} is best"
         lines.append(f"  scale: {self.scale_min} to {self.scale_max}, {direction} ({self.scale_name})")
         if self.missing_answers:
-            lines.append(f"  missing answers (left blank): {self.missing_answers:,}")
+            lines.append(f"  missing answers (left blank or not counted): {self.missing_answers:,}")
         if self.ignored_columns:
             lines.append(f"  columns not read: {', '.join(self.ignored_columns)}")
         lines += [f"  warning: {w}" for w in self.warnings]
@@ -978,6 +999,7 @@ class _Parser:
         self.problems: list[SurveyProblem] = []
         self.warnings: list[SurveyProblem] = []
         self.label_values = {normalise_label(k): float(v) for k, v in options.label_values.items()}
+        self.missing_labels = {normalise_label(k) for k in options.missing_labels} - set(self.label_values)
 
     def problem(self, sheet: _Sheet | None, row: int | None, column: str | None, message: str) -> None:
         self.problems.append(SurveyProblem(row, column, message, sheet.label if sheet else None))
@@ -1520,6 +1542,7 @@ class _Builder:
         self.store = store
         self.options = options
         self.ignored: list[str] = []
+        self.matched_by_name = False
 
     def problem(self, sheet: str | None, row: int | None, column: str | None, message: str) -> None:
         self.parser.problems.append(SurveyProblem(row, column, message, sheet))
@@ -1586,7 +1609,26 @@ class _Builder:
                 f"items described but with no answers in the file (left out): {', '.join(unused[:10])}.",
             )
         items = pd.DataFrame(rows, columns=["item_code", "item_text", "construct", "reverse_scored", "position"])
-        return items, codes, instrument
+        return self.apply_item_changes(items), codes, instrument
+
+    def apply_item_changes(self, items: pd.DataFrame) -> pd.DataFrame:
+        """The user's corrections from the preview (reverse-scored, wording, construct) over what the file says."""
+        changes = {normalise_label(code): change for code, change in self.options.item_changes.items()}
+        if not changes or items.empty:
+            return items
+        items = items.copy()
+        for index, code in items.item_code.items():
+            change = changes.get(normalise_label(code), {})
+            if "reverse_scored" in change and change["reverse_scored"] is not None:
+                items.at[index, "reverse_scored"] = bool(change["reverse_scored"])
+            text = change.get("item_text")
+            if text is not None and str(text).strip():
+                items.at[index, "item_text"] = str(text).strip()
+            if "construct" in change:
+                construct = change["construct"]
+                blank = construct is None or (isinstance(construct, float) and math.isnan(construct))
+                items.at[index, "construct"] = None if blank or not str(construct).strip() else str(construct).strip()
+        return items
 
     # -- waves
 
@@ -1714,14 +1756,22 @@ class _Builder:
         if number is not None:
             return number, "number"
         label = normalise_label(raw)
-        if label in _NO_ANSWER:
+        if label in _NO_ANSWER or label in self.parser.missing_labels:
             return None, "missing"
         if label in mapping:
             return mapping[label][0], mapping[label][1]
         numbered = _numbered(label)
         if numbered is not None:
             return numbered, "number"
+        if label in _CANNOT_SAY:
+            return None, "missing"
         return None, "unknown"
+
+    def is_missing_label(self, label: str) -> bool:
+        """A label counted as no answer: chosen by the user, or an "I can't say" answer nobody gave a value."""
+        return label in self.parser.missing_labels or (
+            label in _CANNOT_SAY and label not in self.parser.label_values and _numbered(label) is None
+        )
 
     # -- everything
 
@@ -1750,7 +1800,7 @@ class _Builder:
         headings = list(dict.fromkeys(h for b in data_blocks for h in b.cells.heading.dropna()))
         empty = pd.DataFrame(columns=["wave", "respondent", "urn", "role", "item", "value"])
         means = pd.DataFrame(columns=["wave", "item", "n", "mean", "sd"])
-        mapping_table = pd.DataFrame(columns=["label", "value", "answers", "recognised"])
+        mapping_table = pd.DataFrame(columns=MAPPING_COLUMNS)
         decimal_comma = {b.sheet.label: b.sheet.decimal_comma for b in data_blocks}
         respondents: dict[str, int] = {}
         matched, pairs, missing = False, 0, 0
@@ -1825,6 +1875,7 @@ class _Builder:
             ignored_columns=self.ignored,
             schools_found=schools,
             options=self.options,
+            matched_by_name=matched and self.matched_by_name,
         )
 
     def read_values(self, cells: pd.DataFrame, decimal_comma: dict[str, bool], headings: list[str], *, free_text: bool):
@@ -1832,7 +1883,7 @@ class _Builder:
         raw_text = _per_value(cells.raw, _label_or_none)
         numbers = _per_value(cells.raw, lambda c: _number(c) if not _blank(c) else None).dropna()
         labels = raw_text.dropna()
-        labels = labels[~labels.isin(_NO_ANSWER)]
+        labels = labels[~labels.isin(_NO_ANSWER) & ~labels.map(self.is_missing_label).astype(bool)]
         described = [b.items for b in self.blocks if b.kind == "items" and b.items is not None]
         instrument = pd.concat(described, ignore_index=True) if described else pd.DataFrame(columns=["scale"])
         scale = self.choose_scale(list(pd.unique(labels)), list(pd.unique(numbers)), instrument, headings)
@@ -1856,26 +1907,69 @@ class _Builder:
             [
                 {
                     "label": firsts.get(label, label),
-                    "value": mapping[label][0]
-                    if label in mapping
-                    else (_numbered(label) if _numbered(label) is not None else math.nan),
-                    "answers": int(count),
-                    "recognised": "your mapping"
-                    if label in self.parser.label_values
+                    "value": math.nan
+                    if self.is_missing_label(label)
                     else (
-                        mapping[label][1]
+                        mapping[label][0]
                         if label in mapping
-                        else ("number in the label" if _numbered(label) is not None else "not recognised")
+                        else (_numbered(label) if _numbered(label) is not None else math.nan)
                     ),
+                    "answers": int(count),
+                    "recognised": MISSING_CHOICE
+                    if self.is_missing_label(label)
+                    else (
+                        "your mapping"
+                        if label in self.parser.label_values
+                        else (
+                            mapping[label][1]
+                            if label in mapping
+                            else ("number in the label" if _numbered(label) is not None else "not recognised")
+                        )
+                    ),
+                    "missing": self.is_missing_label(label),
                 }
                 for label, count in counted.items()
                 if label not in _NO_ANSWER
             ],
-            columns=["label", "value", "answers", "recognised"],
+            columns=MAPPING_COLUMNS,
         )
         if not table.empty:
             table = table.sort_values(["value", "label"], na_position="first").reset_index(drop=True)
+        self.note_guessed_labels(table, mapping)
         return cells, scale, table
+
+    def note_guessed_labels(self, table: pd.DataFrame, mapping: Mapping[str, tuple[float, str]]) -> None:
+        """Say which answers were not taken at face value: "I can't say" answers left out, and near-synonyms
+        ("Somewhat agree") read as a point of the scale, so a wrong reading is caught before the import."""
+        left_out = table[table.missing & (table.recognised == MISSING_CHOICE)]
+        chosen = {normalise_label(k) for k in self.options.missing_labels}
+        defaulted = [r for r in left_out.itertuples() if normalise_label(r.label) not in chosen]
+        if defaulted:
+            listed = ", ".join(f"{r.label!r} ({r.answers:,} answer{'s' if r.answers != 1 else ''})" for r in defaulted)
+            self.warn(
+                None,
+                None,
+                None,
+                f"{listed} {'is' if len(defaulted) == 1 else 'are'} not counted (treated as a missing answer), rather "
+                "than read as a point on the scale. If it is one, give it a number in the answer mapping.",
+            )
+        scales = {scale.name: scale for scale in KNOWN_SCALES}
+        guessed = []
+        for row in table[~table.missing].itertuples():
+            label = normalise_label(row.label)
+            scale = scales.get(mapping.get(label, (None, ""))[1])
+            if scale is None or label in {normalise_label(t) for t in scale.labels}:
+                continue
+            meaning = scale.label_texts().get(int(row.value), "")
+            guessed.append(f"{row.label!r} as {row.value:g}" + (f" ({meaning})" if meaning else ""))
+        if guessed:
+            self.warn(
+                None,
+                None,
+                None,
+                f"answers not worded as the scale were read as its nearest point: {'; '.join(guessed)}. Change the "
+                "number in the answer mapping if that is wrong.",
+            )
 
     def drop_free_text(self, cells: pd.DataFrame) -> pd.DataFrame:
         """Columns of a wide sheet where most cells are not answers (comments, year group) are not items."""
@@ -1961,6 +2055,7 @@ class _Builder:
             )
         identity = cells.identity.dropna()
         is_name = bool(len(identity)) and (identity == "name").any()
+        self.matched_by_name = bool(is_name)
         coded = cells[cells.respondent.notna()]
         # One person, one row per wave: a code seen on two rows of a wave is almost always a typing slip.
         rows_per = coded[coded.layout == "wide"].drop_duplicates(["sheet", "row"])
@@ -2034,9 +2129,12 @@ class _Builder:
                     "label": original,
                     "value": value if value is not None else math.nan,
                     "answers": 0,
-                    "recognised": "not recognised" if how == "unknown" else how,
+                    "recognised": {"unknown": "not recognised", "missing": MISSING_CHOICE}.get(how, how),
+                    "missing": how == "missing",
                 }
             )
+            if how == "missing":
+                continue
             if value is None:
                 self.problem(
                     None,
@@ -2142,7 +2240,8 @@ class _Builder:
                     sheet,
                     int(row),
                     first.n_column,
-                    f"the counts for {heading} ({wave}) add up to {total}, but n is {n_value:g}.",
+                    f"the counts for {heading} ({wave}) add up to {total}, but n is {n_value:g}: the {total} "
+                    "answers counted are used.",
                 )
             for option, count in counts.items():
                 records.append({"wave": wave, "item": codes[heading], "option": option, "count": count})
@@ -2163,7 +2262,7 @@ class _Builder:
                 for entry in table_rows
                 if _number(normalise_label(entry["label"])) is None
             ],
-            columns=["label", "value", "answers", "recognised"],
+            columns=MAPPING_COLUMNS,
         )
         answers = pd.DataFrame(
             {
@@ -2292,7 +2391,8 @@ class _Builder:
             urns = answers.school.map(lookup).astype("Int64")
             unknown = [t for t, u in lookup.items() if u is None]
             if unknown:
-                shown = ", ".join(repr(t) for t in unknown[:5]) + (
+                names = {normalise_label(n): str(n) for n in schools.name}
+                shown = ", ".join(_with_suggestion(t, names) for t in unknown[:5]) + (
                     f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
                 )
                 self.warn(
@@ -2308,6 +2408,68 @@ class _Builder:
         if "school" in answers:
             del answers["school"]
         return found
+
+
+# Wording that usually means agreeing is worse: worth a second look before the results are read.
+_REVERSE_WORDING = re.compile(
+    r"\b(not|never|no longer|don't|do not|can't|cannot|unable|stress\w*|struggl\w*|anxious|anxiety|worr\w*|"
+    r"overwhelm\w*|difficult\w*|hard to|lack\w*|too much|burn\w* out|exhaust\w*|isolated|unsure)\b",
+    re.IGNORECASE,
+)
+
+
+def maybe_reverse_worded(items: pd.DataFrame) -> list[tuple[str, str]]:
+    """(code, wording) of items not marked reverse-scored whose wording suggests agreeing is worse.
+
+    Only a hint for the person checking the preview: "I find behaviour management stressful" reported
+    as a plain item reads backwards, but wording alone cannot decide it.
+
+    >>> maybe_reverse_worded(pd.DataFrame({"item_code": ["Q1", "Q2"], "item_text": ["I feel stressed", "I plan well"],
+    ...                                    "reverse_scored": [False, False]}))
+    [('Q1', 'I feel stressed')]
+    """
+    if items.empty:
+        return []
+    return [
+        (str(code), str(text))
+        for code, text, reverse in zip(items.item_code, items.item_text, items.reverse_scored, strict=True)
+        if not bool(reverse) and _REVERSE_WORDING.search(str(text))
+    ]
+
+
+def missing_labels_from_table(edited: pd.DataFrame | None) -> tuple[str, ...]:
+    """Labels ticked "not counted" in the answer mapping (``label_mapping`` as edited), for
+    :attr:`SurveyOptions.missing_labels`."""
+    if edited is None or "missing" not in edited.columns:
+        return ()
+    return tuple(str(label) for label, missing in zip(edited.label, edited.missing, strict=True) if bool(missing))
+
+
+def item_changes_from_table(original: pd.DataFrame, edited: pd.DataFrame | None) -> dict[str, dict]:
+    """Item code -> what the user changed in the preview's items table (reverse-scored, wording, construct),
+    for :attr:`SurveyOptions.item_changes`; unchanged items are left out."""
+    if edited is None:
+        return {}
+    changes: dict[str, dict] = {}
+    for before, after in zip(original.itertuples(), edited.itertuples(), strict=True):
+        change = {}
+        if bool(after.reverse_scored) != bool(before.reverse_scored):
+            change["reverse_scored"] = bool(after.reverse_scored)
+        if isinstance(after.item_text, str) and after.item_text.strip() and after.item_text != before.item_text:
+            change["item_text"] = after.item_text.strip()
+        old_construct = "" if pd.isna(before.construct) else str(before.construct)
+        new_construct = "" if after.construct is None or pd.isna(after.construct) else str(after.construct)
+        if new_construct.strip() != old_construct.strip():
+            change["construct"] = new_construct.strip()
+        if change:
+            changes[str(before.item_code)] = change
+    return changes
+
+
+def _with_suggestion(text: str, names: Mapping[str, str]) -> str:
+    """``'Cranford Primary' (did you mean 'Cranford Primary School'?)``: the closest store name, if one is close."""
+    close = difflib.get_close_matches(normalise_label(text), list(names), n=1, cutoff=0.75)
+    return f"{text!r}" + (f" (did you mean {names[close[0]]!r}?)" if close else "")
 
 
 def _scale_words(scale: Mapping[str, Any]) -> str:

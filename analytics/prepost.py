@@ -29,6 +29,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
@@ -751,8 +752,8 @@ def _paired_statistics(
     unmatched = row["n_pre"] + row["n_post"] - 2 * n
     if unmatched:
         notes.append(
-            f"{unmatched} answers from people seen in only one wave (or without a code) are left out of the "
-            "paired comparison."
+            f"{unmatched} answer{'s' if unmatched != 1 else ''} from people seen in only one wave (or without a "
+            "code) left out of the paired comparison."
         )
     better = 1.0 if row["higher_is_better"] else -1.0
     # Rounding removes float noise (1.1 - -0.2 != 0.1 - -1.2) that would split tied differences.
@@ -892,13 +893,19 @@ def _scale_phrase(higher_is_better: bool, scale_min: float, scale_max: float) ->
     return f"on the {scale_min:g}-{scale_max:g} scale, where {best:g} is best"
 
 
+def _rounded(value: float, places: int) -> str:
+    """Rounded half up, as Excel and people round (3.25 -> 3.3), where f"{3.25:.1f}" gives 3.2."""
+    quantum = Decimal(1).scaleb(-places)
+    return str(Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
 def _two_figures(first: float, second: float) -> tuple[str, str]:
     """One decimal, or two when one would make a real change look like none."""
     for places in (1, 2):
-        a, b = f"{first:.{places}f}", f"{second:.{places}f}"
+        a, b = _rounded(first, places), _rounded(second, places)
         if a != b or first == second:
             return a, b
-    return f"{first:.3f}", f"{second:.3f}"
+    return _rounded(first, 3), _rounded(second, 3)
 
 
 def _p_text(p: float) -> str:

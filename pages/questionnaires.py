@@ -17,7 +17,10 @@ FILES_KEY = "questionnaire_files"
 UPLOADER_KEY = "questionnaire_uploader"
 UPLOAD_ROUND_KEY = "questionnaire_upload_round"
 OPTIONS_KEY = "questionnaire_options"
+# The questionnaire just imported stays shown (a download click reruns the page) until the next upload.
 SHOWN_KEY = "questionnaire_shown"
+JUST_IMPORTED_KEY = "questionnaire_just_imported"
+IMPORT_WARNINGS_KEY = "questionnaire_import_warnings"
 PREVIEW_KEY = "questionnaire_preview"
 TEMPLATE_WAVES = {"Before and after": ("Before", "After"), "Pre, mid and post": ("Pre", "Mid", "Post")}
 TEMPLATE_SCALES = {
@@ -35,13 +38,23 @@ PROBLEM_COLUMNS = {
 }
 LOG_COLUMNS = {
     "import_id": st.column_config.NumberColumn("Import", format="%d"),
+    "status": st.column_config.TextColumn("Status", width="small"),
     "survey_name": "Questionnaire",
     "file_name": "File",
     "imported_by": "By",
     "imported_at": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm"),
     "row_count": st.column_config.NumberColumn("Rows", format="%d"),
     "intervention": "Intervention",
-    "undone_at": st.column_config.DatetimeColumn("Undone", format="D MMM YYYY, HH:mm"),
+}
+ITEM_EDITOR_COLUMNS = {
+    "item_code": st.column_config.TextColumn("Code", disabled=True, width="small"),
+    "item_text": st.column_config.TextColumn("Wording", width="large"),
+    "construct": st.column_config.TextColumn("Scale (construct)", help="Items with the same name are also averaged"),
+    "reverse_scored": st.column_config.CheckboxColumn(
+        "Reverse-scored",
+        help="Tick an item worded the other way round (agreeing is worse, e.g. 'I find behaviour management "
+        "stressful'): its answers are flipped, so a rise always means an improvement.",
+    ),
 }
 
 
@@ -73,9 +86,9 @@ def main() -> None:
         "or CSV: individual answers, or only the summary tables you kept. You see what was understood, and every "
         "problem, before anything is saved; then the results appear straight away."
     )
-    just_imported = st.session_state.pop(SHOWN_KEY, None)
-    if just_imported is not None:
-        show_results(store, just_imported, imported=True)
+    shown = st.session_state.get(SHOWN_KEY)
+    if shown is not None:
+        show_results(store, shown, imported=True, warnings=st.session_state.get(IMPORT_WARNINGS_KEY) or [])
     show_template()
     upload_area(store)
     show_past_uploads(store)
@@ -108,8 +121,17 @@ def remember_upload() -> None:
     uploaded = st.session_state.get(current_uploader_key()) or []
     files = [(f.name, f.getvalue()) for f in uploaded]
     st.session_state[FILES_KEY] = files or None
-    st.session_state.pop(OPTIONS_KEY, None)
-    st.session_state.pop(PREVIEW_KEY, None)
+    for key in (OPTIONS_KEY, PREVIEW_KEY, SHOWN_KEY, IMPORT_WARNINGS_KEY):
+        st.session_state.pop(key, None)
+
+
+def redacted(texts: list) -> list:
+    """Typed text (questionnaire and file names, messages) with hidden schools' names replaced by pseudonyms."""
+    return shared.school_names().redact(texts)
+
+
+def shown_text(text: object) -> str:
+    return str(redacted([str(text)])[0])
 
 
 def current_uploader_key() -> str:
@@ -125,9 +147,11 @@ def upload_area(store) -> None:
         accept_multiple_files=True,
         key=current_uploader_key(),
         on_change=remember_upload,
+        max_upload_size=import_survey.MAX_UPLOAD_MB,
         help=f"Waves may be sheets of one workbook, separate files (choose them together) or a wave column. Up to "
-        f"{import_survey.MAX_UPLOAD_MB} MB and {import_survey.MAX_ROWS:,} rows per sheet.",
+        f"{import_survey.MAX_UPLOAD_MB} MB for all the files together, and {import_survey.MAX_ROWS:,} rows per sheet.",
     )
+    st.caption(f"Limit: {import_survey.MAX_UPLOAD_MB} MB for all the files together.")
     files = st.session_state.get(FILES_KEY)
     if not files:
         return
@@ -160,10 +184,10 @@ def problem_table(problems: list, label: str) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "Sheet": p.sheet or "",
+                "Sheet": shown_text(p.sheet or ""),
                 "Row": "" if p.row is None else str(p.row),
                 "Column": p.column or "",
-                label: p.message,
+                label: shown_text(p.message),
             }
             for p in problems
         ],
@@ -172,6 +196,16 @@ def problem_table(problems: list, label: str) -> pd.DataFrame:
 
 
 def show_preview(store, files: list[tuple[str, bytes]], preview: import_survey.SurveyPreview) -> None:
+    if preview.problems and not preview.waves and preview.items.empty:
+        # Nothing could be read (a PDF renamed .xlsx, an empty file): a summary or the mapping form would mislead.
+        st.error("**The file could not be read as a questionnaire.**", icon=":material/error:")
+        st.markdown(
+            "\n".join(
+                f"- {shown_text(problem.message if (problem.sheet or '') in problem.message else problem)}"
+                for problem in preview.problems
+            )
+        )
+        return
     st.markdown("#### What was understood")
     cols = st.columns(5)
     cols[0].metric("Waves", len(preview.waves), help=", ".join(preview.waves))
@@ -179,7 +213,9 @@ def show_preview(store, files: list[tuple[str, bytes]], preview: import_survey.S
     cols[2].metric("Respondents", " / ".join(f"{preview.respondents.get(w, 0):,}" for w in preview.waves) or "0")
     cols[3].metric("Matched pairs", f"{preview.matched_pairs:,}" if preview.kind == "responses" else "–")
     cols[4].metric("Missing answers", f"{preview.missing_answers:,}")
-    st.markdown("\n".join(f"- {line.strip()}" for line in preview.lines() if not line.strip().startswith("warning")))
+    lines = [line.strip() for line in preview.lines() if not line.strip().startswith("warning")]
+    lines += school_lines(store, preview)
+    st.markdown("\n".join(f"- {line}" for line in redacted(lines)))
     if preview.problems:
         count = len(preview.problems)
         st.error(
@@ -200,9 +236,6 @@ def show_preview(store, files: list[tuple[str, bytes]], preview: import_survey.S
         st.dataframe(
             problem_table(preview.warnings, "Warning"), hide_index=True, column_config=PROBLEM_COLUMNS, key="warnings"
         )
-    if not preview.items.empty:
-        with st.expander(f"Items ({len(preview.items)})"):
-            st.dataframe(preview.items, hide_index=True, key="preview_items")
     adjust(store, preview)
     confirm(store, files, preview)
 
@@ -225,7 +258,8 @@ def adjust(store, preview: import_survey.SurveyPreview) -> None:
         if not preview.label_mapping.empty:
             st.caption(
                 "Answers written as words, and the number each stands for. Give a number to any answer that "
-                "was not recognised, or change one that is wrong."
+                "was not recognised, or change one that is wrong. Tick **Not counted** for an answer that is not "
+                'on the scale, such as "Don\'t know" or "Not applicable": it is left out like a blank answer.'
             )
             mapping = st.data_editor(
                 preview.label_mapping,
@@ -236,8 +270,28 @@ def adjust(store, preview: import_survey.SurveyPreview) -> None:
                     "value": st.column_config.NumberColumn("Value", step=1),
                     "answers": st.column_config.NumberColumn("Answers", format="%d"),
                     "recognised": "Recognised as",
+                    "missing": st.column_config.CheckboxColumn("Not counted", help="A missing answer, not a value"),
                 },
                 key="mapping_editor",
+            )
+        edited_items = None
+        if not preview.items.empty:
+            st.caption(
+                f"The questions ({len(preview.items)}). Tick **Reverse-scored** for any worded the other way round, "
+                "so that its results read the right way; correct the wording or group items into a scale if needed."
+            )
+            hint = import_survey.maybe_reverse_worded(preview.items)
+            if hint:
+                st.caption(
+                    ":material/lightbulb: Possibly worded the other way round: "
+                    + "; ".join(f"**{code}** ({text})" for code, text in hint)
+                )
+            edited_items = st.data_editor(
+                preview.items[list(ITEM_EDITOR_COLUMNS)],
+                hide_index=True,
+                column_config=ITEM_EDITOR_COLUMNS,
+                num_rows="fixed",
+                key="items_editor",
             )
         listed = load_interventions(*shared.cache_key(store))
         choices = dict(zip(listed.intervention_id.astype(int), listed.name, strict=True))
@@ -254,11 +308,12 @@ def adjust(store, preview: import_survey.SurveyPreview) -> None:
         urns = st.multiselect(
             "Schools it was given in",
             list(names),
-            default=[u for u in options.urns if u in names],
+            default=[u for u in (options.urns or tuple(preview.schools_found)) if u in names],
             format_func=names.get,
             help="When the file has no school column. With one school, every answer is recorded against it.",
         )
         if st.form_submit_button("Apply and check again", icon=":material/refresh:"):
+            changed_items = import_survey.item_changes_from_table(preview.items, edited_items)
             st.session_state[OPTIONS_KEY] = SurveyOptions(
                 name=name,
                 intervention_id=intervention,
@@ -267,9 +322,22 @@ def adjust(store, preview: import_survey.SurveyPreview) -> None:
                 scale_max=int(high),
                 higher_is_better=bool(direction),
                 label_values=edited_mapping(preview.label_mapping, mapping),
+                missing_labels=import_survey.missing_labels_from_table(mapping),
                 matched=options.matched,
+                item_changes={**options.item_changes, **changed_items},
             )
             st.rerun()
+
+
+def school_lines(store, preview: import_survey.SurveyPreview) -> list[str]:
+    """Which of the store's schools the file's school column named (the picker below starts with them)."""
+    if not preview.schools_found:
+        return []
+    schools = shared.load_schools(*shared.cache_key(store), None, shared.current_selection().as_of)
+    names = shared.school_names().rename(schools[schools.urn.isin(preview.schools_found)], "name")
+    listed = ", ".join(str(n) for n in names.name)
+    count = len(preview.schools_found)
+    return [f"schools: {count} from the school column, found in the store ({listed})"]
 
 
 def edited_mapping(original: pd.DataFrame, edited: pd.DataFrame | None) -> dict[str, float]:
@@ -278,7 +346,7 @@ def edited_mapping(original: pd.DataFrame, edited: pd.DataFrame | None) -> dict[
         return {}
     values = {}
     for before, after in zip(original.itertuples(), edited.itertuples(), strict=True):
-        if pd.isna(after.value):
+        if pd.isna(after.value) or bool(getattr(after, "missing", False)):
             continue
         if pd.isna(before.value) or float(before.value) != float(after.value) or before.recognised == "your mapping":
             values[str(after.label)] = float(after.value)
@@ -316,49 +384,93 @@ def confirm(store, files: list[tuple[str, bytes]], preview: import_survey.Survey
             st.session_state.pop(key, None)
         st.session_state[UPLOAD_ROUND_KEY] = st.session_state.get(UPLOAD_ROUND_KEY, 0) + 1
         st.session_state[SHOWN_KEY] = summary.survey_id
+        st.session_state[IMPORT_WARNINGS_KEY] = list(summary.preview.warnings)
         st.rerun()
 
 
-def show_results(store, survey_id: int, *, imported: bool = False) -> None:
+def show_results(store, survey_id: int, *, imported: bool = False, warnings: list | None = None) -> None:
     surveys = load_surveys(*shared.cache_key(store))
     named = surveys[surveys.survey_id == survey_id]
     if named.empty:
         return
+    name = shown_text(named.name.iloc[0])
     if imported:
-        st.success(f"Imported **{named.name.iloc[0]}**. Here are its results.", icon=":material/check_circle:")
-    st.subheader(str(named.name.iloc[0]))
+        st.success(f"Imported **{name}**. Here are its results.", icon=":material/check_circle:")
+        if warnings:
+            st.warning(
+                f"**{len(warnings)} thing{'s' if len(warnings) != 1 else ''} to check** from the upload (the "
+                "figures were used as each says):",
+                icon=":material/warning:",
+            )
+            st.markdown("\n".join(f"- {shown_text(warning)}" for warning in warnings))
+    st.subheader(name)
     survey_view.show_survey(store, int(survey_id))
 
 
 def show_past_uploads(store) -> None:
     st.subheader("Past uploads")
     log = load_imports(*shared.cache_key(store))
+    presenting = shared.current_selection().presenter_mode
     if log.empty:
         st.caption("No questionnaire has been uploaded to this store yet.")
     else:
-        st.dataframe(log[list(LOG_COLUMNS)], hide_index=True, column_config=LOG_COLUMNS, key="survey_imports")
+        log = past_uploads_table(log)
+        columns = {k: v for k, v in LOG_COLUMNS.items() if not (presenting and k == "file_name")}
+        st.dataframe(log[list(columns)], hide_index=True, column_config=columns, key="survey_imports")
         active = log[log.undone_at.isna()]
         if not active.empty:
             with st.expander("Undo an upload"):
                 st.caption("Undo removes exactly what the upload added: the questionnaire, its waves and answers.")
                 for row in active.itertuples():
                     left, right = st.columns([4, 1])
-                    left.markdown(f"Import {row.import_id}: **{row.survey_name}** (`{row.file_name}`)")
+                    file_part = "" if presenting else f" (`{row.file_name}`)"
+                    left.markdown(f"Import {row.import_id}: **{row.survey_name}**{file_part}")
                     if right.button("Undo", key=f"undo_survey_{row.import_id}", icon=":material/undo:"):
-                        with shared.user_errors():
-                            removed = import_survey.undo_survey_import(store, int(row.import_id))
-                            st.toast(f"Import {row.import_id} undone ({removed:,} answers removed).")
-                            st.rerun()
+                        st.session_state["questionnaire_undo_asked"] = int(row.import_id)
+                    if st.session_state.get("questionnaire_undo_asked") == int(row.import_id):
+                        confirm_undo(store, int(row.import_id), str(row.survey_name))
     surveys = load_surveys(*shared.cache_key(store))
     if surveys.empty:
         return
     st.subheader("Results")
-    names = dict(zip(surveys.survey_id.astype(int), surveys.name, strict=True))
+    names = dict(zip(surveys.survey_id.astype(int), redacted(list(surveys.name)), strict=True))
     chosen = st.selectbox(
         "Questionnaire", list(names), index=None, format_func=names.get, placeholder="Choose a questionnaire"
     )
     if chosen is not None:
         show_results(store, int(chosen))
+
+
+def past_uploads_table(log: pd.DataFrame) -> pd.DataFrame:
+    """The upload log as shown: names as the trust rules allow, and an undone upload still named."""
+    log = log.copy()
+    undone = log.undone_at.notna()
+    # An undone upload's questionnaire is gone; its file name is what is left to recognise it by.
+    log["survey_name"] = log.survey_name.where(log.survey_name.notna(), log.file_name)
+    log["survey_name"] = redacted(list(log.survey_name.astype(str)))
+    log["file_name"] = redacted(list(log.file_name.astype(str)))
+    log["status"] = [
+        f"undone {when:%d %b %Y}" if is_undone else "imported"
+        for is_undone, when in zip(undone, pd.to_datetime(log.undone_at), strict=True)
+    ]
+    return log
+
+
+def confirm_undo(store, import_id: int, name: str) -> None:
+    """Undo takes the questionnaire and its answers away, so it is asked twice."""
+    st.warning(f"Remove **{name}** and all its answers? They can be uploaded again later.", icon=":material/undo:")
+    yes, no = st.columns(2)
+    if yes.button("Yes, undo this upload", key=f"undo_yes_{import_id}", type="primary"):
+        st.session_state.pop("questionnaire_undo_asked", None)
+        with shared.user_errors():
+            removed = import_survey.undo_survey_import(store, import_id)
+            st.toast(f"Import {import_id} undone ({removed:,} answers removed).")
+            if st.session_state.get(SHOWN_KEY) is not None:
+                st.session_state.pop(SHOWN_KEY, None)
+            st.rerun()
+    if no.button("Keep it", key=f"undo_no_{import_id}"):
+        st.session_state.pop("questionnaire_undo_asked", None)
+        st.rerun()
 
 
 with shared.user_errors():

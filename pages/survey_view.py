@@ -2,27 +2,87 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
 from analytics import charts, overview, prepost
 from pages import shared
 
+# Widths (pixels) that fit a 1400-pixel screen beside the sidebar; each item's note is shown under its sentence,
+# and the effect size's measure in a line under the table.
 ITEM_COLUMNS = {
-    "label": st.column_config.TextColumn("Item or scale", width="large"),
-    "n_pairs": st.column_config.NumberColumn("Pairs"),
-    "n_pre": st.column_config.NumberColumn("n before"),
-    "n_post": st.column_config.NumberColumn("n after"),
-    "mean_pre": st.column_config.NumberColumn("Before", format="%.2f"),
-    "mean_post": st.column_config.NumberColumn("After", format="%.2f"),
-    "change": st.column_config.NumberColumn("Change", format="%+.2f"),
-    "interval": "95% CI",
-    "effect": "Effect size",
-    "p_value": st.column_config.NumberColumn("p", format="%.3f"),
-    "p_holm": st.column_config.NumberColumn("p (Holm)", format="%.3f", help="Adjusted for testing several items"),
-    "pct_improved": st.column_config.NumberColumn("% improved", format="%.0f%%"),
-    "warning": st.column_config.TextColumn("Note", width="medium"),
+    "label": st.column_config.TextColumn("Item or scale", width=185),
+    "n_pairs": st.column_config.NumberColumn("Pairs", width=52, help="Respondents who answered both times"),
+    "n_both": st.column_config.TextColumn("n before / after", width=100),
+    "mean_pre": st.column_config.NumberColumn("Before", format="%.2f", width=60),
+    "mean_post": st.column_config.NumberColumn("After", format="%.2f", width=60),
+    "change": st.column_config.NumberColumn("Change", format="%+.2f", width=66),
+    "interval": st.column_config.TextColumn("95% CI", width=105),
+    "effect": st.column_config.TextColumn("Effect size", width=78),
+    "p_value": st.column_config.NumberColumn("p", format="%.3f", width=58),
+    "p_holm": st.column_config.NumberColumn(
+        "p (Holm)", format="%.3f", width=72, help="Adjusted for testing several items"
+    ),
+    "pct_improved": st.column_config.NumberColumn("% improved", format="%.0f%%", width=82),
 }
+PAIRED_HELP = "Mean over the respondents who answered both times (the pairs)"
+
+# Plain headings and rounded numbers for the results download, which goes straight into a report.
+EXPORT_HEADINGS = {
+    "label": "Item or scale",
+    "wave_pre": "Before (wave)",
+    "wave_post": "After (wave)",
+    "n_pre": "n before",
+    "n_post": "n after",
+    "n_pairs": "Pairs",
+    "mean_pre": "Mean before",
+    "mean_post": "Mean after",
+    "change": "Change",
+    "ci_low": "95% CI low",
+    "ci_high": "95% CI high",
+    "test": "Test",
+    "p_value": "p",
+    "p_holm": "p (Holm)",
+    "effect_size": "Effect size",
+    "effect_size_name": "Effect size measure",
+    "pct_improved": "% improved",
+    "pct_same": "% same",
+    "pct_declined": "% declined",
+    "reverse_scored": "Reverse-scored",
+    "warning": "Note",
+    "note": "Note",
+    "summary": "In words",
+}
+
+
+def report_table(results: pd.DataFrame) -> pd.DataFrame:
+    """The results as a report needs them: plain headings, means to 2 places, p to 3, percentages whole."""
+    kept = [c for c in EXPORT_HEADINGS if c in results.columns]
+    table = results[kept].copy()
+    for column, places in {
+        "mean_pre": 2,
+        "mean_post": 2,
+        "change": 2,
+        "ci_low": 2,
+        "ci_high": 2,
+        "effect_size": 2,
+        "p_value": 3,
+        "p_holm": 3,
+        "pct_improved": 0,
+        "pct_same": 0,
+        "pct_declined": 0,
+    }.items():
+        if column in table.columns:
+            table[column] = pd.to_numeric(table[column], errors="coerce").round(places)
+    return table.rename(columns=EXPORT_HEADINGS)
+
+
+def file_stem(name: str, survey_id: int) -> str:
+    """A download's file name from the questionnaire's name: letters, digits and hyphens only."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()[:60]
+    return f"{stem}-results" if stem else f"questionnaire-{survey_id}"
 
 
 @st.cache_data(show_spinner="Comparing answers before and after…")
@@ -60,21 +120,36 @@ def show_survey(store, survey_id: int) -> None:
     except ValueError:
         show_single_wave(store, survey_id)
         return
+    shown_name = shared.school_names().redact([str(instrument["name"])])[0]
     paired = "matched respondents (paired tests)" if instrument["matched"] else "anonymous answers (unpaired tests)"
-    st.caption(
-        f"{instrument['name']} · {paired} · compares {results.wave_pre.iloc[0]} with {results.wave_post.iloc[0]}"
-    )
-    for sentence in results.summary:
-        st.markdown(f"- {sentence}")
+    st.caption(f"{shown_name} · {paired} · compares {results.wave_pre.iloc[0]} with {results.wave_post.iloc[0]}")
+    notes = results.warning if "warning" in results.columns else pd.Series("", index=results.index)
+    for sentence, note in zip(results.summary, notes.fillna(""), strict=True):
+        line = f"- {sentence}"
+        if str(note).strip():
+            line += f"  \n  :orange[:material/warning: {str(note).strip()}]"
+        st.markdown(line)
     table = results.assign(
+        n_both=[f"{a} / {b}" for a, b in zip(results.n_pre, results.n_post, strict=True)],
         interval=overview.format_intervals(results.ci_low, results.ci_high),
-        effect=[
-            "" if pd.isna(e) else f"{e:+.2f} ({name})"
-            for e, name in zip(results.effect_size, results.effect_size_name, strict=True)
-        ],
+        effect=["" if pd.isna(e) else f"{e:+.2f}" for e in results.effect_size],
     )
-    st.dataframe(table[list(ITEM_COLUMNS)], hide_index=True, column_config=ITEM_COLUMNS, key=f"items_{survey_id}")
-    export = results.drop(columns=["summary"])
+    columns = dict(ITEM_COLUMNS)
+    if instrument["matched"]:
+        for column, title in (("mean_pre", "Before"), ("mean_post", "After")):
+            columns[column] = st.column_config.NumberColumn(title, format="%.2f", width=60, help=PAIRED_HELP)
+    else:
+        # Unpaired: no pairs, and no one's own change to count as improved.
+        columns = {k: v for k, v in columns.items() if k not in ("n_pairs", "pct_improved")}
+    columns = {k: v for k, v in columns.items() if k in table.columns}
+    st.dataframe(table[list(columns)], hide_index=True, column_config=columns, key=f"items_{survey_id}")
+    measures = sorted({str(m) for m in results.effect_size_name.dropna() if str(m)})
+    footnote = [f"Effect size: {', '.join(measures)}."] if measures else []
+    if instrument["matched"]:
+        footnote.insert(0, "Before and After are means over the respondents who answered both times.")
+    if footnote:
+        st.caption(" ".join(footnote))
+    export = report_table(results)
     sheets = {"Results": export}
     if answers.empty:
         st.caption(
@@ -114,7 +189,7 @@ def show_survey(store, survey_id: int) -> None:
                 key=f"slopes_{survey_id}",
             )
     shared.download_buttons(
-        f"questionnaire-{survey_id}",
+        file_stem(shown_name, survey_id),
         export,
         sheets,
         csv_label="Download results (CSV)",

@@ -10,7 +10,7 @@ import pytest
 
 from analytics.db import Store
 from analytics.import_survey import survey_template_workbook
-from tests.browser import browser_page, running_app
+from tests.browser import browser_page, running_app, wait_until_idle
 
 pytestmark = pytest.mark.browser
 
@@ -54,3 +54,62 @@ def test_upload_preview_confirm_and_see_the_results(writable_demo_path: Path, tm
         log = store.read("SELECT file_name, imported_by FROM imports_log WHERE target = 'survey'")
     assert list(log.file_name) == ["coaching-confidence.xlsx"]
     assert (tmp_path / "questionnaire-results.png").stat().st_size > 10_000
+
+
+def own_layout_workbook(path: Path) -> None:
+    """A lead's own layout: names in column A, mixed-case labels and a reverse-worded third question."""
+    labels = ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"]
+    questions = ["I plan lessons well", "I give useful feedback", "I find behaviour management stressful"]
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    people = ["Ann Lee", "Bob Kay", "Cat Day", "Dan Fox", "Eve Roe", "Fay Poe", "Gus Orr", "Hal Ng"]
+    for wave, shift in (("Before", 0), ("After", 1)):
+        sheet = book.create_sheet(wave)
+        sheet.append(["Name", *questions])
+        for k, person in enumerate(people):
+            stress = 4 - shift * 2 + (k % 2)  # agreeing less afterwards: the improvement
+            sheet.append([person, labels[min(4, 1 + k % 3 + shift)], labels[min(4, 2 + shift)], labels[stress - 1]])
+    book.save(path)
+
+
+def test_a_reverse_item_ticked_in_the_preview_reads_the_right_way_and_results_stay(
+    writable_demo_path: Path, tmp_path: Path
+) -> None:
+    upload = tmp_path / "staff survey.xlsx"
+    own_layout_workbook(upload)
+    with running_app(writable_demo_path, tmp_path / "streamlit.log") as url, browser_page((1400, 2600)) as page:
+        page.goto(f"{url}/questionnaires")
+        page.get_by_role("heading", name="Questionnaires").first.wait_for(timeout=60_000)
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(upload))
+        page.get_by_text("What was understood").first.wait_for(timeout=60_000)
+        wait_until_idle(page)
+        page.get_by_text("Check or change the scale").first.click()
+        page.get_by_text("Possibly worded the other way round").first.wait_for(timeout=30_000)
+        # The items table is the second grid in the form (after the answer mapping); tick Reverse-scored
+        # (its last column) on the third row.
+        grid = page.locator("[data-testid='stForm'] [data-testid='stDataFrame']").nth(1)
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        page.mouse.click(box["x"] + box["width"] - 80, box["y"] + 35 + 35 * 2 + 17)
+        page.wait_for_timeout(800)
+        page.get_by_role("button", name="Apply and check again").click()
+        wait_until_idle(page)
+        page.get_by_role("button", name="Import", exact=True).click()
+        page.get_by_text("Here are its results").first.wait_for(timeout=60_000)
+        wait_until_idle(page)
+        sentence = page.get_by_text("I find behaviour management stressful fell").first
+        sentence.wait_for(timeout=30_000)
+        assert "an improvement" in sentence.inner_text()
+        # The results table fits the page: nothing to scroll sideways to.
+        table = page.locator("[data-testid='stDataFrame']").first
+        scroller = table.locator(".dvn-scroller").first
+        assert scroller.evaluate("e => e.scrollWidth <= e.clientWidth + 2")
+        # A download reruns the page; the results stay.
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download results (CSV)").click()
+        assert download.value.suggested_filename == "staff-survey-results.csv"
+        wait_until_idle(page)
+        page.wait_for_timeout(1500)
+        assert page.get_by_text("Here are its results").count() == 1
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.screenshot(path=str(tmp_path / "reverse-results.png"), full_page=True)

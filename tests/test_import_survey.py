@@ -680,3 +680,142 @@ def test_respondent_codes_without_any_answers_are_a_problem() -> None:
     rows = [["Respondent code", "Q1", "Q2"], ["A", None, None], ["B", "", "n/a"]]
     preview = preview_survey([("x.xlsx", workbook_bytes({"Before": rows, "After": rows}))])
     assert "every answer cell is empty" in problems_text(preview)
+
+
+# -- corrections made in the preview ------------------------------------------------------------------
+
+
+def test_dont_know_is_missing_by_default_with_a_note_and_can_be_given_a_value(store: Store) -> None:
+    before = [["Agree", "Don't know"], ["Disagree", "Agree"], ["Somewhat agree", "Agree"], ["Agree", "Unsure"]]
+    after = [["Strongly agree", "Agree"], ["Agree", "Agree"], ["Agree", "Don't know"], ["Agree", "Agree"]]
+    codes = ["A", "B", "C", "D"]
+    data = workbook_bytes({"Before": wide_rows(codes, before), "After": wide_rows(codes, after)})
+    preview = preview_survey([("s.xlsx", data)], store=store)
+    assert preview.ok, problems_text(preview)
+    warnings = "\n".join(str(w) for w in preview.warnings)
+    assert "\"Don't know\" (2 answers), 'Unsure' (1 answer) are not counted" in warnings
+    assert "'Somewhat agree' as 4 (Agree)" in warnings
+    table = preview.label_mapping.set_index("label")
+    assert bool(table.loc["Don't know", "missing"]) and pd.isna(table.loc["Don't know", "value"])
+    assert table.loc["Don't know", "recognised"] == survey.MISSING_CHOICE
+    # 16 cells, 3 of them "I can't say": 13 answers stored, and Q2 before has only B and C.
+    assert len(preview.answers) == 13 and preview.missing_answers == 3
+    q2_before = preview.answers[(preview.answers.item == "Q2") & (preview.answers.wave == "Before")]
+    assert sorted(q2_before.value) == [4.0, 4.0]
+    # Given a number, "Don't know" is an answer; "Somewhat agree" ticked "not counted" is left out.
+    chosen = preview_survey(
+        [("s.xlsx", data)],
+        store=store,
+        options=SurveyOptions(label_values={"don't know": 3}, missing_labels=("Somewhat agree",)),
+    )
+    assert chosen.ok, problems_text(chosen)
+    assert len(chosen.answers) == 16 - 1 - 1  # Unsure still missing, Somewhat agree now missing
+    assert (chosen.answers.value == 3).sum() == 2
+    assert not any("Somewhat agree" in str(w) for w in chosen.warnings)
+
+
+def test_an_item_marked_reverse_scored_in_the_preview_is_flipped_in_the_results(store: Store) -> None:
+    # "I find behaviour management stressful": agreeing less afterwards is the improvement.
+    before = [[4, 2], [5, 3], [4, 2], [3, 3], [5, 2], [4, 3]]
+    after = [[2, 4], [3, 4], [2, 3], [2, 4], [3, 3], [1, 4]]
+    codes = list("ABCDEF")
+    data = workbook_bytes({"Before": wide_rows(codes, before), "After": wide_rows(codes, after)})
+    plain = import_survey(store, [("plain.xlsx", data)], options=SurveyOptions(name="Plain"))
+    unmarked = prepost_for_survey(store, plain.survey_id).set_index("item")
+    assert "a decline" in unmarked.loc["Q1", "summary"]
+    preview = preview_survey([("plain.xlsx", data)], store=store, options=SurveyOptions(name="Marked"))
+    edited = preview.items.copy()
+    edited.loc[edited.item_code == "Q1", "reverse_scored"] = True
+    edited.loc[edited.item_code == "Q2", "item_text"] = "I plan lessons with colleagues"
+    changes = survey.item_changes_from_table(preview.items, edited)
+    assert changes == {"Q1": {"reverse_scored": True}, "Q2": {"item_text": "I plan lessons with colleagues"}}
+    marked = import_survey(
+        store,
+        [("plain.xlsx", data)],
+        options=SurveyOptions(name="Marked", item_changes=changes),
+        replace=True,
+    )
+    results = prepost_for_survey(store, marked.survey_id).set_index("item")
+    # A reverse-scored item keeps its answers as given; only the direction flips, so a fall is an improvement.
+    raw_before, raw_after = np.array(before)[:, 0], np.array(after)[:, 0]
+    assert results.loc["Q1", "change"] == pytest.approx((raw_after - raw_before).mean())
+    assert results.loc["Q1", "p_value"] == pytest.approx(stats.ttest_rel(raw_after, raw_before).pvalue)
+    assert not results.loc["Q1", "higher_is_better"] and results.loc["Q1", "reverse_scored"]
+    assert "an improvement" in results.loc["Q1", "summary"]
+    assert results.loc["Q2", "label"] == "I plan lessons with colleagues"
+    stored = store.read(
+        "SELECT item_code, reverse_scored FROM survey_items JOIN surveys USING (instrument_id) WHERE survey_id = ?",
+        [marked.survey_id],
+    ).set_index("item_code")
+    assert bool(stored.loc["Q1", "reverse_scored"]) and not bool(stored.loc["Q2", "reverse_scored"])
+
+
+def test_missing_labels_and_reverse_wording_hints() -> None:
+    edited = pd.DataFrame({"label": ["Agree", "Don't know"], "missing": [False, True]})
+    assert survey.missing_labels_from_table(edited) == ("Don't know",)
+    assert survey.missing_labels_from_table(None) == ()
+    items = pd.DataFrame(
+        {
+            "item_code": ["Q1", "Q2", "Q3"],
+            "item_text": ["I find behaviour management stressful", "I plan well", "I am not supported"],
+            "reverse_scored": [False, False, True],
+        }
+    )
+    assert [code for code, _ in survey.maybe_reverse_worded(items)] == ["Q1"]
+
+
+def test_a_school_name_not_found_suggests_the_closest(store: Store) -> None:
+    name = str(store.scalar("SELECT name FROM schools ORDER BY urn LIMIT 1"))
+    typed = name[:-2]
+    rows = [["Code", "School", "Q1"], ["A", typed, 3], ["B", typed, 4]]
+    data = workbook_bytes({"Before": rows, "After": rows})
+    preview = preview_survey([("s.xlsx", data)], store=store)
+    warning = next(str(w) for w in preview.warnings if "schools not found" in str(w))
+    assert f"did you mean {name!r}" in warning
+
+
+def test_matching_by_names_says_so() -> None:
+    rows = [["Name", "Q1"], ["Jane Smith", 3], ["Ali Khan", 4]]
+    data = workbook_bytes({"Before": rows, "After": rows})
+    preview = preview_survey([("s.xlsx", data)])
+    assert any("matched by name (names replaced by codes, not kept)" in line for line in preview.lines())
+
+
+@pytest.mark.parametrize("higher_is_better", [True, False])
+def test_diverging_bars_legend_is_in_scale_order_with_dark_extremes(higher_is_better: bool) -> None:
+    from analytics import charts
+    from analytics.prepost import ordinal_distribution
+
+    labels = dict(enumerate(AGREEMENT, start=1))
+    answers = pd.DataFrame({"wave": ["Before"] * 5 + ["After"] * 5, "item": "Q1", "value": [1, 2, 3, 4, 5] * 2})
+    distribution = ordinal_distribution(
+        answers,
+        dv="value",
+        wave="wave",
+        item="item",
+        scale_min=1,
+        scale_max=5,
+        labels=labels,
+        higher_is_better=higher_is_better,
+    )
+    figure = charts.diverging_bars(distribution, "Q1")
+    names = [trace.name for trace in figure.data]
+    # Worst to best, as the bars run left to right.
+    assert names == (AGREEMENT if higher_is_better else AGREEMENT[::-1])
+    colours = {trace.name: trace.marker.color for trace in figure.data}
+    best, worst = (AGREEMENT[-1], AGREEMENT[0]) if higher_is_better else (AGREEMENT[0], AGREEMENT[-1])
+    assert colours[best] == "#1b7837" and colours[worst] == "#b2182b"
+    assert figure.layout.legend.y >= 1  # above the bars, never over the axis title
+
+
+def test_sentences_round_half_up_like_excel(store: Store) -> None:
+    # Before: mean of 3, 3, 3, 4 is 3.25 (Excel shows 3.3; Python's f"{3.25:.1f}" gives 3.2).
+    data = workbook_bytes(
+        {
+            "Before": wide_rows(list("ABCD"), [[3], [3], [3], [4]]),
+            "After": wide_rows(list("ABCD"), [[4], [4], [5], [4]]),
+        }
+    )
+    summary = import_survey(store, [("s.xlsx", data)])
+    sentence = prepost_for_survey(store, summary.survey_id).summary.iloc[0]
+    assert "from 3.3 to 4.3" in sentence, sentence

@@ -117,7 +117,15 @@ def test_undo_from_the_page_removes_the_upload(writable_demo_path: Path, monkeyp
     app = open_app(writable_demo_path, monkeypatch, PAGE)
     app.button(key=f"undo_survey_{summary.import_id}").click().run()
     assert not app.exception, [e.value for e in app.exception]
+    assert survey_count(writable_demo_path) == before + 1, "undo asks first"
+    app.button(key=f"undo_no_{summary.import_id}").click().run()
+    assert survey_count(writable_demo_path) == before + 1
+    app.button(key=f"undo_survey_{summary.import_id}").click().run()
+    app.button(key=f"undo_yes_{summary.import_id}").click().run()
+    assert not app.exception, [e.value for e in app.exception]
     assert survey_count(writable_demo_path) == before
+    log = next(d.value for d in app.dataframe if "status" in d.value.columns)
+    assert log.status.iloc[0].startswith("undone") and log.survey_name.iloc[0] == "coaching.xlsx"
 
 
 def test_presenter_mode_names_no_school(writable_demo_path: Path, monkeypatch) -> None:
@@ -177,3 +185,73 @@ def test_results_of_a_means_only_and_a_single_wave_questionnaire(writable_demo_p
     next(s for s in app.selectbox if s.label == "Questionnaire").select(single.survey_id).run()
     assert not app.exception, [e.value for e in app.exception]
     assert any("answers in one wave only" in i.value for i in app.info)
+
+
+def test_results_stay_after_a_rerun_and_notes_are_shown(writable_demo_path: Path, monkeypatch) -> None:
+    # 3 matched respondents: prepost adds a caution note, which must be readable under the item's sentence.
+    before = b"Code,Q1\nA,2\nB,3\nC,2\n"
+    after = b"Code,Q1\nA,4\nB,4\nC,3\n"
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    app.session_state[FILES_KEY] = [("before.csv", before), ("after.csv", after)]
+    app.run()
+    app.button(key="questionnaire_import").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    survey_id = int(app.session_state["questionnaire_shown"])
+    # A download click reruns the page: the results must still be there.
+    app.run()
+    assert any("Here are its results" in s.value for s in app.success)
+    assert any("Q1 rose from" in m.value and "great caution" in m.value for m in app.markdown)
+    table = next(d.value for d in app.dataframe if "mean_pre" in d.value.columns)
+    assert "warning" not in table.columns
+    downloads = {b.proto.label: b.proto for b in app.get("download_button")}
+    assert "Download results (CSV)" in downloads
+    assert survey_id > 0
+
+
+def test_dont_know_and_reverse_items_chosen_in_the_preview_are_used(writable_demo_path: Path, monkeypatch) -> None:
+    before = (
+        b"Code,I find marking stressful,I plan well\nA,Agree,Agree\nB,Strongly agree,Don't know\nC,Agree,Disagree\n"
+    )
+    after = b"Code,I find marking stressful,I plan well\nA,Disagree,Agree\nB,Disagree,Agree\nC,Neither,Agree\n"
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    app.session_state[FILES_KEY] = [("before.csv", before), ("after.csv", after)]
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    mapping = next(d.value for d in app.dataframe if "missing" in getattr(d.value, "columns", []))
+    assert bool(mapping.set_index("label").loc["Don't know", "missing"])
+    assert any("Possibly worded the other way round" in c.value for c in app.caption)
+    items = next(d.value for d in app.dataframe if "reverse_scored" in getattr(d.value, "columns", []))
+    code = items.item_code[items.item_text == "I find marking stressful"].iloc[0]
+    app.session_state[OPTIONS_KEY] = SurveyOptions(item_changes={code: {"reverse_scored": True}})
+    app.run()
+    app.button(key="questionnaire_import").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    sentence = next(m.value for m in app.markdown if "I find marking stressful fell" in m.value)
+    assert "an improvement" in sentence
+
+
+def test_presenter_mode_hides_school_names_typed_in_file_names(writable_demo_path: Path, monkeypatch) -> None:
+    with Store(writable_demo_path) as store:
+        name = str(store.scalar("SELECT name FROM schools ORDER BY urn LIMIT 1"))
+        summary = import_survey(store, [(f"{name} coaching survey.xlsx", filled_template())])
+    st.cache_resource.clear()
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    app.sidebar.toggle(key="presenter_mode").set_value(True).run()
+    next(s for s in app.selectbox if s.label == "Questionnaire").select(summary.survey_id).run()
+    chooser = next(s for s in app.selectbox if s.label == "Questionnaire")
+    assert not app.exception, [e.value for e in app.exception]
+    text = rendered_text(app)
+    assert name not in text and name.lower() not in text.lower()
+    log = next(d.value for d in app.dataframe if "survey_name" in d.value.columns)
+    assert name not in log.survey_name.iloc[0] and "coaching survey" in log.survey_name.iloc[0]
+    assert all(name not in option for option in chooser.options)
+
+
+def test_an_unreadable_file_shows_only_its_problem(writable_demo_path: Path, monkeypatch) -> None:
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    app.session_state[FILES_KEY] = [("results.xlsx", b"%PDF-1.4\n%fake pdf\n")]
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("could not be read" in e.value for e in app.error)
+    assert not any("What was understood" in m.value for m in app.markdown)
+    assert not [b for b in app.button if b.key == "questionnaire_import"]
