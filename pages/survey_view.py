@@ -124,10 +124,18 @@ def show_survey(store, survey_id: int) -> None:
     paired = "matched respondents (paired tests)" if instrument["matched"] else "anonymous answers (unpaired tests)"
     st.caption(f"{shown_name} · {paired} · compares {results.wave_pre.iloc[0]} with {results.wave_post.iloc[0]}")
     notes = results.warning if "warning" in results.columns else pd.Series("", index=results.index)
-    for sentence, note in zip(results.summary, notes.fillna(""), strict=True):
+    # A caution that applies to every item ("only 9 matched respondents") is said once, above them.
+    sentences = [[part for part in re.split(r"(?<=\.)\s+", str(note).strip()) if part] for note in notes.fillna("")]
+    shared_notes = [part for part in sentences[0] if all(part in other for other in sentences)] if sentences else []
+    if shared_notes and len(sentences) > 1:
+        st.markdown(f":orange[:material/warning: {' '.join(shared_notes)}]")
+    else:
+        shared_notes = []
+    for sentence, parts in zip(results.summary, sentences, strict=True):
         line = f"- {sentence}"
-        if str(note).strip():
-            line += f"  \n  :orange[:material/warning: {str(note).strip()}]"
+        own = " ".join(part for part in parts if part not in shared_notes)
+        if own:
+            line += f"  \n  :orange[:material/warning: {own}]"
         st.markdown(line)
     table = results.assign(
         n_both=[f"{a} / {b}" for a, b in zip(results.n_pre, results.n_post, strict=True)],
