@@ -108,11 +108,7 @@ def show_preview(preview: import_dfe.Preview) -> None:
 def confirm_import(store, file_name: str, data: bytes, kind: str, label: str) -> None:
     if not st.button(label, type="primary", icon=":material/upload:", key="confirm_import"):
         return
-    bar = st.progress(0.0, text="Starting")
-
-    def report(fraction: float, message: str) -> None:
-        bar.progress(min(max(fraction, 0.0), 1.0), text=message)
-
+    _, report = shared.progress_bar()
     with shared.user_errors():
         summary = import_dfe.run_import(
             store, data, kind, imported_by="Data page", progress=report, file_name=file_name

@@ -169,10 +169,7 @@ def current_preview(store, files: list[tuple[str, bytes]], options: SurveyOption
     kept = st.session_state.get(PREVIEW_KEY)
     if kept and kept[0] == signature:
         return kept[1]
-    bar = st.progress(0.0, text="Reading the files")
-
-    def report(fraction: float, message: str) -> None:
-        bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+    bar, report = shared.progress_bar("Reading the files")
 
     preview = import_survey.preview_survey(files, store=store, options=options, progress=report)
     bar.empty()
@@ -365,11 +362,7 @@ def confirm(store, files: list[tuple[str, bytes]], preview: import_survey.Survey
     blocked = bool(preview.problems) or (preview.already_imported is not None and not replace)
     if not st.button("Import", type="primary", icon=":material/upload:", disabled=blocked, key="questionnaire_import"):
         return
-    bar = st.progress(0.0, text="Starting")
-
-    def report(fraction: float, message: str) -> None:
-        bar.progress(min(max(fraction, 0.0), 1.0), text=message)
-
+    _, report = shared.progress_bar()
     with shared.user_errors():
         summary = import_survey.import_survey(
             store,

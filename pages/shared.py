@@ -6,11 +6,12 @@ Cross-page state lives here behind small typed accessors, so no page invents its
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -52,13 +53,19 @@ def open_store(path: str) -> Store:
     return Store(path)
 
 
+def progress_bar(text: str = "Starting") -> tuple[Any, Callable[[float, str], None]]:
+    """A progress bar and the ``progress(fraction, message)`` callback that long analytics work takes."""
+    bar = st.progress(0.0, text=text)
+
+    def report(fraction: float, message: str) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+    return bar, report
+
+
 def _build_demo_with_progress(path: Path) -> None:
     with st.status("First run: building the demo partnership…", expanded=True) as status:
-        bar = st.progress(0.0)
-
-        def report(fraction: float, message: str) -> None:
-            bar.progress(min(max(fraction, 0.0), 1.0), text=message)
-
+        _, report = progress_bar("")
         build_demo_store(path, progress=report)
         status.update(label="Demo partnership ready", state="complete", expanded=False)
 
