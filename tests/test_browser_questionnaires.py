@@ -89,9 +89,15 @@ def test_a_reverse_item_ticked_in_the_preview_reads_the_right_way_and_results_st
         # (its last column) on the third row.
         grid = page.locator("[data-testid='stForm'] [data-testid='stDataFrame']").nth(1)
         grid.scroll_into_view_if_needed()
+        wait_until_idle(page)
+        # The grid draws on a canvas: give it a moment to settle where it was scrolled to before
+        # clicking at a position in it, or the click can land while it is still moving.
+        page.wait_for_timeout(1500)
         box = grid.bounding_box()
+        page.mouse.move(box["x"] + box["width"] - 80, box["y"] + 35 + 35 * 2 + 17)
+        page.wait_for_timeout(300)
         page.mouse.click(box["x"] + box["width"] - 80, box["y"] + 35 + 35 * 2 + 17)
-        page.wait_for_timeout(800)
+        page.wait_for_timeout(1000)
         page.get_by_role("button", name="Apply and check again").click()
         wait_until_idle(page)
         page.get_by_role("button", name="Import", exact=True).click()
