@@ -1,6 +1,6 @@
 """School Improvement Insight: the entry point.
 
-A router over the pages in ``pages/`` with the shared sidebar (partnership group, academic year).
+A router over the pages in ``app_pages/`` with the shared sidebar (partnership group, academic year).
 Run with ``streamlit run app.py``.
 """
 
@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import shared
+from app_pages import shared
 
 
 def main() -> None:
     st.set_page_config(page_title="School Improvement Insight", page_icon=":material/school:", layout="wide")
     pages = [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page("pages/trends.py", title="Trends", icon=":material/trending_up:"),
-        st.Page("pages/school.py", title="School profile", icon=":material/school:", url_path="school"),
-        st.Page("pages/meetings.py", title="Meetings", icon=":material/groups:"),
-        st.Page("pages/interventions.py", title="Interventions", icon=":material/handshake:"),
-        st.Page("pages/questionnaires.py", title="Questionnaires", icon=":material/quiz:"),
-        st.Page("pages/peer_review.py", title="Peer review", icon=":material/radar:"),
-        st.Page("pages/research.py", title="Research", icon=":material/science:"),
-        st.Page("pages/data.py", title="Import data", icon=":material/upload_file:"),
-        st.Page("pages/data_store.py", title="Data store", icon=":material/database:"),
+        st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("app_pages/trends.py", title="Trends", icon=":material/trending_up:"),
+        st.Page("app_pages/school.py", title="School profile", icon=":material/school:", url_path="school"),
+        st.Page("app_pages/meetings.py", title="Meetings", icon=":material/groups:"),
+        st.Page("app_pages/interventions.py", title="Interventions", icon=":material/handshake:"),
+        st.Page("app_pages/questionnaires.py", title="Questionnaires", icon=":material/quiz:"),
+        st.Page("app_pages/peer_review.py", title="Peer review", icon=":material/radar:"),
+        st.Page("app_pages/research.py", title="Research", icon=":material/science:"),
+        st.Page("app_pages/data.py", title="Import data", icon=":material/upload_file:"),
+        st.Page("app_pages/data_store.py", title="Data store", icon=":material/database:"),
     ]
     page = st.navigation(pages)
     st.sidebar.title("School Improvement Insight")

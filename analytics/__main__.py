@@ -27,10 +27,13 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from analytics import import_dfe, import_results, import_survey, research
-from analytics.db import DB_ENV_VAR, Store, default_db_path
+from analytics import research
 from analytics.demo import DEFAULT_SEED, build_demo_store
 from analytics.errors import InsightError, StoreError
+from analytics.imports import dfe as import_dfe
+from analytics.imports import results as import_results
+from analytics.imports import survey as import_survey
+from analytics.store.db import DB_ENV_VAR, Store, default_db_path
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
@@ -164,7 +167,7 @@ def run_info(args: argparse.Namespace) -> int:
 
 
 def _results_year(store: Store, year: int | None) -> int:
-    from analytics.overview import academic_years
+    from analytics.store.schools import academic_years
 
     years = academic_years(store)
     if not years:
@@ -177,7 +180,7 @@ def _results_year(store: Store, year: int | None) -> int:
 
 
 def run_trends(args: argparse.Namespace) -> int:
-    from analytics.trends import trends_for_store
+    from analytics.monitoring.trends import trends_for_store
 
     with Store(args.db or default_db_path(), read_only=True) as store:
         year = _results_year(store, args.year)
@@ -199,9 +202,9 @@ def run_trends(args: argparse.Namespace) -> int:
 
 
 def run_categories(args: argparse.Namespace) -> int:
-    from analytics.categories import suggest_categories_for_store
-    from analytics.overview import as_of_date
-    from analytics.trends import trends_for_store
+    from analytics.calendar import as_of_date
+    from analytics.monitoring.categories import suggest_categories_for_store
+    from analytics.monitoring.trends import trends_for_store
 
     with Store(args.db or default_db_path(), read_only=True) as store:
         year = _results_year(store, args.year)
@@ -262,7 +265,7 @@ def _plain_number(value: object) -> object:
 
 
 def run_prepost(args: argparse.Namespace) -> int:
-    from analytics.prepost import prepost_for_survey
+    from analytics.evaluation.prepost import prepost_for_survey
 
     with Store(args.db or default_db_path(), read_only=True) as store:
         if not store.scalar("SELECT count(*) FROM surveys WHERE survey_id = ?", [args.survey]):
@@ -273,7 +276,7 @@ def run_prepost(args: argparse.Namespace) -> int:
 
 
 def run_impact(args: argparse.Namespace) -> int:
-    from analytics.prepost import intervention_impact
+    from analytics.evaluation.prepost import intervention_impact
 
     with Store(args.db or default_db_path(), read_only=True) as store:
         if not store.scalar("SELECT count(*) FROM interventions WHERE intervention_id = ?", [args.intervention]):
@@ -287,7 +290,9 @@ def run_impact(args: argparse.Namespace) -> int:
 
 
 def run_agenda(args: argparse.Namespace) -> int:
-    from analytics import meeting_pack, meetings, overview, privacy
+    from analytics import meetings, privacy
+    from analytics.meetings import pack as meeting_pack
+    from analytics.store.schools import list_schools
 
     if args.pack is not None and args.pack.suffix.lower() not in (".xlsx", ".html"):
         raise InsightError("The meeting pack is written as .xlsx or .html; name the file so.", title="Unknown format")
@@ -300,7 +305,7 @@ def run_agenda(args: argparse.Namespace) -> int:
         agenda = meetings.build_agenda(store, meeting_id, meetings.board_for_meeting(store, meeting))
         record = meetings.meeting_record(store, meeting_id)
         names = privacy.display_names(
-            overview.list_schools(store), privacy.pseudonym_secret(store), presenter_mode=args.presenter
+            list_schools(store), privacy.pseudonym_secret(store), presenter_mode=args.presenter
         )
     tables = meeting_pack.pack_tables(agenda, names, record)
     if args.pack is not None:

@@ -61,7 +61,7 @@ def measure_history(
     ``history`` has ``academic_year, value, ci_low, ci_high, national, la, cohort`` for one
     school, measure and pupil group.
     """
-    from analytics.overview import format_academic_year
+    from analytics.calendar import format_academic_year
 
     # Every year in the span gets a place on the axis, so years without results (no tests in
     # 2019/20 and 2020/21) show as a gap in the line rather than being silently joined over.
@@ -215,7 +215,7 @@ def impact_lines(series: pd.DataFrame, title: str, unit: str, start_year: int, e
     ``series`` is :func:`analytics.prepost.impact_series` for one measure; years are the years the
     academic years end, and the shading runs from ``start_year`` to ``end_year`` (or the last year).
     """
-    from analytics.overview import format_academic_year
+    from analytics.calendar import format_academic_year
 
     figure = go.Figure()
     for group, colour, dash in (("supported", "#1f77b4", "solid"), ("comparison", "#555", "dash")):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from analytics.db import Store
+from analytics.store.db import Store
 
 SALT_KEY = "pseudonym_secret"
 

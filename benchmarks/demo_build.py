@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analytics.db import Store
 from analytics.demo import DEFAULT_SEED, build_demo_store, generate_demo
+from analytics.store.db import Store
 
 TARGET_SECONDS = 15.0
 

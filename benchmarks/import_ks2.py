@@ -27,9 +27,9 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from analytics import import_dfe  # noqa: E402
-from analytics.db import Store  # noqa: E402
-from analytics.import_results import parse_value  # noqa: E402
+from analytics.imports import dfe as import_dfe  # noqa: E402
+from analytics.imports.results import parse_value  # noqa: E402
+from analytics.store.db import Store  # noqa: E402
 
 REAL_DATA = REPO_ROOT.parent / "shared" / "real-data" / "dfe-ks2-hampshire"
 FILES = [REAL_DATA / f"ks2-850-{year}.csv" for year in ("2016-17", "2017-18", "2018-19")]

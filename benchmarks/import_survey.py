@@ -29,7 +29,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from analytics.db import Store  # noqa: E402
+from analytics.store.db import Store  # noqa: E402
 
 LABELS = ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"]
 ITEMS = [f"Q{i}" for i in range(1, 21)]
@@ -71,7 +71,7 @@ def make_files(folder: Path) -> tuple[Path, Path]:
 
 
 def importer(store: Store, long_csv: Path, wide_xlsx: Path) -> dict:
-    from analytics.import_survey import SurveyOptions, import_survey
+    from analytics.imports.survey import SurveyOptions, import_survey
 
     figures = {}
     for label, path in (("csv", long_csv), ("xlsx", wide_xlsx)):

@@ -38,8 +38,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analytics.db import Store
 from analytics.demo import write_tables
+from analytics.store.db import Store
 
 TARGET_SECONDS = 10.0
 TARGET_PEAK_GB = 4.0
@@ -191,7 +191,7 @@ def _peak_gb() -> float:
 
 def time_trends(path: Path) -> Measurement:
     """``trends_for_store`` over every school, as the app's pages call it."""
-    from analytics.trends import trends_for_store
+    from analytics.monitoring.trends import trends_for_store
 
     with Store(path, read_only=True) as store:
         started = time.perf_counter()
@@ -203,8 +203,8 @@ def time_trends(path: Path) -> Measurement:
 
 def time_categories(path: Path) -> Measurement:
     """Criteria and suggested categories for every school, given the trends (timed separately)."""
-    from analytics.categories import suggest_categories_for_store
-    from analytics.trends import trends_for_store
+    from analytics.monitoring.categories import suggest_categories_for_store
+    from analytics.monitoring.trends import trends_for_store
 
     with Store(path, read_only=True) as store:
         trends = trends_for_store(store)
@@ -220,7 +220,7 @@ def time_profiles(path: Path, sample: int, seed: int) -> Measurement:
 
     ``seconds`` is the slowest school; the detail gives the median.
     """
-    from analytics.profile import load_profile
+    from analytics.monitoring.profile import load_profile
 
     with Store(path, read_only=True) as store:
         urns = store.read("SELECT urn FROM schools ORDER BY urn").urn.to_numpy()
@@ -244,7 +244,7 @@ def time_baseline(path: Path, sample: int, seed: int) -> Measurement:
     """
     from scipy import stats
 
-    from analytics.trends import load_trend_inputs
+    from analytics.monitoring.trends import load_trend_inputs
 
     with Store(path, read_only=True) as store:
         urns = store.read("SELECT urn FROM schools ORDER BY urn").urn.to_numpy()

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from analytics.db import Store
 from analytics.demo import DEFAULT_SEED, build_demo_store
+from analytics.store.db import Store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ANALYTICS_MODULES = sorted(
-    f"analytics.{p.stem}" for p in (REPO_ROOT / "analytics").glob("*.py") if p.stem not in ("__init__", "__main__")
+    ".".join(p.relative_to(REPO_ROOT).with_suffix("").parts).removesuffix(".__init__")
+    for p in (REPO_ROOT / "analytics").rglob("*.py")
+    if p.stem != "__main__"
 )
 
 
@@ -27,7 +29,7 @@ def test_analytics_never_loads_streamlit() -> None:
 
 def test_only_the_store_module_connects_to_duckdb() -> None:
     offenders = []
-    for path in [*REPO_ROOT.glob("analytics/*.py"), *REPO_ROOT.glob("pages/*.py"), REPO_ROOT / "app.py"]:
+    for path in [*REPO_ROOT.glob("analytics/**/*.py"), *REPO_ROOT.glob("app_pages/*.py"), REPO_ROOT / "app.py"]:
         if path.name == "db.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -38,7 +40,7 @@ def test_only_the_store_module_connects_to_duckdb() -> None:
 
 def test_pages_hold_no_sql() -> None:
     keywords = ("SELECT ", "INSERT INTO", "UPDATE ", "DELETE FROM")
-    for path in [*REPO_ROOT.glob("pages/*.py"), REPO_ROOT / "app.py"]:
+    for path in [*REPO_ROOT.glob("app_pages/*.py"), REPO_ROOT / "app.py"]:
         text = path.read_text(encoding="utf-8")
         assert not any(k in text for k in keywords), f"{path.name} contains SQL; move it into analytics/"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from analytics import overview
-from analytics.db import Store
+from analytics.store.db import Store
+from analytics.store.schools import list_groups, schools_in_scope
 from tests.browser import browser_page, running_app, wait_until_idle
 
 pytestmark = pytest.mark.browser
@@ -17,9 +17,9 @@ pytestmark = pytest.mark.browser
 def test_overview_shows_school_counts_and_narrows_to_a_group(writable_demo_path: Path, tmp_path: Path) -> None:
     with Store(writable_demo_path) as store:
         total = store.count_rows("schools")
-        groups = overview.list_groups(store)
+        groups = list_groups(store)
         alliance = groups[groups.kind == "alliance"].iloc[0]
-        in_alliance = len(overview.schools_in_scope(store, int(alliance.group_id), date.today()))
+        in_alliance = len(schools_in_scope(store, int(alliance.group_id), date.today()))
     with running_app(writable_demo_path, tmp_path / "streamlit.log") as url, browser_page() as page:
         page.goto(url)
         schools_metric = page.locator('[data-testid="stMetric"]').filter(has_text="Schools").first

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.db import Store
+from analytics.store.db import Store
 from tests.browser import browser_page, running_app, wait_until_idle
 
 pytestmark = pytest.mark.browser

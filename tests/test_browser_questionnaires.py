@@ -8,8 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from analytics.db import Store
-from analytics.import_survey import survey_template_workbook
+from analytics.imports.survey import survey_template_workbook
+from analytics.store.db import Store
 from tests.browser import browser_page, running_app, wait_until_idle
 
 pytestmark = pytest.mark.browser

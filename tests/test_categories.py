@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analytics.categories import (
+from analytics.monitoring.categories import (
     DecisionError,
     current_decisions,
     decision_history,
@@ -16,8 +16,8 @@ from analytics.categories import (
     suggest_categories_for_store,
     suggest_category,
 )
-from analytics.criteria import MET, NOT_ASSESSED, UNMET
-from analytics.db import Store
+from analytics.monitoring.criteria import MET, NOT_ASSESSED, UNMET
+from analytics.store.db import Store
 
 AS_OF = date(2026, 11, 24)
 

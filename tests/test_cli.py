@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analytics.db import LATEST_SCHEMA_VERSION, Store
 from analytics.demo import write_tables
+from analytics.store.db import LATEST_SCHEMA_VERSION, Store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

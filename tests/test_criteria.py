@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.criteria import (
+from analytics.demo import write_tables
+from analytics.monitoring.criteria import (
     DEFAULT_CRITERIA_PATH,
     MET,
     NOT_ASSESSED,
@@ -19,8 +20,7 @@ from analytics.criteria import (
     evaluate_criteria,
     load_criteria,
 )
-from analytics.db import Store
-from analytics.demo import write_tables
+from analytics.store.db import Store
 
 AS_OF = date(2025, 11, 1)
 

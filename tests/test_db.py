@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import db
-from analytics.db import DATA_TABLES, LATEST_SCHEMA_VERSION, MIGRATIONS, Migration, Store
 from analytics.demo import generate_demo, write_tables
 from analytics.errors import SchemaTooNewError, StoreError
+from analytics.store import db
+from analytics.store.db import DATA_TABLES, LATEST_SCHEMA_VERSION, MIGRATIONS, Migration, Store
 
 
 def test_migrations_apply_to_an_empty_file_and_are_recorded(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.db import Store
 from analytics.demo import DEFAULT_SEED, PEER_REVIEW_AREAS, SUBGROUPS, build_demo_store, generate_demo
+from analytics.store.db import Store
 
 
 def test_same_seed_same_content_different_seed_different_content(demo_store_path: Path, tmp_path: Path) -> None:

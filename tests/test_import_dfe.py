@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analytics import import_dfe
-from analytics.db import Store
-from analytics.import_results import ImportValidationError
-from analytics.trends import trends_for_store
+from analytics.imports import dfe as import_dfe
+from analytics.imports.results import ImportValidationError
+from analytics.monitoring.trends import trends_for_store
+from analytics.store.db import Store
 
 REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "real-data"
 KS2 = [REAL_DATA / "dfe-ks2-hampshire" / f"ks2-850-{y}.csv" for y in ("2016-17", "2017-18", "2018-19")]

@@ -23,9 +23,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analytics.db import Store
 from analytics.errors import InsightError
-from analytics.import_results import (
+from analytics.imports.results import (
     SUPPRESSION_CODES,
     ImportProblem,
     ImportSummary,
@@ -38,6 +37,7 @@ from analytics.import_results import (
     run_cli,
     undo_import,
 )
+from analytics.store.db import Store
 
 HEADER = "urn,measure,academic_year,value"
 KNOWN_URN = 100001

@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from analytics import import_survey as survey
-from analytics.db import Store
-from analytics.import_survey import (
+from analytics.evaluation.prepost import PREPOST_COLUMNS, prepost_for_survey
+from analytics.imports import survey
+from analytics.imports.survey import (
     SurveyImportError,
     SurveyOptions,
     import_survey,
@@ -30,7 +30,7 @@ from analytics.import_survey import (
     preview_survey,
     undo_survey_import,
 )
-from analytics.prepost import PREPOST_COLUMNS, prepost_for_survey
+from analytics.store.db import Store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SURVEY_TABLES = (
@@ -784,7 +784,7 @@ def test_matching_by_names_says_so() -> None:
 @pytest.mark.parametrize("higher_is_better", [True, False])
 def test_diverging_bars_legend_is_in_scale_order_with_dark_extremes(higher_is_better: bool) -> None:
     from analytics import charts
-    from analytics.prepost import ordinal_distribution
+    from analytics.evaluation.prepost import ordinal_distribution
 
     labels = dict(enumerate(AGREEMENT, start=1))
     answers = pd.DataFrame({"wave": ["Before"] * 5 + ["After"] * 5, "item": "Q1", "value": [1, 2, 3, 4, 5] * 2})

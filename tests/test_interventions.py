@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from analytics.db import Store
-from analytics.interventions import (
+from analytics.evaluation.interventions import (
     InterventionError,
     NewIntervention,
     intervention_surveys,
     list_interventions,
     record_intervention,
 )
+from analytics.store.db import Store
 
 
 def test_list_matches_the_tables(demo_store: Store) -> None:

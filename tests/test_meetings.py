@@ -11,9 +11,12 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from analytics import categories, meeting_pack, meetings, overview, privacy
-from analytics.db import Store
+from analytics import meetings, privacy
 from analytics.meetings import MeetingError, NewMeeting
+from analytics.meetings import pack as meeting_pack
+from analytics.monitoring import categories
+from analytics.store.db import Store
+from analytics.store.schools import list_groups, list_schools, schools_in_scope
 
 
 @pytest.fixture
@@ -28,9 +31,7 @@ def agenda_for(store: Store, meeting_id: int) -> meetings.Agenda:
 
 
 def names_for(store: Store, *, presenter_mode: bool) -> privacy.SchoolNames:
-    return privacy.display_names(
-        overview.list_schools(store), privacy.pseudonym_secret(store), presenter_mode=presenter_mode
-    )
+    return privacy.display_names(list_schools(store), privacy.pseudonym_secret(store), presenter_mode=presenter_mode)
 
 
 def test_bad_meeting_is_refused_with_every_problem_and_nothing_written(store: Store) -> None:
@@ -107,11 +108,11 @@ def test_reopening_an_action_clears_its_closing_date(store: Store) -> None:
 
 
 def test_red_and_amber_section_is_the_boards_red_and_amber_schools_in_the_meetings_group(store: Store) -> None:
-    groups = overview.list_groups(store)
+    groups = list_groups(store)
     alliance = int(groups[groups.kind == "alliance"].iloc[0].group_id)
     meeting_id = meetings.create_meeting(store, NewMeeting(date(2026, 11, 18), "performance_clinic", group_id=alliance))
     meeting = meetings.get_meeting(store, meeting_id)
-    members = set(overview.schools_in_scope(store, alliance, meeting["meeting_date"]).urn)
+    members = set(schools_in_scope(store, alliance, meeting["meeting_date"]).urn)
     board = meetings.board_for_meeting(store, meeting)
     agenda = meetings.build_agenda(store, meeting_id, board)
 
@@ -231,7 +232,7 @@ def test_meeting_pack_workbook_is_print_ready_and_names_only_as_on_screen(store:
     assert reds and all(cell.fill.fgColor.rgb.endswith("C62828") for cell in reds)
 
     every_cell = [str(c.value) for sheet in workbook for row in sheet.iter_rows() for c in row if c.value is not None]
-    real_names = set(overview.list_schools(store).name)
+    real_names = set(list_schools(store).name)
     assert not real_names & set(every_cell)
     assert any(v.startswith("School ") for v in every_cell)
     # A hidden school's URN identifies it as surely as its name.
@@ -245,7 +246,7 @@ def test_meeting_pack_workbook_is_print_ready_and_names_only_as_on_screen(store:
 def test_meeting_pack_names_schools_with_agreements_when_presenter_mode_is_off(store: Store) -> None:
     agenda = agenda_for(store, 2)
     tables = meeting_pack.pack_tables(agenda, names_for(store, presenter_mode=False))
-    schools = overview.list_schools(store).set_index("urn")
+    schools = list_schools(store).set_index("urn")
     order = tables["Running order"]
     for name, urn in zip(order.School, agenda.schools.urn, strict=True):
         signed = bool(schools.data_sharing_signed[urn])
@@ -263,7 +264,7 @@ def test_meeting_pack_web_page_prints_and_escapes_what_people_typed(store: Store
     assert "@page" in page and "page-break-before" in page
     assert page.count("<section>") == len(agenda.sections) + 1
     assert "plotly" in page.lower()
-    assert not [n for n in overview.list_schools(store).name if n in page]
+    assert not [n for n in list_schools(store).name if n in page]
 
 
 def test_agenda_command_prints_the_agenda_and_writes_the_pack(
@@ -278,7 +279,7 @@ def test_agenda_command_prints_the_agenda_and_writes_the_pack(
     printed = json.loads(capsys.readouterr().out)
     with Store(writable_demo_path, read_only=True) as store:
         agenda = agenda_for(store, 2)
-        real_names = set(overview.list_schools(store).name)
+        real_names = set(list_schools(store).name)
         record = meetings.meeting_record(store, 2)
     assert printed["meeting"]["title"] == "Summer term performance clinic"
     assert {t: len(v) for t, v in printed["sections"].items() if t != "Running order"} == {
@@ -294,7 +295,7 @@ def test_agenda_command_prints_the_agenda_and_writes_the_pack(
 
 
 def test_the_pack_carries_the_meetings_record_with_typed_names_pseudonymised(store: Store) -> None:
-    schools = overview.list_schools(store).set_index("urn")
+    schools = list_schools(store).set_index("urn")
     named = int(schools[~schools.data_sharing_signed].index[0])
     real = schools.name[named]
     meetings.record_note(store, meeting_id=2, note=f"Head of {real.upper()} to present next time", urn=990005)

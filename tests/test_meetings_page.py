@@ -9,10 +9,10 @@ import pytest
 import streamlit as st
 
 from analytics import meetings
-from analytics.db import Store
-from tests.test_pages import fresh_caches, navigation_app, open_app  # noqa: F401 (autouse fixtures)
+from analytics.store.db import Store
+from tests.test_pages import fresh_caches, open_app  # noqa: F401 (autouse fixtures)
 
-PAGE = "pages/meetings.py"
+PAGE = "app_pages/meetings.py"
 
 
 def by_label(elements, label: str):

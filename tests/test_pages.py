@@ -7,42 +7,27 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from analytics import db, meetings, overview
-from analytics.db import Store
+from analytics import meetings
+from analytics.calendar import as_of_date
+from analytics.store import db
+from analytics.store.db import Store
+from analytics.store.schools import list_groups, schools_in_scope
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PAGES = [
-    "pages/overview.py",
-    "pages/trends.py",
-    "pages/school.py",
-    "pages/meetings.py",
-    "pages/interventions.py",
-    "pages/questionnaires.py",
-    "pages/peer_review.py",
-    "pages/research.py",
-    "pages/data.py",
-    "pages/data_store.py",
+    "app_pages/overview.py",
+    "app_pages/trends.py",
+    "app_pages/school.py",
+    "app_pages/meetings.py",
+    "app_pages/interventions.py",
+    "app_pages/questionnaires.py",
+    "app_pages/peer_review.py",
+    "app_pages/research.py",
+    "app_pages/data.py",
+    "app_pages/data_store.py",
 ]
-
-
-@pytest.fixture(autouse=True)
-def navigation_app(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make AppTest rerun ``app.py`` the way the server does.
-
-    AppTest forgets between runs that ``app.py`` uses ``st.navigation`` and, because our pages
-    live in a folder named ``pages/``, reruns the pages as an old-style multipage app that
-    skips ``app.py`` and its sidebar. The server remembers it after the first run; so do we.
-    """
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 @pytest.fixture(autouse=True)
@@ -74,10 +59,10 @@ def schools_table(app: AppTest):
 
 
 def test_every_page_is_listed() -> None:
-    listed = {str(p.relative_to(REPO_ROOT)) for p in REPO_ROOT.glob("pages/*.py")} - {
-        "pages/__init__.py",
-        "pages/shared.py",
-        "pages/survey_view.py",
+    listed = {str(p.relative_to(REPO_ROOT)) for p in REPO_ROOT.glob("app_pages/*.py")} - {
+        "app_pages/__init__.py",
+        "app_pages/shared.py",
+        "app_pages/survey_view.py",
     }
     assert listed == set(PAGES)
     source = (REPO_ROOT / "app.py").read_text()
@@ -96,7 +81,7 @@ def test_page_renders_on_the_demo_store(page: str, writable_demo_path: Path, mon
 def test_page_renders_on_an_empty_store(page: str, empty_store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_app(empty_store_path, monkeypatch, page)
     assert not app.exception, [e.value for e in app.exception]
-    if page == "pages/overview.py":
+    if page == "app_pages/overview.py":
         assert any("no schools yet" in i.value for i in app.info)
 
 
@@ -118,9 +103,9 @@ def test_choosing_a_group_narrows_the_overview(writable_demo_path: Path, monkeyp
     app = open_app(writable_demo_path, monkeypatch)
     store = Store(writable_demo_path)
     try:
-        groups = overview.list_groups(store)
+        groups = list_groups(store)
         triad = groups[groups.kind == "triad"].iloc[0]
-        expected = overview.schools_in_scope(store, int(triad.group_id), overview.as_of_date(2025, 2025, _today()))
+        expected = schools_in_scope(store, int(triad.group_id), as_of_date(2025, 2025, _today()))
     finally:
         store.close()
     st.cache_resource.clear()
@@ -175,7 +160,7 @@ def test_profile_opens_the_requested_school_and_shows_its_evidence(
     with Store(writable_demo_path) as store:
         school = store.read("SELECT urn, name FROM schools ORDER BY urn DESC LIMIT 1").iloc[0]
     st.cache_resource.clear()
-    app = open_app(writable_demo_path, monkeypatch, "pages/school.py")
+    app = open_app(writable_demo_path, monkeypatch, "app_pages/school.py")
     app.session_state["profile_urn"] = int(school.urn)
     app.run()
     assert not app.exception, [e.value for e in app.exception]
@@ -186,7 +171,7 @@ def test_profile_opens_the_requested_school_and_shows_its_evidence(
 
 
 def test_recording_a_decision_adds_it_to_the_history(writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    app = open_app(writable_demo_path, monkeypatch, "pages/school.py")
+    app = open_app(writable_demo_path, monkeypatch, "app_pages/school.py")
     urn = app.main.selectbox[0].value
     app.text_area[0].input("Attendance has fallen two years running.")
     app.text_input[0].input("Chair of the board")
@@ -204,7 +189,7 @@ def test_recording_a_decision_adds_it_to_the_history(writable_demo_path: Path, m
 def test_a_decision_without_reasons_is_refused_on_the_page(
     writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = open_app(writable_demo_path, monkeypatch, "pages/school.py")
+    app = open_app(writable_demo_path, monkeypatch, "app_pages/school.py")
     app.text_input[0].input("Chair of the board")
     app.button[0].click().run()
     assert not app.exception
@@ -214,7 +199,7 @@ def test_a_decision_without_reasons_is_refused_on_the_page(
 def test_trends_page_filters_by_measure_and_offers_downloads(
     writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = open_app(writable_demo_path, monkeypatch, "pages/trends.py")
+    app = open_app(writable_demo_path, monkeypatch, "app_pages/trends.py")
     assert not app.exception, [e.value for e in app.exception]
     overall = app.dataframe[0].value
     assert "Driven by" in overall.columns
@@ -245,7 +230,7 @@ def test_a_broken_rules_file_is_reported_at_start_with_its_line(
 def test_interventions_page_shows_results_and_questionnaires(
     writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = open_app(writable_demo_path, monkeypatch, "pages/interventions.py")
+    app = open_app(writable_demo_path, monkeypatch, "app_pages/interventions.py")
     assert not app.exception, [e.value for e in app.exception]
     listed = app.dataframe[0].value
     with Store(writable_demo_path) as store:
@@ -261,7 +246,7 @@ def test_interventions_page_shows_results_and_questionnaires(
 
 
 def test_recording_an_intervention_from_the_page(writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    app = open_app(writable_demo_path, monkeypatch, "pages/interventions.py")
+    app = open_app(writable_demo_path, monkeypatch, "app_pages/interventions.py")
     app.text_input[0].input("Year 6 reading fluency")
     app.multiselect[0].select(990001).select(990002)
     app.button[0].click().run()
@@ -308,8 +293,8 @@ def test_presenter_mode_names_no_school_on_screen(
     app.sidebar.toggle(key="presenter_mode").set_value(True).run()
     assert not app.exception, [e.value for e in app.exception]
     text = rendered_text(app)
-    discussed = app.main.selectbox[0].value if page == "pages/school.py" else None
-    if page == "pages/meetings.py":
+    discussed = app.main.selectbox[0].value if page == "app_pages/school.py" else None
+    if page == "app_pages/meetings.py":
         # School by school shows the meeting's first school, the one being discussed.
         with Store(writable_demo_path) as store:
             latest = int(meetings.list_meetings(store).meeting_id.iloc[0])
@@ -319,7 +304,7 @@ def test_presenter_mode_names_no_school_on_screen(
     leaked = [n for u, n in zip(names.urn, names.name, strict=True) if n in text and u != discussed]
     assert leaked == [], f"{len(leaked)} school names on screen in presenter mode, e.g. {leaked[:3]}"
     # Pages that name no school until a file is uploaded cannot show a pseudonym either.
-    assert "School " in text or page in ("pages/data_store.py", "pages/questionnaires.py")
+    assert "School " in text or page in ("app_pages/data_store.py", "app_pages/questionnaires.py")
 
 
 def test_schools_without_an_agreement_are_never_named_outside_their_profile(
@@ -330,7 +315,7 @@ def test_schools_without_an_agreement_are_never_named_outside_their_profile(
         signed = store.read("SELECT name FROM schools WHERE data_sharing_signed").name
     st.cache_resource.clear()
     assert len(unsigned) > 0
-    for page in ("pages/overview.py", "pages/trends.py", "pages/interventions.py"):
+    for page in ("app_pages/overview.py", "app_pages/trends.py", "app_pages/interventions.py"):
         app = open_app(writable_demo_path, monkeypatch, page)
         text = rendered_text(app)
         assert not [n for n in unsigned.name if n in text], page
@@ -339,13 +324,13 @@ def test_schools_without_an_agreement_are_never_named_outside_their_profile(
 
 
 def test_import_page_lists_imports_and_undoes_one(empty_store_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from analytics import import_dfe
+    from analytics.imports import dfe as import_dfe
     from tests.test_import_dfe import SCHOOLS
 
     with Store(empty_store_path) as store:
         import_dfe.run_import(store, SCHOOLS.encode(), file_name="gias.csv")
         assert store.count_rows("schools") > 0
-    app = open_app(empty_store_path, monkeypatch, "pages/data.py")
+    app = open_app(empty_store_path, monkeypatch, "app_pages/data.py")
     assert not app.exception, [e.value for e in app.exception]
     assert app.title[0].value == "Import data"
     app.button(key="undo_1").click().run()

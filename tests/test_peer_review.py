@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 from analytics import peer_review as pr
-from analytics.db import Store
 from analytics.demo import PEER_REVIEW_AREAS
 from analytics.peer_review import AREAS, LEVELS, AreaRating, DiagnosticFileError, PeerReviewError
+from analytics.store.db import Store
 
 
 def scores_of(values: tuple[int, ...]) -> dict[str, int]:

@@ -14,13 +14,13 @@ import pytest
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from analytics import overview
 from analytics import peer_review as pr
-from analytics.db import Store
-from pages.shared import EXCEL_MIME
-from tests.test_pages import fresh_caches, navigation_app, open_app, rendered_text  # noqa: F401 (autouse fixtures)
+from analytics.store.db import Store
+from analytics.store.schools import list_schools, schools_in_scope
+from app_pages.shared import EXCEL_MIME
+from tests.test_pages import fresh_caches, open_app, rendered_text  # noqa: F401 (autouse fixtures)
 
-PAGE = "pages/peer_review.py"
+PAGE = "app_pages/peer_review.py"
 LEVEL_KEYS = [f"peer_review_level_0_{pr.AREA_SHORT[a]}" for a in pr.AREAS]
 
 
@@ -41,7 +41,7 @@ def wrapped_table_with(app, column: str):
 def school_names_in_scope(path: Path) -> pd.DataFrame:
     st.cache_resource.clear()
     with Store(path) as store:
-        schools = overview.schools_in_scope(store, None, date.today())
+        schools = schools_in_scope(store, None, date.today())
     st.cache_resource.clear()
     return schools.sort_values("name", key=lambda n: n.str.casefold()).reset_index(drop=True)
 
@@ -288,8 +288,8 @@ def test_presenter_mode_names_only_the_school_being_discussed_on_screen_and_in_d
     writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch, downloads: list[bytes]
 ) -> None:
     with Store(writable_demo_path) as store:
-        schools = overview.schools_in_scope(store, None, date.today())
-        everyone = overview.list_schools(store)
+        schools = schools_in_scope(store, None, date.today())
+        everyone = list_schools(store)
         signed, unsigned = schools[schools.data_sharing_signed], schools[~schools.data_sharing_signed]
         discussed, other, secret = signed.iloc[0], signed.iloc[1], unsigned.iloc[0]
         ratings = {

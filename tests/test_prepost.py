@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analytics.db import Store
-from analytics.prepost import (
+from analytics.evaluation.prepost import (
     PREPOST_COLUMNS,
     cliffs_delta,
     compare_counts,
@@ -24,6 +23,7 @@ from analytics.prepost import (
     prepost_for_survey,
     survey_long,
 )
+from analytics.store.db import Store
 
 # Student's sleep data (Cushny & Peebles 1905), R's datasets::sleep: extra hours of sleep, 10 patients.
 SLEEP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]

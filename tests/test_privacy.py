@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from analytics.db import Store
 from analytics.privacy import display_names, pseudonym_secret, pseudonyms
+from analytics.store.db import Store
 
 SCHOOLS = pd.DataFrame(
     {"urn": [100001, 100002, 100003], "name": ["Signed A", "Signed B", "Unsigned C"],

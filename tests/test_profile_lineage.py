@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from analytics import charts, import_dfe
-from analytics.db import Store
-from analytics.profile import load_profile
+from analytics import charts
+from analytics.imports import dfe as import_dfe
+from analytics.monitoring.profile import load_profile
+from analytics.store.db import Store
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real-data"
 

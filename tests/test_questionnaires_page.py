@@ -13,11 +13,11 @@ import openpyxl
 import pytest
 import streamlit as st
 
-from analytics.db import Store
-from analytics.import_survey import SurveyOptions, import_survey, survey_template_workbook
-from tests.test_pages import fresh_caches, navigation_app, open_app, rendered_text  # noqa: F401 (autouse fixtures)
+from analytics.imports.survey import SurveyOptions, import_survey, survey_template_workbook
+from analytics.store.db import Store
+from tests.test_pages import fresh_caches, open_app, rendered_text  # noqa: F401 (autouse fixtures)
 
-PAGE = "pages/questionnaires.py"
+PAGE = "app_pages/questionnaires.py"
 # Where the page keeps uploaded files and confirmed options (importing the page module would run it).
 FILES_KEY = "questionnaire_files"
 OPTIONS_KEY = "questionnaire_options"

@@ -15,10 +15,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analytics import overview, privacy, research
+from analytics import privacy, research
 from analytics.__main__ import main as cli_main
-from analytics.db import Store
-from analytics.prepost import holm_adjust
+from analytics.evaluation.prepost import holm_adjust
 from analytics.research import (
     MATCHED,
     NOT_SUPPORTED,
@@ -34,6 +33,8 @@ from analytics.research import (
     weighted_mean_ci,
     welch_anova,
 )
+from analytics.store.db import Store
+from analytics.store.schools import list_schools
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -522,7 +523,7 @@ def test_cli_runs_as_a_module(demo_store_path: Path) -> None:
 @pytest.mark.parametrize("presenter_mode", [True, False])
 def test_display_tables_name_schools_only_as_the_trust_rules_allow(demo_store: Store, presenter_mode: bool) -> None:
     result = supported_vs_matched(demo_store, 1)
-    schools = overview.list_schools(demo_store)
+    schools = list_schools(demo_store)
     names = privacy.display_names(schools, "secret", presenter_mode=presenter_mode)
     tables = research.display_tables(result, names)
     text = "\n".join(frame.to_csv(index=False) for frame in tables.values())
@@ -716,7 +717,7 @@ def test_changes_in_percentages_are_percentage_points(demo_store: Store) -> None
     result = compare_groups(demo_store, "attendance_pct", 2024, 2025, kind="alliance")
     assert result.change_unit == "percentage points"
     assert "in percentage points" in methods_note(result) and " pp (95% CI" in research.findings(result)
-    from analytics import research_charts
+    from analytics.research import charts as research_charts
 
     figure = research_charts.forest_plot(result.groups, "t", result.change_unit)
     assert figure.layout.xaxis.title.text.startswith("change (percentage points)")

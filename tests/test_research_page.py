@@ -15,10 +15,10 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from analytics import research
-from analytics.db import Store
-from tests.test_pages import fresh_caches, navigation_app, open_app, rendered_text  # noqa: F401 (autouse fixtures)
+from analytics.store.db import Store
+from tests.test_pages import fresh_caches, open_app, rendered_text  # noqa: F401 (autouse fixtures)
 
-PAGE = "pages/research.py"
+PAGE = "app_pages/research.py"
 
 
 @pytest.fixture

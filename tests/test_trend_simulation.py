@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analytics.trends import DEFAULT_CONFIDENCE_LEVEL, classify_trend, estimate_variance_components
+from analytics.monitoring.trends import DEFAULT_CONFIDENCE_LEVEL, classify_trend, estimate_variance_components
 
 SEED = 20250
 BANDS = {"small": (8, 20), "medium": (30, 60), "large": (150, 300)}

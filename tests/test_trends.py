@@ -13,10 +13,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analytics import trends
-from analytics.db import Store
 from analytics.demo import write_tables
-from analytics.trends import (
+from analytics.monitoring import trends
+from analytics.monitoring.trends import (
     TREND_COLUMNS,
     classify_trend,
     estimate_variance_components,
@@ -24,6 +23,7 @@ from analytics.trends import (
     school_trends,
     trends_for_store,
 )
+from analytics.store.db import Store
 
 RWM = "ks2_rwm_exp"
 ABSENCE = "persistent_absence_pct"

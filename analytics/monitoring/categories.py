@@ -1,0 +1,354 @@
+"""LA categories: what the evidence suggests, what people decided, and the history of both.
+
+The protocol's categories (``seeds/003``): 1 no significant issues; 2 needs additional support
+(two or more criteria unmet in strands 1-4, or exceptional strand 5 circumstances); 3 in
+category 2 for twelve months without the expected progress, or serious concerns; 4a a formal
+warning notice from the LA; 4b an Ofsted judgement of serious weaknesses or special measures.
+The system only *suggests*; a category is what a person records with :func:`record_decision`,
+which keeps who decided, when, why, and whether they departed from the suggestion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import pandas as pd
+
+from analytics.errors import InsightError
+from analytics.monitoring.criteria import NOT_ASSESSED, UNMET, Criterion, evaluate_criteria, load_criteria
+from analytics.store.db import Store
+
+CATEGORIES = ("1", "2", "3", "4a", "4b")
+CATEGORY_LABELS = {
+    "1": "1 · no significant issues",
+    "2": "2 · additional support",
+    "3": "3 · intervention",
+    "4a": "4a · warning notice",
+    "4b": "4b · Ofsted category",
+}
+RAG_FOR_CATEGORY = {"1": "green", "2": "amber", "3": "red", "4a": "red", "4b": "red"}
+STRAND_SHORT_NAMES = {1: "outcomes", 2: "behaviour and attendance", 3: "teaching", 4: "leadership", 5: "change"}
+RAGS = ("red", "amber", "green")
+CONCERN_PHRASES = {
+    "serious_weaknesses": "judged the school to have serious weaknesses",
+    "special_measures": "placed the school in special measures",
+}
+CONCERN_SHORT = {"serious_weaknesses": "serious weaknesses", "special_measures": "special measures"}
+# "Serious concerns" (category 3 without a year in category 2): criteria unmet across at least
+# this many of strands 1-4.
+SERIOUS_CONCERN_STRANDS = 3
+MONTHS_IN_CATEGORY_2 = 12
+
+
+class DecisionError(InsightError):
+    title = "The decision was not recorded"
+
+
+def decision_history(store: Store, urn: int | None = None) -> pd.DataFrame:
+    """Every recorded category decision (newest first), with the meeting it was made at."""
+    return store.read(
+        """SELECT d.decision_id, d.urn, s.name AS school, d.decided_on, d.category, d.rag, d.reasons,
+                  d.decided_by, d.suggested_category, d.overrides_suggestion, d.meeting_id, m.title AS meeting
+           FROM category_decisions d
+           JOIN schools s USING (urn)
+           LEFT JOIN meetings m USING (meeting_id)
+           WHERE $urn IS NULL OR d.urn = $urn
+           ORDER BY d.decided_on DESC, d.decision_id DESC""",
+        {"urn": urn},
+    )
+
+
+def current_decisions(decisions: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Each school's category on ``as_of`` and the date it entered that category.
+
+    Returns
+    -------
+    DataFrame
+        ``urn, decided_category, decided_rag, decided_on, in_category_since``.
+    """
+    columns = ["urn", "decided_category", "decided_rag", "decided_on", "in_category_since"]
+    if decisions.empty:
+        return pd.DataFrame(columns=columns)
+    made = decisions[pd.to_datetime(decisions.decided_on) <= pd.Timestamp(as_of)]
+    made = made.sort_values(["urn", "decided_on", "decision_id"])
+    # A new "run" starts whenever the category differs from the school's previous decision.
+    changed = made.category.ne(made.groupby("urn").category.shift())
+    made = made.assign(run=changed.groupby(made.urn).cumsum())
+    last = made.groupby("urn").tail(1).set_index("urn")
+    run_start = made.groupby(["urn", "run"]).decided_on.min()
+    since = [run_start[(urn, run)] for urn, run in zip(last.index, last.run, strict=True)]
+    return pd.DataFrame(
+        {
+            "urn": last.index,
+            "decided_category": last.category.to_numpy(),
+            "decided_rag": last.rag.to_numpy(),
+            "decided_on": last.decided_on.to_numpy(),
+            "in_category_since": since,
+        }
+    )[columns]
+
+
+def suggest_category(
+    evaluations: pd.DataFrame,
+    decisions: pd.DataFrame,
+    ofsted_concerns: pd.DataFrame,
+    *,
+    as_of: date,
+) -> pd.DataFrame:
+    """Suggest each school's LA category and RAG rating, with the reasons.
+
+    Parameters
+    ----------
+    evaluations
+        Output of :func:`analytics.criteria.evaluate_criteria`.
+    decisions
+        Category decisions (``decision_id, urn, decided_on, category, rag``), any dates; only
+        those on or before ``as_of`` count.
+    ofsted_concerns
+        Schools whose latest graded inspection placed them in a category of concern:
+        ``urn, category_of_concern, inspection_date``.
+    as_of
+        The date the suggestion is for.
+
+    Returns
+    -------
+    DataFrame
+        ``urn, suggested_category, rag, summary`` (a few words for a table cell), ``reasons`` (plain
+        sentences joined by "; "),
+        ``unmet_strands_1_4`` (number of unmet criteria), ``unmet_strand_5``, ``strands``
+        (which strands have unmet criteria, e.g. "1, 2"), ``not_assessed``,
+        ``decided_category, decided_rag, decided_on, in_category_since`` (the current recorded
+        decision, if any) and ``differs`` (suggestion differs from the decision).
+
+    Notes
+    -----
+    In order, the first rule that applies:
+
+    1. **4b** when the latest graded Ofsted inspection judged serious weaknesses or special
+       measures.
+    2. **4a** when the recorded category is 4a: a warning notice stands until people lift it.
+    3. **3** when the school has been in category 2 (or 3) for twelve months or more and two or
+       more criteria in strands 1-4 are still unmet; or when criteria are unmet in at least
+       three of strands 1-4 (serious concerns).
+    4. **2** when two or more criteria in strands 1-4 are unmet, or two or more in strand 5
+       (exceptional organisational change).
+    5. **1** otherwise.
+
+    RAG follows the category: 1 green, 2 amber, 3 / 4a / 4b red.
+    """
+    per_school = _summarise_evaluations(evaluations)
+    current = current_decisions(decisions, as_of)
+    table = per_school.merge(current, on="urn", how="left")
+    concerns = ofsted_concerns.dropna(subset=["category_of_concern"]).set_index("urn")
+    year_ago = pd.Timestamp(as_of - timedelta(days=365))
+    suggested, summaries, reasons = [], [], []
+    for row in table.itertuples():
+        category, summary, why = _apply_rules(row, concerns, year_ago)
+        suggested.append(category)
+        summaries.append(summary)
+        reasons.append("; ".join(why))
+    table["suggested_category"] = suggested
+    table["rag"] = table.suggested_category.map(RAG_FOR_CATEGORY)
+    table["summary"] = summaries
+    table["reasons"] = reasons
+    table["differs"] = table.decided_category.notna() & table.decided_category.ne(table.suggested_category)
+    return table[
+        [
+            "urn",
+            "suggested_category",
+            "rag",
+            "summary",
+            "reasons",
+            "unmet_strands_1_4",
+            "unmet_strand_5",
+            "strands",
+            "not_assessed",
+            "decided_category",
+            "decided_rag",
+            "decided_on",
+            "in_category_since",
+            "differs",
+        ]
+    ]
+
+
+def _summarise_evaluations(evaluations: pd.DataFrame) -> pd.DataFrame:
+    evaluations = evaluations.assign(
+        core_unmet=(evaluations.status == UNMET) & (evaluations.strand <= 4),
+        change_unmet=(evaluations.status == UNMET) & (evaluations.strand == 5),
+        unassessed=evaluations.status == NOT_ASSESSED,
+    )
+    grouped = evaluations.groupby("urn")
+    summary = grouped.agg(
+        unmet_strands_1_4=("core_unmet", "sum"),
+        unmet_strand_5=("change_unmet", "sum"),
+        not_assessed=("unassessed", "sum"),
+    ).reset_index()
+    unmet = evaluations[evaluations.status == UNMET].sort_values(["urn", "strand"], kind="stable")
+    texts = ("Strand " + unmet.strand.astype(str) + ": " + unmet.evidence.astype(str)).groupby(unmet.urn).agg(list)
+    strands = unmet[["urn", "strand"]].drop_duplicates().astype({"strand": str}).groupby("urn").strand.agg(", ".join)
+    core_strand_count = unmet[unmet.strand <= 4].groupby("urn").strand.nunique()
+    summary["strands"] = summary.urn.map(strands).astype(object).where(summary.urn.isin(strands.index), "")
+    summary["unmet_texts"] = [texts.get(urn, []) for urn in summary.urn]
+    summary["core_strand_count"] = summary.urn.map(core_strand_count).fillna(0).astype(int)
+    return summary
+
+
+def _apply_rules(row, concerns: pd.DataFrame, year_ago: pd.Timestamp) -> tuple[str, str, list[str]]:
+    """The suggested category, a short summary for a table cell, and the full reasons."""
+    unmet_texts = row.unmet_texts
+    core, change = int(row.unmet_strands_1_4), int(row.unmet_strand_5)
+    if row.urn in concerns.index:
+        concern = concerns.loc[row.urn]
+        when = pd.Timestamp(concern.inspection_date)
+        phrase = CONCERN_PHRASES.get(concern.category_of_concern, str(concern.category_of_concern))
+        short = CONCERN_SHORT.get(concern.category_of_concern, str(concern.category_of_concern))
+        return "4b", f"Ofsted: {short} ({when:%b %Y})", [f"Ofsted {phrase} on {when:%-d %B %Y}", *unmet_texts]
+    if row.decided_category == "4a":
+        since = pd.Timestamp(row.in_category_since)
+        return (
+            "4a",
+            f"Warning notice ({since:%b %Y})",
+            [
+                f"A warning notice was recorded on {since:%-d %B %Y}; only a recorded decision can lift it",
+                *unmet_texts,
+            ],
+        )
+    long_in_category = (
+        row.decided_category in ("2", "3")
+        and pd.notna(row.in_category_since)
+        and pd.Timestamp(row.in_category_since) <= year_ago
+    )
+    if long_in_category and core >= 2:
+        since = pd.Timestamp(row.in_category_since)
+        return (
+            "3",
+            f"Category {row.decided_category} since {since:%b %Y}; {core} criteria still unmet",
+            [
+                f"In category {row.decided_category} since {since:%B %Y} (over twelve months) and {core} criteria "
+                "in strands 1-4 are still unmet",
+                *unmet_texts,
+            ],
+        )
+    strands = _strand_names(row.strands)
+    if row.core_strand_count >= SERIOUS_CONCERN_STRANDS:
+        return (
+            "3",
+            f"Serious concerns: {strands}",
+            [
+                f"Serious concerns: criteria unmet in {row.core_strand_count} of the strands 1-4",
+                *unmet_texts,
+            ],
+        )
+    if core >= 2:
+        return "2", f"{core} criteria unmet: {strands}", [f"{core} criteria unmet in strands 1-4", *unmet_texts]
+    if change >= 2:
+        return (
+            "2",
+            f"{change} organisational changes at once",
+            [
+                f"Exceptional circumstances: {change} organisational changes at once",
+                *unmet_texts,
+            ],
+        )
+    if core == 1 or change == 1:
+        return (
+            "1",
+            f"1 criterion unmet: {strands}",
+            [
+                "Only one criterion unmet; one alone does not suggest a need for support",
+                *unmet_texts,
+            ],
+        )
+    return "1", "No criteria unmet", ["No criteria unmet"]
+
+
+def _strand_names(strands: str) -> str:
+    """'1, 2' -> 'outcomes, behaviour and safety' (short names for a table cell)."""
+    numbers = [int(s) for s in strands.split(", ") if s]
+    return ", ".join(STRAND_SHORT_NAMES[n] for n in numbers)
+
+
+def latest_ofsted_concerns(store: Store, as_of: date) -> pd.DataFrame:
+    """Schools whose latest graded inspection on or before ``as_of`` put them in a category of concern."""
+    return store.read(
+        """SELECT urn, arg_max_null(category_of_concern, inspection_date) AS category_of_concern,
+                  max(inspection_date) AS inspection_date
+           FROM inspections WHERE overall_grade IS NOT NULL AND inspection_date <= ?
+           GROUP BY urn""",
+        [as_of],
+    )
+
+
+def suggest_categories_for_store(
+    store: Store,
+    *,
+    year: int,
+    as_of: date,
+    trends: pd.DataFrame | None = None,
+    criteria: Sequence[Criterion] | None = None,
+    urns: Sequence[int] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Evaluate the criteria and suggest categories for every school in the store.
+
+    Returns the suggestions (see :func:`suggest_category`) and the criteria evaluations behind them.
+    """
+    evaluations = evaluate_criteria(
+        store, criteria if criteria is not None else load_criteria(), year=year, as_of=as_of, trends=trends, urns=urns
+    )
+    decisions = store.read("SELECT decision_id, urn, decided_on, category, rag FROM category_decisions")
+    suggestions = suggest_category(evaluations, decisions, latest_ofsted_concerns(store, as_of), as_of=as_of)
+    return suggestions, evaluations
+
+
+def record_decision(
+    store: Store,
+    *,
+    urn: int,
+    category: str,
+    reasons: str,
+    decided_by: str,
+    rag: str | None = None,
+    decided_on: date | None = None,
+    meeting_id: int | None = None,
+    suggested_category: str | None = None,
+) -> int:
+    """Record a category decision made by people; returns its ``decision_id``.
+
+    Raises
+    ------
+    DecisionError
+        Unknown school or category, no reason or no name given, or a date in the future.
+    """
+    category = str(category).strip().lower()
+    reasons, decided_by = reasons.strip(), decided_by.strip()
+    rag = (rag or RAG_FOR_CATEGORY.get(category, "")).strip().lower()
+    decided_on = decided_on or date.today()
+    problems = []
+    if category not in CATEGORIES:
+        problems.append(f"Category must be one of {', '.join(CATEGORIES)}.")
+    if rag not in RAGS:
+        problems.append("RAG rating must be red, amber or green.")
+    if not reasons:
+        problems.append("Give the reasons for the decision; they are kept in the school's history.")
+    if not decided_by:
+        problems.append("Say who made the decision (a person or a board).")
+    if decided_on > date.today():
+        problems.append("A decision cannot be dated in the future.")
+    if not store.scalar("SELECT count(*) FROM schools WHERE urn = ?", [urn]):
+        problems.append(f"There is no school with URN {urn}.")
+    if meeting_id is not None and not store.scalar("SELECT count(*) FROM meetings WHERE meeting_id = ?", [meeting_id]):
+        problems.append(f"There is no meeting {meeting_id}.")
+    if problems:
+        raise DecisionError(" ".join(problems))
+    overrides = None if suggested_category is None else category != suggested_category
+    with store.transaction() as cur:
+        row = cur.execute(
+            """INSERT INTO category_decisions
+                   (urn, decided_on, category, rag, reasons, meeting_id, decided_by, suggested_category,
+                    overrides_suggestion)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING decision_id""",
+            [urn, decided_on, category, rag, reasons, meeting_id, decided_by, suggested_category, overrides],
+        ).fetchone()
+    return int(row[0])

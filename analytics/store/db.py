@@ -1,0 +1,394 @@
+"""The one module that owns the DuckDB store.
+
+Everything that touches the database file goes through :class:`Store`: opening it (and migrating it
+forward), parameterised reads that return DataFrames, and writes inside one transaction. Pages and
+the command line never call ``duckdb.connect`` themselves.
+
+Migrations are the numbered SQL files in ``analytics/migrations`` (``0001_initial.sql``, ...). Each
+is applied once, in order, in its own transaction, and recorded in ``schema_migrations`` with the
+time it was applied, so opening an older store brings it up to date and opening it again does
+nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from analytics.errors import SchemaTooNewError, StoreError
+
+DB_ENV_VAR = "SCHOOL_INSIGHT_DB"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DB_PATH = REPO_ROOT / "data" / "demo.duckdb"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Tables whose rows a user or importer creates, in the order a backup or hash should visit them.
+DATA_TABLES: tuple[str, ...] = (
+    "schools",
+    "groups",
+    "group_memberships",
+    "measures",
+    "results",
+    "comparators",
+    "inspections",
+    "context_events",
+    "meetings",
+    "meeting_notes",
+    "category_decisions",
+    "actions",
+    "action_followups",
+    "interventions",
+    "intervention_schools",
+    "intervention_measures",
+    "survey_instruments",
+    "survey_items",
+    "surveys",
+    "survey_waves",
+    "survey_responses",
+    "survey_summaries",
+    "survey_schools",
+    "peer_reviews",
+    "imports_log",
+    "urn_lineage",
+    "import_replaced_rows",
+    "demo_truth",
+)
+
+# Columns that record when something happened to the file rather than what it holds; a content
+# hash leaves them out so two builds of the same data compare equal.
+_VOLATILE_COLUMNS = {"imported_at", "applied_at", "noted_at"}
+
+Params = Sequence[Any] | Mapping[str, Any] | None
+
+
+def default_db_path() -> Path:
+    """The store the app and command line use when none is named.
+
+    ``$SCHOOL_INSIGHT_DB`` when set (a real partnership's store), otherwise the demo store
+    ``data/demo.duckdb`` that is built on first run.
+    """
+    configured = os.environ.get(DB_ENV_VAR, "").strip()
+    return Path(configured).expanduser() if configured else DEFAULT_DB_PATH
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    """Read ``NNNN_name.sql`` files in version order; gaps or duplicates are a packaging bug."""
+    migrations = []
+    for path in sorted(directory.glob("*.sql")):
+        match = re.fullmatch(r"(\d{4})_(\w+)\.sql", path.name)
+        if not match:
+            raise StoreError(f"Migration file {path.name} is not named NNNN_name.sql.")
+        migrations.append(Migration(int(match[1]), match[2], path.read_text(encoding="utf-8")))
+    versions = [m.version for m in migrations]
+    if versions != list(range(1, len(versions) + 1)):
+        raise StoreError(f"Migrations must be numbered 1, 2, 3, ... without gaps; found {versions}.")
+    return migrations
+
+
+MIGRATIONS = load_migrations()
+LATEST_SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+class Store:
+    """A School Improvement Insight DuckDB file.
+
+    Parameters
+    ----------
+    path
+        The database file. It is created when missing (unless ``read_only``).
+    read_only
+        Open without the write lock, so several processes can read at once. A read-only store is
+        not migrated; it must already be at this version of the schema.
+
+    Raises
+    ------
+    SchemaTooNewError
+        The file was written by a newer version of the app.
+    StoreError
+        The file is not a DuckDB database, is locked by another program, or is out of date and
+        opened read-only.
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise StoreError(f"There is no data store at {self.path}.")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            raise StoreError(_explain_open_failure(self.path, exc)) from exc
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path} could not be opened as a data store: {exc}") from exc
+        try:
+            self._check_version()
+            if not read_only:
+                self.migrate()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- schema --------------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        """The highest migration applied to this file (0 for a new, empty file)."""
+        exists = self._conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        ).fetchone()
+        if not exists or exists[0] == 0:
+            return 0
+        row = self._conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        return int(row[0]) if row else 0
+
+    def _check_version(self) -> None:
+        version = self.schema_version()
+        if version > LATEST_SCHEMA_VERSION:
+            raise SchemaTooNewError(
+                f"{self.path} has schema version {version}, but this copy of School Improvement "
+                f"Insight only knows versions up to {LATEST_SCHEMA_VERSION}. Update the app "
+                "(pull the latest code and run pip install -r requirements.txt) or open another store."
+            )
+        if self.read_only and version < LATEST_SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version} and needs migrating to "
+                f"{LATEST_SCHEMA_VERSION}. Open it once for writing: python -m analytics init --db {self.path}"
+            )
+
+    def migrate(self) -> list[Migration]:
+        """Apply every migration this file has not had yet, each in its own transaction."""
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+            " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+        )
+        current = self.schema_version()
+        applied = []
+        for migration in MIGRATIONS:
+            if migration.version <= current:
+                continue
+            cur = self._conn.cursor()
+            try:
+                cur.execute("BEGIN TRANSACTION")
+                cur.execute(migration.sql)
+                cur.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                    [migration.version, migration.name],
+                )
+                cur.execute("COMMIT")
+            except duckdb.Error as exc:
+                cur.execute("ROLLBACK")
+                raise StoreError(
+                    f"Migration {migration.version:04d}_{migration.name} failed on {self.path}: {exc}. "
+                    "The store was left at the version it had before."
+                ) from exc
+            finally:
+                cur.close()
+            applied.append(migration)
+        return applied
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def read(self, sql: str, params: Params = None) -> pd.DataFrame:
+        """Run a parameterised query and return its rows as a DataFrame.
+
+        A fresh cursor per call keeps reads safe from several Streamlit sessions at once.
+        """
+        with self._conn.cursor() as cur:
+            return cur.execute(sql, params).df()
+
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        """The first column of the first row, or ``None`` when there are no rows."""
+        with self._conn.cursor() as cur:
+            row = cur.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    def count_rows(self, table: str) -> int:
+        if table not in DATA_TABLES:
+            raise ValueError(f"{table!r} is not one of the store's tables")
+        return int(self.scalar(f'SELECT count(*) FROM "{table}"'))
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        value = self.scalar("SELECT value FROM store_meta WHERE key = ?", [key])
+        return default if value is None else str(value)
+
+    def data_version(self) -> int:
+        """A counter that every committed write increases: the key for caches of this store."""
+        return int(self.meta("data_version", "0") or 0)
+
+    def is_empty(self) -> bool:
+        return self.count_rows("schools") == 0
+
+    def is_demo(self) -> bool:
+        return self.meta("is_demo") == "true"
+
+    # -- writing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Yield a cursor whose statements all commit together or not at all.
+
+        The data version is bumped in the same transaction so that caches keyed on it are
+        invalidated exactly when the data changes.
+        """
+        if self.read_only:
+            raise StoreError(f"{self.path} was opened read-only; writes are not possible.")
+        cur = self._conn.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            yield cur
+            cur.execute(
+                "INSERT INTO store_meta VALUES ('data_version', '1') ON CONFLICT (key) DO UPDATE "
+                "SET value = CAST(CAST(store_meta.value AS INTEGER) + 1 AS VARCHAR)"
+            )
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        finally:
+            cur.close()
+
+    def sync_sequences(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Move each id sequence past the largest id in its table.
+
+        Rows written with explicit ids (the demo, a restored backup) leave the sequence behind, and
+        the next row added with a default id would collide with them. DuckDB cannot restart a
+        sequence, so it is advanced by drawing the missing values.
+        """
+        columns = cur.execute(
+            r"""SELECT table_name, column_name, regexp_extract(column_default, 'nextval\(''(\w+)''\)', 1) AS seq
+               FROM duckdb_columns() WHERE column_default LIKE 'nextval(%'"""
+        ).fetchall()
+        for table, column, sequence in columns:
+            largest = cur.execute(f'SELECT max("{column}") FROM "{table}"').fetchone()[0]
+            last = cur.execute(
+                "SELECT coalesce(last_value, start_value - 1) FROM duckdb_sequences() WHERE sequence_name = ?",
+                [sequence],
+            ).fetchone()[0]
+            if largest is not None and largest > last:
+                cur.execute(f"SELECT max(nextval('{sequence}')) FROM range(?)", [int(largest - last)])
+
+    # -- checks --------------------------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """What is in the store: schema version, whether it is demo data, rows per table."""
+        return {
+            "path": str(self.path),
+            "schema_version": self.schema_version(),
+            "latest_schema_version": LATEST_SCHEMA_VERSION,
+            "data_version": self.data_version(),
+            "is_demo": self.is_demo(),
+            "demo_seed": self.meta("demo_seed"),
+            "counts": {table: self.count_rows(table) for table in DATA_TABLES},
+        }
+
+    def content_hash(self) -> str:
+        """SHA-256 over every data table's rows in a canonical order.
+
+        Two stores with the same content hash hold the same data, whenever they were built.
+        """
+        digest = hashlib.sha256()
+        for table in DATA_TABLES:
+            frame = self.read(f'SELECT * FROM "{table}"')
+            frame = frame.drop(columns=[c for c in frame.columns if c in _VOLATILE_COLUMNS])
+            frame = frame.sort_values(list(frame.columns), na_position="first").reset_index(drop=True)
+            digest.update(table.encode())
+            digest.update(frame.to_csv(index=False, lineterminator="\n").encode())
+        return digest.hexdigest()
+
+    def integrity_problems(self) -> list[str]:
+        """References that point at nothing, e.g. a result for a school the store does not hold."""
+        checks = {
+            "results without a school": "SELECT count(*) FROM results r ANTI JOIN schools s USING (urn)",
+            "results without a measure": (
+                "SELECT count(*) FROM results r ANTI JOIN measures m ON r.measure_code = m.code"
+            ),
+            "comparators without a measure": (
+                "SELECT count(*) FROM comparators c ANTI JOIN measures m ON c.measure_code = m.code"
+            ),
+            "memberships without a school": (
+                "SELECT count(*) FROM group_memberships g ANTI JOIN schools s USING (urn)"
+            ),
+            "memberships without a group": (
+                "SELECT count(*) FROM group_memberships m ANTI JOIN groups g USING (group_id)"
+            ),
+            "groups with a missing parent": (
+                "SELECT count(*) FROM groups c WHERE parent_group_id IS NOT NULL "
+                "AND parent_group_id NOT IN (SELECT group_id FROM groups)"
+            ),
+            "inspections without a school": "SELECT count(*) FROM inspections i ANTI JOIN schools s USING (urn)",
+            "context events without a school": (
+                "SELECT count(*) FROM context_events e ANTI JOIN schools s USING (urn)"
+            ),
+            "decisions without a school": ("SELECT count(*) FROM category_decisions d ANTI JOIN schools s USING (urn)"),
+            "decisions with a missing meeting": (
+                "SELECT count(*) FROM category_decisions WHERE meeting_id IS NOT NULL "
+                "AND meeting_id NOT IN (SELECT meeting_id FROM meetings)"
+            ),
+            "actions with a missing meeting": (
+                "SELECT count(*) FROM actions a ANTI JOIN meetings m USING (meeting_id)"
+            ),
+            "supported schools that do not exist": (
+                "SELECT count(*) FROM intervention_schools i ANTI JOIN schools s USING (urn)"
+            ),
+            "supported schools of a missing intervention": (
+                "SELECT count(*) FROM intervention_schools s ANTI JOIN interventions i USING (intervention_id)"
+            ),
+            "survey waves of a missing survey": (
+                "SELECT count(*) FROM survey_waves w ANTI JOIN surveys s USING (survey_id)"
+            ),
+            "survey responses of a missing wave": (
+                "SELECT count(*) FROM survey_responses r ANTI JOIN survey_waves w USING (wave_id)"
+            ),
+            "survey responses to an unknown item": (
+                "SELECT count(*) FROM survey_responses r JOIN survey_waves w USING (wave_id) "
+                "JOIN surveys s USING (survey_id) ANTI JOIN survey_items i "
+                "ON i.instrument_id = s.instrument_id AND i.item_code = r.item_code"
+            ),
+        }
+        problems = []
+        for label, sql in checks.items():
+            count = int(self.scalar(sql))
+            if count:
+                problems.append(f"{count} {label}")
+        return problems
+
+
+def _explain_open_failure(path: Path, exc: duckdb.Error) -> str:
+    text = str(exc)
+    if "lock" in text.lower():
+        return (
+            f"{path} is open in another program (perhaps the app or another command is using it). "
+            "Close that program, or point this one at a different store."
+        )
+    if "not a valid duckdb" in text.lower() or "database file" in text.lower():
+        return f"{path} is not a School Improvement Insight data store (it is not a DuckDB file)."
+    return f"{path} could not be opened: {text}"

@@ -1,0 +1,141 @@
+"""Data: load the files partnerships download (DfE performance tables, GIAS, Ofsted, absence), see what
+would change before anything is written, import with a progress bar, and undo an import."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analytics.calendar import format_academic_year
+from analytics.errors import InsightError
+from analytics.imports import dfe as import_dfe
+from app_pages import shared
+
+AUTO = "auto"
+KIND_CHOICES = {AUTO: "Recognise it from its columns", **import_dfe.KIND_LABELS}
+CHANGE_COLUMNS = {
+    "table": "Table",
+    "measure_code": "Measure",
+    "academic_year": st.column_config.NumberColumn("Year (ending)", format="%d"),
+    "new": st.column_config.NumberColumn("New", format="%d"),
+    "updated": st.column_config.NumberColumn("Updated", format="%d"),
+    "unchanged": st.column_config.NumberColumn("Unchanged", format="%d"),
+}
+LOG_COLUMNS = {
+    "import_id": st.column_config.NumberColumn("Import", format="%d"),
+    "file_name": "File",
+    "kind": "Kind",
+    "imported_by": "By",
+    "imported_at": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm"),
+    "row_count": st.column_config.NumberColumn("Rows", format="%d"),
+    "undone_at": st.column_config.DatetimeColumn("Undone", format="D MMM YYYY, HH:mm"),
+}
+
+
+def main() -> None:
+    store = shared.page_store()
+    st.title("Import data")
+    st.caption(
+        "Import the files you download: DfE KS2 and KS4 performance tables, the GIAS establishments extract, "
+        "GIAS groups and group links, URN lineage, Ofsted inspection outcomes and school-level absence. "
+        "You see what would change before anything is written; every import can be undone."
+    )
+    upload = st.file_uploader("File to import (CSV)", type=["csv"], key="data_upload")
+    kind = st.selectbox("What the file is", options=list(KIND_CHOICES), format_func=KIND_CHOICES.__getitem__)
+    if upload is not None:
+        show_upload(store, upload.name, upload.getvalue(), kind)
+    show_imports_log(store)
+
+
+def show_upload(store, file_name: str, data: bytes, kind: str) -> None:
+    try:
+        preview = import_dfe.preview_import(store, data, kind, file_name=file_name)
+    except InsightError as error:
+        shared.show_error(error)
+        return
+    found = preview.kind if isinstance(preview, import_dfe.Preview) else "results"
+    st.subheader(f"{file_name}: {import_dfe.KIND_LABELS[found]}")
+    if preview.problems:
+        st.error(
+            f"**{len(preview.problems)} problem{'s' if len(preview.problems) != 1 else ''}: nothing can be imported "
+            "until they are put right.** Each names the row of the file as a spreadsheet shows it.",
+            icon=":material/error:",
+        )
+        st.dataframe(
+            pd.DataFrame([{"Row": p.row, "Column": p.column, "Problem": p.message} for p in preview.problems]),
+            hide_index=True,
+            key="problems",
+        )
+        return
+    for warning in preview.warnings:
+        st.warning(warning, icon=":material/warning:")
+    if not isinstance(preview, import_dfe.Preview):
+        st.text("\n".join(preview.lines()))
+        confirm_import(store, file_name, data, "results", "Import these results")
+        return
+    show_preview(preview)
+    if preview.has_changes:
+        confirm_import(store, file_name, data, preview.kind, "Import")
+    else:
+        st.info("Nothing would change: the store already holds everything in this file.", icon=":material/info:")
+
+
+def show_preview(preview: import_dfe.Preview) -> None:
+    cols = st.columns(4)
+    cols[0].metric("Rows in the file", f"{preview.rows:,}")
+    cols[1].metric("New schools", f"{len(preview.schools_added):,}")
+    cols[2].metric("New results", f"{preview.results_new:,}")
+    cols[3].metric("Updated results", f"{preview.results_updated:,}")
+    if preview.years:
+        st.caption("Academic years: " + ", ".join(format_academic_year(y) for y in preview.years))
+    if preview.missing_values:
+        st.caption(
+            f"{preview.missing_values:,} figures are suppressed or missing in the file; they are kept with DfE's "
+            "code (SUPP, LOWCOV, NE, ...) and shown as suppressed, never as zero."
+        )
+    if preview.results_rekeyed:
+        st.caption(f"{preview.results_rekeyed:,} results already held move to their school's latest URN.")
+    st.dataframe(preview.changes, hide_index=True, column_config=CHANGE_COLUMNS, key="changes")
+    if not preview.skipped.empty:
+        with st.expander(f"{len(preview.skipped):,} rows skipped, with the reasons"):
+            reasons = preview.skipped.reason.value_counts().rename_axis("Reason").reset_index(name="Rows")
+            st.dataframe(reasons, hide_index=True, key="skip_reasons")
+            st.dataframe(
+                preview.skipped.rename(columns={"row": "Row", "reason": "Reason"}), hide_index=True, key="skipped"
+            )
+
+
+def confirm_import(store, file_name: str, data: bytes, kind: str, label: str) -> None:
+    if not st.button(label, type="primary", icon=":material/upload:", key="confirm_import"):
+        return
+    _, report = shared.progress_bar()
+    with shared.user_errors():
+        summary = import_dfe.run_import(
+            store, data, kind, imported_by="Data page", progress=report, file_name=file_name
+        )
+        st.success("\n\n".join(summary.lines()), icon=":material/check_circle:")
+
+
+def show_imports_log(store) -> None:
+    st.subheader("Imports")
+    log = import_dfe.list_imports(store)
+    if log.empty:
+        st.caption("Nothing has been imported into this store yet.")
+        return
+    st.dataframe(log, hide_index=True, column_config=LOG_COLUMNS, key="imports_log")
+    active = log[log.undone_at.isna()]
+    if active.empty:
+        return
+    st.caption("Undo removes what an import added and puts back what it changed.")
+    for row in active.itertuples():
+        left, right = st.columns([4, 1])
+        left.markdown(f"Import {row.import_id}: `{row.file_name}` ({row.kind})")
+        if right.button("Undo", key=f"undo_{row.import_id}", icon=":material/undo:"):
+            with shared.user_errors():
+                touched = import_dfe.undo_import(store, int(row.import_id))
+                st.toast(f"Import {row.import_id} undone ({touched:,} rows removed or put back).")
+                st.rerun()
+
+
+with shared.user_errors():
+    main()

@@ -1,0 +1,228 @@
+"""Interventions: what support was given, to whom, and honestly whether it worked."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from analytics import charts
+from analytics.calendar import academic_year_of, format_academic_year
+from analytics.evaluation import interventions, prepost
+from analytics.store.schools import list_measures
+from app_pages import shared, survey_view
+
+
+@st.cache_data(show_spinner=False)
+def load_list(path: str, data_version: int, group_id: int | None, as_of: date) -> pd.DataFrame:
+    store = shared.open_store(path)
+    listed = interventions.list_interventions(store, group_id=group_id, as_of=as_of)
+    listed["headline"] = [interventions.headline_result(store, int(i)) for i in listed.intervention_id]
+    return listed
+
+
+@st.cache_data(show_spinner="Comparing supported schools with similar schools…")
+def load_impact(path: str, data_version: int, intervention_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    store = shared.open_store(path)
+    return prepost.intervention_impact(store, intervention_id), prepost.impact_series(store, intervention_id)
+
+
+def main() -> None:
+    store = shared.get_store()
+    selection = shared.current_selection()
+    st.title("Interventions")
+    if store.is_empty():
+        shared.show_empty_store(store)
+        return
+    listed = load_list(*shared.cache_key(store), selection.group_id, selection.as_of)
+    names = shared.school_names()
+    listed = listed.assign(
+        supporter=[names.supporter(u, p) for u, p in zip(listed.supporting_urn, listed.supporting_person, strict=True)],
+        supported_schools=["; ".join(names.name(u) for u in urns) for urns in listed.supported_urns],
+    )
+    record_form(store)
+    if listed.empty:
+        st.info("No interventions involve schools in this group yet. Record one above.")
+        return
+    shown = filter_list(listed)
+    st.caption(
+        f"{selection.group_label} · {len(shown)} of {len(listed)} interventions. The headline compares supported "
+        "schools with similar schools that were not supported, or gives the clearest questionnaire result. "
+        "Select a row to see it in full."
+    )
+    event = st.dataframe(
+        pd.DataFrame(
+            {
+                "Intervention": shown.name,
+                "Kind": shown.kind,
+                "Schools": shown.supported,
+                "Support from": shown.supporter,
+                "Started": shown.start_date,
+                "Status": shown.status,
+                "Cost": shown.cost,
+                "Headline result": shown.headline,
+            }
+        ),
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="intervention_list",
+        column_config={
+            "Intervention": st.column_config.TextColumn(width="medium"),
+            "Started": st.column_config.DateColumn(format="MMM YYYY"),
+            "Cost": st.column_config.NumberColumn(format="£%d"),
+            "Headline result": st.column_config.TextColumn(width="large"),
+        },
+    )
+    names = dict(zip(shown.intervention_id.astype(int), shown.name, strict=True))
+    if not names:
+        return
+    with_evidence = shown[(shown.surveys > 0) | (shown.focus_measures != "")].intervention_id
+    chosen = int(with_evidence.iloc[0]) if not with_evidence.empty else None
+    if event and event.selection.rows:
+        chosen = int(shown.intervention_id.iloc[event.selection.rows[0]])
+    options = list(names)
+    intervention_id = st.selectbox(
+        "Intervention", options, index=options.index(chosen) if chosen in options else 0, format_func=names.get
+    )
+    show_intervention(store, shown.set_index("intervention_id").loc[intervention_id], intervention_id)
+
+
+def filter_list(listed: pd.DataFrame) -> pd.DataFrame:
+    left, middle, right = st.columns(3)
+    kinds = left.multiselect("Kind", sorted(listed.kind.unique()), placeholder="All kinds")
+    years = middle.multiselect(
+        "Started in",
+        sorted(listed.academic_year.unique(), reverse=True),
+        format_func=format_academic_year,
+        placeholder="Any year",
+    )
+    statuses = right.multiselect("Status", sorted(listed.status.unique()), placeholder="Any status")
+    shown = listed
+    if kinds:
+        shown = shown[shown.kind.isin(kinds)]
+    if years:
+        shown = shown[shown.academic_year.isin(years)]
+    if statuses:
+        shown = shown[shown.status.isin(statuses)]
+    return shown
+
+
+def show_intervention(store, details: pd.Series, intervention_id: int) -> None:
+    st.subheader(str(details["name"]))
+    period = (
+        f"{details.start_date:%B %Y} to {details.end_date:%B %Y}"
+        if pd.notna(details.end_date)
+        else (f"from {details.start_date:%B %Y}")
+    )
+    cost = f" · £{details.cost:,.0f}" if pd.notna(details.cost) else ""
+    st.caption(
+        f"{details.kind} · {period} · {details.status}{cost} · support from {details.supporter or 'not recorded'}"
+    )
+    st.markdown(f"**For:** {details.supported_schools or 'no schools recorded'}")
+    if details.focus or details.targets:
+        st.markdown(f"**Focus:** {details.focus or '–'}  \n**Targets:** {details.targets or '–'}")
+    school_tab, survey_tab = st.tabs(["School results", "Questionnaires"])
+    with school_tab:
+        show_school_results(store, intervention_id, details)
+    with survey_tab:
+        show_questionnaires(store, intervention_id)
+
+
+def show_school_results(store, intervention_id: int, details: pd.Series) -> None:
+    impact, series = load_impact(*shared.cache_key(store), intervention_id)
+    if impact.empty:
+        st.info("No focus measure is recorded for this intervention, so school results cannot be compared.")
+        return
+    start = academic_year_of(pd.Timestamp(details.start_date).date())
+    end = academic_year_of(pd.Timestamp(details.end_date).date()) if pd.notna(details.end_date) else None
+    for row in impact.itertuples():
+        measure_series = series[series.measure_code == row.measure_code]
+        st.plotly_chart(
+            charts.impact_lines(measure_series, row.label, "", start, end), key=f"impact_{row.measure_code}"
+        )
+        st.markdown(row.summary)
+        if row.note:
+            st.caption(row.note)
+    table = impact.drop(columns=["summary"])
+    shared.download_buttons(
+        f"impact-{intervention_id}",
+        table,
+        {"School results": table},
+        csv_label="Download results (CSV)",
+        excel_label="Download results (Excel)",
+        key="impact",
+    )
+
+
+def show_questionnaires(store, intervention_id: int) -> None:
+    surveys = interventions.intervention_surveys(store, intervention_id)
+    if surveys.empty:
+        st.info("No questionnaire is linked to this intervention.")
+        return
+    for survey in surveys.itertuples():
+        st.markdown(f"#### {survey.name}")
+        survey_view.show_survey(store, int(survey.survey_id))
+    st.caption("Each chart downloads as a PNG from the camera button that appears when you point at it.")
+
+
+def record_form(store) -> None:
+    with st.expander("Record an intervention"):
+        schools = shared.load_schools(*shared.cache_key(store), None, date.today())
+        names = dict(zip(schools.urn.astype(int), schools.name, strict=True))
+        measures = list_measures(store)
+        labels = dict(zip(measures.code, measures.label, strict=True))
+        listed = interventions.list_surveys(store)
+        questionnaires = dict(zip(listed.survey_id.astype(int), listed.name, strict=True))
+        with st.form("record_intervention"):
+            name = st.text_input("Name", placeholder="e.g. Year 6 reading fluency project")
+            left, right = st.columns(2)
+            kind = left.selectbox("Kind", interventions.KINDS)
+            status = right.selectbox("Status", interventions.STATUSES, index=1)
+            supported = st.multiselect("Supported schools", list(names), format_func=names.get)
+            supporter = left.selectbox("Support from (school)", [None, *names], format_func=lambda u: names.get(u, "–"))
+            person = right.text_input("Support from (person)")
+            start = left.date_input("Start", value=date.today(), format="DD/MM/YYYY")
+            end = right.date_input("End", value=None, format="DD/MM/YYYY")
+            focus_measures = st.multiselect("Focus measures", list(labels), format_func=labels.get)
+            surveys = st.multiselect(
+                "Questionnaires",
+                list(questionnaires),
+                format_func=questionnaires.get,
+                help="Link questionnaires given before and after this support.",
+            )
+            focus = st.text_input("Focus in words")
+            targets = st.text_area("Targets", placeholder="Measurable and realistic targets")
+            cost = st.number_input("Cost (£)", min_value=0.0, value=None, step=500.0)
+            low = st.checkbox(
+                "Schools were chosen because their results were low",
+                help="Such schools tend to improve a little on their own; results will say so.",
+            )
+            if st.form_submit_button("Record intervention", type="primary"):
+                with shared.user_errors():
+                    new_id = interventions.record_intervention(
+                        store,
+                        interventions.NewIntervention(
+                            name=name,
+                            kind=kind,
+                            status=status,
+                            start_date=start,
+                            end_date=end,
+                            supported_urns=supported,
+                            supporting_urn=supporter,
+                            supporting_person=person,
+                            focus_measures=focus_measures,
+                            survey_ids=surveys,
+                            focus=focus,
+                            targets=targets,
+                            cost=cost,
+                            selection_reason="low_scores" if low else None,
+                        ),
+                    )
+                    st.toast(f"Recorded intervention {new_id}.", icon=":material/check_circle:")
+                    st.rerun()
+
+
+with shared.user_errors():
+    main()

@@ -1,0 +1,428 @@
+"""Meetings: the termly clinic. An agenda built from the data, school by school, and the meeting pack."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from analytics import meetings
+from analytics.meetings import pack as meeting_pack
+from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY, record_decision
+from app_pages import shared
+
+MEETING_KEY = "meeting_id"
+POSITION_KEY = "meeting_position"
+FORM_VERSION_KEY = "meeting_form_version"
+RAG_BADGES = {"red": ":red-badge[Red]", "amber": ":orange-badge[Amber]", "green": ":green-badge[Green]"}
+# Streamlit's data grid draws on a canvas that page styles cannot enlarge, so large type uses
+# plain tables, which these rules scale with everything else.
+LARGE_TYPE_CSS = """<style>
+[data-testid="stMainBlockContainer"] { font-size: 1.35rem; }
+[data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li,
+[data-testid="stMainBlockContainer"] td, [data-testid="stMainBlockContainer"] th,
+[data-testid="stMainBlockContainer"] label { font-size: 1.35rem !important; }
+[data-testid="stMainBlockContainer"] { padding-top: 1.5rem; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 2rem; padding: 0; }
+[data-testid="stMainBlockContainer"] [data-testid="stMetricValue"] * { font-size: 3rem !important; }
+</style>"""
+# Short names for the counts above the agenda, so they fit a column on a projector.
+SHORT_TITLES = {
+    "Actions to follow up": "Actions",
+    "Red and amber schools": "Red or amber",
+    "Category changes": "Category changes",
+    "Decision and suggestion differ": "Differ",
+    "Ofsted since the last meeting": "New Ofsted",
+    "At risk of changing category": "At risk",
+    "Schools in category 3 or 4": "Category 3/4",
+}
+SECTION_HELP = {
+    "Actions to follow up": "Agreed at earlier meetings and still open when this one began. Overdue first.",
+    "Red and amber schools": "Rated red or amber on the evidence; the reasons are in School by school.",
+    "Category changes": "Categories decided since the last meeting that changed a school's category.",
+    "Decision and suggestion differ": "Schools whose suggested category differs from the one decided: "
+    "confirm the decision or change it.",
+    "Ofsted since the last meeting": "Inspections published since the last meeting.",
+    "At risk of changing category": "Close to the next step on the protocol: worth a word before it happens.",
+    "Schools in category 3 or 4": "Each is reviewed in the consistent format: "
+    + ", ".join(meetings.REVIEW_SECTIONS).lower()
+    + ".",
+}
+
+
+@st.cache_data(show_spinner=False)
+def load_meetings(path: str, data_version: int) -> pd.DataFrame:
+    return meetings.list_meetings(shared.open_store(path))
+
+
+@st.cache_data(show_spinner="Building the agenda from the data...")
+def _agenda(path: str, data_version: int, meeting_id: int, _rules: list, rules_key: int) -> meetings.Agenda:
+    store = shared.open_store(path)
+    meeting = meetings.get_meeting(store, meeting_id)
+    return meetings.build_agenda(store, meeting_id, meetings.board_for_meeting(store, meeting, criteria=_rules))
+
+
+def load_agenda(store, meeting_id: int) -> meetings.Agenda:
+    rules = shared.current_rules()
+    return _agenda(*shared.cache_key(store), meeting_id, rules, hash(tuple(rules)))
+
+
+@st.cache_data(show_spinner=False)
+def load_record(path: str, data_version: int, meeting_id: int) -> dict[str, pd.DataFrame]:
+    return meetings.meeting_record(shared.open_store(path), meeting_id)
+
+
+def main() -> None:
+    store = shared.page_store()
+    selection = shared.current_selection()
+    st.title("Meetings")
+    if store.is_empty():
+        shared.show_empty_store(store)
+        return
+    listed = load_meetings(*shared.cache_key(store))
+    meeting_id = choose_meeting(store, listed, selection)
+    large = st.session_state.get("large_type", False)
+    if large:
+        st.markdown(LARGE_TYPE_CSS, unsafe_allow_html=True)
+    if meeting_id is None:
+        return
+    agenda = load_agenda(store, meeting_id)
+    meeting = agenda.meeting
+    scope = "every school" if meeting["group_id"] is None else listed.set_index("meeting_id").group_name[meeting_id]
+    # On a projector every line above the school pushes its evidence below the fold.
+    if not large:
+        st.caption(
+            f"**{meeting['kind_label']}**, {meeting['meeting_date']:%A %d %B %Y}. Covers {scope}; "
+            f"changes since {agenda.since:%d %B %Y}. {meeting.get('attendees') or ''}"
+        )
+    agenda_tab, school_tab, actions_tab, record_tab = st.tabs(
+        ["Agenda", "School by school", "Actions", "Minutes and meeting pack"]
+    )
+    with agenda_tab:
+        show_agenda(agenda)
+    with school_tab:
+        show_school_by_school(store, agenda, selection)
+    with actions_tab:
+        show_actions(store, agenda)
+    with record_tab:
+        show_record(store, agenda, selection)
+
+
+def choose_meeting(store, listed: pd.DataFrame, selection: shared.Selection) -> int | None:
+    left, middle, right = st.columns([5, 3, 2.5], vertical_alignment="bottom")
+    right.toggle("Large type", key="large_type", help="Bigger text for the back of the room.")
+    with middle.popover("New meeting", icon=":material/add:", use_container_width=True):
+        new_meeting_form(store, selection)
+    if listed.empty:
+        left.info("No meetings yet. Create one with **New meeting**: its agenda builds itself from the data.")
+        return None
+    # Titles are typed by people and may name a school that must not be named here.
+    titles = shared.school_names().redact(listed.title)
+    labels = {
+        int(r.meeting_id): f"{pd.Timestamp(r.meeting_date):%d %b %Y} · {title}"
+        for r, title in zip(listed.itertuples(), titles, strict=True)
+    }
+    if st.session_state.get(MEETING_KEY) not in labels:
+        st.session_state[MEETING_KEY] = next(iter(labels))
+    return left.selectbox(
+        "Meeting",
+        list(labels),
+        format_func=labels.__getitem__,
+        key=MEETING_KEY,
+        # Another meeting's running order starts at its first school.
+        on_change=lambda: st.session_state.update({POSITION_KEY: 0}),
+    )
+
+
+def new_meeting_form(store, selection: shared.Selection) -> None:
+    with st.form("new_meeting"):
+        meeting_date = st.date_input("Date", value=date.today(), format="DD/MM/YYYY")
+        kind = st.selectbox("Kind", list(meetings.MEETING_KINDS), format_func=meetings.MEETING_KINDS.__getitem__)
+        title = st.text_input("Title", placeholder="From the kind and date when left empty")
+        attendees = st.text_input("Attendees", placeholder="Chair; officers; headteacher representatives")
+        st.caption(f"Covers: **{selection.group_label}** (choose another group in the sidebar).")
+        if st.form_submit_button("Create meeting", type="primary"):
+            with shared.user_errors():
+                new = meetings.NewMeeting(meeting_date, kind, title, attendees, selection.group_id)
+                st.session_state[MEETING_KEY] = meetings.create_meeting(store, new)
+                st.session_state[POSITION_KEY] = 0
+                st.toast("Meeting created; its agenda is built from the data.", icon=":material/check_circle:")
+                st.rerun()
+
+
+def show_table(frame: pd.DataFrame, names, *, key: str) -> None:
+    """A section's table with schools named as presenter mode allows, RAG ratings coloured."""
+    shown = meeting_pack.presentable(frame, names)
+    # Blank, not "None" or "<NA>", where there is nothing to show (a hidden school's URN, no date).
+    shown = shown.astype(object).where(shown.notna(), "")
+    rag_columns = [c for c in shown.columns if c == "RAG"]
+    styled = shared.colour_cells(shown, rag_columns) if rag_columns else shown
+    if st.session_state.get("large_type"):
+        st.table(styled)
+    else:
+        st.dataframe(styled, hide_index=True, key=key)
+
+
+def show_agenda(agenda: meetings.Agenda) -> None:
+    names = shared.school_names()
+    counts = st.columns(len(agenda.sections))
+    for column, (title, table) in zip(counts, agenda.sections.items(), strict=True):
+        column.metric(SHORT_TITLES.get(title, title), len(table), help=SECTION_HELP.get(title))
+    st.subheader(f"Running order: {len(agenda.schools)} schools")
+    st.caption("The schools in the order the meeting takes them. Go through them in **School by school**.")
+    show_table(agenda.schools[["urn", "name", "rag", "decided_category", "listed_for"]], names, key="order")
+    for title, table in agenda.sections.items():
+        st.subheader(f"{title} ({len(table)})")
+        st.caption(SECTION_HELP.get(title, ""))
+        if table.empty:
+            st.caption("Nothing for this meeting.")
+        else:
+            show_table(table.drop(columns=["reasons"], errors="ignore"), names, key=f"section_{title}")
+
+
+def show_school_by_school(store, agenda: meetings.Agenda, selection: shared.Selection) -> None:
+    order = agenda.schools
+    if order.empty:
+        st.info("No school is on this agenda.")
+        return
+    names = shared.school_names()
+    position = min(st.session_state.get(POSITION_KEY, 0), len(order) - 1)
+    previous, where, following = st.columns([2, 5, 2], vertical_alignment="center")
+    # Never disabled: a disabled button drops its keyboard shortcut, and the key should always answer.
+    if previous.button("Previous", icon=":material/arrow_back:", shortcut="P", width="stretch"):
+        if position == 0:
+            st.toast("This is the first school on the agenda.")
+        position = max(position - 1, 0)
+    if following.button("Next", icon=":material/arrow_forward:", shortcut="N", type="primary", width="stretch"):
+        if position == len(order) - 1:
+            st.toast("That was the last school on the agenda.")
+        position = min(position + 1, len(order) - 1)
+    urns = order.urn.astype(int).tolist()
+    st.session_state[POSITION_KEY] = position
+    chosen = where.selectbox(
+        "School",
+        range(len(urns)),
+        index=position,
+        format_func=lambda i: f"{i + 1} of {len(urns)}: {names.name(urns[i])}",
+        label_visibility="collapsed",
+    )
+    if chosen != position:
+        st.session_state[POSITION_KEY] = position = chosen
+        st.rerun()
+    school = order.iloc[position]
+    urn = int(school.urn)
+    # The school being discussed may be named, unless it has not agreed to share its data or the
+    # viewer hides it too (presenter mode).
+    discussed = (urn,) if bool(school.data_sharing_signed) else ()
+    if selection.presenter_mode and discussed and st.toggle("Hide this school's name too", key="hide_discussed"):
+        discussed = ()
+    shown = shared.school_names(discussed)
+    rag = RAG_BADGES.get(school.rag, "")
+    decided = school.decided_category if isinstance(school.decided_category, str) else "none"
+    st.header(f"{shown.name(urn)}", anchor=False)
+    st.markdown(
+        f"{rag} Category decided: **{decided}** · suggested: **{school.suggested_category}** · "
+        f"on the agenda for {school.listed_for}"
+    )
+    if discussed:
+        if st.button("Open the school profile", icon=":material/school:"):
+            shared.open_profile(urn)
+    elif not bool(school.data_sharing_signed):
+        st.caption("This school has not signed a data-sharing agreement, so it is not named here.")
+    if isinstance(school.reasons, str) and school.reasons:
+        # Reasons are joined by "; ", which also occurs inside one (e.g. "(2 points below; 195 pupils"):
+        # a new reason starts with a capital letter.
+        st.markdown("\n".join(f"- {reason}" for reason in re.split(r"; (?=[A-Z])", school.reasons)))
+    follow_up = agenda.sections["Actions to follow up"]
+    mine = follow_up[follow_up.urn == urn]
+    if not mine.empty:
+        st.subheader("Actions from earlier meetings")
+        show_table(mine, shown, key=f"actions_{urn}")
+        followup_form(store, agenda, mine, key=f"school_{urn}")
+    recorded = {
+        title: table[table.urn == urn]
+        for title, table in load_record(*shared.cache_key(store), int(agenda.meeting["meeting_id"])).items()
+    }
+    if any(not table.empty for table in recorded.values()):
+        st.subheader("Recorded for this school at this meeting")
+        for title, table in recorded.items():
+            if not table.empty:
+                st.markdown(f"**{title.replace(' at this meeting', '')}**")
+                show_table(table, shown, key=f"recorded_{title}_{urn}")
+    version = st.session_state.get(FORM_VERSION_KEY, 0)
+    if agenda.meeting["kind"] == "category_review":
+        review_form(store, agenda, urn, version)
+    decision, action, note = st.columns(3)
+    with decision:
+        decision_form(store, agenda, school, version)
+    with action:
+        action_form(store, agenda, urn, version)
+    with note:
+        note_form(store, agenda, urn, version)
+
+
+def _record_date(agenda: meetings.Agenda) -> date:
+    """Decisions and follow-ups are dated the meeting's day; when that is still ahead, today."""
+    return min(agenda.meeting["meeting_date"], date.today())
+
+
+def _saved(message: str) -> None:
+    st.toast(message, icon=":material/check_circle:")
+    # New form keys give empty fields for the next entry; a refused entry keeps what was typed.
+    st.session_state[FORM_VERSION_KEY] = st.session_state.get(FORM_VERSION_KEY, 0) + 1
+    st.rerun()
+
+
+def decision_form(store, agenda: meetings.Agenda, school: pd.Series, version: int) -> None:
+    suggested = school.suggested_category if isinstance(school.suggested_category, str) else None
+    with st.form(f"decision_{version}"):
+        st.markdown("**Record a decision**")
+        default = CATEGORIES.index(suggested) if suggested in CATEGORIES else 0
+        category = st.selectbox("Category", CATEGORIES, index=default, format_func=CATEGORY_LABELS.__getitem__)
+        rag = st.selectbox("RAG", ["red", "amber", "green"], index=None, placeholder="from the category")
+        reasons = st.text_area("Reasons", placeholder="What the board considered and why it decided this")
+        decided_by = st.text_input("Decided by", value=agenda.meeting["kind_label"])
+        if st.form_submit_button("Record decision", type="primary"):
+            with shared.user_errors():
+                record_decision(
+                    store,
+                    urn=int(school.urn),
+                    category=category,
+                    rag=rag or RAG_FOR_CATEGORY[category],
+                    reasons=reasons,
+                    decided_by=decided_by,
+                    decided_on=_record_date(agenda),
+                    meeting_id=int(agenda.meeting["meeting_id"]),
+                    suggested_category=suggested,
+                )
+                _saved(f"Recorded category {category}; it is in the school's category history.")
+
+
+def action_form(store, agenda: meetings.Agenda, urn: int | None, version: int) -> None:
+    with st.form(f"action_{urn}_{version}"):
+        st.markdown("**Agree an action**")
+        text = st.text_area("Action", placeholder="What is to be done")
+        owner = st.text_input("Owner", placeholder="A person or a role")
+        due = st.date_input("Due", value=agenda.meeting["meeting_date"] + timedelta(weeks=6), format="DD/MM/YYYY")
+        if st.form_submit_button("Add action"):
+            with shared.user_errors():
+                meetings.record_action(
+                    store, meeting_id=int(agenda.meeting["meeting_id"]), text=text, owner=owner, due_date=due, urn=urn
+                )
+                _saved("Action added; it stays on every agenda until it is closed.")
+
+
+def note_form(store, agenda: meetings.Agenda, urn: int, version: int) -> None:
+    with st.form(f"note_{urn}_{version}"):
+        st.markdown("**Note for the minutes**")
+        text = st.text_area("Note", placeholder="The explanation given, what the board asked for")
+        if st.form_submit_button("Save note"):
+            with shared.user_errors():
+                meetings.record_note(store, meeting_id=int(agenda.meeting["meeting_id"]), note=text, urn=urn)
+                _saved("Note saved.")
+
+
+def review_form(store, agenda: meetings.Agenda, urn: int, version: int) -> None:
+    with st.form(f"review_{urn}_{version}"):
+        st.markdown("**Review in the consistent format** (leave a section empty to skip it)")
+        texts = {section: st.text_area(section, height=68) for section in meetings.REVIEW_SECTIONS}
+        if st.form_submit_button("Save review notes", type="primary"):
+            written = {section: text for section, text in texts.items() if text.strip()}
+            if not written:
+                st.warning("Every section is empty; nothing was saved.")
+                return
+            with shared.user_errors():
+                for section, text in written.items():
+                    meetings.record_note(
+                        store, meeting_id=int(agenda.meeting["meeting_id"]), note=text, section=section, urn=urn
+                    )
+                _saved(f"Saved notes for {len(written)} sections.")
+
+
+def followup_form(store, agenda: meetings.Agenda, actions: pd.DataFrame, *, key: str) -> None:
+    labels = {int(r.action_id): f"{r.text} ({r.owner})" for r in actions.itertuples()}
+    version = st.session_state.get(FORM_VERSION_KEY, 0)
+    with st.form(f"followup_{key}_{version}"):
+        st.markdown("**Follow up an action**")
+        action_id = st.selectbox("Action", list(labels), format_func=labels.__getitem__)
+        status = st.radio("Status", meetings.ACTION_STATUSES, horizontal=True)
+        note = st.text_input("Progress", placeholder="What has happened; why it is dropped")
+        if st.form_submit_button("Save follow-up"):
+            with shared.user_errors():
+                meetings.record_followup(
+                    store,
+                    action_id=action_id,
+                    meeting_id=int(agenda.meeting["meeting_id"]),
+                    status=status,
+                    note=note,
+                    noted_on=_record_date(agenda),
+                )
+                _saved(f"Action marked {status}.")
+
+
+def show_actions(store, agenda: meetings.Agenda) -> None:
+    names = shared.school_names()
+    follow_up = agenda.sections["Actions to follow up"]
+    still_open = int((follow_up.status == "open").sum())
+    overdue = int((follow_up.due == "overdue").sum())
+    st.subheader(f"From earlier meetings: {len(follow_up)} to follow up")
+    st.caption(f"{still_open} still open ({overdue} overdue), {len(follow_up) - still_open} closed at this meeting.")
+    if follow_up.empty:
+        st.caption("No open actions from earlier meetings.")
+    else:
+        show_table(follow_up, names, key="all_followups")
+        followup_form(store, agenda, follow_up, key="all")
+    record = load_record(*shared.cache_key(store), int(agenda.meeting["meeting_id"]))
+    agreed = record["Actions agreed at this meeting"]
+    st.subheader(f"Agreed at this meeting: {len(agreed)}")
+    if agreed.empty:
+        st.caption("None yet. Add them school by school, or below for the whole partnership.")
+    else:
+        show_table(agreed, names, key="agreed")
+    action_form(store, agenda, None, st.session_state.get(FORM_VERSION_KEY, 0))
+
+
+def show_record(store, agenda: meetings.Agenda, selection: shared.Selection) -> None:
+    meeting_id = int(agenda.meeting["meeting_id"])
+    record = load_record(*shared.cache_key(store), meeting_id)
+    names = shared.school_names()
+    with st.form("minutes"):
+        minutes = st.text_area("Minutes", value=agenda.meeting.get("minutes") or "", height=200)
+        if st.form_submit_button("Save minutes"):
+            with shared.user_errors():
+                meetings.save_minutes(store, meeting_id, minutes)
+                st.toast("Minutes saved.", icon=":material/check_circle:")
+                st.rerun()
+    for title, table in record.items():
+        st.subheader(f"{title}: {len(table)}")
+        if not table.empty:
+            show_table(table, names, key=f"record_{title}")
+    st.subheader("Meeting pack")
+    st.caption(
+        "The agenda and what the meeting recorded (decisions, actions, follow-ups, notes, minutes), schools named "
+        "exactly as on screen"
+        + (" (presenter mode: pseudonyms, in typed text too)." if selection.presenter_mode else ".")
+        + " The web page prints to PDF from the browser, one section per page."
+    )
+    stem = f"meeting-pack-{agenda.meeting['meeting_date']:%Y-%m-%d}"
+    left, right = st.columns(2)
+    left.download_button(
+        "Meeting pack (Excel)",
+        # Made when clicked, not on every rerun: the web page carries the charting library.
+        lambda: meeting_pack.meeting_pack_workbook(agenda, names, record, presenter_mode=selection.presenter_mode),
+        f"{stem}.xlsx",
+        shared.EXCEL_MIME,
+        icon=":material/download:",
+    )
+    right.download_button(
+        "Meeting pack (web page to print)",
+        lambda: meeting_pack.meeting_pack_html(agenda, names, record, presenter_mode=selection.presenter_mode),
+        f"{stem}.html",
+        "text/html",
+        icon=":material/print:",
+    )
+
+
+main()

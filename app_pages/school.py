@@ -1,0 +1,334 @@
+"""School profile: one school's results, trend, criteria, inspections, events, category history and support."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from analytics import charts, privacy
+from analytics.calendar import format_academic_year
+from analytics.monitoring import profile
+from analytics.monitoring.categories import (
+    CATEGORIES,
+    CATEGORY_LABELS,
+    RAG_FOR_CATEGORY,
+    decision_history,
+    record_decision,
+)
+from analytics.monitoring.criteria import STRAND_NAMES, SUBGROUP_LABELS
+from analytics.stats.wording import format_intervals
+from analytics.store.schools import OFSTED_GRADE_LABELS
+from app_pages import shared
+
+STATUS_LABELS = {"unmet": "Unmet", "met": "Met", "not assessed": "Not assessed"}
+FORM_VERSION_KEY = "decision_form_version"
+RAG_BADGES = {"red": ":red-badge[Red]", "amber": ":orange-badge[Amber]", "green": ":green-badge[Green]"}
+
+
+@st.cache_data(show_spinner=False)
+def load_profile(path: str, data_version: int, urn: int) -> profile.SchoolProfile | None:
+    return profile.load_profile(shared.open_store(path), urn)
+
+
+@st.cache_data(show_spinner=False)
+def load_history(path: str, data_version: int, urn: int) -> pd.DataFrame:
+    return decision_history(shared.open_store(path), urn)
+
+
+def main() -> None:
+    started = shared.start_page("School profile")
+    if started is None:
+        return
+    store, selection, schools = started
+    names = dict(zip(schools.urn.astype(int), schools.name, strict=True))
+    requested = shared.requested_profile()
+    if requested is not None and requested not in names:
+        everyone = shared.load_schools(*shared.cache_key(store), None, selection.as_of)
+        names |= dict(zip(everyone.urn.astype(int), everyone.name, strict=True))
+    options = sorted(names, key=names.__getitem__)
+    if requested is not None and requested not in names:
+        st.warning(f"There is no school with URN {requested} in this store; showing the first school instead.")
+    index = options.index(requested) if requested in options else 0
+    hidden = shared.school_names().hidden
+    urn = st.selectbox(
+        "School", options, index=index, format_func=lambda u: names[u] if u in hidden else f"{names[u]} ({u})"
+    )
+    st.session_state[shared.PROFILE_KEY] = urn
+    # The school being discussed is named on its own profile; in presenter mode the viewer may hide it too.
+    if selection.presenter_mode and st.toggle("Hide this school's name too", key="hide_discussed"):
+        discussed: tuple[int, ...] = ()
+    else:
+        discussed = (urn,)
+    record = load_profile(*shared.cache_key(store), urn)
+    if record is None:
+        st.error(f"There is no school with URN {urn} in this store.")
+        return
+    board = shared.board_for(store, selection)
+    status = board[board.urn == urn]
+    show_header(record, status.iloc[0] if not status.empty else None, shared.school_names(discussed))
+    tabs = st.tabs(["Results", "Criteria", "Pupil groups", "Ofsted and events", "Category history", "Support"])
+    assessment = (
+        shared.load_assessment(*shared.cache_key(store), selection.year, shared.as_of_for(store, selection.year))
+        if selection.year
+        else None
+    )
+    with tabs[0]:
+        show_results(record, assessment, urn, selection)
+    with tabs[1]:
+        show_criteria(assessment, urn)
+    with tabs[2]:
+        show_pupil_groups(record, assessment, urn, selection)
+    with tabs[3]:
+        show_ofsted_and_events(record)
+    with tabs[4]:
+        show_category_history(store, urn, status.iloc[0] if not status.empty else None)
+    with tabs[5]:
+        show_support(record, shared.school_names(discussed))
+
+
+def show_header(record: profile.SchoolProfile, status: pd.Series | None, names: privacy.SchoolNames) -> None:
+    details = record.details
+    facts = [
+        details.get("phase"),
+        details.get("school_type"),
+        f"{int(details['pupils']):,} pupils" if pd.notna(details.get("pupils")) else None,
+        f"{details['pct_fsm']:.0f}% FSM" if pd.notna(details.get("pct_fsm")) else None,
+        None if int(details["urn"]) in names.hidden else f"URN {details['urn']}",
+    ]
+    st.subheader(names.name(details["urn"], details["name"]))
+    st.caption(" · ".join(str(f) for f in facts if f))
+    current = record.groups[record.groups.end_date.isna()]
+    if not current.empty:
+        st.caption("Member of: " + "; ".join(f"{r.name} ({r.kind})" for r in current.itertuples()))
+    if status is None:
+        return
+    cols = st.columns(3)
+    decided = status.decided_category
+    cols[0].metric(
+        "LA category (decided)",
+        "none yet" if pd.isna(decided) else str(decided),
+        help="The category recorded by people; see Category history.",
+    )
+    cols[1].metric(
+        "Suggested from the evidence",
+        str(status.suggested_category),
+        help="Worked out from the criteria; the Criteria tab shows each one. People decide the category.",
+    )
+    cols[2].metric("Overall trend", f"{charts.TREND_SYMBOLS[status.trend]} {status.trend}")
+    st.markdown(f"{RAG_BADGES.get(status.rag, '')} **Why:** {status.summary}")
+    if status.trend_drivers:
+        lead = "Trend driven by" if status.trend in ("rising", "declining") else "Measures that moved"
+        st.caption(f"{lead}: {status.trend_drivers}")
+
+
+def show_results(record: profile.SchoolProfile, assessment, urn: int, selection: shared.Selection) -> None:
+    results = record.results[record.results.subgroup == "all"]
+    if results.empty:
+        st.info("No results for this school yet.")
+        return
+    headline = results[results.is_headline]
+    show_all = st.toggle("Show every measure, not only the headline ones", key="profile_all_measures")
+    chosen = results if show_all or headline.empty else headline
+    trends = assessment.trends if assessment is not None else pd.DataFrame()
+    st.caption(
+        "The shaded band is how far a result can move by chance with a cohort this size: a result inside it is "
+        "within normal variation. Dashed line: national; dotted: local authority."
+    )
+    cols = st.columns(2)
+    for position, (code, history) in enumerate(chosen.groupby("measure_code", sort=False)):
+        label, unit = history.label.iloc[0], history.unit.iloc[0]
+        trend_row = (
+            trends[(trends.urn == urn) & (trends.measure_code == code) & (trends.subgroup == "all")]
+            if not trends.empty
+            else pd.DataFrame()
+        )
+        trend = trend_row.trend.iloc[0] if not trend_row.empty else None
+        with cols[position % 2]:
+            st.plotly_chart(charts.measure_history(history, label, unit, trend, record.lineage), key=f"history_{code}")
+            if not trend_row.empty:
+                st.caption(f"{charts.TREND_SYMBOLS[trend]} **{trend}**: {trend_row.reason.iloc[0]}")
+            missing = history[history.value.isna() & history.missing_code.notna()]
+            for row in missing.itertuples():
+                st.caption(f"{format_academic_year(row.academic_year)}: suppressed ({row.missing_code})")
+
+
+def show_criteria(assessment, urn: int) -> None:
+    if assessment is None:
+        st.info("No results yet, so the criteria cannot be checked.")
+        return
+    evaluations = assessment.evaluations[assessment.evaluations.urn == urn]
+    unmet = (evaluations.status == "unmet").sum()
+    st.caption(
+        f"{unmet} of {len(evaluations)} criteria unmet. A criterion is unmet only when the evidence is stronger "
+        "than chance; one that cannot be judged is shown as not assessed. Thresholds live in the criteria rules file."
+    )
+    for strand, rows in evaluations.groupby("strand"):
+        flagged = (rows.status == "unmet").sum()
+        with st.expander(f"Strand {strand}: {STRAND_NAMES[strand]} — {flagged} unmet", expanded=bool(flagged)):
+            # A static table, so the evidence sentences wrap instead of being cut off.
+            st.table(
+                shared.colour_cells(
+                    pd.DataFrame(
+                        {"Criterion": rows.text, "Status": rows.status.map(STATUS_LABELS), "Evidence": rows.evidence}
+                    ),
+                    ["Status"],
+                ).hide(axis="index")
+            )
+
+
+def show_pupil_groups(record: profile.SchoolProfile, assessment, urn: int, selection: shared.Selection) -> None:
+    if assessment is None or selection.year is None:
+        st.info("No results yet.")
+        return
+    gaps = assessment.evaluations[
+        (assessment.evaluations.urn == urn) & assessment.evaluations.criterion_id.str.endswith("_gap")
+    ]
+    if not gaps.empty:
+        st.markdown("**Gaps between pupil groups** (95% intervals; tested against the same gap nationally)")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Gap": gaps.text,
+                    "Status": gaps.status.map(STATUS_LABELS),
+                    "School gap": gaps.value.round(1),
+                    "95% CI": format_intervals(gaps.ci_low, gaps.ci_high),
+                    "National gap": gaps.comparison.round(1),
+                    "Evidence": gaps.evidence,
+                }
+            ),
+            hide_index=True,
+            key="gaps",
+        )
+    latest = record.results[(record.results.academic_year == selection.year) & record.results.is_headline]
+    if latest.empty:
+        return
+    st.markdown(f"**Headline results by pupil group, {selection.year_label}**")
+    table = latest.assign(group=latest.subgroup.map(lambda s: SUBGROUP_LABELS.get(s, s)))
+    st.dataframe(
+        table.pivot_table(index="group", columns="label", values="value", aggfunc="first").round(1),
+        key="by_group",
+    )
+    cohorts = table.pivot_table(index="group", columns="label", values="cohort", aggfunc="first")
+    st.caption("Pupils behind each figure: " + "; ".join(f"{g} {int(n)}" for g, n in cohorts.max(axis=1).items()))
+
+
+def show_ofsted_and_events(record: profile.SchoolProfile) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Ofsted inspections**")
+        if record.inspections.empty:
+            st.caption("No inspections recorded.")
+        else:
+            inspections = record.inspections.assign(
+                judgement=record.inspections.overall_grade.map(OFSTED_GRADE_LABELS).fillna("no overall grade"),
+                concern=record.inspections.category_of_concern.fillna("").str.replace("_", " "),
+            )
+            st.dataframe(
+                inspections[["inspection_date", "inspection_type", "judgement", "concern"]],
+                hide_index=True,
+                column_config={
+                    "inspection_date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
+                    "inspection_type": "Type",
+                    "judgement": "Overall effectiveness",
+                    "concern": "Category of concern",
+                },
+                key="inspections",
+            )
+    with right:
+        st.markdown("**Context events** (strand 5 triggers)")
+        if record.events.empty:
+            st.caption("No events recorded.")
+        else:
+            st.dataframe(
+                record.events.assign(kind=record.events.kind.str.replace("_", " ")),
+                hide_index=True,
+                column_config={
+                    "event_date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
+                    "kind": "What",
+                    "note": "Note",
+                },
+                key="events",
+            )
+
+
+def show_category_history(store, urn: int, status: pd.Series | None) -> None:
+    history = load_history(*shared.cache_key(store), urn)
+    if history.empty:
+        st.caption("No category decisions recorded yet.")
+    else:
+        shown = history[["decided_on", "category", "rag", "reasons", "decided_by", "meeting", "suggested_category"]]
+        st.dataframe(
+            shown.fillna({"meeting": "", "suggested_category": ""}),
+            hide_index=True,
+            column_config={
+                "decided_on": st.column_config.DateColumn("Date", format="D MMM YYYY"),
+                "category": "Category",
+                "rag": "RAG",
+                "reasons": st.column_config.TextColumn("Reasons", width="large"),
+                "decided_by": "Decided by",
+                "meeting": "Meeting",
+                "suggested_category": "Suggested then",
+            },
+            key="decisions",
+        )
+    suggested = None if status is None else str(status.suggested_category)
+    # A new form key after each recorded decision gives empty fields; a refused one keeps what was typed.
+    version = st.session_state.get(FORM_VERSION_KEY, 0)
+    with st.form(f"record_decision_{version}"):
+        st.markdown("**Record a decision**")
+        left, middle, right = st.columns(3)
+        default = CATEGORIES.index(suggested) if suggested in CATEGORIES else 0
+        category = left.selectbox("Category", CATEGORIES, index=default, format_func=CATEGORY_LABELS.__getitem__)
+        rag = middle.selectbox("RAG", ["red", "amber", "green"], index=None, placeholder="from the category")
+        decided_on = right.date_input("Decided on", value=date.today(), max_value=date.today(), format="DD/MM/YYYY")
+        reasons = st.text_area("Reasons", placeholder="What the board considered and why it decided this")
+        decided_by = st.text_input("Decided by", placeholder="Name or board")
+        if st.form_submit_button("Record decision", type="primary"):
+            with shared.user_errors():
+                record_decision(
+                    store,
+                    urn=urn,
+                    category=category,
+                    rag=rag or RAG_FOR_CATEGORY[category],
+                    reasons=reasons,
+                    decided_by=decided_by,
+                    decided_on=decided_on,
+                    suggested_category=suggested,
+                )
+                note = "" if suggested in (None, category) else f" It differs from the suggested {suggested}."
+                st.toast(f"Recorded category {category}.{note}", icon=":material/check_circle:")
+                st.session_state[FORM_VERSION_KEY] = version + 1
+                st.rerun()
+
+
+def show_support(record: profile.SchoolProfile, names: privacy.SchoolNames) -> None:
+    if record.interventions.empty:
+        st.caption("No interventions involved this school.")
+        return
+    support = record.interventions.assign(
+        supporter=[
+            names.supporter(u, p)
+            for u, p in zip(record.interventions.supporting_urn, record.interventions.supporting_person, strict=True)
+        ]
+    )
+    st.dataframe(
+        support[["name", "kind", "role", "supporter", "focus", "start_date", "end_date", "status"]],
+        hide_index=True,
+        column_config={
+            "name": "Intervention",
+            "kind": "Kind",
+            "role": "This school",
+            "supporter": "Support from",
+            "focus": "Focus",
+            "start_date": st.column_config.DateColumn("Start", format="MMM YYYY"),
+            "end_date": st.column_config.DateColumn("End", format="MMM YYYY"),
+            "status": "Status",
+        },
+        key="support",
+    )
+
+
+with shared.user_errors():
+    main()

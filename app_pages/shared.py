@@ -1,0 +1,355 @@
+"""What every page shares: the store, the sidebar selection, and how errors are shown.
+
+Cross-page state lives here behind small typed accessors, so no page invents its own
+``st.session_state`` keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics import charts, privacy
+from analytics.calendar import as_of_date, format_academic_year
+from analytics.demo import build_demo_store
+from analytics.errors import InsightError
+from analytics.export import to_csv_bytes, to_excel_bytes
+from analytics.monitoring import board as early_warning
+from analytics.monitoring.criteria import Criterion, default_criteria_path, load_criteria
+from analytics.store import db
+from analytics.store import schools as school_records
+from analytics.store.db import Store, default_db_path
+from analytics.store.schools import academic_years, list_groups, list_schools
+
+GROUP_KEY = "selected_group_id"
+YEAR_KEY = "selected_year"
+PRESENTER_KEY = "presenter_mode"
+PROFILE_KEY = "profile_urn"
+PROFILE_PAGE = "app_pages/school.py"
+ALL_SCHOOLS = 0  # the group choice that means "every school in the store"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The partnership group and academic year chosen in the sidebar."""
+
+    group_id: int | None
+    group_label: str
+    year: int | None
+    as_of: date
+    presenter_mode: bool = False
+
+    @property
+    def year_label(self) -> str:
+        return format_academic_year(self.year) if self.year else "no results yet"
+
+
+@st.cache_resource(show_spinner=False)
+def open_store(path: str) -> Store:
+    """One connection per store file for the whole server; reads take their own cursor."""
+    return Store(path)
+
+
+def progress_bar(text: str = "Starting") -> tuple[Any, Callable[[float, str], None]]:
+    """A progress bar and the ``progress(fraction, message)`` callback that long analytics work takes."""
+    bar = st.progress(0.0, text=text)
+
+    def report(fraction: float, message: str) -> None:
+        bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+
+    return bar, report
+
+
+def _build_demo_with_progress(path: Path) -> None:
+    with st.status("First run: building the demo partnership…", expanded=True) as status:
+        _, report = progress_bar("")
+        build_demo_store(path, progress=report)
+        status.update(label="Demo partnership ready", state="complete", expanded=False)
+
+
+def get_store() -> Store:
+    """The store this app serves; the demo is built on first run when no store was configured."""
+    path = default_db_path()
+    if not path.exists() and path == db.DEFAULT_DB_PATH:
+        _build_demo_with_progress(path)
+    return open_store(str(path))
+
+
+@st.cache_data(show_spinner=False)
+def load_groups(path: str, data_version: int) -> pd.DataFrame:
+    return list_groups(open_store(path))
+
+
+@st.cache_data(show_spinner=False)
+def load_years(path: str, data_version: int) -> list[int]:
+    return academic_years(open_store(path))
+
+
+@st.cache_data(show_spinner=False)
+def schools_in_scope(path: str, data_version: int, group_id: int | None, as_of: date) -> pd.DataFrame:
+    """The schools in a group on a date with their real names: for cached work, never for display."""
+    return school_records.schools_in_scope(open_store(path), group_id, as_of)
+
+
+def load_schools(path: str, data_version: int, group_id: int | None, as_of: date) -> pd.DataFrame:
+    """The schools in a group on a date, named as the trust rules allow (see :func:`school_names`)."""
+    return hide_names(schools_in_scope(path, data_version, group_id, as_of))
+
+
+@st.cache_data(show_spinner=False)
+def _names(path: str, data_version: int, presenter_mode: bool, named: tuple[int, ...]) -> privacy.SchoolNames:
+    store = open_store(path)
+    return privacy.display_names(
+        list_schools(store),
+        privacy.pseudonym_secret(store),
+        presenter_mode=presenter_mode,
+        named_urns=named,
+    )
+
+
+def school_names(named: tuple[int, ...] = ()) -> privacy.SchoolNames:
+    """Names as the trust rules allow: a pseudonym in presenter mode, and always for a school without a
+    data-sharing agreement, except for ``named`` (the school whose own profile is open)."""
+    return _names(*cache_key(get_store()), current_selection().presenter_mode, tuple(sorted(named)))
+
+
+def hide_names(frame: pd.DataFrame, named: tuple[int, ...] = (), column: str = "name") -> pd.DataFrame:
+    """``frame`` with school names (found by ``urn``) replaced as the trust rules require."""
+    return school_names(named).rename(frame, column)
+
+
+@st.cache_data(show_spinner=False)
+def load_rules(path: str, modified: float) -> list[Criterion]:
+    return load_criteria(path)
+
+
+def current_rules() -> list[Criterion]:
+    """The criteria rules, checked; an edit to the rules file takes effect on the next rerun."""
+    path = default_criteria_path()
+    try:
+        modified = path.stat().st_mtime
+    except OSError:
+        modified = 0.0  # load_criteria says what is wrong with the path
+    return load_rules(str(path), modified)
+
+
+@st.cache_data(show_spinner="Working out trends, criteria and categories…")
+def _assessment(path: str, data_version: int, year: int, as_of: date, _rules: list[Criterion], rules_key: int):
+    return early_warning.assess(open_store(path), year=year, as_of=as_of, criteria=_rules)
+
+
+def load_assessment(path: str, data_version: int, year: int, as_of: date) -> early_warning.Assessment:
+    """Trends, criteria and suggestions for a year, cached until the data or the rules change."""
+    rules = current_rules()
+    return _assessment(path, data_version, year, as_of, rules, hash(tuple(rules)))
+
+
+def previous_year(store: Store, year: int) -> int | None:
+    """The academic year with results before ``year``, if any."""
+    earlier = [y for y in load_years(*cache_key(store)) if y < year]
+    return max(earlier) if earlier else None
+
+
+def as_of_for(store: Store, year: int) -> date:
+    """The date point-in-time facts are shown at for a results year (see as_of_date)."""
+    return as_of_date(year, load_years(*cache_key(store))[0], date.today())
+
+
+def board_for(store: Store, selection: Selection, year: int | None = None) -> pd.DataFrame:
+    """The early-warning table for the selected group, for ``year`` (default: the selected year)."""
+    year = year or selection.year
+    if year is None:
+        return pd.DataFrame(columns=early_warning.BOARD_COLUMNS)
+    as_of = as_of_for(store, year)
+    schools = load_schools(*cache_key(store), selection.group_id, as_of)
+    return early_warning.board_table(schools, load_assessment(*cache_key(store), year, as_of))
+
+
+def open_profile(urn: int) -> None:
+    """Go to the School profile page showing ``urn``."""
+    st.session_state[PROFILE_KEY] = int(urn)
+    st.switch_page(PROFILE_PAGE)
+
+
+def requested_profile() -> int | None:
+    """The school asked for by another page, or by ``?urn=`` in the address."""
+    urn = st.query_params.get("urn") or st.session_state.get(PROFILE_KEY)
+    try:
+        return int(urn) if urn is not None else None
+    except ValueError:
+        st.warning(f"{urn!r} is not a URN (URNs are numbers, such as 100001); showing the first school instead.")
+        return None
+
+
+def cache_key(store: Store) -> tuple[str, int]:
+    """Arguments that identify the store's current content, for ``st.cache_data`` loaders."""
+    return str(store.path), store.data_version()
+
+
+_KIND_LABELS = {
+    "alliance": "Alliance",
+    "collaborative": "Collaborative",
+    "triad": "Triad",
+    "trust": "Trust",
+    "cluster": "Cluster",
+    "lasl": "LASL",
+    "federation": "Federation",
+}
+
+
+def render_sidebar(store: Store) -> Selection:
+    """Draw the shared sidebar controls and return what they select."""
+    groups = load_groups(*cache_key(store))
+    labels = {ALL_SCHOOLS: "All schools"}
+    for row in groups.itertuples():
+        # Listed in tree order (alliance, its collaboratives, their triads); the kind says the level.
+        labels[int(row.group_id)] = f"{row.name} ({_KIND_LABELS.get(row.kind, row.kind).lower()})"
+    if st.session_state.get(GROUP_KEY) not in labels:
+        st.session_state[GROUP_KEY] = ALL_SCHOOLS
+    group_id = st.sidebar.selectbox(
+        "Partnership group",
+        options=list(labels),
+        format_func=labels.__getitem__,
+        key=GROUP_KEY,
+        help="An alliance includes its collaboratives and triads.",
+    )
+    years = load_years(*cache_key(store))
+    year = None
+    if years:
+        if st.session_state.get(YEAR_KEY) not in years:
+            st.session_state[YEAR_KEY] = years[0]
+        year = st.sidebar.selectbox(
+            "Academic year",
+            options=years,
+            format_func=format_academic_year,
+            key=YEAR_KEY,
+            help="Results for this year. For the latest year, categories and Ofsted grades are as at today; "
+            "for earlier years, as at the end of that year.",
+        )
+    presenter_mode = st.sidebar.toggle(
+        "Presenter mode",
+        key=PRESENTER_KEY,
+        help="For a projector: every school except the one being discussed is shown by a pseudonym such as "
+        "School K42, the same on every page, chart and download.",
+    )
+    today = date.today()
+    as_of = as_of_date(year, years[0], today) if year else today
+    return Selection(
+        group_id=None if group_id == ALL_SCHOOLS else int(group_id),
+        group_label=labels[group_id],
+        year=year,
+        as_of=as_of,
+        presenter_mode=presenter_mode,
+    )
+
+
+def current_selection() -> Selection:
+    """The selection made in the sidebar on this run (set by ``app.py`` before the page runs)."""
+    selection = st.session_state.get("_selection")
+    if not isinstance(selection, Selection):
+        # Only reachable when a page file is run on its own rather than through app.py's router.
+        raise RuntimeError("Pages run through app.py, which sets the sidebar selection first.")
+    return selection
+
+
+def remember_selection(selection: Selection) -> None:
+    st.session_state["_selection"] = selection
+
+
+_CELL_STYLES = {
+    label.capitalize(): f"background-color: {colour}; color: {'black' if label == 'amber' else 'white'}"
+    for label, colour in charts.RAG_COLOURS.items()
+} | {"Unmet": f"color: {charts.RAG_COLOURS['red']}; font-weight: bold", "Not assessed": "color: #777"}
+
+
+def colour_cells(table: pd.DataFrame, columns: list[str]):
+    """Colour Red / Amber / Green ratings and Unmet criteria, so they are seen before they are read.
+
+    Colour rather than emoji: projector laptops often lack emoji fonts.
+    """
+    return table.style.map(lambda value: _CELL_STYLES.get(value, ""), subset=columns)
+
+
+EXCEL_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download_buttons(
+    stem: str,
+    table: pd.DataFrame,
+    sheets: dict[str, pd.DataFrame],
+    *,
+    csv_label: str = "Download (CSV)",
+    excel_label: str = "Download (Excel)",
+    key: str | None = None,
+) -> None:
+    """A CSV and an Excel download side by side; both go through the formula-neutralising export."""
+    left, right = st.columns(2)
+    left.download_button(
+        csv_label,
+        to_csv_bytes(table),
+        f"{stem}.csv",
+        "text/csv",
+        icon=":material/download:",
+        key=f"{key}_csv" if key else None,
+    )
+    right.download_button(
+        excel_label,
+        to_excel_bytes(sheets),
+        f"{stem}.xlsx",
+        EXCEL_MIME,
+        icon=":material/download:",
+        key=f"{key}_xlsx" if key else None,
+    )
+
+
+def show_error(error: InsightError) -> None:
+    st.error(f"**{error.title}**\n\n{error.message}", icon=":material/error:")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Show an :class:`InsightError` as a message box instead of a traceback."""
+    try:
+        yield
+    except InsightError as error:
+        show_error(error)
+
+
+def page_store() -> Store:
+    """The store, for a page that needs no sidebar selection."""
+    return get_store()
+
+
+def start_page(title: str) -> tuple[Store, Selection, pd.DataFrame] | None:
+    """Draw the page title and return the store, the sidebar selection and the schools in scope.
+
+    Returns ``None``, having said why, when there is nothing to show: an empty store, or a group
+    with no schools at the chosen date.
+    """
+    store = get_store()
+    selection = current_selection()
+    st.title(title)
+    if store.is_empty():
+        show_empty_store(store)
+        return None
+    schools = load_schools(*cache_key(store), selection.group_id, selection.as_of)
+    if schools.empty:
+        st.info("No schools belonged to this group at that date. Choose another group or year in the sidebar.")
+        return None
+    return store, selection, schools
+
+
+def show_empty_store(store: Store) -> None:
+    st.info(
+        f"**This store has no schools yet.**\n\nIt is at `{store.path}`. To explore the product, load the "
+        f"demo partnership with `python -m analytics demo --db {store.path}`, or unset "
+        "`SCHOOL_INSIGHT_DB` to use the built-in demo.",
+        icon=":material/info:",
+    )

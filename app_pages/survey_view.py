@@ -1,0 +1,222 @@
+"""One questionnaire's before-and-after results, drawn the same way on the Interventions and Questionnaires pages."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from analytics import charts
+from analytics.evaluation import prepost
+from analytics.stats.wording import format_intervals
+from app_pages import shared
+
+# Widths (pixels) that fit a 1400-pixel screen beside the sidebar; each item's note is shown under its sentence,
+# and the effect size's measure in a line under the table.
+ITEM_COLUMNS = {
+    "label": st.column_config.TextColumn("Item or scale", width=185),
+    "n_pairs": st.column_config.NumberColumn("Pairs", width=52, help="Respondents who answered both times"),
+    "n_both": st.column_config.TextColumn("n before / after", width=100),
+    "mean_pre": st.column_config.NumberColumn("Before", format="%.2f", width=60),
+    "mean_post": st.column_config.NumberColumn("After", format="%.2f", width=60),
+    "change": st.column_config.NumberColumn("Change", format="%+.2f", width=66),
+    "interval": st.column_config.TextColumn("95% CI", width=105),
+    "effect": st.column_config.TextColumn("Effect size", width=78),
+    "p_value": st.column_config.NumberColumn("p", format="%.3f", width=58),
+    "p_holm": st.column_config.NumberColumn(
+        "p (Holm)", format="%.3f", width=72, help="Adjusted for testing several items"
+    ),
+    "pct_improved": st.column_config.NumberColumn("% improved", format="%.0f%%", width=82),
+}
+PAIRED_HELP = "Mean over the respondents who answered both times (the pairs)"
+
+# Plain headings and rounded numbers for the results download, which goes straight into a report.
+EXPORT_HEADINGS = {
+    "label": "Item or scale",
+    "wave_pre": "Before (wave)",
+    "wave_post": "After (wave)",
+    "n_pre": "n before",
+    "n_post": "n after",
+    "n_pairs": "Pairs",
+    "mean_pre": "Mean before",
+    "mean_post": "Mean after",
+    "change": "Change",
+    "ci_low": "95% CI low",
+    "ci_high": "95% CI high",
+    "test": "Test",
+    "p_value": "p",
+    "p_holm": "p (Holm)",
+    "effect_size": "Effect size",
+    "effect_size_name": "Effect size measure",
+    "pct_improved": "% improved",
+    "pct_same": "% same",
+    "pct_declined": "% declined",
+    "reverse_scored": "Reverse-scored",
+    "warning": "Note",
+    "note": "Note",
+    "summary": "In words",
+}
+
+
+def report_table(results: pd.DataFrame) -> pd.DataFrame:
+    """The results as a report needs them: plain headings, means to 2 places, p to 3, percentages whole."""
+    kept = [c for c in EXPORT_HEADINGS if c in results.columns]
+    table = results[kept].copy()
+    for column, places in {
+        "mean_pre": 2,
+        "mean_post": 2,
+        "change": 2,
+        "ci_low": 2,
+        "ci_high": 2,
+        "effect_size": 2,
+        "p_value": 3,
+        "p_holm": 3,
+        "pct_improved": 0,
+        "pct_same": 0,
+        "pct_declined": 0,
+    }.items():
+        if column in table.columns:
+            table[column] = pd.to_numeric(table[column], errors="coerce").round(places)
+    return table.rename(columns=EXPORT_HEADINGS)
+
+
+def file_stem(name: str, survey_id: int) -> str:
+    """A download's file name from the questionnaire's name: letters, digits and hyphens only."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()[:60]
+    return f"{stem}-results" if stem else f"questionnaire-{survey_id}"
+
+
+@st.cache_data(show_spinner="Comparing answers before and after…")
+def load_survey(path: str, data_version: int, survey_id: int) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """Answers, instrument and before/after results of a stored survey, cached until the data change."""
+    store = shared.open_store(path)
+    answers, instrument = prepost.survey_long(store, survey_id)
+    return answers, instrument, prepost.prepost_for_survey(store, survey_id)
+
+
+@st.cache_data(show_spinner=False)
+def load_single_wave(path: str, data_version: int, survey_id: int) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """A survey with answers in one wave only: described, with no claim of change."""
+    store = shared.open_store(path)
+    answers, instrument = prepost.survey_long(store, survey_id)
+    if answers.empty:
+        return answers, instrument, pd.DataFrame(columns=list(prepost.SINGLE_WAVE_COLUMNS))
+    described = prepost.describe_single_wave(
+        answers,
+        scale_min=instrument["scale_min"],
+        scale_max=instrument["scale_max"],
+        higher_is_better=instrument["higher_is_better"],
+        labels=instrument["item_labels"],
+        option_labels=instrument["scale_labels"] or None,
+    )
+    return answers, instrument, described
+
+
+def show_survey(store, survey_id: int) -> None:
+    """Results of one questionnaire: a sentence per item and scale, the table, the answer distributions
+    (and each matched respondent's change), and the downloads."""
+    key = shared.cache_key(store)
+    try:
+        answers, instrument, results = load_survey(*key, survey_id)
+    except ValueError:
+        show_single_wave(store, survey_id)
+        return
+    shown_name = shared.school_names().redact([str(instrument["name"])])[0]
+    paired = "matched respondents (paired tests)" if instrument["matched"] else "anonymous answers (unpaired tests)"
+    st.caption(f"{shown_name} · {paired} · compares {results.wave_pre.iloc[0]} with {results.wave_post.iloc[0]}")
+    notes = results.warning if "warning" in results.columns else pd.Series("", index=results.index)
+    # A caution that applies to every item ("only 9 matched respondents") is said once, above them.
+    sentences = [[part for part in re.split(r"(?<=\.)\s+", str(note).strip()) if part] for note in notes.fillna("")]
+    shared_notes = [part for part in sentences[0] if all(part in other for other in sentences)] if sentences else []
+    if shared_notes and len(sentences) > 1:
+        st.markdown(f":orange[:material/warning: {' '.join(shared_notes)}]")
+    else:
+        shared_notes = []
+    for sentence, parts in zip(results.summary, sentences, strict=True):
+        line = f"- {sentence}"
+        own = " ".join(part for part in parts if part not in shared_notes)
+        if own:
+            line += f"  \n  :orange[:material/warning: {own}]"
+        st.markdown(line)
+    table = results.assign(
+        n_both=[f"{a} / {b}" for a, b in zip(results.n_pre, results.n_post, strict=True)],
+        interval=format_intervals(results.ci_low, results.ci_high),
+        effect=["" if pd.isna(e) else f"{e:+.2f}" for e in results.effect_size],
+    )
+    columns = dict(ITEM_COLUMNS)
+    if instrument["matched"]:
+        for column, title in (("mean_pre", "Before"), ("mean_post", "After")):
+            columns[column] = st.column_config.NumberColumn(title, format="%.2f", width=60, help=PAIRED_HELP)
+    else:
+        # Unpaired: no pairs, and no one's own change to count as improved.
+        columns = {k: v for k, v in columns.items() if k not in ("n_pairs", "pct_improved")}
+    columns = {k: v for k, v in columns.items() if k in table.columns}
+    st.dataframe(table[list(columns)], hide_index=True, column_config=columns, key=f"items_{survey_id}")
+    measures = sorted({str(m) for m in results.effect_size_name.dropna() if str(m)})
+    footnote = [f"Effect size: {', '.join(measures)}."] if measures else []
+    if instrument["matched"]:
+        footnote.insert(0, "Before and After are means over the respondents who answered both times.")
+    if footnote:
+        st.caption(" ".join(footnote))
+    export = report_table(results)
+    sheets = {"Results": export}
+    if answers.empty:
+        st.caption(
+            "Only the means and numbers of respondents were kept for this questionnaire, so there are no answer "
+            "distributions to draw."
+        )
+    else:
+        distribution = prepost.ordinal_distribution(
+            answers,
+            dv="value",
+            wave="wave",
+            item="item",
+            scale_min=instrument["scale_min"],
+            scale_max=instrument["scale_max"],
+            labels=instrument["scale_labels"],
+            higher_is_better=instrument["higher_is_better"],
+        )
+        sheets["Answers by option"] = distribution
+        items = [i for i in instrument["items"] if i in set(distribution.item)]
+        labels = instrument["item_labels"]
+        item = st.selectbox(
+            "Item", items, format_func=lambda i, labels=labels: labels.get(i, i), key=f"item_{survey_id}"
+        )
+        left, right = st.columns(2)
+        left.plotly_chart(
+            charts.diverging_bars(distribution[distribution.item == item], labels.get(item, item)),
+            key=f"bars_{survey_id}",
+        )
+        if instrument["matched"]:
+            pairs = prepost.paired_answers(
+                answers, item=item, before=results.wave_pre.iloc[0], after=results.wave_post.iloc[0]
+            )
+            right.plotly_chart(
+                charts.paired_slopes(
+                    pairs, "Each respondent, before and after", instrument["scale_min"], instrument["scale_max"]
+                ),
+                key=f"slopes_{survey_id}",
+            )
+    shared.download_buttons(
+        file_stem(shown_name, survey_id),
+        export,
+        sheets,
+        csv_label="Download results (CSV)",
+        excel_label="Download results and answer counts (Excel)" if len(sheets) > 1 else "Download results (Excel)",
+        key=f"survey_{survey_id}",
+    )
+
+
+def show_single_wave(store, survey_id: int) -> None:
+    _answers, instrument, described = load_single_wave(*shared.cache_key(store), survey_id)
+    waves = ", ".join(instrument["waves"]) or "none"
+    st.info(
+        f"This questionnaire has answers in one wave only ({waves}), so it shows where things stand, not whether "
+        "they changed. Upload the other wave to compare.",
+        icon=":material/info:",
+    )
+    for sentence in described.summary:
+        st.markdown(f"- {sentence}")
+    if not described.empty:
+        st.dataframe(described.drop(columns=["summary"]), hide_index=True, key=f"single_{survey_id}")
