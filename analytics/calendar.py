@@ -32,3 +32,14 @@ def as_of_date(year: int, latest_year: int | None, today: date) -> date:
     if latest_year is None or year >= latest_year:
         return today
     return min(end_of_academic_year(year), today)
+
+
+def first_full_academic_year(start: date) -> int:
+    """The first academic year (by the year it ends) that support starting on ``start`` covered whole.
+
+    Support that starts in September (the start of the school year) covers that year; support
+    that starts later in the year (a January start) covers it only in part, so the next year is
+    the first "after" year and the part-year belongs to neither side.
+    """
+    containing = start.year + 1 if start.month >= 9 else start.year
+    return containing if start.month == 9 else containing + 1

@@ -22,7 +22,7 @@ def count_bar(
 ) -> go.Figure:
     """A horizontal bar per value with its count written on the bar, largest text for projectors.
 
-    ``counts`` has the columns of :func:`analytics.overview.count_by` (``value, schools, share``).
+    ``counts`` has the columns of :func:`analytics.monitoring.board.count_by` (``value, schools, share``).
     """
     colours = colours or {}
     labels = [f"{label_prefix}{v}" if v in colours or not label_prefix else str(v) for v in counts["value"]]
@@ -139,7 +139,7 @@ def _good_to_bad_colours(count: int) -> list[str]:
 def diverging_bars(distribution: pd.DataFrame, title: str) -> go.Figure:
     """A diverging stacked bar per wave for one item: good answers right of zero, poor ones left.
 
-    ``distribution`` is :func:`analytics.prepost.ordinal_distribution` for one item (columns
+    ``distribution`` is :func:`analytics.evaluation.ordinal_distribution` for one item (columns
     ``wave, option, label, count, pct, side, start, end``).
     """
     waves = list(dict.fromkeys(distribution.wave.astype(str)))
@@ -212,7 +212,7 @@ def paired_slopes(pairs: pd.DataFrame, title: str, scale_min: float, scale_max: 
 def impact_lines(series: pd.DataFrame, title: str, unit: str, start_year: int, end_year: int | None) -> go.Figure:
     """Supported schools' yearly mean beside comparison schools', with the support period shaded.
 
-    ``series`` is :func:`analytics.prepost.impact_series` for one measure; years are the years the
+    ``series`` is :func:`analytics.evaluation.impact_series` for one measure; years are the years the
     academic years end, and the shading runs from ``start_year`` to ``end_year`` (or the last year).
     """
     from analytics.calendar import format_academic_year

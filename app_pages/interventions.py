@@ -8,8 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from analytics import charts
+from analytics import evaluation as prepost
 from analytics.calendar import academic_year_of, format_academic_year
-from analytics.evaluation import interventions, prepost
+from analytics.evaluation import interventions
 from analytics.store.schools import list_measures
 from app_pages import shared, survey_view
 

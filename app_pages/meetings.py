@@ -188,6 +188,25 @@ def show_school_by_school(store, agenda: meetings.Agenda, selection: shared.Sele
         st.info("No school is on this agenda.")
         return
     names = shared.school_names()
+    position = walk_agenda(order, names)
+    school = order.iloc[position]
+    urn = int(school.urn)
+    shown = show_school_heading(school, selection)
+    show_school_records(store, agenda, urn, shown)
+    version = st.session_state.get(FORM_VERSION_KEY, 0)
+    if agenda.meeting["kind"] == "category_review":
+        review_form(store, agenda, urn, version)
+    decision, action, note = st.columns(3)
+    with decision:
+        decision_form(store, agenda, school, version)
+    with action:
+        action_form(store, agenda, urn, version)
+    with note:
+        note_form(store, agenda, urn, version)
+
+
+def walk_agenda(order: pd.DataFrame, names) -> int:
+    """Previous / Next (keys P and N) and a picker through the running order; the position shown."""
     position = min(st.session_state.get(POSITION_KEY, 0), len(order) - 1)
     previous, where, following = st.columns([2, 5, 2], vertical_alignment="center")
     # Never disabled: a disabled button drops its keyboard shortcut, and the key should always answer.
@@ -211,7 +230,11 @@ def show_school_by_school(store, agenda: meetings.Agenda, selection: shared.Sele
     if chosen != position:
         st.session_state[POSITION_KEY] = position = chosen
         st.rerun()
-    school = order.iloc[position]
+    return position
+
+
+def show_school_heading(school: pd.Series, selection: shared.Selection):
+    """The school's name (unless it may not be named), its RAG, categories and reasons; the names to use."""
     urn = int(school.urn)
     # The school being discussed may be named, unless it has not agreed to share its data or the
     # viewer hides it too (presenter mode).
@@ -235,6 +258,11 @@ def show_school_by_school(store, agenda: meetings.Agenda, selection: shared.Sele
         # Reasons are joined by "; ", which also occurs inside one (e.g. "(2 points below; 195 pupils"):
         # a new reason starts with a capital letter.
         st.markdown("\n".join(f"- {reason}" for reason in re.split(r"; (?=[A-Z])", school.reasons)))
+    return shown
+
+
+def show_school_records(store, agenda: meetings.Agenda, urn: int, shown) -> None:
+    """The school's open actions from earlier meetings and what this meeting has recorded for it."""
     follow_up = agenda.sections["Actions to follow up"]
     mine = follow_up[follow_up.urn == urn]
     if not mine.empty:
@@ -251,16 +279,6 @@ def show_school_by_school(store, agenda: meetings.Agenda, selection: shared.Sele
             if not table.empty:
                 st.markdown(f"**{title.replace(' at this meeting', '')}**")
                 show_table(table, shown, key=f"recorded_{title}_{urn}")
-    version = st.session_state.get(FORM_VERSION_KEY, 0)
-    if agenda.meeting["kind"] == "category_review":
-        review_form(store, agenda, urn, version)
-    decision, action, note = st.columns(3)
-    with decision:
-        decision_form(store, agenda, school, version)
-    with action:
-        action_form(store, agenda, urn, version)
-    with note:
-        note_form(store, agenda, urn, version)
 
 
 def _record_date(agenda: meetings.Agenda) -> date:

@@ -273,7 +273,7 @@ def show_evidence(subject: Subject, history: pd.DataFrame) -> None:
         key="peer_review_filled",
     )
     st.markdown("**Every assessment**")
-    wide = summary_table(history)
+    wide = pr.assessment_summary(history)
     st.dataframe(
         wide,
         hide_index=True,
@@ -299,24 +299,6 @@ def show_ratings(ratings: pd.DataFrame) -> None:
     for column in (*FREE_TEXT, "area"):
         table[column] = [pr.markdown_literal(v) for v in table[column]]
     st.table(table.rename(columns=DETAIL_COLUMNS), hide_index=True)
-
-
-def summary_table(history: pd.DataFrame) -> pd.DataFrame:
-    """One row per assessment: its date, partner, the level in each area and the overall rating."""
-    rows = []
-    for day, one in history.groupby("review_date", sort=False):
-        scores = dict(zip(one.area, one.score, strict=True))
-        overall, _ = pr.overall_rating(scores)
-        partners = "; ".join(p for p in dict.fromkeys(one.partner) if isinstance(p, str) and p)
-        rows.append(
-            {
-                "Date": day,
-                "Peer challenged by": partners,
-                **{pr.AREA_SHORT[a]: pr.level_label(scores.get(a)) for a in pr.AREAS},
-                "Overall": pr.level_label(overall),
-            }
-        )
-    return pd.DataFrame(rows).sort_values("Date", ascending=False)
 
 
 def show_scope_summary(

@@ -252,64 +252,9 @@ def adjust(store, preview: import_survey.SurveyPreview) -> None:
         direction = right.radio(
             "Direction", list(directions), index=0 if preview.higher_is_better else 1, format_func=directions.get
         )
-        mapping = None
-        if not preview.label_mapping.empty:
-            st.caption(
-                "Answers written as words, and the number each stands for. Give a number to any answer that "
-                "was not recognised, or change one that is wrong. Tick **Not counted** for an answer that is not "
-                'on the scale, such as "Don\'t know" or "Not applicable": it is left out like a blank answer.'
-            )
-            mapping = st.data_editor(
-                preview.label_mapping,
-                hide_index=True,
-                disabled=["label", "answers", "recognised"],
-                column_config={
-                    "label": "Answer as written",
-                    "value": st.column_config.NumberColumn("Value", step=1),
-                    "answers": st.column_config.NumberColumn("Answers", format="%d"),
-                    "recognised": "Recognised as",
-                    "missing": st.column_config.CheckboxColumn("Not counted", help="A missing answer, not a value"),
-                },
-                key="mapping_editor",
-            )
-        edited_items = None
-        if not preview.items.empty:
-            st.caption(
-                f"The questions ({len(preview.items)}). Tick **Reverse-scored** for any worded the other way round, "
-                "so that its results read the right way; correct the wording or group items into a scale if needed."
-            )
-            hint = import_survey.maybe_reverse_worded(preview.items)
-            if hint:
-                st.caption(
-                    ":material/lightbulb: Possibly worded the other way round: "
-                    + "; ".join(f"**{code}** ({text})" for code, text in hint)
-                )
-            edited_items = st.data_editor(
-                preview.items[list(ITEM_EDITOR_COLUMNS)],
-                hide_index=True,
-                column_config=ITEM_EDITOR_COLUMNS,
-                num_rows="fixed",
-                key="items_editor",
-            )
-        listed = load_interventions(*shared.cache_key(store))
-        choices = dict(zip(listed.intervention_id.astype(int), listed.name, strict=True))
-        options = preview.options
-        current = options.intervention_id if options.intervention_id in choices else None
-        intervention = st.selectbox(
-            "Intervention it evaluates",
-            [None, *choices],
-            index=[None, *choices].index(current),
-            format_func=lambda i: "None" if i is None else choices[i],
-        )
-        schools = shared.load_schools(*shared.cache_key(store), None, shared.current_selection().as_of)
-        names = dict(zip(schools.urn.astype(int), schools.name, strict=True))
-        urns = st.multiselect(
-            "Schools it was given in",
-            list(names),
-            default=[u for u in (options.urns or tuple(preview.schools_found)) if u in names],
-            format_func=names.get,
-            help="When the file has no school column. With one school, every answer is recorded against it.",
-        )
+        mapping = mapping_editor(preview)
+        edited_items = items_editor(preview)
+        intervention, urns = links_inputs(store, preview)
         if st.form_submit_button("Apply and check again", icon=":material/refresh:"):
             changed_items = import_survey.item_changes_from_table(preview.items, edited_items)
             st.session_state[OPTIONS_KEY] = SurveyOptions(
@@ -321,10 +266,83 @@ def adjust(store, preview: import_survey.SurveyPreview) -> None:
                 higher_is_better=bool(direction),
                 label_values=edited_mapping(preview.label_mapping, mapping),
                 missing_labels=import_survey.missing_labels_from_table(mapping),
-                matched=options.matched,
-                item_changes={**options.item_changes, **changed_items},
+                matched=preview.options.matched,
+                item_changes={**preview.options.item_changes, **changed_items},
             )
             st.rerun()
+
+
+def mapping_editor(preview: import_survey.SurveyPreview) -> pd.DataFrame | None:
+    """The answers written as words and the number each stands for, editable; ``None`` when all were numbers."""
+    mapping = None
+    if not preview.label_mapping.empty:
+        st.caption(
+            "Answers written as words, and the number each stands for. Give a number to any answer that "
+            "was not recognised, or change one that is wrong. Tick **Not counted** for an answer that is not "
+            'on the scale, such as "Don\'t know" or "Not applicable": it is left out like a blank answer.'
+        )
+        mapping = st.data_editor(
+            preview.label_mapping,
+            hide_index=True,
+            disabled=["label", "answers", "recognised"],
+            column_config={
+                "label": "Answer as written",
+                "value": st.column_config.NumberColumn("Value", step=1),
+                "answers": st.column_config.NumberColumn("Answers", format="%d"),
+                "recognised": "Recognised as",
+                "missing": st.column_config.CheckboxColumn("Not counted", help="A missing answer, not a value"),
+            },
+            key="mapping_editor",
+        )
+    return mapping
+
+
+def items_editor(preview: import_survey.SurveyPreview) -> pd.DataFrame | None:
+    """The questions, with reverse scoring, wording and scales editable; ``None`` when there are none."""
+    edited_items = None
+    if not preview.items.empty:
+        st.caption(
+            f"The questions ({len(preview.items)}). Tick **Reverse-scored** for any worded the other way round, "
+            "so that its results read the right way; correct the wording or group items into a scale if needed."
+        )
+        hint = import_survey.maybe_reverse_worded(preview.items)
+        if hint:
+            st.caption(
+                ":material/lightbulb: Possibly worded the other way round: "
+                + "; ".join(f"**{code}** ({text})" for code, text in hint)
+            )
+        edited_items = st.data_editor(
+            preview.items[list(ITEM_EDITOR_COLUMNS)],
+            hide_index=True,
+            column_config=ITEM_EDITOR_COLUMNS,
+            num_rows="fixed",
+            key="items_editor",
+        )
+    return edited_items
+
+
+def links_inputs(store, preview: import_survey.SurveyPreview) -> tuple[int | None, list[int]]:
+    """The intervention the questionnaire evaluates and the schools it was given in."""
+    listed = load_interventions(*shared.cache_key(store))
+    choices = dict(zip(listed.intervention_id.astype(int), listed.name, strict=True))
+    options = preview.options
+    current = options.intervention_id if options.intervention_id in choices else None
+    intervention = st.selectbox(
+        "Intervention it evaluates",
+        [None, *choices],
+        index=[None, *choices].index(current),
+        format_func=lambda i: "None" if i is None else choices[i],
+    )
+    schools = shared.load_schools(*shared.cache_key(store), None, shared.current_selection().as_of)
+    names = dict(zip(schools.urn.astype(int), schools.name, strict=True))
+    urns = st.multiselect(
+        "Schools it was given in",
+        list(names),
+        default=[u for u in (options.urns or tuple(preview.schools_found)) if u in names],
+        format_func=names.get,
+        help="When the file has no school column. With one school, every answer is recorded against it.",
+    )
+    return intervention, urns
 
 
 def school_lines(store, preview: import_survey.SurveyPreview) -> list[str]:

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import charts
-from analytics.evaluation import prepost
+from analytics import evaluation as prepost
 from analytics.stats.wording import format_intervals
 from app_pages import shared
 
@@ -125,6 +125,29 @@ def show_survey(store, survey_id: int) -> None:
     shown_name = shared.school_names().redact([str(instrument["name"])])[0]
     paired = "matched respondents (paired tests)" if instrument["matched"] else "anonymous answers (unpaired tests)"
     st.caption(f"{shown_name} · {paired} · compares {results.wave_pre.iloc[0]} with {results.wave_post.iloc[0]}")
+    show_sentences(results)
+    show_items_table(results, instrument, survey_id)
+    export = report_table(results)
+    sheets = {"Results": export}
+    if answers.empty:
+        st.caption(
+            "Only the means and numbers of respondents were kept for this questionnaire, so there are no answer "
+            "distributions to draw."
+        )
+    else:
+        sheets["Answers by option"] = show_distributions(answers, instrument, results, survey_id)
+    shared.download_buttons(
+        file_stem(shown_name, survey_id),
+        export,
+        sheets,
+        csv_label="Download results (CSV)",
+        excel_label="Download results and answer counts (Excel)" if len(sheets) > 1 else "Download results (Excel)",
+        key=f"survey_{survey_id}",
+    )
+
+
+def show_sentences(results: pd.DataFrame) -> None:
+    """A sentence per item and scale, with its cautions; a caution every item shares is said once, above them."""
     notes = results.warning if "warning" in results.columns else pd.Series("", index=results.index)
     # A caution that applies to every item ("only 9 matched respondents") is said once, above them.
     sentences = [[part for part in re.split(r"(?<=\.)\s+", str(note).strip()) if part] for note in notes.fillna("")]
@@ -139,6 +162,10 @@ def show_survey(store, survey_id: int) -> None:
         if own:
             line += f"  \n  :orange[:material/warning: {own}]"
         st.markdown(line)
+
+
+def show_items_table(results: pd.DataFrame, instrument: dict, survey_id: int) -> None:
+    """The results table, with the columns that make sense for paired or unpaired answers, and its footnote."""
     table = results.assign(
         n_both=[f"{a} / {b}" for a, b in zip(results.n_pre, results.n_post, strict=True)],
         interval=format_intervals(results.ci_low, results.ci_high),
@@ -159,53 +186,39 @@ def show_survey(store, survey_id: int) -> None:
         footnote.insert(0, "Before and After are means over the respondents who answered both times.")
     if footnote:
         st.caption(" ".join(footnote))
-    export = report_table(results)
-    sheets = {"Results": export}
-    if answers.empty:
-        st.caption(
-            "Only the means and numbers of respondents were kept for this questionnaire, so there are no answer "
-            "distributions to draw."
-        )
-    else:
-        distribution = prepost.ordinal_distribution(
-            answers,
-            dv="value",
-            wave="wave",
-            item="item",
-            scale_min=instrument["scale_min"],
-            scale_max=instrument["scale_max"],
-            labels=instrument["scale_labels"],
-            higher_is_better=instrument["higher_is_better"],
-        )
-        sheets["Answers by option"] = distribution
-        items = [i for i in instrument["items"] if i in set(distribution.item)]
-        labels = instrument["item_labels"]
-        item = st.selectbox(
-            "Item", items, format_func=lambda i, labels=labels: labels.get(i, i), key=f"item_{survey_id}"
-        )
-        left, right = st.columns(2)
-        left.plotly_chart(
-            charts.diverging_bars(distribution[distribution.item == item], labels.get(item, item)),
-            key=f"bars_{survey_id}",
-        )
-        if instrument["matched"]:
-            pairs = prepost.paired_answers(
-                answers, item=item, before=results.wave_pre.iloc[0], after=results.wave_post.iloc[0]
-            )
-            right.plotly_chart(
-                charts.paired_slopes(
-                    pairs, "Each respondent, before and after", instrument["scale_min"], instrument["scale_max"]
-                ),
-                key=f"slopes_{survey_id}",
-            )
-    shared.download_buttons(
-        file_stem(shown_name, survey_id),
-        export,
-        sheets,
-        csv_label="Download results (CSV)",
-        excel_label="Download results and answer counts (Excel)" if len(sheets) > 1 else "Download results (Excel)",
-        key=f"survey_{survey_id}",
+
+
+def show_distributions(answers: pd.DataFrame, instrument: dict, results: pd.DataFrame, survey_id: int) -> pd.DataFrame:
+    """The answers by option for a chosen item (and each matched respondent's change); returns the counts."""
+    distribution = prepost.ordinal_distribution(
+        answers,
+        dv="value",
+        wave="wave",
+        item="item",
+        scale_min=instrument["scale_min"],
+        scale_max=instrument["scale_max"],
+        labels=instrument["scale_labels"],
+        higher_is_better=instrument["higher_is_better"],
     )
+    items = [i for i in instrument["items"] if i in set(distribution.item)]
+    labels = instrument["item_labels"]
+    item = st.selectbox("Item", items, format_func=lambda i, labels=labels: labels.get(i, i), key=f"item_{survey_id}")
+    left, right = st.columns(2)
+    left.plotly_chart(
+        charts.diverging_bars(distribution[distribution.item == item], labels.get(item, item)),
+        key=f"bars_{survey_id}",
+    )
+    if instrument["matched"]:
+        pairs = prepost.paired_answers(
+            answers, item=item, before=results.wave_pre.iloc[0], after=results.wave_post.iloc[0]
+        )
+        right.plotly_chart(
+            charts.paired_slopes(
+                pairs, "Each respondent, before and after", instrument["scale_min"], instrument["scale_max"]
+            ),
+            key=f"slopes_{survey_id}",
+        )
+    return distribution
 
 
 def show_single_wave(store, survey_id: int) -> None:

@@ -3,7 +3,7 @@
 Run ``python benchmarks/import_ks2.py``. Each variant runs in its own Python process (so peak
 memory is that variant's own) and imports the same cells into a new store:
 
-- ``importer``: :func:`analytics.import_dfe.run_import`, preview and transaction included;
+- ``importer``: :func:`analytics.imports.dfe.run_import`, preview and transaction included;
 - ``baseline``: the straightforward way: ``pandas.read_csv``, each cell parsed on its own and each
   result inserted with its own ``INSERT`` (``executemany``) in one transaction. It is so slow (DuckDB
   is built for bulk writes) that it imports only the first file; compare the seconds per file.
@@ -48,7 +48,7 @@ def baseline(store: Store) -> int:
     with store.transaction() as cur:
         for year, path in zip((2017,), FILES[:1], strict=True):
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-            frame.columns = [import_dfe._key(c) for c in frame.columns]
+            frame.columns = [import_dfe.heading_key(c) for c in frame.columns]
             rows = []
             for record in frame[frame.RECTYPE.isin(["1", "2"])].to_dict(orient="records"):
                 for spec in specs:

@@ -6,7 +6,7 @@ mixed case, one item reverse-worded) and a workbook with a Before and an After s
 20 items (200,000 answers). Each variant runs in its own Python process (so peak memory is its own)
 and writes into a new store:
 
-- ``importer``: :func:`analytics.import_survey.import_survey` on the CSV (preview and every check,
+- ``importer``: :func:`analytics.imports.survey.import_survey` on the CSV (preview and every check,
   pseudonyms, one transaction) and on the workbook;
 - ``baseline``: the least any importer must do with the CSV: ``pandas.read_csv``, map the labels
   with a dictionary, and one bulk insert. It checks nothing, so the ratio is the price of the checks.

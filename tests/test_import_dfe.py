@@ -14,12 +14,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analytics.cli.imports import register as add_import_commands
 from analytics.imports import dfe as import_dfe
-from analytics.imports.results import ImportValidationError
+from analytics.imports.problems import ImportValidationError
 from analytics.monitoring.trends import trends_for_store
 from analytics.store.db import Store
 
-REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "real-data"
+REAL_DATA = Path(__file__).resolve().parent / "data" / "real"
 KS2 = [REAL_DATA / "dfe-ks2-hampshire" / f"ks2-850-{y}.csv" for y in ("2016-17", "2017-18", "2018-19")]
 GIAS = REAL_DATA / "gias" / "gias-extract-20220420.csv"
 GROUP_LINKS = REAL_DATA / "gias" / "group_links.csv"
@@ -471,7 +472,7 @@ def test_absence_with_an_unreadable_time_period_names_the_row(store: Store) -> N
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     parser = argparse.ArgumentParser()
-    import_dfe.add_cli(parser.add_subparsers(dest="command"))
+    add_import_commands(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
     code = args.handler(args)
     return code, capsys.readouterr().out

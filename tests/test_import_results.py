@@ -23,18 +23,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from analytics.cli.imports import register as add_cli
+from analytics.cli.imports import run_import_results as run_cli
 from analytics.errors import InsightError
+from analytics.imports.problems import ImportProblem, ImportValidationError
 from analytics.imports.results import (
     SUPPRESSION_CODES,
-    ImportProblem,
     ImportSummary,
-    ImportValidationError,
     ResultsImportPreview,
-    add_cli,
     import_results,
     parse_academic_year,
     read_results_file,
-    run_cli,
     undo_import,
 )
 from analytics.store.db import Store

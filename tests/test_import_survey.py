@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from analytics.evaluation.prepost import PREPOST_COLUMNS, prepost_for_survey
+from analytics.evaluation import PREPOST_COLUMNS, prepost_for_survey
 from analytics.imports import survey
 from analytics.imports.survey import (
     SurveyImportError,
@@ -456,7 +456,7 @@ def test_free_text_columns_are_left_out_with_a_warning() -> None:
 
 
 def test_size_limit_refuses_an_oversized_upload(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(survey, "MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setattr(survey.sheets, "MAX_UPLOAD_BYTES", 1000)
     data = ("Code,Q1\n" + "".join(f"R{k},3\n" for k in range(500))).encode()
     before = store.content_hash()
     preview = preview_survey([("big.csv", data)])
@@ -784,7 +784,7 @@ def test_matching_by_names_says_so() -> None:
 @pytest.mark.parametrize("higher_is_better", [True, False])
 def test_diverging_bars_legend_is_in_scale_order_with_dark_extremes(higher_is_better: bool) -> None:
     from analytics import charts
-    from analytics.evaluation.prepost import ordinal_distribution
+    from analytics.evaluation import ordinal_distribution
 
     labels = dict(enumerate(AGREEMENT, start=1))
     answers = pd.DataFrame({"wave": ["Before"] * 5 + ["After"] * 5, "item": "Q1", "value": [1, 2, 3, 4, 5] * 2})

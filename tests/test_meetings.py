@@ -207,7 +207,7 @@ def test_at_risk_reasons_follow_the_protocol() -> None:
     standing = pd.DataFrame(
         {"urn": [1, 2, 3, 4, 5], "in_category_since": [day - timedelta(days=d) for d in (900, 300, 90, 900, 900)]}
     )
-    risks = meetings._at_risk(board, standing, day).set_index("urn").risk
+    risks = meetings.schools_at_risk(board, standing, day).set_index("urn").risk
     assert sorted(risks.index) == [1, 2, 4]
     assert "a second would suggest category 2" in risks[1]
     assert "protocol suggests category 3" in risks[2]

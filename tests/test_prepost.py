@@ -9,20 +9,20 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analytics.evaluation.prepost import (
+from analytics.calendar import first_full_academic_year
+from analytics.evaluation import (
     PREPOST_COLUMNS,
-    cliffs_delta,
     compare_counts,
     compare_means_only,
     compare_pre_post,
     describe_single_wave,
-    first_full_academic_year,
-    holm_adjust,
     intervention_impact,
     ordinal_distribution,
     prepost_for_survey,
     survey_long,
 )
+from analytics.stats.effect_sizes import cliffs_delta
+from analytics.stats.multiple import holm_adjust
 from analytics.store.db import Store
 
 # Student's sleep data (Cushny & Peebles 1905), R's datasets::sleep: extra hours of sleep, 10 patients.

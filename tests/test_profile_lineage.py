@@ -11,7 +11,7 @@ from analytics.imports import dfe as import_dfe
 from analytics.monitoring.profile import load_profile
 from analytics.store.db import Store
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "real-data"
+REAL = Path(__file__).resolve().parent / "data" / "real"
 
 
 @pytest.mark.skipif(not REAL.exists(), reason="shared/real-data is not beside the repository")

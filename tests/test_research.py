@@ -17,7 +17,6 @@ from scipy import stats
 
 from analytics import privacy, research
 from analytics.__main__ import main as cli_main
-from analytics.evaluation.prepost import holm_adjust
 from analytics.research import (
     MATCHED,
     NOT_SUPPORTED,
@@ -25,14 +24,13 @@ from analytics.research import (
     ResearchError,
     analyse_groups,
     compare_groups,
-    hedges_g,
     match_comparison_schools,
-    mean_ci,
     methods_note,
     supported_vs_matched,
-    weighted_mean_ci,
-    welch_anova,
 )
+from analytics.stats.effect_sizes import hedges_g
+from analytics.stats.estimates import mean_ci, weighted_mean_ci, welch_anova
+from analytics.stats.multiple import holm_adjust
 from analytics.store.db import Store
 from analytics.store.schools import list_schools
 

@@ -112,20 +112,10 @@ class NewIntervention:
     selection_reason: str | None = None
 
 
-def record_intervention(store: Store, new: NewIntervention) -> int:
-    """Record an intervention with its supported schools, focus measures and linked questionnaires.
-
-    Returns the new ``intervention_id``. Everything is written in one transaction.
-
-    Raises
-    ------
-    InterventionError
-        Listing every problem (no name, no supported school, unknown school or measure, end before
-        start, negative cost, unknown status); nothing is written.
-    """
-    problems = []
-    name = new.name.strip()
-    if not name:
+def _problems(store: Store, new: NewIntervention) -> list[str]:
+    """Everything wrong with the form, each as a sentence; empty when it can be recorded."""
+    problems: list[str] = []
+    if not new.name.strip():
         problems.append("Give the intervention a name.")
     if new.kind not in KINDS:
         problems.append(f"Kind must be one of: {', '.join(KINDS)}.")
@@ -149,10 +139,26 @@ def record_intervention(store: Store, new: NewIntervention) -> int:
     unknown_surveys = [s for s in new.survey_ids if int(s) not in surveys]
     if unknown_surveys:
         problems.append(f"No questionnaire {', '.join(str(s) for s in unknown_surveys)}.")
+    return problems
+
+
+def record_intervention(store: Store, new: NewIntervention) -> int:
+    """Record an intervention with its supported schools, focus measures and linked questionnaires.
+
+    Returns the new ``intervention_id``. Everything is written in one transaction.
+
+    Raises
+    ------
+    InterventionError
+        Listing every problem (no name, no supported school, unknown school or measure, end before
+        start, negative cost, unknown status); nothing is written.
+    """
+    problems = _problems(store, new)
+    name = new.name.strip()
     if problems:
         raise InterventionError(" ".join(problems))
     with store.transaction() as cur:
-        intervention_id = cur.execute(
+        inserted = cur.execute(
             """INSERT INTO interventions (name, kind, focus, supporting_urn, supporting_person, start_date,
                    end_date, targets, cost, status)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING intervention_id""",
@@ -168,7 +174,9 @@ def record_intervention(store: Store, new: NewIntervention) -> int:
                 new.cost,
                 new.status,
             ],
-        ).fetchone()[0]
+        ).fetchone()
+        assert inserted is not None, "INSERT ... RETURNING always gives the new row"
+        intervention_id = inserted[0]
         cur.executemany(
             "INSERT INTO intervention_schools (intervention_id, urn, selection_reason) VALUES (?, ?, ?)",
             [[intervention_id, int(urn), new.selection_reason] for urn in dict.fromkeys(new.supported_urns)],
@@ -189,7 +197,8 @@ def record_intervention(store: Store, new: NewIntervention) -> int:
 def headline_result(store: Store, intervention_id: int) -> str:
     """One sentence for the list: the first focus measure's difference against comparison schools,
     else the first questionnaire scale's change, else what is missing."""
-    from analytics.evaluation.prepost import intervention_impact, prepost_for_survey
+    from analytics.evaluation.impact import intervention_impact
+    from analytics.evaluation.surveys import prepost_for_survey
 
     impact = intervention_impact(store, intervention_id)
     if not impact.empty:

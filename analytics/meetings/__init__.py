@@ -1,519 +1,76 @@
 """The termly meeting: its agenda, what was decided and agreed, and the actions carried forward.
 
 Boards review every school's data each term, explain every school flagged red, and follow up the
-actions of earlier meetings at the next one (``seeds/004``); schools in category 3 or 4 are
-reviewed each half term in a consistent format (``seeds/003``). So an agenda here is not typed: it
-is built from the store for the meeting's date and schools, and an action stays on every later
-agenda until someone closes it.
+actions of earlier meetings at the next one (``seeds/004``); an action stays on every later agenda
+until someone closes it.
 
-:func:`build_agenda` needs the early-warning board (:func:`analytics.early_warning.board_table`)
-for the meeting's schools; pages pass the one they already have cached, and
-:func:`board_for_meeting` makes one from scratch for the command line or a notebook.
+Modules:
+
+- :mod:`~analytics.meetings.records`: meetings, actions, follow-ups, notes and minutes (the writes and
+  reads), and :func:`meeting_record`, what a meeting recorded.
+- :mod:`~analytics.meetings.agenda`: :func:`build_agenda` (sections, running order, category changes,
+  schools at risk) and :func:`board_for_meeting`, the early-warning board a page without one passes it.
+- :mod:`~analytics.meetings.pack`: the meeting pack, as an Excel workbook and a page that prints to PDF.
 """
 
-from __future__ import annotations
-
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-
-import pandas as pd
-
-from analytics.calendar import as_of_date
-from analytics.errors import InsightError
-from analytics.monitoring import board as early_warning
-from analytics.monitoring.categories import current_decisions
-from analytics.monitoring.criteria import Criterion
-from analytics.store.db import Store
-from analytics.store.schools import GROUP_MEMBERS_SQL, academic_years
-
-MEETING_KINDS = {
-    "performance_clinic": "Performance clinic",
-    "school_improvement_board": "School improvement board",
-    "lasl": "LASL meeting",
-    "category_review": "Category 3/4 review",
-}
-# The consistent format for reviewing a school in category 3 or 4 (seeds/003, annexe 1).
-REVIEW_SECTIONS = (
-    "Human resources",
-    "Finance",
-    "Raising achievement plan update",
-    "Evidence and judgements from monitoring",
-    "Pupil progress data",
-    "Attendance",
-    "Exclusions",
-    "Leadership and management concerns",
-    "Exit strategy",
+from analytics.meetings.agenda import (
+    CATEGORY_2_WARNING,
+    REVIEW_SECTIONS,
+    REVIEWED_CATEGORIES,
+    Agenda,
+    board_for_meeting,
+    build_agenda,
+    schools_at_risk,
 )
-ACTION_STATUSES = ("open", "done", "dropped")
-REVIEWED_CATEGORIES = ("3", "4a", "4b")
-# With no earlier meeting, "since the last meeting" means roughly one term.
-ONE_TERM = timedelta(days=120)
-# A category 2 school this long in the category is close to the protocol's twelve months.
-CATEGORY_2_WARNING = timedelta(days=270)
-GENERAL_NOTE = "Discussion"
-
-
-class MeetingError(InsightError):
-    title = "The meeting record was not saved"
-
-
-class MeetingNotFound(InsightError):
-    title = "No such meeting"
-
-
-@dataclass(frozen=True)
-class NewMeeting:
-    """A meeting to create: its date, kind (a key of :data:`MEETING_KINDS`) and who attends."""
-
-    meeting_date: date
-    kind: str
-    title: str = ""
-    attendees: str = ""
-    group_id: int | None = None
-
-
-@dataclass
-class Agenda:
-    """A meeting's agenda: the meeting, the running order of schools and the sections.
-
-    ``schools`` is the running order for the "next school" flow: ``urn, name, data_sharing_signed,
-    rag, decided_category, suggested_category, summary, reasons, listed_for`` (why the school is on
-    the agenda), most concerning first. ``sections`` maps a section title to its table, in agenda
-    order; every table has a ``urn`` column (empty for actions not about one school).
-    """
-
-    meeting: dict
-    since: date
-    schools: pd.DataFrame
-    sections: dict[str, pd.DataFrame] = field(default_factory=dict)
-
-
-# -- meetings --------------------------------------------------------------------------------------
-
-
-def create_meeting(store: Store, meeting: NewMeeting) -> int:
-    """Record a meeting; returns its ``meeting_id``. Every problem is listed and nothing is written."""
-    kind = meeting.kind.strip()
-    problems = []
-    if kind not in MEETING_KINDS:
-        problems.append(f"Kind must be one of: {', '.join(MEETING_KINDS.values())}.")
-    if not isinstance(meeting.meeting_date, date):
-        problems.append("Give the meeting's date.")
-    if meeting.group_id is not None and not store.scalar(
-        "SELECT count(*) FROM groups WHERE group_id = ?", [meeting.group_id]
-    ):
-        problems.append(f"There is no partnership group {meeting.group_id}.")
-    if not problems and store.scalar(
-        "SELECT count(*) FROM meetings WHERE meeting_date = ? AND kind = ? AND group_id IS NOT DISTINCT FROM ?",
-        [meeting.meeting_date, kind, meeting.group_id],
-    ):
-        problems.append(
-            f"There is already a {MEETING_KINDS[kind].lower()} on {meeting.meeting_date:%d %B %Y} for these schools; "
-            "choose it from the list of meetings."
-        )
-    if problems:
-        raise MeetingError(" ".join(problems))
-    title = meeting.title.strip() or f"{MEETING_KINDS[kind]}, {meeting.meeting_date:%d %B %Y}"
-    with store.transaction() as cur:
-        row = cur.execute(
-            """INSERT INTO meetings (meeting_date, kind, title, attendees, group_id)
-               VALUES (?, ?, ?, ?, ?) RETURNING meeting_id""",
-            [meeting.meeting_date, kind, title, meeting.attendees.strip() or None, meeting.group_id],
-        ).fetchone()
-    return int(row[0])
-
-
-def list_meetings(store: Store) -> pd.DataFrame:
-    """Every meeting, newest first, with counts of what was recorded at it.
-
-    Returns
-    -------
-    DataFrame
-        ``meeting_id, meeting_date, kind, kind_label, title, attendees, group_id, group_name,
-        decisions, actions, followups, notes``.
-    """
-    meetings = store.read(
-        """SELECT m.meeting_id, m.meeting_date, m.kind, m.title, m.attendees, m.group_id, g.name AS group_name,
-                  (SELECT count(*) FROM category_decisions d WHERE d.meeting_id = m.meeting_id) AS decisions,
-                  (SELECT count(*) FROM actions a WHERE a.meeting_id = m.meeting_id) AS actions,
-                  (SELECT count(*) FROM action_followups f WHERE f.meeting_id = m.meeting_id) AS followups,
-                  (SELECT count(*) FROM meeting_notes n WHERE n.meeting_id = m.meeting_id) AS notes
-           FROM meetings m LEFT JOIN groups g USING (group_id)
-           ORDER BY m.meeting_date DESC, m.meeting_id DESC"""
-    )
-    meetings.insert(3, "kind_label", meetings.kind.map(MEETING_KINDS).fillna(meetings.kind))
-    return meetings
-
-
-def get_meeting(store: Store, meeting_id: int) -> dict:
-    """One meeting as a dict (``meeting_id, meeting_date, kind, kind_label, title, attendees, group_id,
-    minutes``); :class:`MeetingNotFound` when there is none."""
-    found = store.read(
-        "SELECT meeting_id, meeting_date, kind, title, attendees, group_id, minutes FROM meetings WHERE meeting_id = ?",
-        [meeting_id],
-    )
-    if found.empty:
-        raise MeetingNotFound(f"There is no meeting {meeting_id}.")
-    meeting = found.iloc[0].to_dict()
-    meeting["meeting_date"] = pd.Timestamp(meeting["meeting_date"]).date()
-    meeting["kind_label"] = MEETING_KINDS.get(meeting["kind"], meeting["kind"])
-    meeting["group_id"] = None if pd.isna(meeting["group_id"]) else int(meeting["group_id"])
-    return meeting
-
-
-def previous_meeting_date(store: Store, meeting_date: date) -> date | None:
-    """The date of the latest meeting before ``meeting_date`` (any kind), if there was one."""
-    found = store.scalar("SELECT max(meeting_date) FROM meetings WHERE meeting_date < ?", [meeting_date])
-    return None if found is None else pd.Timestamp(found).date()
-
-
-def save_minutes(store: Store, meeting_id: int, minutes: str) -> None:
-    """Replace the meeting's minutes (the written record) with ``minutes``."""
-    get_meeting(store, meeting_id)
-    with store.transaction() as cur:
-        cur.execute("UPDATE meetings SET minutes = ? WHERE meeting_id = ?", [minutes.strip() or None, meeting_id])
-
-
-def meeting_schools(store: Store, meeting: dict) -> pd.DataFrame:
-    """The schools a meeting covers: its group's members on the meeting's date, or every school."""
-    return store.read(
-        f"""{GROUP_MEMBERS_SQL}
-        SELECT urn, name, phase, pupils, data_sharing_signed FROM schools
-        WHERE $group_id IS NULL OR urn IN (SELECT urn FROM members)
-        ORDER BY name""",
-        {"group_id": meeting["group_id"], "as_of": meeting["meeting_date"]},
-    )
-
-
-# -- actions, follow-ups and notes ----------------------------------------------------------------
-
-
-def record_action(
-    store: Store, *, meeting_id: int, text: str, owner: str, due_date: date | None = None, urn: int | None = None
-) -> int:
-    """Record an action agreed at a meeting; returns its ``action_id``."""
-    text, owner = text.strip(), owner.strip()
-    meeting = get_meeting(store, meeting_id)
-    problems = []
-    if not text:
-        problems.append("Say what is to be done.")
-    if not owner:
-        problems.append("Say who owns the action (a person or a role).")
-    if due_date is not None and due_date < meeting["meeting_date"]:
-        problems.append("The due date is before the meeting.")
-    if urn is not None and not store.scalar("SELECT count(*) FROM schools WHERE urn = ?", [urn]):
-        problems.append(f"There is no school with URN {urn}.")
-    if problems:
-        raise MeetingError(" ".join(problems))
-    with store.transaction() as cur:
-        row = cur.execute(
-            """INSERT INTO actions (meeting_id, urn, text, owner, due_date) VALUES (?, ?, ?, ?, ?)
-               RETURNING action_id""",
-            [meeting_id, urn, text, owner, due_date],
-        ).fetchone()
-    return int(row[0])
-
-
-def record_followup(
-    store: Store, *, action_id: int, meeting_id: int | None, status: str, note: str = "", noted_on: date | None = None
-) -> int:
-    """Note progress on an action and set its status (open, done or dropped); one transaction.
-
-    Closing an action (done or dropped) records the date; reopening one clears it.
-    """
-    status = status.strip().lower()
-    noted_on = noted_on or date.today()
-    problems = []
-    if status not in ACTION_STATUSES:
-        problems.append(f"Status must be one of {', '.join(ACTION_STATUSES)}.")
-    if not store.scalar("SELECT count(*) FROM actions WHERE action_id = ?", [action_id]):
-        problems.append(f"There is no action {action_id}.")
-    if meeting_id is not None and not store.scalar("SELECT count(*) FROM meetings WHERE meeting_id = ?", [meeting_id]):
-        problems.append(f"There is no meeting {meeting_id}.")
-    if status == "dropped" and not note.strip():
-        problems.append("Say why the action is dropped; the reason is kept with it.")
-    if problems:
-        raise MeetingError(" ".join(problems))
-    with store.transaction() as cur:
-        row = cur.execute(
-            """INSERT INTO action_followups (action_id, meeting_id, noted_on, status, note)
-               VALUES (?, ?, ?, ?, ?) RETURNING followup_id""",
-            [action_id, meeting_id, noted_on, status, note.strip() or None],
-        ).fetchone()
-        cur.execute(
-            "UPDATE actions SET status = ?, closed_on = ? WHERE action_id = ?",
-            [status, None if status == "open" else noted_on, action_id],
-        )
-    return int(row[0])
-
-
-def record_note(
-    store: Store, *, meeting_id: int, note: str, section: str = GENERAL_NOTE, urn: int | None = None, noted_by: str = ""
-) -> int:
-    """Keep what was said about a school (or the meeting) under an agenda section; returns ``note_id``."""
-    get_meeting(store, meeting_id)
-    if not note.strip():
-        raise MeetingError("The note is empty.")
-    if not section.strip():
-        raise MeetingError("Say which agenda section the note belongs to.")
-    with store.transaction() as cur:
-        row = cur.execute(
-            """INSERT INTO meeting_notes (meeting_id, urn, section, note, noted_by) VALUES (?, ?, ?, ?, ?)
-               RETURNING note_id""",
-            [meeting_id, urn, section.strip(), note.strip(), noted_by.strip() or None],
-        ).fetchone()
-    return int(row[0])
-
-
-def meeting_notes(store: Store, meeting_id: int) -> pd.DataFrame:
-    """Notes kept at a meeting: ``note_id, urn, section, note, noted_by, noted_at``, in order taken."""
-    return store.read(
-        """SELECT note_id, urn, section, note, noted_by, noted_at FROM meeting_notes
-           WHERE meeting_id = ? ORDER BY note_id""",
-        [meeting_id],
-    )
-
-
-def actions_to_follow_up(store: Store, meeting_date: date, urns: Sequence[int] | None = None) -> pd.DataFrame:
-    """Actions from earlier meetings that were still open when this meeting began.
-
-    An action closed at or after ``meeting_date`` is included (it was open when the meeting
-    started), so a meeting's record shows what it followed up. Actions about no single school are
-    always included; ``urns`` limits the rest to the meeting's schools.
-
-    Returns
-    -------
-    DataFrame
-        ``action_id, urn, text, owner, due_date, due, raised_on, raised_at, status, closed_on,
-        last_note, last_noted_on``; ``due`` is "overdue", "due this term" (within one term of the
-        meeting) or "later". Overdue first.
-    """
-    actions = store.read(
-        """WITH latest AS (
-               SELECT action_id, arg_max(note, (noted_on, followup_id)) AS last_note, max(noted_on) AS last_noted_on
-               FROM action_followups GROUP BY action_id
-           )
-           SELECT a.action_id, a.urn, a.text, a.owner, a.due_date, m.meeting_date AS raised_on,
-                  m.title AS raised_at, a.status, a.closed_on, l.last_note, l.last_noted_on
-           FROM actions a JOIN meetings m USING (meeting_id) LEFT JOIN latest l USING (action_id)
-           WHERE m.meeting_date < $day AND (a.status = 'open' OR a.closed_on >= $day)
-             AND (a.urn IS NULL OR $urns IS NULL OR list_contains($urns, a.urn))
-           ORDER BY a.due_date NULLS LAST, a.action_id""",
-        {"day": meeting_date, "urns": None if urns is None else [int(u) for u in urns]},
-    )
-    due = _due_status(actions.due_date, meeting_date).where(actions.status == "open", "closed")
-    actions.insert(5, "due", due)
-    order = actions.due.map({"overdue": 0, "due this term": 1, "later": 2, "closed": 3})
-    actions = actions.assign(_o=order).sort_values(["_o", "due_date"], kind="stable")
-    return actions.drop(columns="_o").reset_index(drop=True)
-
-
-def actions_agreed_at(store: Store, meeting_id: int) -> pd.DataFrame:
-    """Actions raised at the meeting: ``action_id, urn, text, owner, due_date, status, closed_on``."""
-    return store.read(
-        """SELECT action_id, urn, text, owner, due_date, status, closed_on FROM actions
-           WHERE meeting_id = ? ORDER BY action_id""",
-        [meeting_id],
-    )
-
-
-def meeting_record(store: Store, meeting_id: int) -> dict[str, pd.DataFrame]:
-    """What a meeting recorded, for its minutes and pack: decisions, actions agreed, follow-ups, notes.
-
-    Every table has a ``urn`` column (empty for entries about no single school).
-    """
-    return {
-        "Decisions at this meeting": store.read(
-            """SELECT urn, category, rag, reasons AS reason, decided_by, suggested_category
-               FROM category_decisions WHERE meeting_id = ? ORDER BY decision_id""",
-            [meeting_id],
-        ),
-        "Actions agreed at this meeting": actions_agreed_at(store, meeting_id).drop(columns="action_id"),
-        "Follow-ups at this meeting": store.read(
-            """SELECT a.urn, a.text, a.owner, f.status, f.note
-               FROM action_followups f JOIN actions a USING (action_id)
-               WHERE f.meeting_id = ? ORDER BY f.followup_id""",
-            [meeting_id],
-        ),
-        "Notes": meeting_notes(store, meeting_id)[["urn", "section", "note"]],
-    }
-
-
-def _due_status(due_dates: pd.Series, meeting_date: date) -> pd.Series:
-    due = pd.to_datetime(due_dates)
-    day = pd.Timestamp(meeting_date)
-    status = pd.Series("later", index=due_dates.index, dtype=object)
-    status[due <= day + ONE_TERM] = "due this term"
-    status[due < day] = "overdue"
-    return status
-
-
-# -- the agenda ------------------------------------------------------------------------------------
-
-
-def board_for_meeting(
-    store: Store, meeting: dict, *, year: int | None = None, criteria: Sequence[Criterion] | None = None
-) -> pd.DataFrame:
-    """The early-warning board for a meeting's schools, from the latest results on its date."""
-    years = academic_years(store)
-    if not years:
-        return pd.DataFrame(columns=early_warning.BOARD_COLUMNS)
-    if year is None:
-        # Results for academic year Y (ending in summer Y) are published in the following autumn.
-        published = [y for y in years if date(y, 12, 1) <= meeting["meeting_date"]]
-        year = max(published or [min(years)])
-    as_of = as_of_date(year, max(years), meeting["meeting_date"])
-    schools = meeting_schools(store, meeting)
-    assessment = early_warning.assess(store, year=year, as_of=as_of, urns=schools.urn.tolist(), criteria=criteria)
-    return early_warning.board_table(schools, assessment)
-
-
-def build_agenda(store: Store, meeting_id: int, board: pd.DataFrame) -> Agenda:
-    """The agenda for a meeting, built from the store and the early-warning ``board``.
-
-    Sections, in order: actions to follow up; red and amber schools with the reasons; category
-    changes since the last meeting; schools whose suggested category differs from the decided one;
-    Ofsted inspections since the last meeting; schools at risk of changing category. A category 3/4
-    review instead lists the schools in those categories, each to be taken through
-    :data:`REVIEW_SECTIONS`, after the actions.
-    """
-    meeting = get_meeting(store, meeting_id)
-    day = meeting["meeting_date"]
-    since = previous_meeting_date(store, day) or day - ONE_TERM
-    covered = meeting_schools(store, meeting)
-    board = board[board.urn.isin(covered.urn)]
-    decisions = store.read("SELECT decision_id, urn, decided_on, category, rag FROM category_decisions")
-    standing = current_decisions(decisions, day)
-    sections: dict[str, pd.DataFrame] = {}
-    listed_for: dict[int, list[str]] = {}
-
-    def note(urns: pd.Series, reason: str) -> None:
-        for urn in urns.dropna().astype(int):
-            listed_for.setdefault(int(urn), [])
-            if reason not in listed_for[int(urn)]:
-                listed_for[int(urn)].append(reason)
-
-    follow_up = actions_to_follow_up(store, day, covered.urn.tolist())
-    sections["Actions to follow up"] = follow_up
-    note(follow_up.urn, "actions to follow up")
-
-    if meeting["kind"] == "category_review":
-        reviewed = standing[standing.decided_category.isin(REVIEWED_CATEGORIES)]
-        table = board[board.urn.isin(reviewed.urn)].merge(reviewed[["urn", "in_category_since"]], on="urn")
-        table = table.assign(review_sections=", ".join(REVIEW_SECTIONS))
-        sections["Schools in category 3 or 4"] = table[
-            ["urn", "name", "decided_category", "in_category_since", "rag", "summary", "reasons", "review_sections"]
-        ].reset_index(drop=True)
-        note(table.urn, f"category {'/'.join(REVIEWED_CATEGORIES)} review")
-    else:
-        concern = board[board.rag.isin(["red", "amber"])]
-        sections["Red and amber schools"] = concern[
-            ["urn", "name", "rag", "suggested_category", "decided_category", "trend", "summary", "reasons"]
-        ].reset_index(drop=True)
-        note(concern.urn, "rated " + "/".join(["red", "amber"]))
-        changes, differences = _category_changes(store, board, since, day)
-        sections["Category changes"] = changes
-        note(changes.urn, "category changed")
-        sections["Decision and suggestion differ"] = differences
-        note(differences.urn, "suggestion differs from decision")
-        inspections = _inspections_between(store, since, day, covered.urn.tolist())
-        sections["Ofsted since the last meeting"] = inspections
-        note(inspections.urn, "Ofsted inspection")
-        at_risk = _at_risk(board, standing, day)
-        sections["At risk of changing category"] = at_risk
-        note(at_risk.urn, "at risk of changing category")
-
-    return Agenda(meeting, since, _running_order(board, covered, listed_for), sections)
-
-
-def _running_order(board: pd.DataFrame, covered: pd.DataFrame, listed_for: dict[int, list[str]]) -> pd.DataFrame:
-    columns = ["urn", "name", "data_sharing_signed", "rag", "decided_category", "suggested_category", "summary"]
-    columns += ["reasons", "listed_for"]
-    listed = pd.DataFrame({"urn": list(listed_for), "listed_for": ["; ".join(v) for v in listed_for.values()]})
-    if listed.empty:
-        return pd.DataFrame(columns=columns)
-    facts = covered[["urn", "name", "data_sharing_signed"]].merge(
-        board[["urn", "rag", "decided_category", "suggested_category", "summary", "reasons"]], on="urn", how="left"
-    )
-    order = listed.merge(facts, on="urn")
-    order["_rag"] = order.rag.map(early_warning.RAG_ORDER).fillna(3)
-    return order.sort_values(["_rag", "name"])[columns].reset_index(drop=True)
-
-
-def _category_changes(store: Store, board: pd.DataFrame, since: date, day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Decisions since the last meeting that changed a category; and schools whose suggestion differs.
-
-    Returns ``(changes, differences)``: ``urn, name, from_category, to_category, decided_on, reason``
-    and ``urn, name, decided_category, suggested_category, summary``.
-    """
-    decided = store.read(
-        """SELECT urn, decided_on, category, reasons, decision_id,
-                  lag(category) OVER (PARTITION BY urn ORDER BY decided_on, decision_id) AS before
-           FROM category_decisions WHERE decided_on <= ?""",
-        [day],
-    )
-    decided["decided_on"] = pd.to_datetime(decided.decided_on).dt.date
-    changed = decided[(decided.decided_on > since) & (decided.category != decided.before)]
-    changed = changed.merge(board[["urn", "name"]], on="urn").sort_values(["decided_on", "name"])
-    changes = pd.DataFrame(
-        {
-            "urn": changed.urn,
-            "name": changed.name,
-            "from_category": changed.before.where(changed.before.notna(), "none"),
-            "to_category": changed.category,
-            "decided_on": changed.decided_on,
-            "reason": changed.reasons,
-        }
-    ).reset_index(drop=True)
-    differences = board[board.differs][["urn", "name", "decided_category", "suggested_category", "summary"]]
-    return changes, differences.reset_index(drop=True)
-
-
-def _inspections_between(store: Store, since: date, day: date, urns: list[int]) -> pd.DataFrame:
-    found = store.read(
-        """SELECT i.urn, s.name, i.inspection_date, i.inspection_type, i.overall_grade, i.category_of_concern
-           FROM inspections i JOIN schools s USING (urn)
-           WHERE i.inspection_date > ? AND i.inspection_date <= ? AND list_contains(?, i.urn)
-           ORDER BY i.inspection_date, s.name""",
-        [since, day, [int(u) for u in urns]],
-    )
-    grades = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}
-    found["outcome"] = [
-        (grades.get(int(g), "") if pd.notna(g) else "Not graded")
-        + (f" ({c.replace('_', ' ')})" if isinstance(c, str) else "")
-        for g, c in zip(found.overall_grade, found.category_of_concern, strict=True)
-    ]
-    return found[["urn", "name", "inspection_date", "inspection_type", "outcome"]]
-
-
-def _at_risk(board: pd.DataFrame, standing: pd.DataFrame, day: date) -> pd.DataFrame:
-    """Schools whose next step on the protocol is close: the reasons a board would want warning of.
-
-    - category 1 (or none) with one unmet criterion in strands 1-4: a second suggests category 2;
-    - category 2 for more than nine months: at twelve without progress the protocol suggests 3;
-    - rated green on the evidence but with results declining.
-    """
-    columns = ["urn", "name", "decided_category", "rag", "risk"]
-    table = board.merge(standing[["urn", "in_category_since"]], on="urn", how="left")
-    rows = []
-    for r in table.itertuples():
-        category = r.decided_category if isinstance(r.decided_category, str) else None
-        risks = []
-        if category in (None, "1") and r.unmet_strands_1_4 == 1:
-            risks.append("one criterion in strands 1-4 unmet; a second would suggest category 2")
-        if category == "2" and pd.notna(r.in_category_since):
-            since = pd.Timestamp(r.in_category_since).date()
-            if day - since >= CATEGORY_2_WARNING and r.suggested_category == "2":
-                reaches = since + timedelta(days=365)
-                risks.append(
-                    f"in category 2 since {since:%d %b %Y}; at twelve months ({reaches:%d %b %Y}) without "
-                    "progress the protocol suggests category 3"
-                )
-        if r.rag == "green" and r.trend == "declining":
-            risks.append(f"results declining ({r.trend_drivers})" if r.trend_drivers else "results declining")
-        if risks:
-            rows.append(
-                {"urn": r.urn, "name": r.name, "decided_category": category, "rag": r.rag, "risk": "; ".join(risks)}
-            )
-    return pd.DataFrame(rows, columns=columns)
+from analytics.meetings.records import (
+    ACTION_STATUSES,
+    GENERAL_NOTE,
+    MEETING_KINDS,
+    ONE_TERM,
+    MeetingError,
+    MeetingNotFound,
+    NewMeeting,
+    actions_agreed_at,
+    actions_to_follow_up,
+    create_meeting,
+    get_meeting,
+    list_meetings,
+    meeting_notes,
+    meeting_record,
+    meeting_schools,
+    previous_meeting_date,
+    record_action,
+    record_followup,
+    record_note,
+    save_minutes,
+)
+
+__all__ = [
+    "ACTION_STATUSES",
+    "CATEGORY_2_WARNING",
+    "GENERAL_NOTE",
+    "MEETING_KINDS",
+    "ONE_TERM",
+    "REVIEWED_CATEGORIES",
+    "REVIEW_SECTIONS",
+    "Agenda",
+    "MeetingError",
+    "MeetingNotFound",
+    "NewMeeting",
+    "actions_agreed_at",
+    "actions_to_follow_up",
+    "board_for_meeting",
+    "build_agenda",
+    "create_meeting",
+    "get_meeting",
+    "list_meetings",
+    "meeting_notes",
+    "meeting_record",
+    "meeting_schools",
+    "previous_meeting_date",
+    "record_action",
+    "record_followup",
+    "record_note",
+    "save_minutes",
+    "schools_at_risk",
+]

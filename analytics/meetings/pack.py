@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from analytics import charts
 from analytics.export import RAG_FILLS, safe_frame, to_excel_bytes
-from analytics.meetings import Agenda
+from analytics.meetings.agenda import Agenda
 from analytics.privacy import SchoolNames
 
 # Plain headings for the columns the agenda tables use; columns not listed are left out of the pack.
@@ -141,7 +141,7 @@ def meeting_pack_workbook(
         title: table if not table.empty else pd.DataFrame({table.columns[0]: [NOTHING]}, columns=table.columns)
         for title, table in tables.items()
     }
-    return to_excel_bytes({"Meeting": cover} | filled, title=names.redact([agenda.meeting["title"]])[0])
+    return to_excel_bytes({"Meeting": cover} | filled, title=str(names.redact([agenda.meeting["title"]])[0]))
 
 
 def rag_chart(agenda: Agenda) -> go.Figure:

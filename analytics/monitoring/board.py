@@ -72,7 +72,7 @@ def assess(
 
 
 def board_table(schools: pd.DataFrame, assessment: Assessment) -> pd.DataFrame:
-    """One row per school in ``schools`` (from :func:`analytics.overview.schools_in_scope`).
+    """One row per school in ``schools`` (from :func:`analytics.store.schools.schools_in_scope`).
 
     Returns
     -------

@@ -38,6 +38,22 @@ CONCERN_SHORT = {"serious_weaknesses": "serious weaknesses", "special_measures":
 # "Serious concerns" (category 3 without a year in category 2): criteria unmet across at least
 # this many of strands 1-4.
 SERIOUS_CONCERN_STRANDS = 3
+SUGGESTION_COLUMNS = (
+    "urn",
+    "suggested_category",
+    "rag",
+    "summary",
+    "reasons",
+    "unmet_strands_1_4",
+    "unmet_strand_5",
+    "strands",
+    "not_assessed",
+    "decided_category",
+    "decided_rag",
+    "decided_on",
+    "in_category_since",
+    "differs",
+)
 MONTHS_IN_CATEGORY_2 = 12
 
 
@@ -101,7 +117,7 @@ def suggest_category(
     Parameters
     ----------
     evaluations
-        Output of :func:`analytics.criteria.evaluate_criteria`.
+        Output of :func:`analytics.monitoring.criteria.evaluate_criteria`.
     decisions
         Category decisions (``decision_id, urn, decided_on, category, rag``), any dates; only
         those on or before ``as_of`` count.
@@ -153,24 +169,7 @@ def suggest_category(
     table["summary"] = summaries
     table["reasons"] = reasons
     table["differs"] = table.decided_category.notna() & table.decided_category.ne(table.suggested_category)
-    return table[
-        [
-            "urn",
-            "suggested_category",
-            "rag",
-            "summary",
-            "reasons",
-            "unmet_strands_1_4",
-            "unmet_strand_5",
-            "strands",
-            "not_assessed",
-            "decided_category",
-            "decided_rag",
-            "decided_on",
-            "in_category_since",
-            "differs",
-        ]
-    ]
+    return table[list(SUGGESTION_COLUMNS)]
 
 
 def _summarise_evaluations(evaluations: pd.DataFrame) -> pd.DataFrame:
@@ -351,4 +350,5 @@ def record_decision(
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING decision_id""",
             [urn, decided_on, category, rag, reasons, meeting_id, decided_by, suggested_category, overrides],
         ).fetchone()
+    assert row is not None  # INSERT ... RETURNING always yields the new row
     return int(row[0])

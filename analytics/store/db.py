@@ -19,12 +19,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from analytics.errors import SchemaTooNewError, StoreError
+
+if TYPE_CHECKING:
+    # Only for annotations: duckdb loads pandas itself when a query's result is read as a frame, so
+    # commands that never read a frame (info, init) start without it.
+    import pandas as pd
 
 DB_ENV_VAR = "SCHOOL_INSIGHT_DB"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -288,11 +292,12 @@ class Store:
                FROM duckdb_columns() WHERE column_default LIKE 'nextval(%'"""
         ).fetchall()
         for table, column, sequence in columns:
-            largest = cur.execute(f'SELECT max("{column}") FROM "{table}"').fetchone()[0]
-            last = cur.execute(
+            # An aggregate and a lookup by name each return exactly one row.
+            (largest,) = cur.execute(f'SELECT max("{column}") FROM "{table}"').fetchone() or (None,)
+            (last,) = cur.execute(
                 "SELECT coalesce(last_value, start_value - 1) FROM duckdb_sequences() WHERE sequence_name = ?",
                 [sequence],
-            ).fetchone()[0]
+            ).fetchone() or (None,)
             if largest is not None and largest > last:
                 cur.execute(f"SELECT max(nextval('{sequence}')) FROM range(?)", [int(largest - last)])
 

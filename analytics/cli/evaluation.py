@@ -1,0 +1,87 @@
+"""Commands that ask whether support worked: ``prepost`` (a questionnaire before and after) and
+``impact`` (an intervention's schools against similar schools not supported)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING, Any
+
+from analytics.cli.common import add_db_option, add_json_option, store_path
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+PREPOST_FIELDS = [
+    "item", "kind", "paired", "n_pre", "n_post", "n_pairs", "mean_pre", "mean_post", "change", "ci_low", "ci_high",
+    "test", "p_value", "p_holm", "effect_size", "effect_size_name", "improved", "same", "declined",
+    "higher_is_better", "warning", "summary",
+]  # fmt: skip
+IMPACT_FIELDS = [
+    "measure_code", "label", "n_supported", "n_comparison", "before_supported", "after_supported",
+    "change_supported", "before_comparison", "after_comparison", "change_comparison", "difference", "ci_low",
+    "ci_high", "p_value", "higher_is_better", "note", "summary",
+]  # fmt: skip
+
+
+def register(commands: Any) -> None:
+    prepost = commands.add_parser("prepost", help="before/after comparison of a questionnaire, per item and scale")
+    prepost.add_argument("survey", type=int, metavar="SURVEY", help="the questionnaire's id")
+    add_db_option(prepost)
+    add_json_option(prepost)
+    prepost.set_defaults(handler=run_prepost)
+
+    impact = commands.add_parser("impact", help="supported schools' change against similar unsupported schools")
+    impact.add_argument("intervention", type=int, metavar="INTERVENTION", help="the intervention's id")
+    add_db_option(impact)
+    add_json_option(impact)
+    impact.set_defaults(handler=run_impact)
+
+
+def print_records(frame: pd.DataFrame, fields: list[str], as_json: bool) -> None:
+    """JSON records (missing values as null) or the summary sentences, one per line."""
+    if as_json:
+        plain = frame[fields].astype(object).where(frame[fields].notna(), None)
+        print(json.dumps(plain.to_dict(orient="records"), indent=2, default=plain_number))
+        return
+    for sentence in frame.summary:
+        print(f"- {sentence}")
+    for note in frame.get("warning", frame.get("note", [])):
+        if note:
+            print(f"  note: {note}")
+
+
+def plain_number(value: object) -> object:
+    """numpy scalars and pandas missing values as plain JSON."""
+    if hasattr(value, "item"):
+        return value.item()
+    return None
+
+
+def run_prepost(args: argparse.Namespace) -> int:
+    from analytics.errors import StoreError
+    from analytics.evaluation.surveys import prepost_for_survey
+    from analytics.store.db import Store
+
+    with Store(store_path(args), read_only=True) as store:
+        if not store.scalar("SELECT count(*) FROM surveys WHERE survey_id = ?", [args.survey]):
+            raise StoreError(f"There is no questionnaire {args.survey} in {store.path}.")
+        results = prepost_for_survey(store, args.survey)
+    print_records(results, PREPOST_FIELDS, args.json)
+    return 0
+
+
+def run_impact(args: argparse.Namespace) -> int:
+    from analytics.errors import StoreError
+    from analytics.evaluation.impact import intervention_impact
+    from analytics.store.db import Store
+
+    with Store(store_path(args), read_only=True) as store:
+        if not store.scalar("SELECT count(*) FROM interventions WHERE intervention_id = ?", [args.intervention]):
+            raise StoreError(f"There is no intervention {args.intervention} in {store.path}.")
+        results = intervention_impact(store, args.intervention)
+    if results.empty and not args.json:
+        print("This intervention has no focus measure, so there is nothing to compare.")
+        return 0
+    print_records(results, IMPACT_FIELDS, args.json)
+    return 0

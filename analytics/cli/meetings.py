@@ -1,0 +1,81 @@
+"""The ``agenda`` command: a meeting's agenda built from the store, and its meeting pack as a file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from analytics.cli.common import add_db_option, add_json_option, emit, store_path
+
+LINES_PER_SECTION = 50
+
+
+def register(commands: Any) -> None:
+    agenda = commands.add_parser("agenda", help="a meeting's agenda, built from the store; or its meeting pack")
+    add_db_option(agenda)
+    agenda.add_argument("meeting", type=int, nargs="?", help="meeting id (default: the latest meeting)")
+    agenda.add_argument("--pack", type=Path, metavar="FILE", help="write the meeting pack to FILE (.xlsx or .html)")
+    agenda.add_argument("--presenter", action="store_true", help="show every school by its pseudonym")
+    add_json_option(agenda, "the agenda")
+    agenda.set_defaults(handler=run_agenda)
+
+
+def run_agenda(args: argparse.Namespace) -> int:
+    from analytics import meetings, privacy
+    from analytics.errors import InsightError, StoreError
+    from analytics.meetings import pack as meeting_pack
+    from analytics.store.db import Store
+    from analytics.store.schools import list_schools
+
+    if args.pack is not None and args.pack.suffix.lower() not in (".xlsx", ".html"):
+        raise InsightError("The meeting pack is written as .xlsx or .html; name the file so.", title="Unknown format")
+    with Store(store_path(args), read_only=True) as store:
+        listed = meetings.list_meetings(store)
+        if listed.empty:
+            raise StoreError(f"There are no meetings in {store.path}.")
+        meeting_id = args.meeting if args.meeting is not None else int(listed.meeting_id.iloc[0])
+        meeting = meetings.get_meeting(store, meeting_id)
+        agenda = meetings.build_agenda(store, meeting_id, meetings.board_for_meeting(store, meeting))
+        record = meetings.meeting_record(store, meeting_id)
+        names = privacy.display_names(
+            list_schools(store), privacy.pseudonym_secret(store), presenter_mode=args.presenter
+        )
+    tables = meeting_pack.pack_tables(agenda, names, record)
+    if args.pack is not None:
+        if args.pack.suffix.lower() == ".xlsx":
+            args.pack.write_bytes(
+                meeting_pack.meeting_pack_workbook(agenda, names, record, presenter_mode=args.presenter)
+            )
+        else:
+            args.pack.write_text(
+                meeting_pack.meeting_pack_html(agenda, names, record, presenter_mode=args.presenter), encoding="utf-8"
+            )
+    payload = {
+        "meeting": {k: meeting[k] for k in ("meeting_id", "meeting_date", "kind", "title", "attendees")},
+        "since": agenda.since,
+        "sections": {
+            title: table.astype(object).where(table.notna(), None).to_dict(orient="records")
+            for title, table in tables.items()
+        },
+        "pack": None if args.pack is None else str(args.pack),
+    }
+    lines = [f"{meeting['title']} ({meeting['kind_label']}, {meeting['meeting_date']:%d %B %Y})"]
+    lines.append(f"Changes since {agenda.since:%d %B %Y}.")
+    for title, table in tables.items():
+        lines.append(f"\n{title}: {len(table)}")
+        lines += [f"- {agenda_line(row)}" for row in table.head(LINES_PER_SECTION).to_dict(orient="records")]
+        if len(table) > LINES_PER_SECTION:
+            lines.append(f"  ... and {len(table) - LINES_PER_SECTION} more (see --pack or --json)")
+    if args.pack is not None:
+        lines.append(f"\nMeeting pack written to {args.pack}")
+    emit(payload, args.json, lines)
+    return 0
+
+
+def agenda_line(row: dict[str, Any]) -> str:
+    """One agenda row as a line: the school, then what the row says about it."""
+    school = row.pop("School", "")
+    row.pop("URN", None)
+    details = [str(v) for v in row.values() if v is not None and str(v) not in ("", "nan", "NaT")]
+    return f"{school}: {'; '.join(details)}"

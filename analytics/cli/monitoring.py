@@ -1,0 +1,98 @@
+"""Commands for the early-warning picture: ``trends`` and ``categories``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from analytics.cli.common import add_db_option, add_json_option, store_path
+
+if TYPE_CHECKING:
+    from analytics.store.db import Store
+
+
+def register(commands: Any) -> None:
+    for name, text, handler in (
+        ("trends", "rising / stable / declining per school, measure and pupil group", run_trends),
+        ("categories", "suggested LA category and RAG rating per school, with reasons", run_categories),
+    ):
+        command = commands.add_parser(name, help=text)
+        add_db_option(command)
+        command.add_argument(
+            "--year", type=int, help="academic year by the year it ends (2025 = 2024/25); default latest"
+        )
+        command.add_argument("--urn", type=int, action="append", help="only this school (repeatable)")
+        add_json_option(command)
+        command.set_defaults(handler=handler)
+
+
+def results_year(store: Store, year: int | None) -> int:
+    """The year asked for, or the latest with results; a plain error when the store has none."""
+    from analytics.errors import StoreError
+    from analytics.store.schools import academic_years
+
+    years = academic_years(store)
+    if not years:
+        raise StoreError(f"{store.path} has no results yet; import some first (python -m analytics import-results).")
+    if year is None:
+        return years[0]
+    if year not in years:
+        raise StoreError(f"There are no results for {year}; years in the store: {', '.join(map(str, years))}.")
+    return year
+
+
+def run_trends(args: argparse.Namespace) -> int:
+    from analytics.monitoring.trends import trends_for_store
+    from analytics.store.db import Store
+
+    with Store(store_path(args), read_only=True) as store:
+        year = results_year(store, args.year)
+        trends = trends_for_store(store, up_to_year=year, urns=args.urn)
+    columns = ["urn", "measure_code", "subgroup", "trend", "change_per_year", "ci_low", "ci_high", "reason"]
+    records = trends[columns].rename(columns={"measure_code": "measure"})
+    if args.json:
+        plain = records.astype(object).where(records.notna(), None)
+        print(json.dumps(plain.to_dict(orient="records"), indent=2, default=int))
+        return 0
+    counts = trends.trend.value_counts()
+    print(
+        f"Trends up to {year} for {trends.urn.nunique()} schools: "
+        + ", ".join(f"{counts.get(t, 0)} {t}" for t in ("declining", "stable", "rising", "insufficient data"))
+    )
+    for row in trends[(trends.trend != "stable") & (trends.subgroup == "all")].itertuples():
+        print(f"  {row.urn}  {row.trend:<9}  {row.reason}")
+    return 0
+
+
+def run_categories(args: argparse.Namespace) -> int:
+    from analytics.calendar import as_of_date
+    from analytics.monitoring.categories import suggest_categories_for_store
+    from analytics.monitoring.trends import trends_for_store
+    from analytics.store.db import Store
+
+    with Store(store_path(args), read_only=True) as store:
+        year = results_year(store, args.year)
+        as_of = as_of_date(year, results_year(store, None), date.today())
+        trends = trends_for_store(store, up_to_year=year, urns=args.urn)
+        suggestions, _ = suggest_categories_for_store(store, year=year, as_of=as_of, trends=trends, urns=args.urn)
+    if args.json:
+        payload = [
+            {
+                "urn": int(r.urn),
+                "suggested_category": r.suggested_category,
+                "rag": r.rag,
+                "reasons": r.reasons.split("; "),
+                "decided_category": None
+                if r.decided_category is None or r.decided_category != r.decided_category
+                else r.decided_category,
+            }
+            for r in suggestions.itertuples()
+        ]
+        print(json.dumps(payload, indent=2))
+        return 0
+    print(f"Suggested categories from {year} results, as at {as_of}:")
+    for row in suggestions.itertuples():
+        print(f"  {row.urn}  category {row.suggested_category:<2}  {row.rag:<5}  {row.reasons.split('; ')[0]}")
+    return 0

@@ -1,0 +1,129 @@
+"""The ``research`` command: compare groups' change in a measure between two periods, or supported
+schools against matched similar schools, with every table as JSON or CSV."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from analytics.cli.common import add_db_option, store_path
+
+if TYPE_CHECKING:
+    from analytics.research import GroupComparison
+    from analytics.store.db import Store
+
+# The group kinds `--kind` accepts; tests/test_cli.py checks they are analytics.research.GROUP_KINDS,
+# which is not imported here so that building the parser stays cheap.
+RESEARCH_GROUP_KINDS = ("alliance", "collaborative", "triad", "cluster", "trust", "lasl", "federation")
+
+
+def register(commands: Any) -> None:
+    """Register ``research --measure CODE --from-year Y --to-year Y (--kind K | --group ID ... |
+    --selections FILE | --supported | --intervention ID) [--json] [--csv DIR]``."""
+    parser = commands.add_parser(
+        "research",
+        help="compare groups' change in a measure (alliances, triads, supported vs matched schools)",
+        description="Compare the change in a measure between two periods across groups of schools, with "
+        "Welch's ANOVA, Kruskal-Wallis, Holm-adjusted pairwise tests and effect sizes (see docs/research.md).",
+    )
+    add_db_option(parser)
+    parser.add_argument("--measure", help="measure code, e.g. ks2_rwm_exp (default for --intervention: its focus)")
+    parser.add_argument(
+        "--from-year", type=int, action="append", help="first period: academic year by its end year (repeatable)"
+    )
+    parser.add_argument("--to-year", type=int, action="append", help="second period (repeatable)")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--kind", choices=RESEARCH_GROUP_KINDS, help="compare every group of this kind")
+    what.add_argument("--group", type=int, action="append", help="compare these groups by id (repeatable)")
+    what.add_argument("--selections", type=Path, help="CSV with columns group,urn: your own lists of schools")
+    what.add_argument("--supported", action="store_true", help="schools supported between the periods vs not")
+    what.add_argument("--intervention", type=int, help="an intervention's schools vs similar unsupported schools")
+    parser.add_argument("--matches", type=int, default=None, help="comparison schools per supported school (default 3)")
+    parser.add_argument("--scope", type=int, help="only schools in this group (id)")
+    parser.add_argument("--subgroup", default="all", help="pupil group (default all)")
+    parser.add_argument("--as-of", type=date.fromisoformat, help="date for group membership (YYYY-MM-DD)")
+    parser.add_argument("--confidence", type=float, default=0.95, help="confidence level (default 0.95)")
+    parser.add_argument("--all-pairs", action="store_true", help="pairwise tests however many groups there are")
+    parser.add_argument("--json", action="store_true", help="print every table, the notes and the methods note as JSON")
+    parser.add_argument("--csv", type=Path, metavar="DIR", help="write one CSV per table (and methods.txt) into DIR")
+    parser.set_defaults(handler=run_research)
+
+
+def run_research(args: argparse.Namespace) -> int:
+    """Run the comparison ``args`` describe; problems are reported and exit with code 2."""
+    from analytics.errors import InsightError
+    from analytics.research import summary_text, write_csv
+    from analytics.store.db import Store
+
+    path = store_path(args)
+    try:
+        if not Path(path).exists():
+            raise InsightError(
+                f"There is no store at {path}. Create one with: python -m analytics init --db {path}",
+                title="No data store",
+            )
+        with Store(path, read_only=True) as store:
+            result = run_study(store, args)
+    except (InsightError, ValueError) as error:
+        title = getattr(error, "title", "The comparison cannot be made")
+        message = getattr(error, "message", str(error))
+        if args.json:
+            print(json.dumps({"ok": False, "error": {"title": title, "message": message}}, indent=2))
+        else:
+            print(f"error: {title}: {message}", file=sys.stderr)
+        return 2
+    written = write_csv(result, args.csv) if args.csv else []
+    if args.json:
+        print(json.dumps({"ok": True, **result.to_dict(), "files": [str(p) for p in written]}, indent=2))
+        return 0
+    print(summary_text(result))
+    for file in written:
+        print(f"wrote {file}")
+    return 0
+
+
+def run_study(store: Store, args: argparse.Namespace) -> GroupComparison:
+    """The comparison the command-line options describe (shared by the CLI and scripts using argparse)."""
+    from analytics.research import (
+        DEFAULT_MATCHES,
+        MAX_PAIRWISE_GROUPS,
+        ResearchError,
+        compare_groups,
+        read_selections,
+        supported_vs_matched,
+    )
+
+    if args.intervention is not None:
+        return supported_vs_matched(
+            store,
+            args.intervention,
+            measure=args.measure,
+            from_year=args.from_year,
+            to_year=args.to_year,
+            k=DEFAULT_MATCHES if args.matches is None else args.matches,
+            scope_group_id=args.scope,
+            subgroup=args.subgroup,
+            confidence_level=args.confidence,
+        )
+    if not args.measure or not args.from_year or not args.to_year:
+        raise ResearchError("Give --measure, --from-year and --to-year (only --intervention has defaults).")
+    selections = read_selections(args.selections) if args.selections else None
+    return compare_groups(
+        store,
+        args.measure,
+        args.from_year,
+        args.to_year,
+        kind=args.kind,
+        group_ids=args.group,
+        selections=selections,
+        supported=args.supported,
+        scope_group_id=args.scope,
+        subgroup=args.subgroup,
+        as_of=args.as_of,
+        confidence_level=args.confidence,
+        max_pairwise_groups=10**6 if args.all_pairs else MAX_PAIRWISE_GROUPS,
+    )

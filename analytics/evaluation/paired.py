@@ -1,0 +1,147 @@
+"""Paired statistics for respondents matched across two waves: where the tests for matched answers are chosen.
+
+From each matched respondent's change ``d = after - before``: the paired t-test with Cohen's d_z
+and its noncentral-t interval, and the Wilcoxon signed-rank test (zeros dropped; exact only when
+there are no ties and at most 50 pairs, else the continuity-corrected normal approximation, as R's
+``wilcox.test``) with Kerby's matched-pairs rank-biserial r and its Fisher-z interval. Also the
+counts of respondents who improved, stayed the same or declined.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analytics.evaluation.inputs import SMALL_SAMPLE
+from analytics.stats.effect_sizes import noncentral_t_interval
+
+
+def _matched_rank_biserial(differences: np.ndarray, confidence_level: float) -> tuple[float, float, float]:
+    """Kerby's matched-pairs rank-biserial correlation with a Fisher-z interval (R's effectsize)."""
+    nonzero = differences[differences != 0]
+    n = nonzero.size
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    ranks = stats.rankdata(np.abs(nonzero))
+    positive, negative = ranks[nonzero > 0].sum(), ranks[nonzero < 0].sum()
+    r = float((positive - negative) / (positive + negative))
+    se = math.sqrt((2 * n**3 + 3 * n**2 + n) / 6) / ((n**2 + n) / 2)
+    z = float(stats.norm.ppf(1 - (1 - confidence_level) / 2))
+    # atanh(+-1) is infinite; nudging inside keeps an honest, wide interval for a unanimous change.
+    centre = math.atanh(float(np.clip(r, -0.9999, 0.9999)))
+    return r, math.tanh(centre - z * se), math.tanh(centre + z * se)
+
+
+def _wilcoxon_method(nonzero: np.ndarray) -> str:
+    """Exact null distribution only when it is valid: no ties, no zeros (dropped first), n <= 50."""
+    has_ties = np.unique(np.abs(nonzero)).size < nonzero.size
+    return "exact" if nonzero.size <= 50 and not has_ties else "approx"
+
+
+def paired_statistics(
+    answers: pd.DataFrame, row: dict[str, Any], notes: list[str], alternative: str, confidence_level: float
+) -> None:
+    """Fill ``row`` with the paired statistics of ``answers`` (``subject, wave, value``); say what limits them."""
+    coded = answers[answers.subject.notna()]
+    wide = coded.pivot(index="subject", columns="wave", values="value").reindex(columns=["pre", "post"]).dropna()
+    before, after = wide.pre.to_numpy(dtype=float), wide.post.to_numpy(dtype=float)
+    n = before.size
+    row["n_pairs"] = n
+    unmatched = row["n_pre"] + row["n_post"] - 2 * n
+    if unmatched:
+        notes.append(
+            f"{unmatched} answer{'s' if unmatched != 1 else ''} from people seen in only one wave (or without a "
+            "code) left out of the paired comparison."
+        )
+    better = 1.0 if row["higher_is_better"] else -1.0
+    # Rounding removes float noise (1.1 - -0.2 != 0.1 - -1.2) that would split tied differences.
+    differences = np.round(after - before, 10)
+    oriented = better * differences
+    improved, same, declined = int((oriented > 0).sum()), int((oriented == 0).sum()), int((oriented < 0).sum())
+    row.update(improved=improved, same=same, declined=declined)
+    if n == 0:
+        notes.append("Nobody answered in both waves, so there is no paired comparison.")
+        return
+    row.update(
+        mean_pre=float(before.mean()),
+        mean_post=float(after.mean()),
+        change=float(differences.mean()),
+        pct_improved=100 * improved / n,
+        pct_same=100 * same / n,
+        pct_declined=100 * declined / n,
+    )
+    if n < SMALL_SAMPLE:
+        notes.append(f"Only {n} matched respondent{'s' if n != 1 else ''}: treat the result with great caution.")
+    if n == 1:
+        notes.append("With one respondent no test or interval is possible.")
+        return
+    if _paired_t_test(before, after, differences, row, notes, alternative, confidence_level):
+        _signed_rank_test(differences, row, alternative, confidence_level)
+
+
+def _paired_t_test(
+    before: np.ndarray,
+    after: np.ndarray,
+    differences: np.ndarray,
+    row: dict[str, Any],
+    notes: list[str],
+    alternative: str,
+    confidence_level: float,
+) -> bool:
+    """The paired t-test and d_z when the changes vary; False when nobody changed (no rank test either)."""
+    n = differences.size
+    spread = float(differences.std(ddof=1))
+    if spread == 0:
+        if differences[0] == 0:
+            notes.append("Nobody's answer changed, so no t-test or rank test is possible.")
+            return False
+        notes.append(
+            f"Every respondent changed by exactly {differences[0]:+g}, so the t-test and d_z are not defined; "
+            "the rank test still is."
+        )
+        return True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = stats.ttest_rel(after, before, alternative=alternative)
+    interval = result.confidence_interval(confidence_level)
+    d_z = float(differences.mean()) / spread
+    low, high = noncentral_t_interval(d_z * math.sqrt(n), n - 1, confidence_level)
+    row.update(
+        statistic=float(result.statistic),
+        df=float(result.df),
+        p_value=float(result.pvalue),
+        ci_low=float(interval.low),
+        ci_high=float(interval.high),
+        effect_size=d_z,
+        effect_ci_low=low / math.sqrt(n),
+        effect_ci_high=high / math.sqrt(n),
+    )
+    return True
+
+
+def _signed_rank_test(differences: np.ndarray, row: dict[str, Any], alternative: str, confidence_level: float) -> None:
+    """The Wilcoxon signed-rank test and the rank-biserial r, when anyone's answer changed."""
+    nonzero = differences[differences != 0]
+    if nonzero.size:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ranked = stats.wilcoxon(
+                differences,
+                zero_method="wilcox",
+                correction=True,
+                method=_wilcoxon_method(nonzero),
+                alternative=alternative,
+            )
+        r, r_low, r_high = _matched_rank_biserial(differences, confidence_level)
+        row.update(
+            rank_statistic=float(ranked.statistic),
+            rank_p_value=float(ranked.pvalue),
+            rank_effect_size=r,
+            rank_effect_ci_low=r_low,
+            rank_effect_ci_high=r_high,
+        )

@@ -1,0 +1,193 @@
+"""Planning a KS2 or KS4 performance-tables import: the academic year, school results, LA and England comparators, and
+the schools named."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics.calendar import academic_year_of, format_academic_year
+from analytics.imports.dfe.columns import (
+    COMPARATOR_COLUMNS,
+    KS_RECTYPES,
+    KS_SCHOOL_RECTYPES,
+    NFTYPES,
+    RESULT_COLUMNS,
+    ColumnSpec,
+)
+from analytics.imports.dfe.ks2 import ks2_specs
+from analytics.imports.dfe.ks4 import ks4_specs
+from analytics.imports.dfe.plan import Plan, check_urns, finish, heading, table_frame
+from analytics.imports.results import NATIONAL_AREA_CODE
+from analytics.imports.values import SUPPRESSION_CODES, parse_academic_year, parse_numbers, whole_numbers
+
+COLUMN_SPECS: dict[str, list[ColumnSpec]] = {"ks2": ks2_specs(), "ks4": ks4_specs()}
+
+
+# Columns whose "_NN" copies hold an earlier year's figure: the latest NN + 1 is the file's year.
+_PRIOR_YEAR_BASES = {"ks2": ("PTRWM_EXP", "READPROG", "TELIG"), "ks4": ("ATT8SCR", "P8MEA")}
+
+
+_YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d\d)\s*[-_/ ]\s*(20\d\d|\d\d)(?!\d)")
+
+
+def _year_from_name(name: str) -> int | None:
+    match = _YEAR_IN_NAME.search(name)
+    if not match:
+        return None
+    year, _ = parse_academic_year(f"{match[1]}/{match[2]}")
+    return year
+
+
+def _performance_year(plan: Plan, given: int | None) -> int | None:
+    if given is not None:
+        return given
+    by_name = _year_from_name(plan.table.name)
+    suffixes = [
+        int(m[1])
+        for key in plan.table.keys
+        for base in _PRIOR_YEAR_BASES[plan.kind]
+        if (m := re.fullmatch(rf"{base}_(\d\d)", key))
+    ]
+    latest = academic_year_of(date.today())
+    by_columns = 2000 + max(suffixes) + 1 if suffixes and 2000 + max(suffixes) + 1 <= latest else None
+    if by_name and by_columns and by_name != by_columns:
+        plan.warnings.append(
+            f"the file name says {format_academic_year(by_name)} but its prior-year columns suggest "
+            f"{format_academic_year(by_columns)}; the file name was used."
+        )
+    year = by_name or by_columns
+    if year is None:
+        bases = ", ".join(f"{b}_NN" for b in _PRIOR_YEAR_BASES[plan.kind])
+        plan.problem(
+            plan.table.header_row,
+            None,
+            f"the academic year cannot be found: the file name has no year (such as 2018-19) and the heading row has "
+            f"no prior-year columns ({bases}). Put the year in the file name, or give it (--year 2019 for 2018/19).",
+        )
+    return year
+
+
+def plan_performance(plan: Plan, given_year: int | None) -> None:
+    kind, table = plan.kind, plan.table
+    year = _performance_year(plan, given_year)
+    if year is None:
+        return
+    plan.years = [year]
+    specs = [s for s in COLUMN_SPECS[kind] if table.column(s.value) is not None]
+    identity = ["RECTYPE", "URN", "LEA", "SCHNAME", "NFTYPE", "TOTPUPS"]
+    columns = set(identity)
+    for spec in specs:
+        columns.update(c for c in (spec.value, spec.lower, spec.upper, *spec.cohort) if c)
+    frame = table_frame(table, columns)
+    rectype = frame.RECTYPE
+    school = rectype.isin(list(KS_SCHOOL_RECTYPES))
+    area = rectype.map(KS_RECTYPES[kind])
+    for row, value in rectype[~school & area.isna()].items():
+        plan.skipped.append((int(row), f"record type {value or 'blank'} is not a school, LA or England row"))
+    for row in area[area.eq("england_all")].index:
+        plan.skipped.append(
+            (
+                int(row),
+                "England, all schools (including independent): the state-funded England row is the national comparator",
+            )
+        )
+    urns = check_urns(plan, frame.URN.where(school, ""), heading(plan, "URN"), allow_blank=True)
+    urns = urns.where(school)
+    long = _figures(plan, frame, columns, specs)
+    long["urn"] = np.tile(urns.to_numpy(dtype=np.float64, na_value=np.nan), len(specs))
+    result_frame = long[np.tile(school.to_numpy(), len(specs)) & long.urn.notna().to_numpy()]
+    comparator_frame = _comparators(long, area, frame.LEA, specs)
+    plan.results = finish(result_frame, year, RESULT_COLUMNS)
+    plan.comparators = finish(comparator_frame.assign(phase="all"), year, COMPARATOR_COLUMNS)
+    plan.missing_values = int(plan.results.value.isna().sum() + plan.comparators.value.isna().sum())
+    plan.schools = _schools(frame, school, area, urns, kind)
+
+
+def _figures(plan: Plan, frame: pd.DataFrame, columns: set[str], specs: list[ColumnSpec]) -> pd.DataFrame:
+    """One row per file row and spec: ``measure_code, subgroup, value, missing_code, cohort, ci_low, ci_high, row``."""
+    # Every figure is parsed in one pass over the whole block of cells, then picked out per measure.
+    table = plan.table
+    present = sorted(c for c in columns - {"RECTYPE", "URN", "LEA", "SCHNAME", "NFTYPE"} if table.column(c) is not None)
+    block = frame[present].to_numpy(dtype=object)
+    flat_value, flat_code, flat_bad = parse_numbers(pd.Series(block.ravel(), dtype=object))
+    values = flat_value.to_numpy(dtype=np.float64, na_value=np.nan).reshape(block.shape)
+    codes = flat_code.to_numpy(dtype=object).reshape(block.shape)
+    _report_bad_cells(plan, frame.index, present, flat_bad.to_numpy().reshape(block.shape), block)
+    whole = np.where((values >= 0) & (values == np.round(values)), values, np.nan)
+    at = {c: i for i, c in enumerate(present)}
+    n = len(frame)
+    parts: dict[str, list[Any]] = {
+        k: [] for k in ("measure_code", "subgroup", "value", "missing_code", "cohort", "ci_low", "ci_high")
+    }
+    for spec in specs:
+        parts["measure_code"].append(np.full(n, spec.measure, dtype=object))
+        parts["subgroup"].append(np.full(n, spec.subgroup, dtype=object))
+        parts["value"].append(values[:, at[spec.value]])
+        parts["missing_code"].append(codes[:, at[spec.value]])
+        cohort = np.full(n, np.nan)
+        for column in spec.cohort:
+            if column in at:
+                cohort = np.where(np.isnan(cohort), whole[:, at[column]], cohort)
+        parts["cohort"].append(cohort)
+        for name, ci_column in (("ci_low", spec.lower), ("ci_high", spec.upper)):
+            parts[name].append(values[:, at[ci_column]] if ci_column in at else np.full(n, np.nan))
+    long = pd.DataFrame({k: np.concatenate(v) if v else [] for k, v in parts.items()})
+    long["row"] = np.tile(frame.index.to_numpy(), len(specs))
+    return long
+
+
+def _comparators(long: pd.DataFrame, area: pd.Series, lea: pd.Series, specs: list[ColumnSpec]) -> pd.DataFrame:
+    """The LA and England rows' figures, with England's overall progress filled in and no England intervals."""
+    scope = np.tile(area.to_numpy(dtype=object), len(specs))
+    lea_codes = np.tile(lea.to_numpy(dtype=object), len(specs))
+    is_area = pd.Series(scope).isin(["la", "national"]).to_numpy()
+    comparator_frame = long[is_area].assign(
+        scope=scope[is_area], area_code=np.where(scope[is_area] == "national", NATIONAL_AREA_CODE, lea_codes[is_area])
+    )
+    if not comparator_frame.empty:
+        national = comparator_frame.scope.eq("national")
+        # DfE leaves England's overall progress blank: it is zero by definition of the measure. The
+        # progress measures are the ones published with a confidence interval.
+        progress_all = comparator_frame.measure_code.isin({s.measure for s in specs if s.lower})
+        fill = national & progress_all & comparator_frame.subgroup.eq("all") & comparator_frame.value.isna()
+        comparator_frame.loc[fill & comparator_frame.missing_code.isna(), "value"] = 0.0
+        # England has no confidence interval; the file's zeros would read as certainty.
+        comparator_frame.loc[national, ["ci_low", "ci_high"]] = pd.NA
+    return comparator_frame
+
+
+def _schools(frame: pd.DataFrame, school: pd.Series, area: pd.Series, urns: pd.Series, kind: str) -> pd.DataFrame:
+    la_rows = frame[area.eq("la")]
+    la_names = dict(zip(la_rows.LEA, la_rows.SCHNAME, strict=True))
+    schools = frame[school & urns.notna()]
+    return pd.DataFrame(
+        {
+            "urn": urns[schools.index].to_numpy(),
+            "name": schools.SCHNAME.to_numpy(),
+            "phase": np.where(schools.RECTYPE.eq("2"), "Special", "Primary" if kind == "ks2" else "Secondary"),
+            "school_type": schools.NFTYPE.map(lambda t: NFTYPES.get(t, t or None)).to_numpy(),
+            "local_authority": schools.LEA.map(la_names).to_numpy(),
+            "la_code": pd.to_numeric(schools.LEA, errors="coerce").astype("Int64").to_numpy(),
+            "pupils": whole_numbers(schools.TOTPUPS).to_numpy(),
+        }
+    )
+
+
+def _report_bad_cells(
+    plan: Plan, rows: pd.Index, columns: list[str], bad: np.ndarray, block: np.ndarray, limit: int = 200
+) -> None:
+    """Each cell that is neither a number nor a code is a problem naming its row and column (the first 200)."""
+    where_row, where_column = np.nonzero(bad)
+    for r, c in list(zip(where_row, where_column, strict=True))[:limit]:
+        plan.problem(
+            int(rows[r]),
+            heading(plan, columns[c]),
+            f"{block[r, c]!r} is not a number or a DfE code ({', '.join(SUPPRESSION_CODES)}).",
+        )
+    if len(where_row) > limit:
+        plan.problem(None, None, f"... and {len(where_row) - limit:,} more cells that are not numbers or DfE codes.")

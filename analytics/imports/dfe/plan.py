@@ -1,0 +1,115 @@
+"""The plan of an import: the rows it would write to each table, and the helpers every kind's planner uses to read
+columns, URNs and dates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from analytics.imports.dfe.reading import CsvTable
+from analytics.imports.problems import ImportProblem
+
+# URNs are six digits for schools (100000 on); children's centres and old records have five.
+_URN = re.compile(r"\d{5,7}")
+
+
+@dataclass
+class Plan:
+    kind: str
+    table: CsvTable
+    years: list[int] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
+    skipped: list[tuple[int | None, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # schools: "add" writes only URNs the store lacks (performance tables, absence); "upsert" also
+    # updates the details of schools it has (GIAS).
+    schools: pd.DataFrame | None = None
+    schools_mode: str = "add"
+    results: pd.DataFrame | None = None
+    comparators: pd.DataFrame | None = None
+    groups: pd.DataFrame | None = None
+    memberships: pd.DataFrame | None = None
+    lineage: pd.DataFrame | None = None
+    inspections: pd.DataFrame | None = None
+    missing_values: int = 0
+
+    def problem(self, row: int | None, column: str | None, message: str) -> None:
+        self.problems.append(ImportProblem(row, column, message))
+
+
+def table_frame(table: CsvTable, keys: Iterable[str]) -> pd.DataFrame:
+    """The named columns (by key) as stripped text, indexed by file row number; absent columns are blank."""
+    wanted = list(dict.fromkeys(keys))
+    positions = {k: table.column(k) for k in wanted}
+    data = {
+        k: [cells[i].strip() if i is not None and i < len(cells) else "" for _, cells in table.rows]
+        for k, i in positions.items()
+    }
+    return pd.DataFrame(data, index=pd.Index([n for n, _ in table.rows], name="row"), dtype=object)
+
+
+def check_urns(
+    plan: Plan, urn_text: pd.Series, heading: str, *, allow_blank: bool = False, unique: bool = True
+) -> pd.Series:
+    """URNs as Int64; every non-number (and, when ``unique``, every repeat) is a problem naming its row."""
+    text = urn_text.str.replace(r"\.0$", "", regex=True)
+    ok = text.str.fullmatch(_URN.pattern)
+    for row, value in text[~ok & ~(allow_blank & text.eq(""))].items():
+        shown = value or "blank"
+        plan.problem(int(row), heading, f"the URN is {shown!r}, not a number: a URN is a number such as 116018.")
+    urns = pd.to_numeric(text.where(ok), errors="coerce").astype("Int64")
+    if not unique:
+        return urns
+    seen = urns.dropna()
+    first = pd.Series(seen.index, index=seen.values).groupby(level=0).min()
+    for row, urn in seen[seen.duplicated()].items():
+        plan.problem(
+            int(row), heading, f"URN {urn} appears again (first on row {first[urn]}); each school once per file."
+        )
+    return urns
+
+
+def heading(plan: Plan, key: str) -> str:
+    index = plan.table.column(key)
+    return plan.table.headings[index] if index is not None else key
+
+
+def finish(frame: pd.DataFrame, year: int | None, columns: list[str]) -> pd.DataFrame:
+    if frame.empty:
+        return typed(pd.DataFrame(columns=["row", *columns]))
+    frame = frame.assign(term="year")
+    if year is not None:
+        frame = frame.assign(academic_year=year)
+    for column in columns:
+        if column not in frame:
+            frame[column] = pd.NA
+    return typed(frame[["row", *columns]].reset_index(drop=True))
+
+
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in ("value", "ci_low", "ci_high"):
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Float64")
+    for column in ("urn", "cohort", "academic_year", "source_urn", "row"):
+        if column in frame:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+    if "missing_code" in frame:
+        frame["missing_code"] = frame["missing_code"].astype(object).where(frame["missing_code"].notna(), None)
+    return frame
+
+
+def parse_dates(plan: Plan, raw: pd.Series, heading: str) -> pd.Series:
+    """GIAS writes 31-10-2020, its groups files 2020-10-31; 1900-01-01 means 'not recorded'."""
+    text = raw.astype(str).str.strip()
+    parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
+    for pattern in ("%d-%m-%Y", "%Y-%m-%d", "%d/%m/%Y"):
+        attempt = pd.to_datetime(text, format=pattern, errors="coerce")
+        parsed = parsed.fillna(attempt)
+    bad = text.ne("") & parsed.isna()
+    for row, value in text[bad].items():
+        plan.problem(int(row), heading, f"{value!r} is not a date (GIAS writes dates as 31-10-2020).")
+    parsed = parsed.where(parsed.dt.year > 1900)
+    return parsed.dt.date.astype(object).where(parsed.notna(), None)

@@ -1,0 +1,157 @@
+"""SurveyPreview: what an upload holds and what importing it would write, and how that is shown in words."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from analytics.imports.survey.model import KIND_LABELS, SurveyOptions, SurveyProblem
+
+
+@dataclass
+class SurveyPreview:
+    """What an upload holds and what importing it would write; nothing has been written.
+
+    Attributes
+    ----------
+    file_names, file_hash
+        The files (in the order given) and a hash over their contents (re-uploads are detected by it).
+    kind
+        ``responses``, ``counts`` or ``means`` (see :data:`KIND_LABELS`).
+    name
+        The name the questionnaire will be stored under.
+    waves
+        Wave labels in order (before first).
+    items
+        ``item_code, item_text, construct, reverse_scored, position``.
+    scale_min, scale_max, higher_is_better, scale_name, scale_labels
+        The answer scale as understood (or as the options set it).
+    label_mapping
+        One row per distinct answer written as words: ``label`` (as first written), ``value`` (NaN
+        when not recognised), ``answers`` (how many cells) and ``recognised`` (``known scale``,
+        ``your mapping`` or ``not recognised``).
+    answers
+        The answers as they would be stored: ``wave, respondent`` (pseudonym or missing), ``urn,
+        role, item, value``; for a counts table, one anonymous row per counted answer.
+    means
+        For a means table: ``wave, item, n, mean, sd``.
+    respondents
+        Wave -> respondents (rows) with at least one answer.
+    matched, matched_pairs
+        Whether the waves are analysed as matched respondents, and how many respondents answered in
+        both the first and the last wave.
+    missing_answers
+        Answer cells left blank (or "n/a") by respondents who answered something else.
+    problems
+        Every problem, each naming the sheet, row and column; the import needs this to be empty.
+    warnings
+        What does not add up in a summary table, schools not found, columns not read, guesses made.
+        They do not stop the import.
+    already_imported
+        The id of an earlier, not undone, import of the same files, if any.
+    """
+
+    file_names: list[str]
+    file_hash: str
+    kind: str
+    name: str
+    waves: list[str]
+    items: pd.DataFrame
+    scale_min: int
+    scale_max: int
+    higher_is_better: bool
+    scale_name: str
+    scale_labels: dict[int, str]
+    label_mapping: pd.DataFrame
+    answers: pd.DataFrame
+    means: pd.DataFrame
+    respondents: dict[str, int]
+    matched: bool
+    matched_pairs: int
+    missing_answers: int
+    problems: list[SurveyProblem]
+    warnings: list[SurveyProblem]
+    ignored_columns: list[str] = field(default_factory=list)
+    schools_found: list[int] = field(default_factory=list)
+    options: SurveyOptions = field(default_factory=SurveyOptions)
+    already_imported: int | None = None
+    rows: int = 0
+    # The store whose secret made the pseudonyms (None: checked without a store, not importable as is).
+    store_path: str | None = None
+    # Respondents were matched by a column of names (replaced by pseudonyms, never kept), not by codes.
+    matched_by_name: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def stored_rows(self) -> int:
+        return len(self.answers) + len(self.means)
+
+    def lines(self) -> list[str]:
+        """What was understood, in words, for the command line and the upload page."""
+        lines = [f"{', '.join(self.file_names)}: {KIND_LABELS.get(self.kind, self.kind)}"]
+        lines.append(f"  questionnaire: {self.name}")
+        lines.append(f"  waves: {', '.join(self.waves) or 'none found'}")
+        lines.append(f"  items: {len(self.items)}")
+        if self.kind == "means":
+            for wave in self.waves:
+                sizes = self.means.n[self.means.wave == wave]
+                lines.append(
+                    f"    {wave}: means for {len(sizes)} items, n up to {int(sizes.max()) if len(sizes) else 0}"
+                )
+        else:
+            for wave in self.waves:
+                lines.append(f"    {wave}: {self.respondents.get(wave, 0):,} respondents")
+        if self.kind == "responses":
+            how = "name (names replaced by codes, not kept)" if self.matched_by_name else "respondent code"
+            pairing = (
+                f"matched by {how} ({self.matched_pairs:,} answered before and after)"
+                if self.matched
+                else "anonymous (the waves are compared as separate groups)"
+            )
+            lines.append(f"  respondents: {pairing}")
+        direction = "higher is better" if self.higher_is_better else f"{self.scale_min} is best"
+        lines.append(f"  scale: {self.scale_min} to {self.scale_max}, {direction} ({self.scale_name})")
+        if self.missing_answers:
+            lines.append(f"  missing answers (left blank or not counted): {self.missing_answers:,}")
+        if self.ignored_columns:
+            lines.append(f"  columns not read: {', '.join(self.ignored_columns)}")
+        lines += [f"  warning: {w}" for w in self.warnings]
+        if self.already_imported is not None:
+            lines.append(f"  this upload was already imported (import {self.already_imported})")
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file_names": self.file_names,
+            "file_hash": self.file_hash,
+            "kind": self.kind,
+            "name": self.name,
+            "waves": self.waves,
+            "items": _records(self.items),
+            "scale_min": self.scale_min,
+            "scale_max": self.scale_max,
+            "higher_is_better": self.higher_is_better,
+            "scale_name": self.scale_name,
+            "scale_labels": {str(k): v for k, v in self.scale_labels.items()},
+            "label_mapping": _records(self.label_mapping),
+            "respondents": self.respondents,
+            "matched": self.matched,
+            "matched_pairs": self.matched_pairs,
+            "missing_answers": self.missing_answers,
+            "answers": len(self.answers),
+            "means": len(self.means),
+            "ignored_columns": self.ignored_columns,
+            "already_imported": self.already_imported,
+            "warnings": [asdict(w) for w in self.warnings],
+            "problems": [asdict(p) for p in self.problems],
+        }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(frame.to_json(orient="records", date_format="iso")) if not frame.empty else []

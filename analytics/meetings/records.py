@@ -1,0 +1,305 @@
+"""What is written and read about meetings: the meetings themselves, actions, follow-ups, notes, minutes.
+
+An action agreed at a meeting stays open until a follow-up closes it (done or dropped); the agenda
+(:mod:`analytics.meetings.agenda`) lists every action still open when a meeting begins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+
+from analytics.errors import InsightError
+from analytics.store.db import Store
+from analytics.store.schools import GROUP_MEMBERS_SQL
+
+MEETING_KINDS = {
+    "performance_clinic": "Performance clinic",
+    "school_improvement_board": "School improvement board",
+    "lasl": "LASL meeting",
+    "category_review": "Category 3/4 review",
+}
+ACTION_STATUSES = ("open", "done", "dropped")
+# With no earlier meeting, "since the last meeting" means roughly one term.
+ONE_TERM = timedelta(days=120)
+GENERAL_NOTE = "Discussion"
+
+
+class MeetingError(InsightError):
+    title = "The meeting record was not saved"
+
+
+class MeetingNotFound(InsightError):
+    title = "No such meeting"
+
+
+@dataclass(frozen=True)
+class NewMeeting:
+    """A meeting to create: its date, kind (a key of :data:`MEETING_KINDS`) and who attends."""
+
+    meeting_date: date
+    kind: str
+    title: str = ""
+    attendees: str = ""
+    group_id: int | None = None
+
+
+def create_meeting(store: Store, meeting: NewMeeting) -> int:
+    """Record a meeting; returns its ``meeting_id``. Every problem is listed and nothing is written."""
+    kind = meeting.kind.strip()
+    problems = []
+    if kind not in MEETING_KINDS:
+        problems.append(f"Kind must be one of: {', '.join(MEETING_KINDS.values())}.")
+    if not isinstance(meeting.meeting_date, date):
+        problems.append("Give the meeting's date.")
+    if meeting.group_id is not None and not store.scalar(
+        "SELECT count(*) FROM groups WHERE group_id = ?", [meeting.group_id]
+    ):
+        problems.append(f"There is no partnership group {meeting.group_id}.")
+    if not problems and store.scalar(
+        "SELECT count(*) FROM meetings WHERE meeting_date = ? AND kind = ? AND group_id IS NOT DISTINCT FROM ?",
+        [meeting.meeting_date, kind, meeting.group_id],
+    ):
+        problems.append(
+            f"There is already a {MEETING_KINDS[kind].lower()} on {meeting.meeting_date:%d %B %Y} for these schools; "
+            "choose it from the list of meetings."
+        )
+    if problems:
+        raise MeetingError(" ".join(problems))
+    title = meeting.title.strip() or f"{MEETING_KINDS[kind]}, {meeting.meeting_date:%d %B %Y}"
+    with store.transaction() as cur:
+        row = cur.execute(
+            """INSERT INTO meetings (meeting_date, kind, title, attendees, group_id)
+               VALUES (?, ?, ?, ?, ?) RETURNING meeting_id""",
+            [meeting.meeting_date, kind, title, meeting.attendees.strip() or None, meeting.group_id],
+        ).fetchone()
+        assert row is not None  # INSERT ... RETURNING gives the new row
+    return int(row[0])
+
+
+def list_meetings(store: Store) -> pd.DataFrame:
+    """Every meeting, newest first, with counts of what was recorded at it.
+
+    Returns
+    -------
+    DataFrame
+        ``meeting_id, meeting_date, kind, kind_label, title, attendees, group_id, group_name,
+        decisions, actions, followups, notes``.
+    """
+    meetings = store.read(
+        """SELECT m.meeting_id, m.meeting_date, m.kind, m.title, m.attendees, m.group_id, g.name AS group_name,
+                  (SELECT count(*) FROM category_decisions d WHERE d.meeting_id = m.meeting_id) AS decisions,
+                  (SELECT count(*) FROM actions a WHERE a.meeting_id = m.meeting_id) AS actions,
+                  (SELECT count(*) FROM action_followups f WHERE f.meeting_id = m.meeting_id) AS followups,
+                  (SELECT count(*) FROM meeting_notes n WHERE n.meeting_id = m.meeting_id) AS notes
+           FROM meetings m LEFT JOIN groups g USING (group_id)
+           ORDER BY m.meeting_date DESC, m.meeting_id DESC"""
+    )
+    meetings.insert(3, "kind_label", meetings.kind.map(MEETING_KINDS).fillna(meetings.kind))
+    return meetings
+
+
+def get_meeting(store: Store, meeting_id: int) -> dict:
+    """One meeting as a dict (``meeting_id, meeting_date, kind, kind_label, title, attendees, group_id,
+    minutes``); :class:`MeetingNotFound` when there is none."""
+    found = store.read(
+        "SELECT meeting_id, meeting_date, kind, title, attendees, group_id, minutes FROM meetings WHERE meeting_id = ?",
+        [meeting_id],
+    )
+    if found.empty:
+        raise MeetingNotFound(f"There is no meeting {meeting_id}.")
+    meeting = found.iloc[0].to_dict()
+    meeting["meeting_date"] = pd.Timestamp(meeting["meeting_date"]).date()
+    meeting["kind_label"] = MEETING_KINDS.get(meeting["kind"], meeting["kind"])
+    meeting["group_id"] = None if pd.isna(meeting["group_id"]) else int(meeting["group_id"])
+    return meeting
+
+
+def previous_meeting_date(store: Store, meeting_date: date) -> date | None:
+    """The date of the latest meeting before ``meeting_date`` (any kind), if there was one."""
+    found = store.scalar("SELECT max(meeting_date) FROM meetings WHERE meeting_date < ?", [meeting_date])
+    return None if found is None else pd.Timestamp(found).date()
+
+
+def save_minutes(store: Store, meeting_id: int, minutes: str) -> None:
+    """Replace the meeting's minutes (the written record) with ``minutes``."""
+    get_meeting(store, meeting_id)
+    with store.transaction() as cur:
+        cur.execute("UPDATE meetings SET minutes = ? WHERE meeting_id = ?", [minutes.strip() or None, meeting_id])
+
+
+def meeting_schools(store: Store, meeting: dict) -> pd.DataFrame:
+    """The schools a meeting covers: its group's members on the meeting's date, or every school."""
+    return store.read(
+        f"""{GROUP_MEMBERS_SQL}
+        SELECT urn, name, phase, pupils, data_sharing_signed FROM schools
+        WHERE $group_id IS NULL OR urn IN (SELECT urn FROM members)
+        ORDER BY name""",
+        {"group_id": meeting["group_id"], "as_of": meeting["meeting_date"]},
+    )
+
+
+def record_action(
+    store: Store, *, meeting_id: int, text: str, owner: str, due_date: date | None = None, urn: int | None = None
+) -> int:
+    """Record an action agreed at a meeting; returns its ``action_id``."""
+    text, owner = text.strip(), owner.strip()
+    meeting = get_meeting(store, meeting_id)
+    problems = []
+    if not text:
+        problems.append("Say what is to be done.")
+    if not owner:
+        problems.append("Say who owns the action (a person or a role).")
+    if due_date is not None and due_date < meeting["meeting_date"]:
+        problems.append("The due date is before the meeting.")
+    if urn is not None and not store.scalar("SELECT count(*) FROM schools WHERE urn = ?", [urn]):
+        problems.append(f"There is no school with URN {urn}.")
+    if problems:
+        raise MeetingError(" ".join(problems))
+    with store.transaction() as cur:
+        row = cur.execute(
+            """INSERT INTO actions (meeting_id, urn, text, owner, due_date) VALUES (?, ?, ?, ?, ?)
+               RETURNING action_id""",
+            [meeting_id, urn, text, owner, due_date],
+        ).fetchone()
+        assert row is not None  # INSERT ... RETURNING gives the new row
+    return int(row[0])
+
+
+def record_followup(
+    store: Store, *, action_id: int, meeting_id: int | None, status: str, note: str = "", noted_on: date | None = None
+) -> int:
+    """Note progress on an action and set its status (open, done or dropped); one transaction.
+
+    Closing an action (done or dropped) records the date; reopening one clears it.
+    """
+    status = status.strip().lower()
+    noted_on = noted_on or date.today()
+    problems = []
+    if status not in ACTION_STATUSES:
+        problems.append(f"Status must be one of {', '.join(ACTION_STATUSES)}.")
+    if not store.scalar("SELECT count(*) FROM actions WHERE action_id = ?", [action_id]):
+        problems.append(f"There is no action {action_id}.")
+    if meeting_id is not None and not store.scalar("SELECT count(*) FROM meetings WHERE meeting_id = ?", [meeting_id]):
+        problems.append(f"There is no meeting {meeting_id}.")
+    if status == "dropped" and not note.strip():
+        problems.append("Say why the action is dropped; the reason is kept with it.")
+    if problems:
+        raise MeetingError(" ".join(problems))
+    with store.transaction() as cur:
+        row = cur.execute(
+            """INSERT INTO action_followups (action_id, meeting_id, noted_on, status, note)
+               VALUES (?, ?, ?, ?, ?) RETURNING followup_id""",
+            [action_id, meeting_id, noted_on, status, note.strip() or None],
+        ).fetchone()
+        assert row is not None  # INSERT ... RETURNING gives the new row
+        cur.execute(
+            "UPDATE actions SET status = ?, closed_on = ? WHERE action_id = ?",
+            [status, None if status == "open" else noted_on, action_id],
+        )
+    return int(row[0])
+
+
+def record_note(
+    store: Store, *, meeting_id: int, note: str, section: str = GENERAL_NOTE, urn: int | None = None, noted_by: str = ""
+) -> int:
+    """Keep what was said about a school (or the meeting) under an agenda section; returns ``note_id``."""
+    get_meeting(store, meeting_id)
+    if not note.strip():
+        raise MeetingError("The note is empty.")
+    if not section.strip():
+        raise MeetingError("Say which agenda section the note belongs to.")
+    with store.transaction() as cur:
+        row = cur.execute(
+            """INSERT INTO meeting_notes (meeting_id, urn, section, note, noted_by) VALUES (?, ?, ?, ?, ?)
+               RETURNING note_id""",
+            [meeting_id, urn, section.strip(), note.strip(), noted_by.strip() or None],
+        ).fetchone()
+        assert row is not None  # INSERT ... RETURNING gives the new row
+    return int(row[0])
+
+
+def meeting_notes(store: Store, meeting_id: int) -> pd.DataFrame:
+    """Notes kept at a meeting: ``note_id, urn, section, note, noted_by, noted_at``, in order taken."""
+    return store.read(
+        """SELECT note_id, urn, section, note, noted_by, noted_at FROM meeting_notes
+           WHERE meeting_id = ? ORDER BY note_id""",
+        [meeting_id],
+    )
+
+
+def actions_to_follow_up(store: Store, meeting_date: date, urns: Sequence[int] | None = None) -> pd.DataFrame:
+    """Actions from earlier meetings that were still open when this meeting began.
+
+    An action closed at or after ``meeting_date`` is included (it was open when the meeting
+    started), so a meeting's record shows what it followed up. Actions about no single school are
+    always included; ``urns`` limits the rest to the meeting's schools.
+
+    Returns
+    -------
+    DataFrame
+        ``action_id, urn, text, owner, due_date, due, raised_on, raised_at, status, closed_on,
+        last_note, last_noted_on``; ``due`` is "overdue", "due this term" (within one term of the
+        meeting) or "later". Overdue first.
+    """
+    actions = store.read(
+        """WITH latest AS (
+               SELECT action_id, arg_max(note, (noted_on, followup_id)) AS last_note, max(noted_on) AS last_noted_on
+               FROM action_followups GROUP BY action_id
+           )
+           SELECT a.action_id, a.urn, a.text, a.owner, a.due_date, m.meeting_date AS raised_on,
+                  m.title AS raised_at, a.status, a.closed_on, l.last_note, l.last_noted_on
+           FROM actions a JOIN meetings m USING (meeting_id) LEFT JOIN latest l USING (action_id)
+           WHERE m.meeting_date < $day AND (a.status = 'open' OR a.closed_on >= $day)
+             AND (a.urn IS NULL OR $urns IS NULL OR list_contains($urns, a.urn))
+           ORDER BY a.due_date NULLS LAST, a.action_id""",
+        {"day": meeting_date, "urns": None if urns is None else [int(u) for u in urns]},
+    )
+    due = _due_status(actions.due_date, meeting_date).where(actions.status == "open", "closed")
+    actions.insert(5, "due", due)
+    order = actions.due.map({"overdue": 0, "due this term": 1, "later": 2, "closed": 3})
+    actions = actions.assign(_o=order).sort_values(["_o", "due_date"], kind="stable")
+    return actions.drop(columns="_o").reset_index(drop=True)
+
+
+def actions_agreed_at(store: Store, meeting_id: int) -> pd.DataFrame:
+    """Actions raised at the meeting: ``action_id, urn, text, owner, due_date, status, closed_on``."""
+    return store.read(
+        """SELECT action_id, urn, text, owner, due_date, status, closed_on FROM actions
+           WHERE meeting_id = ? ORDER BY action_id""",
+        [meeting_id],
+    )
+
+
+def meeting_record(store: Store, meeting_id: int) -> dict[str, pd.DataFrame]:
+    """What a meeting recorded, for its minutes and pack: decisions, actions agreed, follow-ups, notes.
+
+    Every table has a ``urn`` column (empty for entries about no single school).
+    """
+    return {
+        "Decisions at this meeting": store.read(
+            """SELECT urn, category, rag, reasons AS reason, decided_by, suggested_category
+               FROM category_decisions WHERE meeting_id = ? ORDER BY decision_id""",
+            [meeting_id],
+        ),
+        "Actions agreed at this meeting": actions_agreed_at(store, meeting_id).drop(columns="action_id"),
+        "Follow-ups at this meeting": store.read(
+            """SELECT a.urn, a.text, a.owner, f.status, f.note
+               FROM action_followups f JOIN actions a USING (action_id)
+               WHERE f.meeting_id = ? ORDER BY f.followup_id""",
+            [meeting_id],
+        ),
+        "Notes": meeting_notes(store, meeting_id)[["urn", "section", "note"]],
+    }
+
+
+def _due_status(due_dates: pd.Series, meeting_date: date) -> pd.Series:
+    due = pd.to_datetime(due_dates)
+    day = pd.Timestamp(meeting_date)
+    status = pd.Series("later", index=due_dates.index, dtype=object)
+    status[due <= day + ONE_TERM] = "due this term"
+    status[due < day] = "overdue"
+    return status

@@ -1,0 +1,42 @@
+"""The five kinds of check a criterion can name (its ``check`` field), one module each.
+
+- ``below_national``: a result further below national than the cohort's size explains.
+- ``declining_trend``: a figure declining against national (from the trends).
+- ``subgroup_gap``: a gap between two pupil groups wider than nationally, beyond chance.
+- ``ofsted_grade``: the latest graded Ofsted judgement worse than allowed.
+- ``context_event``: an event of the listed kinds recorded recently.
+- ``figures``: what the results checks share (picking the measure, the national figure, sampling
+  error).
+
+Each ``check_*`` function takes a criterion and the year's inputs and returns one row per school
+with the columns of :data:`analytics.monitoring.criteria.evidence.RESULT_COLUMNS`.
+"""
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from analytics.monitoring.criteria.checks.below_national import check_below_national
+from analytics.monitoring.criteria.checks.context_event import check_context_event
+from analytics.monitoring.criteria.checks.declining_trend import check_declining_trend
+from analytics.monitoring.criteria.checks.ofsted_grade import check_ofsted_grade
+from analytics.monitoring.criteria.checks.subgroup_gap import check_subgroup_gap
+from analytics.monitoring.criteria.inputs import CriteriaInputs
+from analytics.monitoring.criteria.rules import Criterion
+
+CHECKERS: dict[str, Callable[[Criterion, CriteriaInputs], pd.DataFrame]] = {
+    "below_national": check_below_national,
+    "declining_trend": check_declining_trend,
+    "subgroup_gap": check_subgroup_gap,
+    "ofsted_grade": check_ofsted_grade,
+    "context_event": check_context_event,
+}
+
+__all__ = [
+    "CHECKERS",
+    "check_below_national",
+    "check_context_event",
+    "check_declining_trend",
+    "check_ofsted_grade",
+    "check_subgroup_gap",
+]

@@ -1,0 +1,95 @@
+"""``below_national``: is the school further below national than its cohort size explains?"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analytics.calendar import format_academic_year
+from analytics.monitoring.criteria.checks.figures import pick_measure, standard_error, with_national
+from analytics.monitoring.criteria.evidence import (
+    MET,
+    NOT_ASSESSED,
+    UNMET,
+    Z_95,
+    blank_frame,
+    format_points,
+    format_value,
+)
+from analytics.monitoring.criteria.inputs import CriteriaInputs
+from analytics.monitoring.criteria.rules import Criterion
+
+
+def check_below_national(criterion: Criterion, inputs: CriteriaInputs) -> pd.DataFrame:
+    frame = blank_frame(criterion, inputs.urns).set_index("urn")
+    picked = pick_measure(criterion, inputs.results, criterion.subgroup)
+    year_label = format_academic_year(inputs.year)
+    frame["evidence"] = f"No result for {year_label}."
+    if picked.empty:
+        return frame.reset_index()
+    picked = picked.merge(inputs.measures, on="measure_code", how="left")
+    picked["national"] = with_national(picked, inputs.national)
+    picked["sign"] = np.where(picked.higher_is_better.fillna(True).astype(bool), 1.0, -1.0)
+    picked["se"] = standard_error(criterion, picked, picked.national, picked.cohort)
+    picked = picked.set_index("urn")
+    frame.loc[picked.index, ["measure_code", "value", "comparison", "cohort"]] = picked[
+        ["measure_code", "value", "national", "cohort"]
+    ].to_numpy()
+    difference = picked.value - picked.national
+    frame.loc[picked.index, "difference"] = difference
+    frame.loc[picked.index, "ci_low"] = difference - Z_95 * picked.se
+    frame.loc[picked.index, "ci_high"] = difference + Z_95 * picked.se
+    judged = [
+        _judge_below_national(criterion, year_label, *values)
+        for values in zip(
+            picked.label.fillna(picked.measure_code),
+            picked.unit.fillna(""),
+            picked.value,
+            picked.national,
+            picked.cohort,
+            picked.se,
+            picked.sign,
+            strict=True,
+        )
+    ]
+    frame.loc[picked.index, "status"] = [status for status, _ in judged]
+    frame.loc[picked.index, "evidence"] = [evidence for _, evidence in judged]
+    return frame.reset_index()
+
+
+def _judge_below_national(
+    criterion: Criterion,
+    year_label: str,
+    label: str,
+    unit: str,
+    value: float,
+    national: float,
+    cohort: int,
+    se: float,
+    sign: float,
+) -> tuple[str, str]:
+    """Status and evidence sentence for one school (plain scalars: this runs for every school)."""
+    if pd.isna(national):
+        return NOT_ASSESSED, f"{label}: no national figure for {year_label} to compare with."
+    if cohort < criterion.min_cohort:
+        return NOT_ASSESSED, (
+            f"{label}: {format_value(value, unit)} from only {cohort} pupils, too few to judge "
+            f"(at least {criterion.min_cohort} needed)."
+        )
+    if pd.isna(se):
+        return NOT_ASSESSED, (
+            f"{label}: cannot judge how much of the difference is chance without the spread of "
+            "pupils' scores; set pupil_sd for this measure or rule."
+        )
+    shortfall = sign * (national - value)
+    unmet = shortfall > criterion.margin and (shortfall - criterion.margin) / se > Z_95
+    worse, better = ("below", "above") if sign > 0 else ("above", "below")
+    sentence = (
+        f"{label} {format_value(value, unit)} against national {format_value(national, unit)} "
+        f"({format_points(value - national, unit)} {worse if shortfall > 0 else better}; {cohort} pupils, {year_label})"
+    )
+    if unmet:
+        return UNMET, f"{sentence}: further than the cohort's size explains."
+    if shortfall > criterion.margin:
+        return MET, f"{sentence}: within what a cohort of this size explains."
+    return MET, f"{sentence}: meets the expectation."

@@ -1,0 +1,32 @@
+"""``context_event``: was an event of the listed kinds recorded in the last months?"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+
+from analytics.monitoring.criteria.evidence import MET, UNMET, blank_frame
+from analytics.monitoring.criteria.inputs import CriteriaInputs
+from analytics.monitoring.criteria.rules import Criterion
+
+
+def check_context_event(criterion: Criterion, inputs: CriteriaInputs) -> pd.DataFrame:
+    frame = blank_frame(criterion, inputs.urns).set_index("urn")
+    since = inputs.as_of - timedelta(days=round(criterion.within_months * 30.44))
+    frame["status"] = MET
+    frame["evidence"] = f"Nothing recorded since {since:%-d %B %Y}."
+    events = inputs.events
+    recent = events[
+        events.kind.isin(criterion.kinds)
+        & (pd.to_datetime(events.event_date) > pd.Timestamp(since))
+        & events.urn.isin(frame.index)
+    ].sort_values("event_date")
+    for urn, rows in recent.groupby("urn"):
+        described = "; ".join(
+            f"{pd.Timestamp(r.event_date):%-d %b %Y}: {r.note or r.kind.replace('_', ' ')}" for r in rows.itertuples()
+        )
+        frame.at[urn, "status"] = UNMET
+        frame.at[urn, "value"] = float(len(rows))
+        frame.at[urn, "evidence"] = f"Recorded in the last {criterion.within_months} months: {described}."
+    return frame.reset_index()

@@ -1,0 +1,32 @@
+"""``declining_trend``: did the school's figure decline against national (from the trends)?"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analytics.monitoring.criteria.evidence import MET, UNMET, blank_frame
+from analytics.monitoring.criteria.inputs import CriteriaInputs
+from analytics.monitoring.criteria.rules import Criterion
+
+
+def check_declining_trend(criterion: Criterion, inputs: CriteriaInputs) -> pd.DataFrame:
+    frame = blank_frame(criterion, inputs.urns).set_index("urn")
+    if inputs.trends is None or inputs.trends.empty:
+        frame["evidence"] = "Trends were not calculated."
+        return frame.reset_index()
+    trends = inputs.trends[
+        inputs.trends.measure_code.isin(criterion.measures) & (inputs.trends.subgroup == criterion.subgroup)
+    ].copy()
+    trends["rank"] = trends.measure_code.map({m: i for i, m in enumerate(criterion.measures)})
+    trends = trends.sort_values(["urn", "rank"]).drop_duplicates("urn").set_index("urn")
+    trends = trends[trends.index.isin(frame.index)]
+    frame["evidence"] = "No trend for this measure."
+    frame.loc[trends.index, "measure_code"] = trends.measure_code
+    frame.loc[trends.index, "difference"] = trends.change_per_year
+    frame.loc[trends.index, "ci_low"] = trends.ci_low
+    frame.loc[trends.index, "ci_high"] = trends.ci_high
+    frame.loc[trends.index, "evidence"] = trends.reason
+    assessed = trends.trend != "insufficient data"
+    frame.loc[trends.index[assessed], "status"] = np.where(trends.trend[assessed] == "declining", UNMET, MET)
+    return frame.reset_index()

@@ -1,0 +1,69 @@
+"""What the checks read from the store for one academic year, loaded once for all criteria."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from analytics.store.db import Store
+
+
+@dataclass
+class CriteriaInputs:
+    """What the checks need for one academic year, loaded once for all criteria."""
+
+    year: int
+    as_of: date
+    results: pd.DataFrame  # urn, measure_code, subgroup, value, cohort, phase
+    national: pd.DataFrame  # measure_code, subgroup, phase, value
+    measures: pd.DataFrame  # code, label, unit, higher_is_better
+    inspections: pd.DataFrame  # urn, grade, inspection_date, category_of_concern
+    events: pd.DataFrame  # urn, event_date, kind, note
+    trends: pd.DataFrame | None
+    urns: pd.Series
+    measured: pd.DataFrame  # urn, measure_code: every measure the school has ever had a result for
+
+
+def load_criteria_inputs(store: Store, year: int, as_of: date, urns: Sequence[int] | None = None) -> CriteriaInputs:
+    """Read the results, comparators, inspections and events the checks use, in five queries."""
+    urn_filter = list(urns) if urns is not None else None
+    results = store.read(
+        """SELECT r.urn, r.measure_code, r.subgroup, r.value, r.cohort, s.phase
+           FROM results r JOIN schools s USING (urn)
+           WHERE r.academic_year = $year AND r.term = 'year' AND r.value IS NOT NULL
+             AND ($urns IS NULL OR list_contains($urns, r.urn))""",
+        {"year": year, "urns": urn_filter},
+    )
+    national = store.read(
+        """SELECT measure_code, subgroup, phase, value FROM comparators
+           WHERE scope = 'national' AND academic_year = ? AND term = 'year' AND value IS NOT NULL""",
+        [year],
+    )
+    measures = store.read(
+        "SELECT code AS measure_code, label, unit, higher_is_better, statistic, pupil_sd FROM measures"
+    )
+    inspections = store.read(
+        """SELECT urn, arg_max(overall_grade, inspection_date) AS grade, max(inspection_date) AS inspection_date,
+                  arg_max_null(category_of_concern, inspection_date) AS category_of_concern
+           FROM inspections WHERE overall_grade IS NOT NULL AND inspection_date <= ?
+             AND (? IS NULL OR list_contains(?, urn))
+           GROUP BY urn""",
+        [as_of, urn_filter, urn_filter],
+    )
+    events = store.read(
+        """SELECT urn, event_date, kind, note FROM context_events WHERE event_date <= ?
+             AND (? IS NULL OR list_contains(?, urn))""",
+        [as_of, urn_filter, urn_filter],
+    )
+    schools = store.read(
+        "SELECT urn FROM schools WHERE ($urns IS NULL OR list_contains($urns, urn)) ORDER BY urn",
+        {"urns": urn_filter},
+    )
+    measured = store.read(
+        "SELECT DISTINCT urn, measure_code FROM results WHERE ($urns IS NULL OR list_contains($urns, urn))",
+        {"urns": urn_filter},
+    )
+    return CriteriaInputs(year, as_of, results, national, measures, inspections, events, None, schools.urn, measured)

@@ -1,0 +1,205 @@
+"""The criteria rules file: what a criterion is, where the file is, and reading and checking it.
+
+The criteria live in a plain TOML rules file (``criteria.toml`` beside this module, or the file
+named by ``$SCHOOL_INSIGHT_CRITERIA``) so a partnership can change a threshold without touching
+code. :func:`load_criteria` validates it and names the line of any mistake.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analytics.errors import InsightError
+from analytics.store.schools import OFSTED_GRADE_LABELS
+
+CRITERIA_ENV_VAR = "SCHOOL_INSIGHT_CRITERIA"
+DEFAULT_CRITERIA_PATH = Path(__file__).resolve().parent / "criteria.toml"
+STRAND_NAMES = {
+    1: "Outcomes for pupils",
+    2: "Behaviour and safety",
+    3: "Quality of teaching",
+    4: "Leadership and management",
+    5: "Organisational change",
+}
+CHECKS = ("below_national", "declining_trend", "subgroup_gap", "ofsted_grade", "context_event")
+
+
+class CriteriaError(InsightError):
+    """The criteria rules file cannot be used as it is."""
+
+    title = "The criteria rules file has a mistake"
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One expectation from the protocol, and how the product tests it."""
+
+    id: str
+    strand: int
+    text: str
+    check: str
+    measures: tuple[str, ...] = ()
+    subgroup: str = "all"
+    margin: float = 0.0
+    pupil_sd: float | None = None
+    min_cohort: int = 10
+    group: str | None = None
+    compared_with: str | None = None
+    worst_allowed: int | None = None
+    kinds: tuple[str, ...] = ()
+    within_months: int = 12
+    line: int = field(default=0, compare=False)
+
+
+_REQUIRED = {
+    "below_national": ("measures",),
+    "declining_trend": ("measures",),
+    "subgroup_gap": ("measures", "group", "compared_with"),
+    "ofsted_grade": ("worst_allowed",),
+    "context_event": ("kinds",),
+}
+_FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "id": str,
+    "strand": int,
+    "text": str,
+    "check": str,
+    "measures": list,
+    "subgroup": str,
+    "margin": (int, float),
+    "pupil_sd": (int, float),
+    "min_cohort": int,
+    "group": str,
+    "compared_with": str,
+    "worst_allowed": int,
+    "kinds": list,
+    "within_months": int,
+}
+
+
+def default_criteria_path() -> Path:
+    configured = os.environ.get(CRITERIA_ENV_VAR, "").strip()
+    return Path(configured).expanduser() if configured else DEFAULT_CRITERIA_PATH
+
+
+def load_criteria(path: str | Path | None = None) -> list[Criterion]:
+    """Read and check a criteria rules file.
+
+    Raises
+    ------
+    CriteriaError
+        The file is missing, is not valid TOML, or a criterion is incomplete or wrong; the message
+        names the file and the line.
+    """
+    path = Path(path) if path is not None else default_criteria_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CriteriaError(f"Cannot read the criteria file {path}: {exc.strerror or exc}.") from exc
+    try:
+        parsed = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CriteriaError(f"{path}: {exc}. Check the quotes, brackets and commas on that line.") from exc
+    entries = parsed.get("criterion")
+    if not isinstance(entries, list) or not entries:
+        raise CriteriaError(f"{path} defines no criteria: each one starts with a [[criterion]] line.")
+    unknown_top = set(parsed) - {"criterion"}
+    if unknown_top:
+        raise CriteriaError(f"{path}: unexpected section {sorted(unknown_top)[0]!r}; only [[criterion]] is allowed.")
+    header_lines = [i + 1 for i, line in enumerate(text.splitlines()) if line.strip() == "[[criterion]]"]
+    criteria: list[Criterion] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries):
+        line = header_lines[index] if index < len(header_lines) else 0
+        criterion = _parse_criterion(entry, path, line, text)
+        if criterion.id in seen:
+            raise CriteriaError(
+                f"{path}, line {_line_of_key(text, line, 'id')}: the id {criterion.id!r} is used twice; "
+                "ids must be unique."
+            )
+        seen.add(criterion.id)
+        criteria.append(criterion)
+    return criteria
+
+
+def _line_of_key(text: str, start_line: int, key: str | None) -> int:
+    """The line of ``key = ...`` within the criterion that starts at ``start_line``."""
+    lines = text.splitlines()
+    for number in range(start_line, len(lines)):
+        stripped = lines[number].strip()
+        if stripped == "[[criterion]]":
+            break
+        if key and re.match(rf"{re.escape(key)}\s*=", stripped):
+            return number + 1
+    return start_line
+
+
+def _parse_criterion(entry: dict, path: Path, line: int, text: str) -> Criterion:
+    def fail(message: str, key: str | None = None) -> CriteriaError:
+        where = _line_of_key(text, line, key) if key else line
+        return CriteriaError(f"{path}, line {where}: {message}")
+
+    _check_fields(entry, fail)
+    _check_values(entry, fail)
+    return Criterion(
+        id=entry["id"],
+        strand=entry["strand"],
+        text=entry["text"],
+        check=entry["check"],
+        measures=tuple(entry.get("measures", ())),
+        subgroup=entry.get("subgroup", "all"),
+        margin=float(entry.get("margin", 0.0)),
+        pupil_sd=float(entry["pupil_sd"]) if "pupil_sd" in entry else None,
+        min_cohort=int(entry.get("min_cohort", 10)),
+        group=entry.get("group"),
+        compared_with=entry.get("compared_with"),
+        worst_allowed=entry.get("worst_allowed"),
+        kinds=tuple(entry.get("kinds", ())),
+        within_months=int(entry.get("within_months", 12)),
+        line=line,
+    )
+
+
+def _check_fields(entry: dict, fail: Callable[..., CriteriaError]) -> None:
+    """Every field known and of the right type, and the four every criterion needs present."""
+    unknown = set(entry) - set(_FIELD_TYPES)
+    if unknown:
+        key = sorted(unknown)[0]
+        raise fail(f"unknown field {key!r}. Known fields: {', '.join(sorted(_FIELD_TYPES))}.", key)
+    for key in ("id", "strand", "text", "check"):
+        if key not in entry:
+            raise fail(f"this criterion has no {key!r}.")
+    for key, value in entry.items():
+        expected = _FIELD_TYPES[key]
+        if isinstance(value, bool) or not isinstance(value, expected):
+            names = " or ".join(t.__name__ for t in (expected if isinstance(expected, tuple) else (expected,)))
+            raise fail(f"{key!r} should be {names.replace('str', 'text in quotes').replace('list', 'a [list]')}.", key)
+
+
+def _check_values(entry: dict, fail: Callable[..., CriteriaError]) -> None:
+    """Each value allowed, and the fields the criterion's check needs present."""
+    if not re.fullmatch(r"[A-Za-z0-9_]+", entry["id"]):
+        raise fail(f"id {entry['id']!r} may only use letters, digits and underscores.", "id")
+    if entry["strand"] not in STRAND_NAMES:
+        raise fail(f"strand {entry['strand']} is not one of 1-5.", "strand")
+    if entry["check"] not in CHECKS:
+        raise fail(f"check {entry['check']!r} is not one of: {', '.join(CHECKS)}.", "check")
+    missing = [k for k in _REQUIRED[entry["check"]] if k not in entry]
+    if missing:
+        raise fail(f"a {entry['check']} criterion needs {', '.join(repr(m) for m in missing)}.")
+    for key in ("measures", "kinds"):
+        if key in entry and (not entry[key] or not all(isinstance(v, str) for v in entry[key])):
+            raise fail(f"{key!r} should be a non-empty list of names in quotes.", key)
+    if "worst_allowed" in entry and entry["worst_allowed"] not in OFSTED_GRADE_LABELS:
+        raise fail("'worst_allowed' is an Ofsted grade from 1 (Outstanding) to 4 (Inadequate).", "worst_allowed")
+    for key in ("margin", "pupil_sd", "min_cohort", "within_months"):
+        if key in entry and entry[key] < 0:
+            raise fail(f"{key!r} cannot be negative.", key)
+    if entry.get("pupil_sd") == 0:
+        raise fail("'pupil_sd' must be above zero.", "pupil_sd")
+    if entry["check"] == "subgroup_gap" and entry["group"] == entry["compared_with"]:
+        raise fail("'group' and 'compared_with' must be different pupil groups.", "compared_with")

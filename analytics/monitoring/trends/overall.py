@@ -1,0 +1,119 @@
+"""A school's overall trend: rising, stable or declining across its headline measures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# A school's overall trend needs at least this many headline measures with a classified trend.
+MIN_HEADLINE_ASSESSED = 2
+
+SCHOOL_TREND_COLUMNS = ("urn", "trend", "rising", "declining", "assessed", "drivers", "reason")
+
+
+def school_trends(trends: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
+    """Each school's overall trend, from its headline measures for all pupils.
+
+    Parameters
+    ----------
+    trends
+        The output of :func:`classify_trend` or :func:`trends_for_store`.
+    measures
+        The measures catalogue: ``code, label, is_headline`` (and ``higher_is_better``).
+
+    Returns
+    -------
+    DataFrame
+        One row per school with any headline trend: ``urn``; ``trend`` (rising, stable,
+        declining or insufficient data); ``rising, declining`` (how many headline measures
+        rose or declined); ``assessed`` (how many could be classified); ``drivers`` (the
+        measures behind the verdict, each with the way its figure moved, e.g. ``"Attendance
+        (falling)"``; empty when none); ``reason`` (one sentence).
+
+    Notes
+    -----
+    Only subgroup ``'all'`` and headline measures count. A school is *insufficient data* when
+    fewer than 2 headline measures could be classified; *declining* when at least 2 declined and
+    more declined than rose; *rising* likewise; otherwise *stable* (including when as many rose
+    as declined). A school with results on only one headline measure (a special school has only
+    attendance) is judged on that one. The drivers are the measures that moved in the school's direction, or, for a
+    stable school, every measure that moved either way; they are listed in the catalogue's order.
+    """
+    missing = [c for c in ("code", "label", "is_headline") if c not in measures.columns]
+    if missing:
+        raise ValueError(f"measures is missing the column(s) {', '.join(missing)}.")
+    missing = [c for c in ("urn", "measure_code", "subgroup", "trend", "change_per_year") if c not in trends.columns]
+    if missing:
+        raise ValueError(f"trends is missing the column(s) {', '.join(missing)}; use classify_trend's output.")
+    headline = measures[measures.is_headline.astype(bool)]
+    label = dict(zip(headline.code, headline.label, strict=True))
+    rows = trends[(trends.subgroup == "all") & trends.measure_code.isin(list(label))].copy()
+    # Drivers are listed in the catalogue's order, which puts the measures a board reads first first.
+    rows["position"] = rows.measure_code.map({code: i for i, code in enumerate(label)})
+    rows = rows.sort_values(["urn", "position"], kind="stable")
+    if rows.empty:
+        return pd.DataFrame(columns=list(SCHOOL_TREND_COLUMNS))
+    rows["is_rising"] = rows.trend == "rising"
+    rows["is_declining"] = rows.trend == "declining"
+    rows["is_assessed"] = rows.trend != "insufficient data"
+    rows["driver"] = rows.measure_code.map(label) + np.where(
+        rows.change_per_year > 0, " (rising)", " (falling)"
+    ).astype(object)
+    counts = rows.groupby("urn", sort=True).agg(
+        rising=("is_rising", "sum"),
+        declining=("is_declining", "sum"),
+        assessed=("is_assessed", "sum"),
+        available=("is_assessed", "size"),
+    )
+    rising, declining, assessed = counts.rising, counts.declining, counts.assessed
+    # A school with a single headline measure (a special school has only attendance) is judged on it.
+    needed = np.minimum(MIN_HEADLINE_ASSESSED, counts.available)
+    verdict = np.select(
+        [
+            assessed < needed,
+            (declining >= needed) & (declining > rising),
+            (rising >= needed) & (rising > declining),
+        ],
+        ["insufficient data", "declining", "rising"],
+        default="stable",
+    )
+    counts["trend"] = verdict
+    rows = rows.join(counts["trend"].rename("school_trend"), on="urn")
+    moved = np.where(rows.school_trend == "stable", rows.is_rising | rows.is_declining, rows.trend == rows.school_trend)
+    drivers = rows[moved].groupby("urn")["driver"].agg(", ".join)
+    counts["drivers"] = drivers.reindex(counts.index).fillna("")
+    counts["reason"] = [
+        _school_reason(t, int(r), int(d), int(a), drv)
+        for t, r, d, a, drv in zip(counts.trend, rising, declining, assessed, counts.drivers, strict=True)
+    ]
+    out = counts.reset_index()
+    out[["rising", "declining", "assessed"]] = out[["rising", "declining", "assessed"]].astype(np.int64)
+    return out[list(SCHOOL_TREND_COLUMNS)]
+
+
+def _how_many(count: int) -> str:
+    return "none" if count == 0 else str(count)
+
+
+def _school_reason(trend: str, rising: int, declining: int, assessed: int, drivers: str) -> str:
+    if trend == "insufficient data":
+        judged = "No headline measure" if assessed == 0 else f"Only {assessed} headline measure"
+        return (
+            f"{judged} had enough years of results to judge; at least {MIN_HEADLINE_ASSESSED} are needed "
+            "for an overall trend."
+        )
+    if trend in ("declining", "rising"):
+        moved, other = (declining, rising) if trend == "declining" else (rising, declining)
+        verb, other_verb = ("declined", "rose") if trend == "declining" else ("rose", "declined")
+        if assessed == 1:
+            return f"Its only headline measure {verb} against national by more than cohort size explains ({drivers})."
+        return (
+            f"{moved} of {assessed} headline measures {verb} against national by more than cohort size "
+            f"explains ({drivers}); {_how_many(other)} {other_verb}."
+        )
+    if rising == 0 and declining == 0:
+        return f"None of the {assessed} headline measures moved against national by more than cohort size explains."
+    return (
+        f"No clear overall direction: of {assessed} headline measures, {_how_many(rising)} rose and "
+        f"{_how_many(declining)} declined against national ({drivers})."
+    )
