@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 NEUTRAL = "#8c8c8c"
-RAG_COLOURS = {"green": "#2e7d32", "amber": "#f0a202", "red": "#c62828"}
+RAG_COLOURS = {"green": "#2e7d32", "grey": NEUTRAL, "amber": "#f0a202", "red": "#c62828"}
 CATEGORY_COLOURS = {"1": "#2e7d32", "2": "#f0a202", "3": "#e65100", "4a": "#c62828", "4b": "#8e0000"}
 OFSTED_COLOURS = {
     "Outstanding": "#1b5e20",

@@ -36,7 +36,12 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 # Fills for red / amber / green ratings in spreadsheets (the same colours as the charts).
-RAG_FILLS = {"red": ("C62828", "FFFFFF"), "amber": ("F0A202", "000000"), "green": ("2E7D32", "FFFFFF")}
+RAG_FILLS = {
+    "red": ("C62828", "FFFFFF"),
+    "amber": ("F0A202", "000000"),
+    "green": ("2E7D32", "FFFFFF"),
+    "grey": ("BDBDBD", "000000"),
+}
 
 
 def to_excel_bytes(sheets: dict[str, pd.DataFrame], *, title: str = "") -> bytes:

@@ -16,7 +16,12 @@ from app_pages import shared
 MEETING_KEY = "meeting_id"
 POSITION_KEY = "meeting_position"
 FORM_VERSION_KEY = "meeting_form_version"
-RAG_BADGES = {"red": ":red-badge[Red]", "amber": ":orange-badge[Amber]", "green": ":green-badge[Green]"}
+RAG_BADGES = {
+    "red": ":red-badge[Red]",
+    "amber": ":orange-badge[Amber]",
+    "grey": ":gray-badge[Not enough evidence]",
+    "green": ":green-badge[Green]",
+}
 # Streamlit's data grid draws on a canvas that page styles cannot enlarge, so large type uses
 # plain tables, which these rules scale with everything else.
 LARGE_TYPE_CSS = """<style>

@@ -13,7 +13,7 @@ from analytics.monitoring.board import count_by, overview_summary
 from analytics.store.schools import CATEGORY_ORDER
 from app_pages import shared
 
-RAG_LABELS = {"red": "Red", "amber": "Amber", "green": "Green"}
+RAG_LABELS = shared.RAG_LABELS
 SCHOOL_COLUMNS = {
     "name": st.column_config.TextColumn("School", width="large"),
     "urn": st.column_config.NumberColumn("URN", format="%d"),
@@ -50,23 +50,29 @@ def main() -> None:
 
 
 def show_headline_figures(schools: pd.DataFrame, board: pd.DataFrame | None) -> None:
-    cols = st.columns(5)
+    cols = st.columns(6)
     cols[0].metric("Schools", f"{len(schools)}")
     cols[1].metric("Pupils", f"{int(schools['pupils'].sum()):,}")
     if board is not None:
         rag = board.rag.value_counts()
         cols[2].metric("Red", f"{rag.get('red', 0)}", help="Suggested RAG rating from the criteria.")
         cols[3].metric("Amber", f"{rag.get('amber', 0)}")
-        cols[4].metric("Declining", f"{(board.trend == 'declining').sum()}", help="Overall trend of headline measures.")
+        cols[4].metric(
+            "Not enough evidence",
+            f"{rag.get('grey', 0)}",
+            help="Schools too few of whose criteria could be assessed to call them green; the profile says "
+            "what is missing and what to import.",
+        )
+        cols[5].metric("Declining", f"{(board.trend == 'declining').sum()}", help="Overall trend of headline measures.")
 
 
 def show_charts(schools: pd.DataFrame, board: pd.DataFrame | None) -> None:
     left, middle, right = st.columns(3)
     if board is not None:
+        colours = {RAG_LABELS[rag]: colour for rag, colour in charts.RAG_COLOURS.items()}
+        ratings = board.assign(rag=board.rag.map(RAG_LABELS))
         left.plotly_chart(
-            charts.count_bar(
-                count_by(board, "rag", tuple(charts.RAG_COLOURS)[::-1]), "Suggested RAG", charts.RAG_COLOURS
-            ),
+            charts.count_bar(count_by(ratings, "rag", tuple(colours)[::-1]), "Suggested RAG", colours),
             key="rag_chart",
         )
         right.plotly_chart(

@@ -24,7 +24,12 @@ from app_pages import shared
 
 STATUS_LABELS = {"unmet": "Unmet", "met": "Met", "not assessed": "Not assessed"}
 FORM_VERSION_KEY = "decision_form_version"
-RAG_BADGES = {"red": ":red-badge[Red]", "amber": ":orange-badge[Amber]", "green": ":green-badge[Green]"}
+RAG_BADGES = {
+    "red": ":red-badge[Red]",
+    "amber": ":orange-badge[Amber]",
+    "grey": ":gray-badge[Not enough evidence]",
+    "green": ":green-badge[Green]",
+}
 
 
 @st.cache_data(show_spinner=False)
@@ -113,11 +118,11 @@ def show_header(record: profile.SchoolProfile, status: pd.Series | None, names: 
     )
     cols[1].metric(
         "Suggested from the evidence",
-        str(status.suggested_category),
+        "none" if pd.isna(status.suggested_category) else str(status.suggested_category),
         help="Worked out from the criteria; the Criteria tab shows each one. People decide the category.",
     )
     cols[2].metric("Overall trend", f"{charts.TREND_SYMBOLS[status.trend]} {status.trend}")
-    st.markdown(f"{RAG_BADGES.get(status.rag, '')} **Why:** {status.summary}")
+    st.markdown(f"{RAG_BADGES.get(status.rag, '')} **Why:** {status.summary} · criteria {status.evidence}")
     if status.trend_drivers:
         lead = "Trend driven by" if status.trend in ("rising", "declining") else "Measures that moved"
         st.caption(f"{lead}: {status.trend_drivers}")

@@ -263,9 +263,10 @@ def remember_selection(selection: Selection) -> None:
     st.session_state["_selection"] = selection
 
 
+RAG_LABELS = {"red": "Red", "amber": "Amber", "grey": "Not enough evidence", "green": "Green"}
 _CELL_STYLES = {
-    label.capitalize(): f"background-color: {colour}; color: {'black' if label == 'amber' else 'white'}"
-    for label, colour in charts.RAG_COLOURS.items()
+    RAG_LABELS[rag]: f"background-color: {colour}; color: {'black' if rag in ('amber', 'grey') else 'white'}"
+    for rag, colour in charts.RAG_COLOURS.items()
 } | {"Unmet": f"color: {charts.RAG_COLOURS['red']}; font-weight: bold", "Not assessed": "color: #777"}
 
 

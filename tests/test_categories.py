@@ -76,7 +76,7 @@ def test_two_unmet_in_strands_1_to_4_is_category_2_amber() -> None:
 
 
 def test_strand_5_alone_needs_exceptional_circumstances() -> None:
-    assert suggest(evaluations(1, {1: [MET], 5: [UNMET, MET]})).suggested_category == "1"
+    assert suggest(evaluations(1, {1: [MET, MET], 2: [MET], 5: [UNMET, MET]})).suggested_category == "1"
     row = suggest(evaluations(1, {1: [MET], 5: [UNMET, UNMET]}))
     assert row.suggested_category == "2"
     assert "Exceptional circumstances" in row.reasons

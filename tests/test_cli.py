@@ -116,9 +116,16 @@ def test_categories_json_gives_a_category_rag_and_reasons_for_every_school(demo_
     with Store(demo_store_path, read_only=True) as store:
         assert len(records) == store.count_rows("schools")
     for record in records:
-        assert record["suggested_category"] in {"1", "2", "3", "4a", "4b"}
-        assert record["rag"] in {"red", "amber", "green"}
+        assert record["criteria_assessed"] <= record["criteria_applicable"]
+        if record["suggested_category"] is None:
+            # Not enough evidence: no category, grey, and the reasons say so.
+            assert record["rag"] == "grey"
+            assert record["reasons"][0].startswith("Not enough evidence")
+        else:
+            assert record["suggested_category"] in {"1", "2", "3", "4a", "4b"}
+            assert record["rag"] in {"red", "amber", "green"}
         assert record["reasons"] and all(isinstance(r, str) and r for r in record["reasons"])
+    assert any(r["rag"] == "green" for r in records), "the demo's well-evidenced schools are still green"
 
 
 def test_trends_for_a_year_without_results_says_which_years_exist(demo_store_path: Path) -> None:

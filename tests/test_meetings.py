@@ -120,8 +120,8 @@ def test_red_and_amber_section_is_the_boards_red_and_amber_schools_in_the_meetin
     assert set(concern.urn) == set(board[board.rag.isin(["red", "amber"])].urn)
     assert set(concern.urn) <= members
     assert set(agenda.schools.urn) <= members
-    # The running order puts red before amber before green.
-    ranks = agenda.schools.rag.map({"red": 0, "amber": 1, "green": 2}).fillna(3)
+    # The running order puts red before amber before not enough evidence (grey) before green.
+    ranks = agenda.schools.rag.map({"red": 0, "amber": 1, "grey": 2, "green": 3}).fillna(4)
     assert ranks.is_monotonic_increasing
 
 

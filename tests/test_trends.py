@@ -533,3 +533,17 @@ def test_a_school_with_one_headline_measure_is_judged_on_it() -> None:
     assert overall.loc[1, "trend"] == "declining"
     assert "only headline measure" in overall.loc[1, "reason"]
     assert overall.loc[2, "trend"] == "stable", "with two measures, one decline alone is not enough"
+
+
+def test_a_school_whose_trend_cannot_be_judged_lists_no_measure_as_rising_or_falling() -> None:
+    # Every figure suppressed: the measures have no change at all, so none fell.
+    result = school_trends(
+        _headline_trends({"rwm": ("insufficient data", np.nan), "progress": ("insufficient data", np.nan)}),
+        CATALOGUE,
+    ).iloc[0]
+    assert result.trend == "insufficient data"
+    assert result.drivers == ""
+    one_judged = school_trends(
+        _headline_trends({"rwm": ("declining", -4.0), "progress": ("insufficient data", np.nan)}), CATALOGUE
+    ).iloc[0]
+    assert (one_judged.trend, one_judged.drivers) == ("insufficient data", "")

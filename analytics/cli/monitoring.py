@@ -84,6 +84,9 @@ def run_categories(args: argparse.Namespace) -> int:
                 "suggested_category": r.suggested_category,
                 "rag": r.rag,
                 "reasons": r.reasons.split("; "),
+                "criteria_assessed": int(r.assessed),
+                "criteria_applicable": int(r.applicable),
+                "missing": [m for m in r.missing.split("; ") if m],
                 "decided_category": None
                 if r.decided_category is None or r.decided_category != r.decided_category
                 else r.decided_category,
@@ -94,5 +97,6 @@ def run_categories(args: argparse.Namespace) -> int:
         return 0
     print(f"Suggested categories from {year} results, as at {as_of}:")
     for row in suggestions.itertuples():
-        print(f"  {row.urn}  category {row.suggested_category:<2}  {row.rag:<5}  {row.reasons.split('; ')[0]}")
+        category = row.suggested_category if isinstance(row.suggested_category, str) else "-"
+        print(f"  {row.urn}  category {category:<2}  {row.rag:<5}  {row.evidence:<16}  {row.reasons.split('; ')[0]}")
     return 0

@@ -150,7 +150,7 @@ def _running_order(board: pd.DataFrame, covered: pd.DataFrame, listed_for: dict[
         board[["urn", "rag", "decided_category", "suggested_category", "summary", "reasons"]], on="urn", how="left"
     )
     order = listed.merge(facts, on="urn")
-    order["_rag"] = order.rag.map(early_warning.RAG_ORDER).fillna(3)
+    order["_rag"] = order.rag.map(early_warning.RAG_ORDER).fillna(len(early_warning.RAG_ORDER))
     return order.sort_values(["_rag", "name"])[columns].reset_index(drop=True)
 
 

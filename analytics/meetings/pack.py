@@ -147,10 +147,12 @@ def meeting_pack_workbook(
 def rag_chart(agenda: Agenda) -> go.Figure:
     """Schools on the agenda by suggested RAG rating, for the pack's first page."""
     counts = agenda.schools.rag.fillna("not rated").value_counts()
-    order = [v for v in ("red", "amber", "green", "not rated") if v in counts.index]
-    frame = pd.DataFrame({"value": order, "schools": [int(counts[v]) for v in order]})
+    order = [v for v in ("red", "amber", "grey", "green", "not rated") if v in counts.index]
+    shown = {"grey": "not enough evidence"}
+    frame = pd.DataFrame({"value": [shown.get(v, v) for v in order], "schools": [int(counts[v]) for v in order]})
     frame["share"] = frame.schools / max(frame.schools.sum(), 1)
-    figure = charts.count_bar(frame, "Schools on the agenda by RAG rating", charts.RAG_COLOURS)
+    colours = {shown.get(rag, rag): colour for rag, colour in charts.RAG_COLOURS.items()}
+    figure = charts.count_bar(frame, "Schools on the agenda by RAG rating", colours)
     # A fixed size with room for the labels: printed, the page cannot resize it.
     return figure.update_layout(width=700, margin=dict(l=110, r=30, t=50, b=40))
 

@@ -18,7 +18,8 @@ from analytics.monitoring.trends import school_trends, trends_for_store
 from analytics.store.db import Store
 from analytics.store.schools import CATEGORY_ORDER, NOT_RECORDED, OFSTED_GRADE_LABELS, PHASE_ORDER
 
-RAG_ORDER = {"red": 0, "amber": 1, "green": 2}
+# Not enough evidence (grey) comes after the concerns and before green: it is not a clean bill of health.
+RAG_ORDER = {"red": 0, "amber": 1, "grey": 2, "green": 3}
 TREND_ORDER = ("declining", "stable", "rising", "insufficient data")
 BOARD_COLUMNS = [
     "urn",
@@ -36,6 +37,7 @@ BOARD_COLUMNS = [
     "trend_drivers",
     "unmet_strands_1_4",
     "strands",
+    "evidence",
     "summary",
     "reasons",
 ]
@@ -81,7 +83,8 @@ def board_table(schools: pd.DataFrame, assessment: Assessment) -> pd.DataFrame:
         (``decided_category, decided_rag, decided_on``); the suggestion (``suggested_category,
         rag, differs``); the overall trend (``trend, trend_drivers``); ``unmet_strands_1_4,
         strands``; ``summary`` (a few words for a table cell) and ``reasons`` (every reason, in full).
-        Ordered most concerning first: red, amber, green; then declining before stable.
+        Ordered most concerning first: red, amber, not enough evidence (grey), green; then declining
+        before stable. ``evidence`` says how many criteria were assessed ("assessed 3 of 9").
     """
     overall = assessment.school_trends.rename(columns={"drivers": "trend_drivers"})[["urn", "trend", "trend_drivers"]]
     table = (
@@ -93,7 +96,10 @@ def board_table(schools: pd.DataFrame, assessment: Assessment) -> pd.DataFrame:
     table["trend_drivers"] = table["trend_drivers"].fillna("")
     table["differs"] = table["differs"].fillna(False).astype(bool)
     table["summary"] = table["summary"].fillna("")
-    order = table.rag.map(RAG_ORDER).fillna(3) * 10 + table.trend.map({t: i for i, t in enumerate(TREND_ORDER)})
+    table["evidence"] = table["evidence"].fillna("")
+    order = table.rag.map(RAG_ORDER).fillna(len(RAG_ORDER)) * 10 + table.trend.map(
+        {t: i for i, t in enumerate(TREND_ORDER)}
+    )
     return table.assign(_order=order).sort_values(["_order", "name"]).drop(columns="_order")[BOARD_COLUMNS]
 
 

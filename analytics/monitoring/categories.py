@@ -16,7 +16,16 @@ from datetime import date, timedelta
 import pandas as pd
 
 from analytics.errors import InsightError
-from analytics.monitoring.criteria import NOT_ASSESSED, UNMET, Criterion, evaluate_criteria, load_criteria
+from analytics.monitoring import sufficiency
+from analytics.monitoring.criteria import (
+    NOT_ASSESSED,
+    UNMET,
+    Criterion,
+    EvidenceRule,
+    evaluate_criteria,
+    load_criteria,
+    load_evidence_rule,
+)
 from analytics.store.db import Store
 
 CATEGORIES = ("1", "2", "3", "4a", "4b")
@@ -48,6 +57,10 @@ SUGGESTION_COLUMNS = (
     "unmet_strand_5",
     "strands",
     "not_assessed",
+    "assessed",
+    "applicable",
+    "evidence",
+    "missing",
     "decided_category",
     "decided_rag",
     "decided_on",
@@ -111,6 +124,8 @@ def suggest_category(
     ofsted_concerns: pd.DataFrame,
     *,
     as_of: date,
+    evidence_rule: EvidenceRule | None = None,
+    urns: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Suggest each school's LA category and RAG rating, with the reasons.
 
@@ -126,6 +141,11 @@ def suggest_category(
         ``urn, category_of_concern, inspection_date``.
     as_of
         The date the suggestion is for.
+    evidence_rule
+        How much must be assessed before a school is called green (default: the rules file's).
+    urns
+        Every school to suggest for; a school with no evaluations at all gets "not enough
+        evidence" rather than no row (default: the schools in ``evaluations``).
 
     Returns
     -------
@@ -133,7 +153,9 @@ def suggest_category(
         ``urn, suggested_category, rag, summary`` (a few words for a table cell), ``reasons`` (plain
         sentences joined by "; "),
         ``unmet_strands_1_4`` (number of unmet criteria), ``unmet_strand_5``, ``strands``
-        (which strands have unmet criteria, e.g. "1, 2"), ``not_assessed``,
+        (which strands have unmet criteria, e.g. "1, 2"), ``not_assessed``; ``assessed``,
+        ``applicable`` (criteria of strands 1-4 judged, of those that apply), ``evidence``
+        ("assessed 3 of 9"), ``missing`` (what could not be assessed, "; "-joined),
         ``decided_category, decided_rag, decided_on, in_category_since`` (the current recorded
         decision, if any) and ``differs`` (suggestion differs from the decision).
 
@@ -149,41 +171,60 @@ def suggest_category(
        three of strands 1-4 (serious concerns).
     4. **2** when two or more criteria in strands 1-4 are unmet, or two or more in strand 5
        (exceptional organisational change).
-    5. **1** otherwise.
+    5. **1** otherwise, when enough criteria were assessed (``evidence_rule``); without that, no
+       category: *not enough evidence*, with what is missing and what to import.
 
-    RAG follows the category: 1 green, 2 amber, 3 / 4a / 4b red.
+    RAG follows the category: 1 green, 2 amber, 3 / 4a / 4b red; grey for not enough evidence.
     """
-    per_school = _summarise_evaluations(evaluations)
+    rule = evidence_rule if evidence_rule is not None else EvidenceRule()
+    schools = evaluations.urn.unique().tolist() if urns is None else list(urns)
+    per_school = _summarise_evaluations(evaluations, schools)
     current = current_decisions(decisions, as_of)
     table = per_school.merge(current, on="urn", how="left")
     concerns = ofsted_concerns.dropna(subset=["category_of_concern"]).set_index("urn")
     year_ago = pd.Timestamp(as_of - timedelta(days=365))
-    suggested, summaries, reasons = [], [], []
+    suggested: list[str | None] = []
+    summaries, reasons = [], []
     for row in table.itertuples():
+        category: str | None
         category, summary, why = _apply_rules(row, concerns, year_ago)
+        if category == "1" and not sufficiency.is_enough(row.assessed, row.outcomes_assessed, rule):
+            category, summary = None, f"{sufficiency.NOT_ENOUGH_EVIDENCE_LABEL} ({row.evidence})"
+            why = sufficiency.not_enough_reasons(row.assessed, row.outcomes_assessed, row.applicable, row.missing, rule)
         suggested.append(category)
         summaries.append(summary)
         reasons.append("; ".join(why))
-    table["suggested_category"] = suggested
-    table["rag"] = table.suggested_category.map(RAG_FOR_CATEGORY)
+    table["suggested_category"] = pd.Series(suggested, index=table.index, dtype=object)
+    table["rag"] = table.suggested_category.map(RAG_FOR_CATEGORY).fillna(sufficiency.NOT_ENOUGH_EVIDENCE)
     table["summary"] = summaries
     table["reasons"] = reasons
-    table["differs"] = table.decided_category.notna() & table.decided_category.ne(table.suggested_category)
+    table["missing"] = ["; ".join(m) for m in table.missing]
+    table["differs"] = (
+        table.decided_category.notna()
+        & table.suggested_category.notna()
+        & table.decided_category.ne(table.suggested_category)
+    )
     return table[list(SUGGESTION_COLUMNS)]
 
 
-def _summarise_evaluations(evaluations: pd.DataFrame) -> pd.DataFrame:
+def _summarise_evaluations(evaluations: pd.DataFrame, urns: Sequence[int]) -> pd.DataFrame:
     evaluations = evaluations.assign(
         core_unmet=(evaluations.status == UNMET) & (evaluations.strand <= 4),
         change_unmet=(evaluations.status == UNMET) & (evaluations.strand == 5),
         unassessed=evaluations.status == NOT_ASSESSED,
     )
     grouped = evaluations.groupby("urn")
-    summary = grouped.agg(
+    counted = grouped.agg(
         unmet_strands_1_4=("core_unmet", "sum"),
         unmet_strand_5=("change_unmet", "sum"),
         not_assessed=("unassessed", "sum"),
-    ).reset_index()
+    )
+    summary = sufficiency.evidence_counts(evaluations, urns)
+    for column in counted.columns:
+        summary[column] = summary.urn.map(counted[column]).fillna(0).astype(int)
+    summary["evidence"] = [
+        sufficiency.evidence_phrase(a, n) for a, n in zip(summary.assessed, summary.applicable, strict=True)
+    ]
     unmet = evaluations[evaluations.status == UNMET].sort_values(["urn", "strand"], kind="stable")
     texts = ("Strand " + unmet.strand.astype(str) + ": " + unmet.evidence.astype(str)).groupby(unmet.urn).agg(list)
     strands = unmet[["urn", "strand"]].drop_duplicates().astype({"strand": str}).groupby("urn").strand.agg(", ".join)
@@ -297,7 +338,18 @@ def suggest_categories_for_store(
         store, criteria if criteria is not None else load_criteria(), year=year, as_of=as_of, trends=trends, urns=urns
     )
     decisions = store.read("SELECT decision_id, urn, decided_on, category, rag FROM category_decisions")
-    suggestions = suggest_category(evaluations, decisions, latest_ofsted_concerns(store, as_of), as_of=as_of)
+    schools = store.read(
+        "SELECT urn FROM schools WHERE $urns IS NULL OR list_contains($urns, urn) ORDER BY urn",
+        {"urns": list(urns) if urns is not None else None},
+    )
+    suggestions = suggest_category(
+        evaluations,
+        decisions,
+        latest_ofsted_concerns(store, as_of),
+        as_of=as_of,
+        evidence_rule=load_evidence_rule() if criteria is None else EvidenceRule(),
+        urns=schools.urn.astype(int).tolist(),
+    )
     return suggestions, evaluations
 
 

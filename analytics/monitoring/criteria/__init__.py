@@ -13,7 +13,8 @@ pupils, no result that year) is *not assessed*, never quietly counted as met.
 Modules
 -------
 - ``rules``: what a criterion is, where the rules file is, and reading and checking it
-  (:class:`Criterion`, :func:`load_criteria`, :func:`default_criteria_path`).
+  (:class:`Criterion`, :func:`load_criteria`, :func:`default_criteria_path`), and how much evidence a
+  green needs (:class:`EvidenceRule`, :func:`load_evidence_rule`).
 - ``inputs``: what the checks read from the store for one year (:func:`load_criteria_inputs`).
 - ``evaluate``: checking every criterion for every school (:func:`evaluate_criteria`).
 - ``checks``: one module per kind of check named in the rules file (``below_national``,
@@ -39,8 +40,10 @@ from analytics.monitoring.criteria.rules import (
     STRAND_NAMES,
     CriteriaError,
     Criterion,
+    EvidenceRule,
     default_criteria_path,
     load_criteria,
+    load_evidence_rule,
 )
 
 __all__ = [
@@ -56,8 +59,10 @@ __all__ = [
     "Z_95",
     "CriteriaError",
     "Criterion",
+    "EvidenceRule",
     "default_criteria_path",
     "evaluate_criteria",
     "load_criteria",
     "load_criteria_inputs",
+    "load_evidence_rule",
 ]

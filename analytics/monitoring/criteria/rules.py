@@ -81,6 +81,19 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
 }
 
 
+@dataclass(frozen=True)
+class EvidenceRule:
+    """How much must be known before a school is called green (the rules file's ``[evidence]``).
+
+    A school is suggested category 1 only when at least ``min_assessed`` criteria of strands 1-4
+    could be assessed (met or unmet), ``min_outcomes_assessed`` of them in strand 1 (results).
+    With less, the suggestion is "not enough evidence", saying what is missing.
+    """
+
+    min_assessed: int = 3
+    min_outcomes_assessed: int = 1
+
+
 def default_criteria_path() -> Path:
     configured = os.environ.get(CRITERIA_ENV_VAR, "").strip()
     return Path(configured).expanduser() if configured else DEFAULT_CRITERIA_PATH
@@ -107,9 +120,12 @@ def load_criteria(path: str | Path | None = None) -> list[Criterion]:
     entries = parsed.get("criterion")
     if not isinstance(entries, list) or not entries:
         raise CriteriaError(f"{path} defines no criteria: each one starts with a [[criterion]] line.")
-    unknown_top = set(parsed) - {"criterion"}
+    unknown_top = set(parsed) - {"criterion", "evidence"}
     if unknown_top:
-        raise CriteriaError(f"{path}: unexpected section {sorted(unknown_top)[0]!r}; only [[criterion]] is allowed.")
+        raise CriteriaError(
+            f"{path}: unexpected section {sorted(unknown_top)[0]!r}; only [[criterion]] and [evidence] are allowed."
+        )
+    evidence_rule_from(parsed, path, text)
     header_lines = [i + 1 for i, line in enumerate(text.splitlines()) if line.strip() == "[[criterion]]"]
     criteria: list[Criterion] = []
     seen: set[str] = set()
@@ -126,12 +142,39 @@ def load_criteria(path: str | Path | None = None) -> list[Criterion]:
     return criteria
 
 
-def _line_of_key(text: str, start_line: int, key: str | None) -> int:
+def load_evidence_rule(path: str | Path | None = None) -> EvidenceRule:
+    """The ``[evidence]`` table of a criteria rules file; the defaults when the file has none."""
+    path = Path(path) if path is not None else default_criteria_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+        parsed = tomllib.loads(text)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CriteriaError(f"Cannot read the criteria file {path}: {exc}.") from exc
+    return evidence_rule_from(parsed, path, text)
+
+
+def evidence_rule_from(parsed: dict, path: Path, text: str) -> EvidenceRule:
+    """Check and read the ``[evidence]`` table of a parsed rules file."""
+    table = parsed.get("evidence", {})
+    line = next((i + 1 for i, row in enumerate(text.splitlines()) if row.strip() == "[evidence]"), 0)
+    if not isinstance(table, dict):
+        raise CriteriaError(f"{path}, line {line}: [evidence] should be a table of settings.")
+    known = {"min_assessed", "min_outcomes_assessed"}
+    for key, value in table.items():
+        where = f"{path}, line {_line_of_key(text, line, key, section='[evidence]')}"
+        if key not in known:
+            raise CriteriaError(f"{where}: unknown setting {key!r} in [evidence]; known: {', '.join(sorted(known))}.")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise CriteriaError(f"{where}: {key!r} should be a whole number, 0 or more.")
+    return EvidenceRule(**table)
+
+
+def _line_of_key(text: str, start_line: int, key: str | None, section: str = "[[criterion]]") -> int:
     """The line of ``key = ...`` within the criterion that starts at ``start_line``."""
     lines = text.splitlines()
     for number in range(start_line, len(lines)):
         stripped = lines[number].strip()
-        if stripped == "[[criterion]]":
+        if stripped.startswith("[") and stripped != section:
             break
         if key and re.match(rf"{re.escape(key)}\s*=", stripped):
             return number + 1

@@ -79,7 +79,12 @@ def school_trends(trends: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
     )
     counts["trend"] = verdict
     rows = rows.join(counts["trend"].rename("school_trend"), on="urn")
-    moved = np.where(rows.school_trend == "stable", rows.is_rising | rows.is_declining, rows.trend == rows.school_trend)
+    # Nothing "moved" for a school whose trend cannot be judged: a measure without a trend has no direction.
+    moved = np.select(
+        [rows.school_trend == "stable", rows.school_trend == "insufficient data"],
+        [rows.is_rising | rows.is_declining, False],
+        default=rows.trend == rows.school_trend,
+    )
     drivers = rows[moved].groupby("urn")["driver"].agg(", ".join)
     counts["drivers"] = drivers.reindex(counts.index).fillna("")
     counts["reason"] = [

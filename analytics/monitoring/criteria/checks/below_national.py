@@ -71,6 +71,11 @@ def _judge_below_national(
     """Status and evidence sentence for one school (plain scalars: this runs for every school)."""
     if pd.isna(national):
         return NOT_ASSESSED, f"{label}: no national figure for {year_label} to compare with."
+    if pd.isna(cohort):
+        return NOT_ASSESSED, (
+            f"{label}: {format_value(value, unit)} with no number of pupils behind it (the imported file "
+            "had no cohort sizes), so how much of the difference is chance cannot be judged."
+        )
     if cohort < criterion.min_cohort:
         return NOT_ASSESSED, (
             f"{label}: {format_value(value, unit)} from only {cohort} pupils, too few to judge "

@@ -12,8 +12,11 @@ from analytics.monitoring.criteria.rules import Criterion
 
 def check_declining_trend(criterion: Criterion, inputs: CriteriaInputs) -> pd.DataFrame:
     frame = blank_frame(criterion, inputs.urns).set_index("urn")
-    if inputs.trends is None or inputs.trends.empty:
+    if inputs.trends is None:
         frame["evidence"] = "Trends were not calculated."
+        return frame.reset_index()
+    if inputs.trends.empty:
+        frame["evidence"] = "No trend could be worked out from the results in the store."
         return frame.reset_index()
     trends = inputs.trends[
         inputs.trends.measure_code.isin(criterion.measures) & (inputs.trends.subgroup == criterion.subgroup)

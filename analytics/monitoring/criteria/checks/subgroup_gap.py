@@ -111,6 +111,11 @@ def _judge_gap(
     sign: float,
 ) -> tuple[str, str]:
     """Status and evidence sentence for one school's gap between two pupil groups."""
+    if pd.isna(cohort_g) or pd.isna(cohort_o):
+        return NOT_ASSESSED, (
+            f"{group_label} against {other_label}: no number of pupils behind the figures (the imported "
+            "file had no cohort sizes), so whether the gap is more than chance cannot be judged."
+        )
     if min(cohort_g, cohort_o) < criterion.min_cohort:
         return NOT_ASSESSED, (
             f"{group_label}: {cohort_g} pupils against {cohort_o} {other_label}; too few to judge "
