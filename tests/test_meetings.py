@@ -320,3 +320,26 @@ def test_the_pack_carries_the_meetings_record_with_typed_names_pseudonymised(sto
     assert workbook["Ofsted since the last meeting"]["A2"].value == meeting_pack.NOTHING
     page = meeting_pack.meeting_pack_html(agenda, names, record)
     assert real not in page and names.name(named) in page
+
+
+def test_since_the_last_meeting_is_the_same_groups_last_meeting(store: Store) -> None:
+    groups = list_groups(store)
+    first, second = (int(g) for g in groups[groups.kind == "alliance"].group_id.iloc[:2])
+    meetings.create_meeting(store, NewMeeting(date(2026, 9, 30), "performance_clinic", group_id=first))
+    # Another alliance meets in between, and someone creates an all-schools meeting by mistake.
+    meetings.create_meeting(store, NewMeeting(date(2026, 10, 21), "performance_clinic", group_id=second))
+    meetings.create_meeting(store, NewMeeting(date(2026, 11, 4), "performance_clinic"))
+    members = schools_in_scope(store, first, date(2026, 11, 18))
+    inspected_urn = int(members.urn.iloc[0])
+    with store.transaction() as cur:
+        cur.execute(
+            """INSERT INTO inspections (urn, inspection_date, inspection_type, overall_grade, category_of_concern)
+               VALUES (?, DATE '2026-10-14', 'graded', 3, NULL)""",
+            [inspected_urn],
+        )
+    following = meetings.create_meeting(store, NewMeeting(date(2026, 11, 18), "performance_clinic", group_id=first))
+    agenda = agenda_for(store, following)
+    assert agenda.since == date(2026, 9, 30)
+    assert inspected_urn in set(agenda.sections["Ofsted since the last meeting"].urn)
+    assert meetings.previous_meeting_date(store, date(2026, 11, 18), second) == date(2026, 10, 21)
+    assert meetings.previous_meeting_date(store, date(2026, 11, 18)) == date(2026, 11, 4)

@@ -93,7 +93,7 @@ def build_agenda(store: Store, meeting_id: int, board: pd.DataFrame) -> Agenda:
     """
     meeting = get_meeting(store, meeting_id)
     day = meeting["meeting_date"]
-    since = previous_meeting_date(store, day) or day - ONE_TERM
+    since = previous_meeting_date(store, day, meeting["group_id"]) or day - ONE_TERM
     covered = meeting_schools(store, meeting)
     board = board[board.urn.isin(covered.urn)]
     decisions = store.read("SELECT decision_id, urn, decided_on, category, rag FROM category_decisions")

@@ -118,9 +118,16 @@ def get_meeting(store: Store, meeting_id: int) -> dict:
     return meeting
 
 
-def previous_meeting_date(store: Store, meeting_date: date) -> date | None:
-    """The date of the latest meeting before ``meeting_date`` (any kind), if there was one."""
-    found = store.scalar("SELECT max(meeting_date) FROM meetings WHERE meeting_date < ?", [meeting_date])
+def previous_meeting_date(store: Store, meeting_date: date, group_id: int | None = None) -> date | None:
+    """The date of the same group's latest meeting before ``meeting_date`` (any kind), if there was one.
+
+    Another group's meeting (or a meeting of every school, ``group_id`` None) does not count: each
+    board's "since the last meeting" is its own, so what happened between its meetings stays on its agenda.
+    """
+    found = store.scalar(
+        "SELECT max(meeting_date) FROM meetings WHERE meeting_date < $day AND group_id IS NOT DISTINCT FROM $group",
+        {"day": meeting_date, "group": group_id},
+    )
     return None if found is None else pd.Timestamp(found).date()
 
 
