@@ -18,6 +18,22 @@ from pathlib import Path
 import pandas as pd
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.csv")
+# The pupil groups results are published for, as stored (DfE's breakdowns), and how sentences name them.
+# "others" is the rest of the cohort beside a group, for gaps (e.g. disadvantaged against others).
+PUPIL_GROUPS = {
+    "all": "all pupils",
+    "boys": "boys",
+    "girls": "girls",
+    "disadvantaged": "disadvantaged pupils",
+    "not_disadvantaged": "pupils not disadvantaged",
+    "eal": "pupils with English as an additional language",
+    "send": "pupils with SEND",
+    "low_prior": "pupils with low prior attainment",
+    "middle_prior": "pupils with middle prior attainment",
+    "high_prior": "pupils with high prior attainment",
+    "non_mobile": "pupils who stayed at the school",
+    "others": "other pupils",
+}
 STATISTICS = ("proportion", "mean", "rate")
 # The column order of the store's measures table as the demo has always written it.
 FRAME_COLUMNS = (

@@ -26,7 +26,7 @@ from analytics.monitoring.criteria import Criterion, default_criteria_path, load
 from analytics.store import db
 from analytics.store import schools as school_records
 from analytics.store.db import Store, default_db_path
-from analytics.store.schools import academic_years, list_groups, list_schools
+from analytics.store.schools import academic_years, list_groups, list_measures, list_schools
 
 GROUP_KEY = "selected_group_id"
 YEAR_KEY = "selected_year"
@@ -126,8 +126,8 @@ def hide_names(frame: pd.DataFrame, named: tuple[int, ...] = (), column: str = "
 
 
 @st.cache_data(show_spinner=False)
-def load_rules(path: str, modified: float) -> list[Criterion]:
-    return load_criteria(path)
+def load_rules(path: str, modified: float, imported_measures: tuple[str, ...]) -> list[Criterion]:
+    return load_criteria(path, extra_measures=imported_measures)
 
 
 def current_rules() -> list[Criterion]:
@@ -137,7 +137,9 @@ def current_rules() -> list[Criterion]:
         modified = path.stat().st_mtime
     except OSError:
         modified = 0.0  # load_criteria says what is wrong with the path
-    return load_rules(str(path), modified)
+    # Measures a partnership imported itself may be named in its rules as well as the catalogue's.
+    imported = tuple(sorted(list_measures(get_store()).code))
+    return load_rules(str(path), modified, imported)
 
 
 @st.cache_data(show_spinner="Working out trends, criteria and categories…")

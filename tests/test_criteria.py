@@ -45,7 +45,7 @@ id = "a"
 strand = 1
 text = "At least national"
 check = "below_national"
-measures = ["m"]
+measures = ["ks2_rwm_exp"]
 """
 
 
@@ -58,12 +58,12 @@ measures = ["m"]
             "strand 6 is not one of 1-5",
         ),
         (GOOD.replace('check = "below_national"', 'check = "guess"'), 6, "check 'guess' is not one of"),
-        (GOOD.replace('measures = ["m"]', 'measure = ["m"]'), 7, "unknown field 'measure'"),
-        (GOOD.replace('measures = ["m"]\n', ""), 2, "needs 'measures'"),
+        (GOOD.replace('measures = ["ks2_rwm_exp"]', 'measure = ["ks2_rwm_exp"]'), 7, "unknown field 'measure'"),
+        (GOOD.replace('measures = ["ks2_rwm_exp"]\n', ""), 2, "needs 'measures'"),
         (GOOD.replace("strand = 1", 'strand = "one"'), 4, "'strand' should be int"),
         (GOOD + GOOD.replace("# comment\n", ""), 9, "used twice"),
         (GOOD.replace('text = "At least national"', 'text = "unclosed'), 5, "line 5"),
-        (GOOD.replace('measures = ["m"]', "measures = []"), 7, "non-empty list"),
+        (GOOD.replace('measures = ["ks2_rwm_exp"]', "measures = []"), 7, "non-empty list"),
     ],
 )
 def test_a_bad_rules_file_names_the_line(tmp_path: Path, text: str, line: int, words: str) -> None:
@@ -290,3 +290,42 @@ def test_every_school_gets_every_criterion_on_the_demo(demo_store: Store) -> Non
     assert set(evaluations.status) <= {MET, UNMET, NOT_ASSESSED}
     unmet = evaluations[evaluations.status == UNMET]
     assert 0.02 < len(unmet) / len(evaluations) < 0.25, "a few concerns, not a sea of red"
+
+
+@pytest.mark.parametrize(
+    ("typo", "line", "suggestion"),
+    [
+        (('measures = ["ks2_rwm_exp"]', 'measures = ["ks2_rwm_ex"]'), 7, "Did you mean 'ks2_rwm_exp'?"),
+        (('measures = ["ks2_rwm_exp"]', 'measures = ["ks2_rwm_exp"]\nsubgroup = "disadvantged"'), 8, "'disadvantaged'"),
+    ],
+    ids=["measure code", "pupil group"],
+)
+def test_a_misspelt_name_stops_loading_with_a_suggestion(
+    tmp_path: Path, typo: tuple[str, str], line: int, suggestion: str
+) -> None:
+    """A misspelt code used to load quietly and drop the criterion for every school."""
+    with pytest.raises(CriteriaError) as caught:
+        load_criteria(write_rules(tmp_path, GOOD.replace(*typo)))
+    assert f"line {line}" in caught.value.message
+    assert suggestion in caught.value.message
+
+
+def test_a_measure_the_partnership_imported_may_be_named(tmp_path: Path) -> None:
+    rules = write_rules(tmp_path, GOOD.replace('measures = ["ks2_rwm_exp"]', 'measures = ["reading_age"]'))
+    with pytest.raises(CriteriaError, match="'reading_age' is not a measure code"):
+        load_criteria(rules)
+    assert [c.measures for c in load_criteria(rules, extra_measures=["reading_age"])] == [("reading_age",)]
+
+
+def test_the_app_reports_a_misspelt_measure_at_start(
+    writable_demo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_pages import open_app
+
+    shipped = (Path(__file__).resolve().parent.parent / "analytics/monitoring/criteria/criteria.toml").read_text()
+    rules = tmp_path / "criteria.toml"
+    rules.write_text(shipped.replace('measures = ["ks4_att8"]', 'measures = ["ks4_att_8"]'), encoding="utf-8")
+    monkeypatch.setenv("SCHOOL_INSIGHT_CRITERIA", str(rules))
+    app = open_app(writable_demo_path, monkeypatch)
+    assert not app.exception
+    assert any("ks4_att_8" in e.value and "Did you mean 'ks4_att8'?" in e.value for e in app.error)

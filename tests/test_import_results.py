@@ -766,3 +766,32 @@ def test_cli_refuses_a_store_that_does_not_exist(tmp_path: Path, capsys: pytest.
     assert run_cli(_cli("import-results", str(path), "--db", str(missing))) == 2
     assert "python -m analytics init" in capsys.readouterr().err
     assert not missing.exists()
+
+
+def test_a_misspelt_pupil_group_is_refused_with_a_suggestion(store: Store, tmp_path: Path) -> None:
+    """'disadvantged' used to be stored as a new group that criteria and trends never see."""
+    path = write_csv(
+        tmp_path,
+        f"{HEADER},subgroup\n{KNOWN_URN},ks2_rwm_exp,2024,50,all\n"
+        f"{KNOWN_URN},ks2_rwm_exp,2024,31,disadvantged\n{OTHER_URN},ks2_rwm_exp,2024,35,disadvantged\n",
+    )
+    with pytest.raises(ImportValidationError) as caught:
+        import_results(store, path)
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column) == (3, "subgroup")
+    assert "Did you mean 'disadvantaged'?" in problem.message
+    assert "and 1 more rows" in problem.message
+    assert stored_results(store).empty
+
+
+def test_a_new_pupil_group_is_taken_when_the_file_declares_it(store: Store, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path,
+        f"{HEADER},subgroup,new_subgroup\n{KNOWN_URN},ks2_rwm_exp,2024,42,young_carers,yes\n",
+    )
+    import_results(store, path)
+    assert stored_results(store).subgroup.tolist() == ["young_carers"]
+    # Once stored, the group is known: a later file need not declare it again.
+    again = write_csv(tmp_path, f"{HEADER},subgroup\n{KNOWN_URN},ks2_rwm_exp,2023,40,young_carers\n", "later.csv")
+    import_results(store, again)
+    assert sorted(stored_results(store).academic_year.tolist()) == [2023, 2024]

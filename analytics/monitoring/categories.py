@@ -321,6 +321,11 @@ def latest_ofsted_concerns(store: Store, as_of: date) -> pd.DataFrame:
     )
 
 
+def rules_for(store: Store) -> list[Criterion]:
+    """The criteria rules, checked against the catalogue and the measures imported into ``store``."""
+    return load_criteria(extra_measures=store.read("SELECT code FROM measures").code.astype(str))
+
+
 def suggest_categories_for_store(
     store: Store,
     *,
@@ -335,7 +340,7 @@ def suggest_categories_for_store(
     Returns the suggestions (see :func:`suggest_category`) and the criteria evaluations behind them.
     """
     evaluations = evaluate_criteria(
-        store, criteria if criteria is not None else load_criteria(), year=year, as_of=as_of, trends=trends, urns=urns
+        store, criteria if criteria is not None else rules_for(store), year=year, as_of=as_of, trends=trends, urns=urns
     )
     decisions = store.read("SELECT decision_id, urn, decided_on, category, rag FROM category_decisions")
     schools = store.read(

@@ -128,12 +128,14 @@ class _Checker:
         year = self.read.year(number, cells)
         value, missing_code = self.read.value(number, cells)
         cohort = self.read.cohort(number, cells)
+        subgroup = self.read.subgroup(cells)
+        self.named.note_subgroup(number, subgroup, cells, self.columns)
         common = {
             "row": number,
             "measure_code": measure,
             "academic_year": year,
             "term": self.read.term(cells),
-            "subgroup": self.read.subgroup(cells),
+            "subgroup": subgroup,
             "value": value,
             "cohort": cohort,
             "missing_code": missing_code,

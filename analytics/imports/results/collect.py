@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.catalogue import PUPIL_GROUPS
 from analytics.imports.files import cell_text, is_blank
 from analytics.imports.log import earlier_import
 from analytics.imports.results.format import (
@@ -23,6 +24,7 @@ from analytics.imports.results.format import (
     UNKNOWN_PHASE,
     read_direction,
     read_phase,
+    read_yes,
     records_frame,
 )
 from analytics.imports.results.headings import ColumnMap, Findings
@@ -38,6 +40,14 @@ class Named:
     school_phases: dict[int, str] = field(default_factory=dict)
     result_rows_by_urn: dict[int, list[int]] = field(default_factory=dict)
     measure_details: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subgroup_rows: dict[str, list[int]] = field(default_factory=dict)
+    new_subgroups: set[str] = field(default_factory=set)
+
+    def note_subgroup(self, number: int, subgroup: str, cells: list[Any], columns: ColumnMap) -> None:
+        """The rows each pupil group is on, and the groups the file declares new (``new_subgroup`` yes)."""
+        self.subgroup_rows.setdefault(subgroup, []).append(number)
+        if read_yes(columns.cell(cells, "new_subgroup")):
+            self.new_subgroups.add(subgroup)
 
     def note_school(self, number: int, urn: int, cells: list[Any], columns: ColumnMap, found: Findings) -> None:
         self.result_rows_by_urn.setdefault(urn, []).append(number)
@@ -94,6 +104,7 @@ def check_against_store(
     preview.checked_against_store = True
     units = _check_measures(preview, store, named, measure_codes)
     _check_schools(preview, store, named, found)
+    _check_subgroups(store, named, found)
     preview.results_replaced = _count_existing(store, "results", preview.frame, RESULT_KEY)
     preview.comparators_replaced = _count_existing(store, "comparators", preview.comparator_frame, COMPARATOR_KEY)
     preview.already_imported = earlier_import(store, preview.file_hash, TARGET)
@@ -158,6 +169,25 @@ def _check_schools(preview: ResultsImportPreview, store: Store, named: Named, fo
                 )
     preview.schools_frame = records_frame(added, SCHOOL_FRAME_COLUMNS)
     preview.schools_added = [row["urn"] for row in added]
+
+
+def _check_subgroups(store: Store, named: Named, found: Findings) -> None:
+    """A pupil group neither the product nor the store knows is most often a typo ("disadvantged"),
+    which criteria and trends would never see: refused, with a suggestion, unless declared new."""
+    stored = store.read("SELECT DISTINCT subgroup FROM results UNION SELECT DISTINCT subgroup FROM comparators")
+    known = {*PUPIL_GROUPS, *stored.subgroup.astype(str)}
+    for group, rows in named.subgroup_rows.items():
+        if group in known or group in named.new_subgroups:
+            continue
+        close = difflib.get_close_matches(group, sorted(known), n=1, cutoff=0.6)
+        hint = f"Did you mean {close[0]!r}? " if close else ""
+        more = f" (and {len(rows) - 1} more rows)" if len(rows) > 1 else ""
+        found.problem(
+            rows[0],
+            "subgroup",
+            f"{group!r} is not a pupil group the store knows{more}. {hint}If it is a new group, add a "
+            "new_subgroup column saying yes on its rows.",
+        )
 
 
 def _names_differ(given: str, stored: str) -> bool:

@@ -33,6 +33,7 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "measure_label": ("measure_label", "label", "measure_name", "measure_description"),
     "unit": ("unit", "units"),
     "higher_is_better": ("higher_is_better", "higher_better", "direction", "polarity"),
+    "new_subgroup": ("new_subgroup", "new_pupil_group"),
 }
 REQUIRED_COLUMNS = ("measure", "academic_year", "value")
 CANONICAL_BY_ALIAS = {alias: name for name, aliases in COLUMN_ALIASES.items() for alias in aliases}
@@ -81,6 +82,11 @@ def read_phase(raw: object, default: str) -> str:
         return "all"
     known = {p.lower(): p for p in PHASE_ORDER}
     return known.get(text.lower(), text)
+
+
+def read_yes(raw: object) -> bool:
+    """Whether a cell says yes (yes, y, true, 1, or a ticked box)."""
+    return raw is True or normalise_heading(raw) in {"true", "yes", "y", "1"}
 
 
 def read_direction(raw: object) -> bool | None:

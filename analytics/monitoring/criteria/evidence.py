@@ -5,17 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from analytics.catalogue import PUPIL_GROUPS
 from analytics.monitoring.criteria.rules import Criterion
 
-SUBGROUP_LABELS = {
-    "all": "all pupils",
-    "boys": "boys",
-    "girls": "girls",
-    "disadvantaged": "disadvantaged pupils",
-    "eal": "pupils with English as an additional language",
-    "send": "pupils with SEND",
-    "others": "other pupils",
-}
+# How sentences name each pupil group: the catalogue's vocabulary.
+SUBGROUP_LABELS = PUPIL_GROUPS
 Z_95 = 1.959963984540054  # two-sided 95%, i.e. one-sided 97.5%
 
 MET, UNMET, NOT_ASSESSED = "met", "unmet", "not assessed"

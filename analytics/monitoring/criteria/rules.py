@@ -7,13 +7,15 @@ code. :func:`load_criteria` validates it and names the line of any mistake.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analytics.catalogue import MEASURE_BY_CODE, PUPIL_GROUPS
 from analytics.errors import InsightError
 from analytics.store.schools import OFSTED_GRADE_LABELS
 
@@ -99,14 +101,18 @@ def default_criteria_path() -> Path:
     return Path(configured).expanduser() if configured else DEFAULT_CRITERIA_PATH
 
 
-def load_criteria(path: str | Path | None = None) -> list[Criterion]:
+def load_criteria(path: str | Path | None = None, extra_measures: Iterable[str] = ()) -> list[Criterion]:
     """Read and check a criteria rules file.
+
+    Every measure code must be in the measure catalogue (or in ``extra_measures``: measures a
+    partnership imported itself), and every pupil group one the data has; a misspelt name would
+    otherwise make the criterion silently drop out for every school.
 
     Raises
     ------
     CriteriaError
-        The file is missing, is not valid TOML, or a criterion is incomplete or wrong; the message
-        names the file and the line.
+        The file is missing, is not valid TOML, or a criterion is incomplete or wrong (with "did you
+        mean ...?" for a misspelt name); the message names the file and the line.
     """
     path = Path(path) if path is not None else default_criteria_path()
     try:
@@ -138,8 +144,29 @@ def load_criteria(path: str | Path | None = None) -> list[Criterion]:
                 "ids must be unique."
             )
         seen.add(criterion.id)
+        _check_names(criterion, {*MEASURE_BY_CODE, *extra_measures}, path, text)
         criteria.append(criterion)
     return criteria
+
+
+def _check_names(criterion: Criterion, measures: set[str], path: Path, text: str) -> None:
+    """Measure codes and pupil groups that the catalogue and the data know, or a suggestion."""
+    named = [("measures", code, measures, "measure code") for code in criterion.measures]
+    named += [
+        (key, value, set(PUPIL_GROUPS), "pupil group")
+        for key, value in (
+            ("subgroup", criterion.subgroup),
+            ("group", criterion.group),
+            ("compared_with", criterion.compared_with),
+        )
+        if value is not None
+    ]
+    for key, name, known, what in named:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else f" Known: {', '.join(sorted(known))}."
+            where = f"{path}, line {_line_of_key(text, criterion.line, key)}"
+            raise CriteriaError(f"{where}: {name!r} is not a {what} the product knows.{hint}")
 
 
 def load_evidence_rule(path: str | Path | None = None) -> EvidenceRule:
