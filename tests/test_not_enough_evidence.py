@@ -90,8 +90,12 @@ def test_schools_with_no_results_at_all_are_not_green(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     with Store(store, read_only=True) as opened:
         assert opened.count_rows("results") == 0
-        suggestions, _ = suggest_categories_for_store(opened, year=2022, as_of=date(2022, 8, 31))
+        suggestions, evaluations = suggest_categories_for_store(opened, year=2022, as_of=date(2022, 8, 31))
         assert len(suggestions) == opened.count_rows("schools") > 0
+    # Where no one records events (a budget deficit, governor vacancies), "nothing recorded" is no evidence.
+    events = evaluations[evaluations.evidence.str.contains("organisational events", na=False)]
+    assert len(events) and (events.status == NOT_ASSESSED).all()
+    assert (suggestions.evidence == "assessed 0 of " + suggestions.applicable.astype(str)).all()
     assert set(suggestions.rag) == {"grey"}
     assert suggestions.reasons.str.contains("no criterion on results").all()
     assert suggestions.reasons.str.contains("To fix: import its results").all()

@@ -13,6 +13,10 @@ from analytics.monitoring.criteria.rules import Criterion
 
 def check_context_event(criterion: Criterion, inputs: CriteriaInputs) -> pd.DataFrame:
     frame = blank_frame(criterion, inputs.urns).set_index("urn")
+    if inputs.events.empty:
+        # In a store where no one records events, "nothing recorded" says nothing about the school.
+        frame["evidence"] = "No organisational events are recorded in this store, so their absence is not evidence."
+        return frame.reset_index()
     since = inputs.as_of - timedelta(days=round(criterion.within_months * 30.44))
     frame["status"] = MET
     frame["evidence"] = f"Nothing recorded since {since:%-d %B %Y}."
