@@ -10,6 +10,7 @@ from analytics.calendar import format_academic_year
 from analytics.export import to_csv_bytes
 from analytics.monitoring import board as early_warning
 from analytics.monitoring.board import count_by, overview_summary
+from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
 from analytics.store.schools import CATEGORY_ORDER
 from app_pages import shared
 
@@ -50,9 +51,10 @@ def main() -> None:
 
 
 def show_headline_figures(schools: pd.DataFrame, board: pd.DataFrame | None) -> None:
-    cols = st.columns(6)
+    cols = st.columns([1, 1, 1, 1, 1.7, 1])
     cols[0].metric("Schools", f"{len(schools)}")
-    cols[1].metric("Pupils", f"{int(schools['pupils'].sum()):,}")
+    pupils = f"{int(schools['pupils'].sum()):,}" if schools["pupils"].notna().any() else "not imported"
+    cols[1].metric("Pupils", pupils)
     if board is not None:
         rag = board.rag.value_counts()
         cols[2].metric("Red", f"{rag.get('red', 0)}", help="Suggested RAG rating from the criteria.")
@@ -95,6 +97,15 @@ def show_charts(schools: pd.DataFrame, board: pd.DataFrame | None) -> None:
 def show_watch_list(board: pd.DataFrame) -> None:
     watch = early_warning.watch_list(board)
     st.subheader(f"Watch list ({len(watch)})")
+    unassessed = int((board.rag == NOT_ENOUGH_EVIDENCE).sum())
+    if watch.empty and unassessed:
+        # Not an all-clear: nothing is red or amber because too little could be assessed.
+        st.info(
+            f"No school is rated red or amber, but {unassessed} of {len(board)} schools could not be assessed: "
+            "there is not enough evidence for a verdict. Each school's profile says what is missing and what "
+            "to import."
+        )
+        return
     if watch.empty:
         st.success("No school is rated red or amber, and every decided category matches the evidence.")
         return

@@ -18,6 +18,7 @@ from analytics.monitoring.categories import (
     record_decision,
 )
 from analytics.monitoring.criteria import STRAND_NAMES, SUBGROUP_LABELS
+from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
 from analytics.stats.wording import format_intervals
 from analytics.store.schools import OFSTED_GRADE_LABELS
 from app_pages import shared
@@ -122,7 +123,12 @@ def show_header(record: profile.SchoolProfile, status: pd.Series | None, names: 
         help="Worked out from the criteria; the Criteria tab shows each one. People decide the category.",
     )
     cols[2].metric("Overall trend", f"{charts.TREND_SYMBOLS[status.trend]} {status.trend}")
-    st.markdown(f"{RAG_BADGES.get(status.rag, '')} **Why:** {status.summary} · criteria {status.evidence}")
+    if status.rag == NOT_ENOUGH_EVIDENCE:
+        # What is missing and what to import, where the verdict is shown, not only in the Criteria tab.
+        st.markdown(f"{RAG_BADGES[status.rag]} **Why:** of the criteria in strands 1-4, {status.evidence}.")
+        st.markdown("\n".join(f"- {reason}" for reason in status.reasons.split("; ")[1:]))
+    else:
+        st.markdown(f"{RAG_BADGES.get(status.rag, '')} **Why:** {status.summary} · strands 1-4: {status.evidence}")
     if status.trend_drivers:
         lead = "Trend driven by" if status.trend in ("rising", "declining") else "Measures that moved"
         st.caption(f"{lead}: {status.trend_drivers}")

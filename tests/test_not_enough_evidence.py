@@ -158,6 +158,17 @@ def test_overview_counts_schools_without_enough_evidence_apart(tmp_path: Path, m
     metrics = metric_values(app)
     assert int(metrics["Not enough evidence"]) == int(metrics["Schools"]) > 300
     assert metrics["Red"] == metrics["Amber"] == "0"
+    # Nothing red or amber is not an all-clear here.
+    assert not app.success
+    assert any("could not be assessed" in box.value for box in app.info)
+
+    app.switch_page("app_pages/school.py")
+    app.session_state["profile_urn"] = 115851  # a Hampshire junior school in the files
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    shown = " ".join(m.value for m in app.markdown)
+    assert "Not enough evidence" in shown
+    assert "To fix: import a file with cohort sizes" in shown
 
 
 def test_a_school_with_no_evaluations_still_gets_a_row_saying_so() -> None:

@@ -183,17 +183,7 @@ def suggest_category(
     table = per_school.merge(current, on="urn", how="left")
     concerns = ofsted_concerns.dropna(subset=["category_of_concern"]).set_index("urn")
     year_ago = pd.Timestamp(as_of - timedelta(days=365))
-    suggested: list[str | None] = []
-    summaries, reasons = [], []
-    for row in table.itertuples():
-        category: str | None
-        category, summary, why = _apply_rules(row, concerns, year_ago)
-        if category == "1" and not sufficiency.is_enough(row.assessed, row.outcomes_assessed, rule):
-            category, summary = None, f"{sufficiency.NOT_ENOUGH_EVIDENCE_LABEL} ({row.evidence})"
-            why = sufficiency.not_enough_reasons(row.assessed, row.outcomes_assessed, row.applicable, row.missing, rule)
-        suggested.append(category)
-        summaries.append(summary)
-        reasons.append("; ".join(why))
+    suggested, summaries, reasons = _suggestions(table, concerns, year_ago, rule)
     table["suggested_category"] = pd.Series(suggested, index=table.index, dtype=object)
     table["rag"] = table.suggested_category.map(RAG_FOR_CATEGORY).fillna(sufficiency.NOT_ENOUGH_EVIDENCE)
     table["summary"] = summaries
@@ -205,6 +195,24 @@ def suggest_category(
         & table.decided_category.ne(table.suggested_category)
     )
     return table[list(SUGGESTION_COLUMNS)]
+
+
+def _suggestions(
+    table: pd.DataFrame, concerns: pd.DataFrame, year_ago: pd.Timestamp, rule: EvidenceRule
+) -> tuple[list[str | None], list[str], list[str]]:
+    """Each school's category (``None``: not enough evidence), short summary and reasons."""
+    suggested: list[str | None] = []
+    summaries, reasons = [], []
+    for row in table.itertuples():
+        category: str | None
+        category, summary, why = _apply_rules(row, concerns, year_ago)
+        if category == "1" and not sufficiency.is_enough(row.assessed, row.outcomes_assessed, rule):
+            category, summary = None, f"{sufficiency.NOT_ENOUGH_EVIDENCE_LABEL} ({row.evidence})"
+            why = sufficiency.not_enough_reasons(row.assessed, row.outcomes_assessed, row.applicable, row.missing, rule)
+        suggested.append(category)
+        summaries.append(summary)
+        reasons.append("; ".join(why))
+    return suggested, summaries, reasons
 
 
 def _summarise_evaluations(evaluations: pd.DataFrame, urns: Sequence[int]) -> pd.DataFrame:

@@ -78,14 +78,7 @@ def school_trends(trends: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
         default="stable",
     )
     counts["trend"] = verdict
-    rows = rows.join(counts["trend"].rename("school_trend"), on="urn")
-    # Nothing "moved" for a school whose trend cannot be judged: a measure without a trend has no direction.
-    moved = np.select(
-        [rows.school_trend == "stable", rows.school_trend == "insufficient data"],
-        [rows.is_rising | rows.is_declining, False],
-        default=rows.trend == rows.school_trend,
-    )
-    drivers = rows[moved].groupby("urn")["driver"].agg(", ".join)
+    drivers = _drivers(rows, counts["trend"])
     counts["drivers"] = drivers.reindex(counts.index).fillna("")
     counts["reason"] = [
         _school_reason(t, int(r), int(d), int(a), drv)
@@ -94,6 +87,18 @@ def school_trends(trends: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
     out = counts.reset_index()
     out[["rising", "declining", "assessed"]] = out[["rising", "declining", "assessed"]].astype(np.int64)
     return out[list(SCHOOL_TREND_COLUMNS)]
+
+
+def _drivers(rows: pd.DataFrame, school_trend: pd.Series) -> pd.Series:
+    """Per school, the headline measures behind its verdict, joined for a sentence."""
+    rows = rows.join(school_trend.rename("school_trend"), on="urn")
+    # Nothing "moved" for a school whose trend cannot be judged: a measure without a trend has no direction.
+    moved = np.select(
+        [rows.school_trend == "stable", rows.school_trend == "insufficient data"],
+        [rows.is_rising | rows.is_declining, False],
+        default=rows.trend == rows.school_trend,
+    )
+    return rows[moved].groupby("urn")["driver"].agg(", ".join)
 
 
 def _how_many(count: int) -> str:
