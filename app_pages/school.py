@@ -19,8 +19,8 @@ from analytics.monitoring.categories import (
 )
 from analytics.monitoring.criteria import STRAND_NAMES, SUBGROUP_LABELS
 from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
+from analytics.ofsted import describe_inspection
 from analytics.stats.wording import format_intervals
-from analytics.store.schools import OFSTED_GRADE_LABELS
 from app_pages import shared
 
 STATUS_LABELS = {"unmet": "Unmet", "met": "Met", "not assessed": "Not assessed"}
@@ -233,7 +233,12 @@ def show_ofsted_and_events(record: profile.SchoolProfile) -> None:
             st.caption("No inspections recorded.")
         else:
             inspections = record.inspections.assign(
-                judgement=record.inspections.overall_grade.map(OFSTED_GRADE_LABELS).fillna("no overall grade"),
+                judgement=[
+                    describe_inspection(grade, judgements)
+                    for grade, judgements in zip(
+                        record.inspections.overall_grade, record.inspections.judgements, strict=True
+                    )
+                ],
                 concern=record.inspections.category_of_concern.fillna("").str.replace("_", " "),
             )
             st.dataframe(
@@ -242,7 +247,7 @@ def show_ofsted_and_events(record: profile.SchoolProfile) -> None:
                 column_config={
                     "inspection_date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
                     "inspection_type": "Type",
-                    "judgement": "Overall effectiveness",
+                    "judgement": st.column_config.TextColumn("Judgement", width="large"),
                     "concern": "Category of concern",
                 },
                 key="inspections",

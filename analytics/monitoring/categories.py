@@ -26,7 +26,9 @@ from analytics.monitoring.criteria import (
     load_criteria,
     load_evidence_rule,
 )
+from analytics.ofsted import REPORT_CARD_SCALE, SAFEGUARDING, card_rank, report_card, safeguarding_met
 from analytics.store.db import Store
+from analytics.store.schools import latest_inspections
 
 CATEGORIES = ("1", "2", "3", "4a", "4b")
 CATEGORY_LABELS = {
@@ -42,8 +44,13 @@ RAGS = ("red", "amber", "green")
 CONCERN_PHRASES = {
     "serious_weaknesses": "judged the school to have serious weaknesses",
     "special_measures": "placed the school in special measures",
+    "urgent_improvement": "gave a report card with an area at urgent improvement or safeguarding not met",
 }
-CONCERN_SHORT = {"serious_weaknesses": "serious weaknesses", "special_measures": "special measures"}
+CONCERN_SHORT = {
+    "serious_weaknesses": "serious weaknesses",
+    "special_measures": "special measures",
+    "urgent_improvement": "urgent improvement",
+}
 # "Serious concerns" (category 3 without a year in category 2): criteria unmet across at least
 # this many of strands 1-4.
 SERIOUS_CONCERN_STRANDS = 3
@@ -163,8 +170,9 @@ def suggest_category(
     -----
     In order, the first rule that applies:
 
-    1. **4b** when the latest graded Ofsted inspection judged serious weaknesses or special
-       measures.
+    1. **4b** when the latest Ofsted inspection placed the school in a category of concern: a
+       graded judgement of serious weaknesses or special measures, or a report card with an area
+       at urgent improvement or safeguarding not met.
     2. **4a** when the recorded category is 4a: a warning notice stands until people lift it.
     3. **3** when the school has been in category 2 (or 3) for twelve months or more and two or
        more criteria in strands 1-4 are still unmet; or when criteria are unmet in at least
@@ -319,14 +327,29 @@ def _strand_names(strands: str) -> str:
 
 
 def latest_ofsted_concerns(store: Store, as_of: date) -> pd.DataFrame:
-    """Schools whose latest graded inspection on or before ``as_of`` put them in a category of concern."""
-    return store.read(
-        """SELECT urn, arg_max_null(category_of_concern, inspection_date) AS category_of_concern,
-                  max(inspection_date) AS inspection_date
-           FROM inspections WHERE overall_grade IS NOT NULL AND inspection_date <= ?
-           GROUP BY urn""",
-        [as_of],
+    """Schools whose latest inspection on or before ``as_of`` put them in a category of concern.
+
+    The latest inspection wins, graded or report card: a 2020 special measures followed by a 2026
+    report card is history. A report card with any area at urgent improvement, or safeguarding not
+    met, places the school in a category of concern (``urgent_improvement`` where the file does not
+    name the category).
+    """
+    latest = latest_inspections(store, as_of)
+    card_concern = [
+        _report_card_concern(judgements) if pd.isna(grade) else None
+        for grade, judgements in zip(latest.grade, latest.judgements, strict=True)
+    ]
+    latest["category_of_concern"] = latest.category_of_concern.astype(object).where(
+        latest.category_of_concern.notna(), pd.Series(card_concern, index=latest.index, dtype=object)
     )
+    return latest[["urn", "category_of_concern", "inspection_date"]]
+
+
+def _report_card_concern(judgements: str | None) -> str | None:
+    card = report_card(judgements)
+    urgent = any(card_rank(grade) == len(REPORT_CARD_SCALE) for grade in card.values())
+    unsafe = safeguarding_met(card.get(SAFEGUARDING)) is False
+    return "urgent_improvement" if urgent or unsafe else None
 
 
 def rules_for(store: Store) -> list[Criterion]:

@@ -89,7 +89,7 @@ def cohort_interval(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def school_inspections(store: Store, urn: int) -> pd.DataFrame:
     return store.read(
-        """SELECT inspection_date, inspection_type, overall_grade, category_of_concern
+        """SELECT inspection_date, inspection_type, overall_grade, category_of_concern, judgements
            FROM inspections WHERE urn = ? ORDER BY inspection_date DESC""",
         [urn],
     )

@@ -81,13 +81,7 @@ def schools_in_scope(store: Store, group_id: int | None, as_of: date) -> pd.Data
     frame = store.read(
         f"""
         {GROUP_MEMBERS_SQL},
-        latest_inspection AS (
-            SELECT urn, arg_max(overall_grade, inspection_date) AS ofsted_grade,
-                   max(inspection_date) AS ofsted_date
-            FROM inspections
-            WHERE overall_grade IS NOT NULL AND inspection_date <= $as_of
-            GROUP BY urn
-        ),
+        latest_inspection AS ({LATEST_INSPECTION_SQL}),
         latest_decision AS (
             SELECT urn, arg_max(category, (decided_on, decision_id)) AS category,
                    arg_max(rag, (decided_on, decision_id)) AS rag, max(decided_on) AS category_date
@@ -95,7 +89,8 @@ def schools_in_scope(store: Store, group_id: int | None, as_of: date) -> pd.Data
             GROUP BY urn
         )
         SELECT s.urn, s.name, s.phase, s.school_type, s.pupils, s.pct_fsm, s.pct_eal, s.pct_sen,
-               s.data_sharing_signed, i.ofsted_grade, i.ofsted_date, d.category, d.rag, d.category_date
+               s.data_sharing_signed, i.grade AS ofsted_grade, i.inspection_date AS ofsted_date,
+               i.judgements IS NOT NULL AND i.grade IS NULL AS report_card, d.category, d.rag, d.category_date
         FROM schools s
         LEFT JOIN latest_inspection i USING (urn)
         LEFT JOIN latest_decision d USING (urn)
@@ -104,12 +99,35 @@ def schools_in_scope(store: Store, group_id: int | None, as_of: date) -> pd.Data
           AND (s.close_date IS NULL OR s.close_date >= $as_of)
         ORDER BY s.name
         """,
-        {"group_id": group_id, "as_of": as_of},
+        {"group_id": group_id, "as_of": as_of, "urns": None},
     )
     frame["ofsted_grade"] = frame["ofsted_grade"].astype("Int64")
-    labels = frame["ofsted_grade"].map(OFSTED_GRADE_LABELS)
+    labels = frame["ofsted_grade"].map(OFSTED_GRADE_LABELS).astype(object)
+    # Since November 2025 an inspection gives a report card and no overall grade: the latest one wins.
+    labels = labels.where(~frame.pop("report_card").fillna(False).astype(bool), "Report card")
     frame.insert(frame.columns.get_loc("ofsted_date"), "ofsted_label", labels.fillna("No graded inspection"))
     return frame
+
+
+# Each school's latest inspection on or before $as_of that gave a judgement, of either era: a graded
+# inspection (an overall grade) or a report card (judgements, no overall grade). Ungraded visits do not
+# change a judgement, so they are left out. Columns: urn, inspection_date, grade (None for a report
+# card), category_of_concern, judgements (JSON). $urns limits it to some schools (None for all).
+LATEST_INSPECTION_SQL = """
+    SELECT urn, max(inspection_date) AS inspection_date,
+           arg_max_null(overall_grade, inspection_date) AS grade,
+           arg_max_null(category_of_concern, inspection_date) AS category_of_concern,
+           arg_max_null(judgements, inspection_date) AS judgements
+    FROM inspections
+    WHERE (overall_grade IS NOT NULL OR judgements IS NOT NULL) AND inspection_date <= $as_of
+      AND ($urns IS NULL OR list_contains($urns, urn))
+    GROUP BY urn"""
+
+
+def latest_inspections(store: Store, as_of: date, urns: list[int] | None = None) -> pd.DataFrame:
+    """Each school's latest judging inspection on or before ``as_of``, graded or report card
+    (see :data:`LATEST_INSPECTION_SQL`)."""
+    return store.read(LATEST_INSPECTION_SQL, {"as_of": as_of, "urns": urns})
 
 
 def list_measures(store: Store) -> pd.DataFrame:

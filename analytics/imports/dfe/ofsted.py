@@ -4,12 +4,14 @@ held."""
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 
 from analytics.imports.dfe.diff import TableChange, diff, norm
 from analytics.imports.dfe.plan import Plan, check_urns, heading, table_frame
 from analytics.imports.files import heading_key
+from analytics.ofsted import REPORT_CARD_AREAS
 from analytics.store.db import Store
 
 # Canonical name -> the headings accepted (as keys), oldest layout first.
@@ -26,8 +28,9 @@ _OFSTED_COLUMNS = {
 }
 
 
-# Judgements kept in inspections.judgements: the graded-inspection areas and the report-card areas.
-OFSTED_JUDGEMENTS = (
+# Judgements kept in inspections.judgements: the graded-inspection areas (to November 2025), read under
+# their own headings, and the report-card areas (analytics.ofsted), read under every spelling Ofsted uses.
+GRADED_JUDGEMENTS = (
     "Quality of education",
     "Behaviour and attitudes",
     "Personal development",
@@ -35,16 +38,38 @@ OFSTED_JUDGEMENTS = (
     "Early years provision (where applicable)",
     "Sixth form provision (where applicable)",
     "Safeguarding is effective?",
-    "Inclusion",
-    "Curriculum and teaching",
-    "Achievement",
-    "Attendance and behaviour",
-    "Personal development and well-being",
-    "Early years",
-    "Sixth form",
-    "Leadership and governance",
-    "Safeguarding",
 )
+OFSTED_JUDGEMENTS = (*GRADED_JUDGEMENTS, *REPORT_CARD_AREAS)
+# Words in a heading that make it look like a judgement: such a column that is not read is reported.
+_JUDGEMENT_WORDS = re.compile(
+    r"INCLUSION|CURRICULUM|ACHIEVEMENT|ATTENDANCE|BEHAVIOUR|DEVELOPMENT|WELL_?BEING|LEADERSHIP|GOVERNANCE"
+    r"|EARLY_YEARS|SIXTH_FORM|POST_16|SAFEGUARDING|QUALITY_OF_EDUCATION"
+)
+
+
+def judgement_columns(plan: Plan) -> dict[str, str]:
+    """Each judgement the file has -> its column key; judgement-like columns not read become a warning."""
+    found = {label: heading_key(label) for label in GRADED_JUDGEMENTS if plan.table.column(heading_key(label))}
+    for area, keys in REPORT_CARD_AREAS.items():
+        key = next((k for k in keys if plan.table.column(k) is not None), None)
+        if key is not None and area not in found:
+            found[area] = key
+    used = set(found.values()) | {k for keys in _OFSTED_COLUMNS.values() for k in keys}
+    # The previous inspection's areas are history the importer leaves out on purpose.
+    unread = [
+        str(h)
+        for h in plan.table.headings
+        if _JUDGEMENT_WORDS.search(heading_key(h))
+        and heading_key(h) not in used
+        and not heading_key(h).startswith("PREVIOUS")
+    ]
+    if unread:
+        plan.warnings.append(
+            f"{len(unread)} column{'s' if len(unread) != 1 else ''} that look like inspection judgements "
+            f"{'are' if len(unread) != 1 else 'is'} not one the importer knows, so "
+            f"{'they were' if len(unread) != 1 else 'it was'} not imported: {', '.join(unread)}."
+        )
+    return found
 
 
 _GRADES = {"1": 1, "2": 2, "3": 3, "4": 4, "outstanding": 1, "good": 2, "requires improvement": 3, "inadequate": 4}
@@ -68,9 +93,7 @@ def plan_ofsted(plan: Plan, _year: int | None) -> None:
     if found["date"] is None:
         plan.problem(plan.table.header_row, "Inspection start date", "the Ofsted file has no inspection date column.")
         return
-    judgement_keys = {
-        label: heading_key(label) for label in OFSTED_JUDGEMENTS if plan.table.column(heading_key(label)) is not None
-    }
+    judgement_keys = judgement_columns(plan)
     frame = table_frame(plan.table, [k for k in found.values() if k] + list(judgement_keys.values()))
     urns = check_urns(plan, frame[found["urn"]], heading(plan, "URN"))
     rows = []

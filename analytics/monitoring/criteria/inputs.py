@@ -9,6 +9,7 @@ from datetime import date
 import pandas as pd
 
 from analytics.store.db import Store
+from analytics.store.schools import latest_inspections
 
 
 @dataclass
@@ -20,7 +21,7 @@ class CriteriaInputs:
     results: pd.DataFrame  # urn, measure_code, subgroup, value, cohort, phase
     national: pd.DataFrame  # measure_code, subgroup, phase, value
     measures: pd.DataFrame  # code, label, unit, higher_is_better
-    inspections: pd.DataFrame  # urn, grade, inspection_date, category_of_concern
+    inspections: pd.DataFrame  # urn, inspection_date, grade (None: report card), category_of_concern, judgements
     events: pd.DataFrame  # urn, event_date, kind, note
     trends: pd.DataFrame | None
     urns: pd.Series
@@ -45,14 +46,7 @@ def load_criteria_inputs(store: Store, year: int, as_of: date, urns: Sequence[in
     measures = store.read(
         "SELECT code AS measure_code, label, unit, higher_is_better, statistic, pupil_sd FROM measures"
     )
-    inspections = store.read(
-        """SELECT urn, arg_max(overall_grade, inspection_date) AS grade, max(inspection_date) AS inspection_date,
-                  arg_max_null(category_of_concern, inspection_date) AS category_of_concern
-           FROM inspections WHERE overall_grade IS NOT NULL AND inspection_date <= ?
-             AND (? IS NULL OR list_contains(?, urn))
-           GROUP BY urn""",
-        [as_of, urn_filter, urn_filter],
-    )
+    inspections = latest_inspections(store, as_of, urn_filter)
     events = store.read(
         """SELECT urn, event_date, kind, note FROM context_events WHERE event_date <= ?
              AND (? IS NULL OR list_contains(?, urn))""",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from analytics.catalogue import MEASURE_BY_CODE, PUPIL_GROUPS
 from analytics.errors import InsightError
+from analytics.ofsted import REPORT_CARD_AREAS, REPORT_CARD_SCALE
 from analytics.store.schools import OFSTED_GRADE_LABELS
 
 CRITERIA_ENV_VAR = "SCHOOL_INSIGHT_CRITERIA"
@@ -28,7 +29,8 @@ STRAND_NAMES = {
     4: "Leadership and management",
     5: "Organisational change",
 }
-CHECKS = ("below_national", "declining_trend", "subgroup_gap", "ofsted_grade", "context_event")
+CHECKS = ("below_national", "declining_trend", "subgroup_gap", "ofsted_grade", "report_card", "context_event")
+ANY_AREA = "any"
 
 
 class CriteriaError(InsightError):
@@ -53,6 +55,8 @@ class Criterion:
     group: str | None = None
     compared_with: str | None = None
     worst_allowed: int | None = None
+    areas: tuple[str, ...] = ()
+    worst_allowed_card: str | None = None
     kinds: tuple[str, ...] = ()
     within_months: int = 12
     line: int = field(default=0, compare=False)
@@ -63,6 +67,7 @@ _REQUIRED = {
     "declining_trend": ("measures",),
     "subgroup_gap": ("measures", "group", "compared_with"),
     "ofsted_grade": ("worst_allowed",),
+    "report_card": ("areas", "worst_allowed_card"),
     "context_event": ("kinds",),
 }
 _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -78,6 +83,8 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "group": str,
     "compared_with": str,
     "worst_allowed": int,
+    "areas": list,
+    "worst_allowed_card": str,
     "kinds": list,
     "within_months": int,
 }
@@ -228,6 +235,8 @@ def _parse_criterion(entry: dict, path: Path, line: int, text: str) -> Criterion
         group=entry.get("group"),
         compared_with=entry.get("compared_with"),
         worst_allowed=entry.get("worst_allowed"),
+        areas=tuple(entry.get("areas", ())),
+        worst_allowed_card=entry.get("worst_allowed_card"),
         kinds=tuple(entry.get("kinds", ())),
         within_months=int(entry.get("within_months", 12)),
         line=line,
@@ -250,6 +259,17 @@ def _check_fields(entry: dict, fail: Callable[..., CriteriaError]) -> None:
             raise fail(f"{key!r} should be {names.replace('str', 'text in quotes').replace('list', 'a [list]')}.", key)
 
 
+def _check_ofsted_values(entry: dict, fail: Callable[..., CriteriaError]) -> None:
+    """Graded-era grades and report-card areas and grades, spelt as Ofsted spells them."""
+    for area in entry.get("areas", ()):
+        if area not in (*REPORT_CARD_AREAS, ANY_AREA):
+            raise fail(f'area {area!r} is not a report-card area: {", ".join(REPORT_CARD_AREAS)}, or "any".', "areas")
+    if "worst_allowed_card" in entry and entry["worst_allowed_card"] not in REPORT_CARD_SCALE:
+        raise fail(f"'worst_allowed_card' is one of: {', '.join(REPORT_CARD_SCALE)}.", "worst_allowed_card")
+    if "worst_allowed" in entry and entry["worst_allowed"] not in OFSTED_GRADE_LABELS:
+        raise fail("'worst_allowed' is an Ofsted grade from 1 (Outstanding) to 4 (Inadequate).", "worst_allowed")
+
+
 def _check_values(entry: dict, fail: Callable[..., CriteriaError]) -> None:
     """Each value allowed, and the fields the criterion's check needs present."""
     if not re.fullmatch(r"[A-Za-z0-9_]+", entry["id"]):
@@ -261,11 +281,10 @@ def _check_values(entry: dict, fail: Callable[..., CriteriaError]) -> None:
     missing = [k for k in _REQUIRED[entry["check"]] if k not in entry]
     if missing:
         raise fail(f"a {entry['check']} criterion needs {', '.join(repr(m) for m in missing)}.")
-    for key in ("measures", "kinds"):
+    for key in ("measures", "kinds", "areas"):
         if key in entry and (not entry[key] or not all(isinstance(v, str) for v in entry[key])):
             raise fail(f"{key!r} should be a non-empty list of names in quotes.", key)
-    if "worst_allowed" in entry and entry["worst_allowed"] not in OFSTED_GRADE_LABELS:
-        raise fail("'worst_allowed' is an Ofsted grade from 1 (Outstanding) to 4 (Inadequate).", "worst_allowed")
+    _check_ofsted_values(entry, fail)
     for key in ("margin", "pupil_sd", "min_cohort", "within_months"):
         if key in entry and entry[key] < 0:
             raise fail(f"{key!r} cannot be negative.", key)

@@ -1,9 +1,10 @@
-"""The five kinds of check a criterion can name (its ``check`` field), one module each.
+"""The six kinds of check a criterion can name (its ``check`` field), one module each.
 
 - ``below_national``: a result further below national than the cohort's size explains.
 - ``declining_trend``: a figure declining against national (from the trends).
 - ``subgroup_gap``: a gap between two pupil groups wider than nationally, beyond chance.
-- ``ofsted_grade``: the latest graded Ofsted judgement worse than allowed.
+- ``ofsted_grade``: the latest Ofsted judgement, where graded, worse than allowed.
+- ``report_card``: an area of the latest Ofsted report card worse than allowed, or safeguarding not met.
 - ``context_event``: an event of the listed kinds recorded recently.
 - ``figures``: what the results checks share (picking the measure, the national figure, sampling
   error).
@@ -20,6 +21,7 @@ from analytics.monitoring.criteria.checks.below_national import check_below_nati
 from analytics.monitoring.criteria.checks.context_event import check_context_event
 from analytics.monitoring.criteria.checks.declining_trend import check_declining_trend
 from analytics.monitoring.criteria.checks.ofsted_grade import check_ofsted_grade
+from analytics.monitoring.criteria.checks.report_card import check_report_card
 from analytics.monitoring.criteria.checks.subgroup_gap import check_subgroup_gap
 from analytics.monitoring.criteria.inputs import CriteriaInputs
 from analytics.monitoring.criteria.rules import Criterion
@@ -29,6 +31,7 @@ CHECKERS: dict[str, Callable[[Criterion, CriteriaInputs], pd.DataFrame]] = {
     "declining_trend": check_declining_trend,
     "subgroup_gap": check_subgroup_gap,
     "ofsted_grade": check_ofsted_grade,
+    "report_card": check_report_card,
     "context_event": check_context_event,
 }
 
@@ -38,5 +41,6 @@ __all__ = [
     "check_context_event",
     "check_declining_trend",
     "check_ofsted_grade",
+    "check_report_card",
     "check_subgroup_gap",
 ]

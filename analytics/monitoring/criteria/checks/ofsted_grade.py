@@ -1,4 +1,4 @@
-"""``ofsted_grade``: is the latest graded Ofsted judgement worse than allowed?"""
+"""``ofsted_grade``: is the latest Ofsted judgement, where it is a graded one, worse than allowed?"""
 
 from __future__ import annotations
 
@@ -16,6 +16,11 @@ def check_ofsted_grade(criterion: Criterion, inputs: CriteriaInputs) -> pd.DataF
     frame["evidence"] = "No graded Ofsted inspection."
     inspections = inputs.inspections.set_index("urn")
     inspections = inspections[inspections.index.isin(frame.index)]
+    # A school whose latest inspection is a report card has no grade to judge: its report-card criteria
+    # apply instead, and an older grade no longer counts.
+    report_cards = inspections.index[inspections.grade.isna()]
+    frame = frame.drop(index=report_cards)
+    inspections = inspections.drop(index=report_cards)
     frame.loc[inspections.index, "value"] = inspections.grade.astype(float)
     frame.loc[inspections.index, "comparison"] = float(criterion.worst_allowed or 2)
     grades = inspections.grade.astype(int)
