@@ -184,3 +184,23 @@ def test_a_school_with_no_evaluations_still_gets_a_row_saying_so() -> None:
     assert table.loc[2, "evidence"] == "assessed 0 of 0"
     assert "No results, inspection or other evidence" in table.loc[2, "reasons"]
     assert "To fix: import the school's results" in table.loc[2, "reasons"]
+
+
+def test_special_schools_are_not_judged_against_mainstream_national_attainment(tmp_path: Path) -> None:
+    """Hampshire's special schools (RECTYPE 2) were flagged for KS2 RWM 0% against a national 65%."""
+    store = tmp_path / "ks2.duckdb"
+    assert cli("init", "--db", str(store)).returncode == 0
+    done = cli("import", str(REAL / "dfe-ks2-hampshire" / "ks2-850-2018-19.csv"), "--db", str(store), "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    with Store(store, read_only=True) as opened:
+        specials = set(opened.read("SELECT urn FROM schools WHERE phase = 'Special'").urn)
+        _, evaluations = suggest_categories_for_store(opened, year=2019, as_of=date(2019, 8, 31))
+    assert len(specials) > 5
+    results = evaluations[evaluations.criterion_id.str.endswith("below_national")]
+    special_rows = results[results.urn.isin(specials)]
+    assert len(special_rows) and (special_rows.status == NOT_ASSESSED).all()
+    with_a_result = special_rows[~special_rows.evidence.str.startswith("No result for")]
+    assert len(with_a_result) > 20
+    assert with_a_result.evidence.str.startswith("Not assessed for this type of school").all()
+    mainstream = results[~results.urn.isin(specials)]
+    assert mainstream.status.isin([MET, UNMET]).mean() > 0.9, "mainstream schools are still judged"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.calendar import format_academic_year
-from analytics.monitoring.criteria.checks.figures import pick_measure, standard_error, with_national
+from analytics.monitoring.criteria.checks.figures import OWN_TYPE_ONLY, pick_measure, standard_error, with_national
 from analytics.monitoring.criteria.evidence import (
     MET,
     NOT_ASSESSED,
@@ -54,6 +54,12 @@ def check_below_national(criterion: Criterion, inputs: CriteriaInputs) -> pd.Dat
     ]
     frame.loc[picked.index, "status"] = [status for status, _ in judged]
     frame.loc[picked.index, "evidence"] = [evidence for _, evidence in judged]
+    own_type = picked.index[picked.phase.isin(OWN_TYPE_ONLY) & picked.national.isna()]
+    frame.loc[own_type, "evidence"] = [
+        f"Not assessed for this type of school: no national figure for {phase.lower()} schools in {year_label}, "
+        "and mainstream figures are not a fair comparison."
+        for phase in picked.loc[own_type, "phase"]
+    ]
     return frame.reset_index()
 
 

@@ -15,14 +15,21 @@ def pick_measure(criterion: Criterion, results: pd.DataFrame, subgroup: str) -> 
     return candidates.sort_values(["urn", "rank"]).drop_duplicates("urn").drop(columns="rank")
 
 
+# Schools compared only with the national figure for their own type: mainstream national attainment is no
+# fair yardstick for a special school, a pupil referral unit or alternative provision.
+OWN_TYPE_ONLY = ("Special", "Pupil referral unit", "Alternative provision")
+
+
 def with_national(picked: pd.DataFrame, national: pd.DataFrame, subgroup_column: str = "subgroup") -> pd.Series:
-    """The national figure for each row: same phase when published by phase, else all phases."""
+    """The national figure for each row: same phase when published by phase, else all phases (but never
+    for the phases in :data:`OWN_TYPE_ONLY`, which are not assessed without their own figure)."""
     by_phase = national.rename(columns={"value": "national", "subgroup": subgroup_column})
     exact = picked.merge(by_phase, on=["measure_code", subgroup_column, "phase"], how="left")
     any_phase = picked.merge(
         by_phase[by_phase.phase == "all"].drop(columns="phase"), on=["measure_code", subgroup_column], how="left"
     )
-    return exact["national"].fillna(any_phase["national"]).set_axis(picked.index)
+    fallback = any_phase["national"].where(~picked.phase.isin(OWN_TYPE_ONLY).to_numpy())
+    return exact["national"].fillna(fallback).set_axis(picked.index)
 
 
 def standard_error(
