@@ -26,6 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 GREEN_SCHOOL = 990001  # green in the demo, graded Good in 2024
 REQUIRES_IMPROVEMENT = 990006  # graded Requires improvement in 2023
 SAFEGUARDING_FAILED = 990002
+AUTUMN_CARD = 990003  # inspected after the demo's last meeting
 HEADER = (
     "URN,School name,Inspection number,Inspection type,Inspection start date,Publication date,Inclusion,"
     "Curriculum and teaching,Achievement,Attendance and behaviour,Personal development and wellbeing,"
@@ -38,6 +39,8 @@ CARDS = [
     "Strong standard,Strong standard,Exceptional,Strong standard,Strong standard,,,Met,Strong",
     f"{SAFEGUARDING_FAILED},Demo,10400003,Report card inspection,21/01/2026,02/03/2026,Expected standard,"
     "Expected standard,Expected standard,Expected standard,Expected standard,Expected standard,,,Not met,",
+    f"{AUTUMN_CARD},Demo,10400004,Report card inspection,15/09/2026,20/10/2026,Expected standard,"
+    "Strong standard,Expected standard,Expected standard,Expected standard,Expected standard,,,Met,",
 ]
 
 
@@ -130,3 +133,16 @@ def test_the_profile_shows_the_report_card_area_by_area(carded_store: Path, monk
     assert "Achievement urgent improvement" in latest.judgement
     assert "Personal development and well-being strong standard" in latest.judgement
     assert "Good" in set(inspections.judgement), "the graded inspections stay for history"
+
+
+def test_the_agenda_reports_a_new_report_card_area_by_area(carded_store: Path) -> None:
+    from analytics import meetings
+    from analytics.meetings import NewMeeting
+
+    with Store(carded_store) as store:
+        meeting_id = meetings.create_meeting(store, NewMeeting(date(2026, 11, 18), "performance_clinic"))
+        meeting = meetings.get_meeting(store, meeting_id)
+        agenda = meetings.build_agenda(store, meeting_id, meetings.board_for_meeting(store, meeting))
+    inspected = agenda.sections["Ofsted since the last meeting"].set_index("urn")
+    assert inspected.loc[AUTUMN_CARD, "outcome"].startswith("Report card: ")
+    assert "Curriculum and teaching strong standard" in inspected.loc[AUTUMN_CARD, "outcome"]

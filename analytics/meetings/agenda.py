@@ -29,6 +29,7 @@ from analytics.meetings.records import (
 from analytics.monitoring import board as early_warning
 from analytics.monitoring.categories import current_decisions
 from analytics.monitoring.criteria import Criterion
+from analytics.ofsted import describe_inspection
 from analytics.store.db import Store
 from analytics.store.schools import academic_years
 
@@ -185,17 +186,18 @@ def _category_changes(store: Store, board: pd.DataFrame, since: date, day: date)
 
 def _inspections_between(store: Store, since: date, day: date, urns: list[int]) -> pd.DataFrame:
     found = store.read(
-        """SELECT i.urn, s.name, i.inspection_date, i.inspection_type, i.overall_grade, i.category_of_concern
+        """SELECT i.urn, s.name, i.inspection_date, i.inspection_type, i.overall_grade, i.category_of_concern,
+                  i.judgements
            FROM inspections i JOIN schools s USING (urn)
            WHERE i.inspection_date > ? AND i.inspection_date <= ? AND list_contains(?, i.urn)
            ORDER BY i.inspection_date, s.name""",
         [since, day, [int(u) for u in urns]],
     )
-    grades = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}
+    # A report card is described area by area; an ungraded visit says so.
     found["outcome"] = [
-        (grades.get(int(g), "") if pd.notna(g) else "Not graded")
+        describe_inspection(g, j).replace("no overall grade", "Not graded")
         + (f" ({c.replace('_', ' ')})" if isinstance(c, str) else "")
-        for g, c in zip(found.overall_grade, found.category_of_concern, strict=True)
+        for g, j, c in zip(found.overall_grade, found.judgements, found.category_of_concern, strict=True)
     ]
     return found[["urn", "name", "inspection_date", "inspection_type", "outcome"]]
 
