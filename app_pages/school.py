@@ -146,6 +146,9 @@ def show_results(record: profile.SchoolProfile, assessment, urn: int, selection:
     st.caption(
         "The shaded band is how far a result can move by chance with a cohort this size: a result inside it is "
         "within normal variation. Dashed line: national; dotted: local authority."
+        if chosen.cohort.notna().any()
+        else "No shaded band: the imported results have no cohort sizes, so how far a result can move by chance "
+        "cannot be drawn. Dashed line: national, where the store has it."
     )
     cols = st.columns(2)
     for position, (code, history) in enumerate(chosen.groupby("measure_code", sort=False)):
