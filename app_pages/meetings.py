@@ -37,6 +37,7 @@ LARGE_TYPE_CSS = """<style>
 SHORT_TITLES = {
     "Actions to follow up": "Actions",
     "Red and amber schools": "Red or amber",
+    "Not enough evidence": "No verdict",
     "Category changes": "Category changes",
     "Decision and suggestion differ": "Differ",
     "Ofsted since the last meeting": "New Ofsted",
@@ -46,6 +47,7 @@ SHORT_TITLES = {
 SECTION_HELP = {
     "Actions to follow up": "Agreed at earlier meetings and still open when this one began. Overdue first.",
     "Red and amber schools": "Rated red or amber on the evidence; the reasons are in School by school.",
+    "Not enough evidence": "Schools the criteria could not judge: what is missing, and what to import to fix it.",
     "Category changes": "Categories decided since the last meeting that changed a school's category.",
     "Decision and suggestion differ": "Schools whose suggested category differs from the one decided: "
     "confirm the decision or change it.",
@@ -249,10 +251,10 @@ def show_school_heading(school: pd.Series, selection: shared.Selection):
     shown = shared.school_names(discussed)
     rag = RAG_BADGES.get(school.rag, "")
     decided = school.decided_category if isinstance(school.decided_category, str) else "none"
+    suggested = school.suggested_category if isinstance(school.suggested_category, str) else "not enough evidence"
     st.header(f"{shown.name(urn)}", anchor=False)
     st.markdown(
-        f"{rag} Category decided: **{decided}** · suggested: **{school.suggested_category}** · "
-        f"on the agenda for {school.listed_for}"
+        f"{rag} Category decided: **{decided}** · suggested: **{suggested}** · on the agenda for {school.listed_for}"
     )
     if discussed:
         if st.button("Open the school profile", icon=":material/school:"):

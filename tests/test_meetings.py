@@ -343,3 +343,19 @@ def test_since_the_last_meeting_is_the_same_groups_last_meeting(store: Store) ->
     assert inspected_urn in set(agenda.sections["Ofsted since the last meeting"].urn)
     assert meetings.previous_meeting_date(store, date(2026, 11, 18), second) == date(2026, 10, 21)
     assert meetings.previous_meeting_date(store, date(2026, 11, 18)) == date(2026, 11, 4)
+
+
+def test_schools_without_enough_evidence_have_their_own_agenda_section(store: Store) -> None:
+    meeting_id = meetings.create_meeting(store, NewMeeting(date(2026, 11, 18), "performance_clinic"))
+    agenda = agenda_for(store, meeting_id)
+    board = meetings.board_for_meeting(store, meetings.get_meeting(store, meeting_id))
+    unjudged = agenda.sections["Not enough evidence"]
+    assert set(unjudged.urn) == set(board[board.rag == "grey"].urn) != set()
+    assert unjudged.reasons.str.contains("To fix").all()
+    assert set(unjudged.urn) <= set(agenda.schools.urn), "each is on the running order"
+    # A school the evidence cannot judge is not "one criterion from category 2".
+    at_risk = agenda.sections["At risk of changing category"]
+    assert (
+        not (set(at_risk.urn) & set(unjudged.urn))
+        or not at_risk[at_risk.urn.isin(unjudged.urn)].risk.str.contains("a second would suggest").any()
+    )

@@ -103,6 +103,10 @@ def test_urgent_improvement_in_2026_is_not_green(carded_store: Path) -> None:
     for urn in (GREEN_SCHOOL, SAFEGUARDING_FAILED):
         assert listed[urn]["rag"] == "red" and listed[urn]["suggested_category"] == "4b", listed[urn]
         assert "report card" in listed[urn]["reasons"][0]
+    # The reason names what on the card put the school in a category of concern.
+    assert "Achievement urgent improvement" in listed[GREEN_SCHOOL]["reasons"][0]
+    assert "safeguarding not met" in listed[SAFEGUARDING_FAILED]["reasons"][0]
+    assert "urgent improvement" not in listed[SAFEGUARDING_FAILED]["reasons"][0]
 
 
 def test_a_strong_report_card_outweighs_an_older_requires_improvement(carded_store: Path) -> None:

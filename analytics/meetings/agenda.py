@@ -29,6 +29,7 @@ from analytics.meetings.records import (
 from analytics.monitoring import board as early_warning
 from analytics.monitoring.categories import current_decisions
 from analytics.monitoring.criteria import Criterion
+from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
 from analytics.ofsted import describe_inspection
 from analytics.store.db import Store
 from analytics.store.schools import academic_years
@@ -126,6 +127,12 @@ def build_agenda(store: Store, meeting_id: int, board: pd.DataFrame) -> Agenda:
             ["urn", "name", "rag", "suggested_category", "decided_category", "trend", "summary", "reasons"]
         ].reset_index(drop=True)
         note(concern.urn, "rated " + "/".join(["red", "amber"]))
+        # Not a clean bill of health: the board sees which schools the evidence could not judge, and why.
+        unjudged = board[board.rag == NOT_ENOUGH_EVIDENCE]
+        sections["Not enough evidence"] = unjudged[
+            ["urn", "name", "decided_category", "evidence", "reasons"]
+        ].reset_index(drop=True)
+        note(unjudged.urn, "not enough evidence")
         changes, differences = _category_changes(store, board, since, day)
         sections["Category changes"] = changes
         note(changes.urn, "category changed")
@@ -215,7 +222,9 @@ def schools_at_risk(board: pd.DataFrame, standing: pd.DataFrame, day: date) -> p
     for r in table.itertuples():
         category = r.decided_category if isinstance(r.decided_category, str) else None
         risks = []
-        if category in (None, "1") and r.unmet_strands_1_4 == 1:
+        # Only where the suggestion is still category 1: a school already suggested higher, or that the
+        # evidence cannot judge, is not "one step away".
+        if category in (None, "1") and r.unmet_strands_1_4 == 1 and r.suggested_category == "1":
             risks.append("one criterion in strands 1-4 unmet; a second would suggest category 2")
         if category == "2" and pd.notna(r.in_category_since):
             since = pd.Timestamp(r.in_category_since).date()

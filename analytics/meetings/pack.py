@@ -39,6 +39,7 @@ HEADINGS = {
     "inspection_type": "Inspection",
     "outcome": "Outcome",
     "risk": "Why at risk",
+    "evidence": "Criteria (strands 1-4)",
     "in_category_since": "In category since",
     "review_sections": "Review each of",
     "text": "Action",

@@ -260,6 +260,9 @@ def _apply_rules(row, concerns: pd.DataFrame, year_ago: pd.Timestamp) -> tuple[s
         when = pd.Timestamp(concern.inspection_date)
         phrase = CONCERN_PHRASES.get(concern.category_of_concern, str(concern.category_of_concern))
         short = CONCERN_SHORT.get(concern.category_of_concern, str(concern.category_of_concern))
+        if isinstance(concern.get("detail"), str):
+            # A report card: say which areas, not the general rule.
+            phrase, short = f"gave a report card with {concern.detail}", f"report card, {concern.detail}"
         return "4b", f"Ofsted: {short} ({when:%b %Y})", [f"Ofsted {phrase} on {when:%-d %B %Y}", *unmet_texts]
     if row.decided_category == "4a":
         since = pd.Timestamp(row.in_category_since)
@@ -335,21 +338,27 @@ def latest_ofsted_concerns(store: Store, as_of: date) -> pd.DataFrame:
     name the category).
     """
     latest = latest_inspections(store, as_of)
-    card_concern = [
+    found = [
         _report_card_concern(judgements) if pd.isna(grade) else None
         for grade, judgements in zip(latest.grade, latest.judgements, strict=True)
     ]
+    latest["detail"] = pd.Series(found, index=latest.index, dtype=object)
+    card_concern = latest.detail.map(lambda detail: "urgent_improvement" if isinstance(detail, str) else None)
     latest["category_of_concern"] = latest.category_of_concern.astype(object).where(
-        latest.category_of_concern.notna(), pd.Series(card_concern, index=latest.index, dtype=object)
+        latest.category_of_concern.notna(), card_concern
     )
-    return latest[["urn", "category_of_concern", "inspection_date"]]
+    return latest[["urn", "category_of_concern", "inspection_date", "detail"]]
 
 
 def _report_card_concern(judgements: str | None) -> str | None:
+    """What on a report card puts the school in a category of concern ("safeguarding not met;
+    Achievement urgent improvement"), or ``None``."""
     card = report_card(judgements)
-    urgent = any(card_rank(grade) == len(REPORT_CARD_SCALE) for grade in card.values())
-    unsafe = safeguarding_met(card.get(SAFEGUARDING)) is False
-    return "urgent_improvement" if urgent or unsafe else None
+    found = ["safeguarding not met"] if safeguarding_met(card.get(SAFEGUARDING)) is False else []
+    found += [
+        f"{area} urgent improvement" for area, grade in card.items() if card_rank(grade) == len(REPORT_CARD_SCALE)
+    ]
+    return "; ".join(found) or None
 
 
 def rules_for(store: Store) -> list[Criterion]:
