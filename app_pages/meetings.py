@@ -101,8 +101,8 @@ def main() -> None:
     # On a projector every line above the school pushes its evidence below the fold.
     if not large:
         st.caption(
-            f"**{meeting['kind_label']}**, {meeting['meeting_date']:%A %d %B %Y}. Covers {scope}; "
-            f"changes since {agenda.since:%d %B %Y}. {meeting.get('attendees') or ''}"
+            f"**{meeting['kind_label']}**, {meeting['meeting_date']:%A %-d %B %Y}. Covers {scope}; "
+            f"changes since {agenda.since:%-d %B %Y}. {meeting.get('attendees') or ''}"
         )
     agenda_tab, school_tab, actions_tab, record_tab = st.tabs(
         ["Agenda", "School by school", "Actions", "Minutes and meeting pack"]
@@ -304,8 +304,11 @@ def decision_form(store, agenda: meetings.Agenda, school: pd.Series, version: in
     suggested = school.suggested_category if isinstance(school.suggested_category, str) else None
     with st.form(f"decision_{version}"):
         st.markdown("**Record a decision**")
-        default = CATEGORIES.index(suggested) if suggested in CATEGORIES else 0
-        category = st.selectbox("Category", CATEGORIES, index=default, format_func=CATEGORY_LABELS.__getitem__)
+        # With no suggestion (not enough evidence) the box starts empty, so nothing is confirmed by default.
+        default = CATEGORIES.index(suggested) if suggested in CATEGORIES else None
+        category = st.selectbox(
+            "Category", CATEGORIES, index=default, format_func=CATEGORY_LABELS.__getitem__, placeholder="choose"
+        )
         rag = st.selectbox("RAG", ["red", "amber", "green"], index=None, placeholder="from the category")
         reasons = st.text_area("Reasons", placeholder="What the board considered and why it decided this")
         decided_by = st.text_input("Decided by", value=agenda.meeting["kind_label"])
@@ -315,7 +318,7 @@ def decision_form(store, agenda: meetings.Agenda, school: pd.Series, version: in
                     store,
                     urn=int(school.urn),
                     category=category,
-                    rag=rag or RAG_FOR_CATEGORY[category],
+                    rag=rag or RAG_FOR_CATEGORY.get(category or ""),
                     reasons=reasons,
                     decided_by=decided_by,
                     decided_on=_record_date(agenda),

@@ -292,14 +292,17 @@ def show_category_history(store, urn: int, status: pd.Series | None) -> None:
             },
             key="decisions",
         )
-    suggested = None if status is None else str(status.suggested_category)
+    suggested = None if status is None or pd.isna(status.suggested_category) else str(status.suggested_category)
     # A new form key after each recorded decision gives empty fields; a refused one keeps what was typed.
     version = st.session_state.get(FORM_VERSION_KEY, 0)
     with st.form(f"record_decision_{version}"):
         st.markdown("**Record a decision**")
         left, middle, right = st.columns(3)
-        default = CATEGORIES.index(suggested) if suggested in CATEGORIES else 0
-        category = left.selectbox("Category", CATEGORIES, index=default, format_func=CATEGORY_LABELS.__getitem__)
+        # With no suggestion (not enough evidence) the box starts empty, so nothing is confirmed by default.
+        default = CATEGORIES.index(suggested) if suggested in CATEGORIES else None
+        category = left.selectbox(
+            "Category", CATEGORIES, index=default, format_func=CATEGORY_LABELS.__getitem__, placeholder="choose"
+        )
         rag = middle.selectbox("RAG", ["red", "amber", "green"], index=None, placeholder="from the category")
         decided_on = right.date_input("Decided on", value=date.today(), max_value=date.today(), format="DD/MM/YYYY")
         reasons = st.text_area("Reasons", placeholder="What the board considered and why it decided this")
@@ -310,7 +313,7 @@ def show_category_history(store, urn: int, status: pd.Series | None) -> None:
                     store,
                     urn=urn,
                     category=category,
-                    rag=rag or RAG_FOR_CATEGORY[category],
+                    rag=rag or RAG_FOR_CATEGORY.get(category or ""),
                     reasons=reasons,
                     decided_by=decided_by,
                     decided_on=decided_on,

@@ -112,16 +112,16 @@ def cover_table(agenda: Agenda, tables: dict[str, pd.DataFrame], *, presenter_mo
     rows = [
         ("Meeting", meeting["title"]),
         ("Kind", meeting["kind_label"]),
-        ("Date", f"{meeting['meeting_date']:%d %B %Y}"),
+        ("Date", f"{meeting['meeting_date']:%-d %B %Y}"),
         ("Attendees", meeting.get("attendees") or ""),
-        ("Covers changes since", f"{agenda.since:%d %B %Y}"),
+        ("Covers changes since", f"{agenda.since:%-d %B %Y}"),
     ]
     rows += [(title, f"{len(table)} rows") for title, table in tables.items()]
     if meeting.get("minutes"):
         rows.append(("Minutes", meeting["minutes"]))
     if presenter_mode:
         rows.append(("Names", "Presenter mode: schools are shown by pseudonyms"))
-    rows.append(("Made on", f"{date.today():%d %B %Y}"))
+    rows.append(("Made on", f"{date.today():%-d %B %Y}"))
     return pd.DataFrame(rows, columns=["Item", "Detail"])
 
 

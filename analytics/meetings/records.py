@@ -64,12 +64,12 @@ def create_meeting(store: Store, meeting: NewMeeting) -> int:
         [meeting.meeting_date, kind, meeting.group_id],
     ):
         problems.append(
-            f"There is already a {MEETING_KINDS[kind].lower()} on {meeting.meeting_date:%d %B %Y} for these schools; "
+            f"There is already a {MEETING_KINDS[kind].lower()} on {meeting.meeting_date:%-d %B %Y} for these schools; "
             "choose it from the list of meetings."
         )
     if problems:
         raise MeetingError(" ".join(problems))
-    title = meeting.title.strip() or f"{MEETING_KINDS[kind]}, {meeting.meeting_date:%d %B %Y}"
+    title = meeting.title.strip() or f"{MEETING_KINDS[kind]}, {meeting.meeting_date:%-d %B %Y}"
     with store.transaction() as cur:
         row = cur.execute(
             """INSERT INTO meetings (meeting_date, kind, title, attendees, group_id)

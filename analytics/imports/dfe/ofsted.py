@@ -65,9 +65,15 @@ def judgement_columns(plan: Plan) -> dict[str, str]:
     ]
     if unread:
         plan.warnings.append(
-            f"{len(unread)} column{'s' if len(unread) != 1 else ''} that look like inspection judgements "
-            f"{'are' if len(unread) != 1 else 'is'} not one the importer knows, so "
-            f"{'they were' if len(unread) != 1 else 'it was'} not imported: {', '.join(unread)}."
+            (
+                f"{len(unread)} columns look like inspection judgements but are not ones the importer knows, so "
+                "they were not imported: "
+                if len(unread) > 1
+                else "1 column looks like an inspection judgement but is not one the importer knows, so it was not "
+                "imported: "
+            )
+            + ", ".join(unread)
+            + "."
         )
     return found
 
