@@ -172,6 +172,7 @@ tr { page-break-inside: avoid; }
 .rag-red { background: #c62828; color: #fff; font-weight: bold; }
 .rag-amber { background: #f0a202; color: #000; font-weight: bold; }
 .rag-green { background: #2e7d32; color: #fff; font-weight: bold; }
+.rag-grey { background: #bdbdbd; color: #000; font-weight: bold; }
 .note { color: #444; }
 @media print { .no-print { display: none; } }
 """
