@@ -204,3 +204,21 @@ def test_special_schools_are_not_judged_against_mainstream_national_attainment(t
     assert with_a_result.evidence.str.startswith("Not assessed for this type of school").all()
     mainstream = results[~results.urn.isin(specials)]
     assert mainstream.status.isin([MET, UNMET]).mean() > 0.9, "mainstream schools are still judged"
+
+
+def test_the_rules_files_evidence_table_is_used_even_when_criteria_are_passed(
+    writable_demo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app passes its checked criteria; the [evidence] table of the same file must still apply."""
+    from analytics.monitoring.criteria import load_criteria
+
+    shipped = (REPO_ROOT / "analytics" / "monitoring" / "criteria" / "criteria.toml").read_text(encoding="utf-8")
+    strict = tmp_path / "criteria.toml"
+    strict.write_text(shipped.replace("min_assessed = 3", "min_assessed = 99"), encoding="utf-8")
+    monkeypatch.setenv("SCHOOL_INSIGHT_CRITERIA", str(strict))
+    with Store(writable_demo_path, read_only=True) as store:
+        suggestions, _ = suggest_categories_for_store(
+            store, year=2025, as_of=date(2026, 11, 24), criteria=load_criteria()
+        )
+    assert "green" not in set(suggestions.rag)
+    assert (suggestions.rag == "grey").sum() > 50

@@ -374,10 +374,13 @@ def suggest_categories_for_store(
     trends: pd.DataFrame | None = None,
     criteria: Sequence[Criterion] | None = None,
     urns: Sequence[int] | None = None,
+    evidence_rule: EvidenceRule | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Evaluate the criteria and suggest categories for every school in the store.
 
-    Returns the suggestions (see :func:`suggest_category`) and the criteria evaluations behind them.
+    ``evidence_rule`` defaults to the rules file's ``[evidence]`` table (the file
+    ``$SCHOOL_INSIGHT_CRITERIA`` names, else the shipped one). Returns the suggestions (see
+    :func:`suggest_category`) and the criteria evaluations behind them.
     """
     evaluations = evaluate_criteria(
         store, criteria if criteria is not None else rules_for(store), year=year, as_of=as_of, trends=trends, urns=urns
@@ -392,7 +395,7 @@ def suggest_categories_for_store(
         decisions,
         latest_ofsted_concerns(store, as_of),
         as_of=as_of,
-        evidence_rule=load_evidence_rule() if criteria is None else EvidenceRule(),
+        evidence_rule=evidence_rule if evidence_rule is not None else load_evidence_rule(),
         urns=schools.urn.astype(int).tolist(),
     )
     return suggestions, evaluations
