@@ -150,3 +150,39 @@ def test_the_agenda_reports_a_new_report_card_area_by_area(carded_store: Path) -
     inspected = agenda.sections["Ofsted since the last meeting"].set_index("urn")
     assert inspected.loc[AUTUMN_CARD, "outcome"].startswith("Report card: ")
     assert "Curriculum and teaching strong standard" in inspected.loc[AUTUMN_CARD, "outcome"]
+
+
+def test_a_report_is_news_when_it_is_published_not_when_the_inspectors_came(carded_store: Path) -> None:
+    """Cranford was inspected on 12 March 2026 and its report published on 20 April: the 18 March
+    meeting could not have known it; the 24 June meeting is the first that could."""
+    from analytics import meetings
+
+    with Store(carded_store, read_only=True) as store:
+        listed = meetings.list_meetings(store).set_index("meeting_date")
+        agendas, boards = {}, {}
+        for day in (date(2026, 3, 18), date(2026, 6, 24)):
+            meeting_id = int(listed.loc[pd.Timestamp(day), "meeting_id"])
+            boards[day] = meetings.board_for_meeting(store, meetings.get_meeting(store, meeting_id))
+            agendas[day] = meetings.build_agenda(store, meeting_id, boards[day])
+        published = store.scalar("SELECT publication_date FROM inspections WHERE inspection_number = '10400001'")
+    assert pd.Timestamp(published).date() == date(2026, 4, 20)
+    before = agendas[date(2026, 3, 18)]
+    after = agendas[date(2026, 6, 24)]
+    assert GREEN_SCHOOL not in set(before.sections["Ofsted since the last meeting"].urn)
+    assert GREEN_SCHOOL in set(after.sections["Ofsted since the last meeting"].urn)
+    # Nor was it in a category of concern before its report was out.
+    board_before = boards[date(2026, 3, 18)].set_index("urn")
+    assert board_before.loc[GREEN_SCHOOL, "suggested_category"] != "4b"
+    assert boards[date(2026, 6, 24)].set_index("urn").loc[GREEN_SCHOOL, "suggested_category"] == "4b"
+
+
+def test_a_file_without_publication_dates_does_not_erase_them(carded_store: Path, tmp_path: Path) -> None:
+    older_layout = tmp_path / "ofsted-without-publication.csv"
+    header = HEADER.replace("Publication date,", "")
+    rows = [",".join(c for i, c in enumerate(row.split(",")) if i != 5) for row in CARDS]
+    older_layout.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    done = cli("import", str(older_layout), "--db", str(carded_store), "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    with Store(carded_store, read_only=True) as store:
+        published = store.scalar("SELECT publication_date FROM inspections WHERE inspection_number = '10400001'")
+    assert pd.Timestamp(published).date() == date(2026, 4, 20)

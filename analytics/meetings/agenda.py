@@ -193,11 +193,12 @@ def _category_changes(store: Store, board: pd.DataFrame, since: date, day: date)
 
 def _inspections_between(store: Store, since: date, day: date, urns: list[int]) -> pd.DataFrame:
     found = store.read(
-        """SELECT i.urn, s.name, i.inspection_date, i.inspection_type, i.overall_grade, i.category_of_concern,
-                  i.judgements
+        """SELECT i.urn, s.name, i.inspection_date, i.publication_date, i.inspection_type, i.overall_grade,
+                  i.category_of_concern, i.judgements
            FROM inspections i JOIN schools s USING (urn)
-           WHERE i.inspection_date > ? AND i.inspection_date <= ? AND list_contains(?, i.urn)
-           ORDER BY i.inspection_date, s.name""",
+           WHERE coalesce(i.publication_date, i.inspection_date) > ?
+             AND coalesce(i.publication_date, i.inspection_date) <= ? AND list_contains(?, i.urn)
+           ORDER BY coalesce(i.publication_date, i.inspection_date), s.name""",
         [since, day, [int(u) for u in urns]],
     )
     # A report card is described area by area; an ungraded visit says so.
@@ -206,7 +207,9 @@ def _inspections_between(store: Store, since: date, day: date, urns: list[int]) 
         + (f" ({c.replace('_', ' ')})" if isinstance(c, str) else "")
         for g, j, c in zip(found.overall_grade, found.judgements, found.category_of_concern, strict=True)
     ]
-    return found[["urn", "name", "inspection_date", "inspection_type", "outcome"]]
+    # Reports published since the last meeting (by their inspection date where Ofsted's file has no
+    # publication date): one inspected before the meeting but published after it is news at the next.
+    return found[["urn", "name", "inspection_date", "publication_date", "inspection_type", "outcome"]]
 
 
 def schools_at_risk(board: pd.DataFrame, standing: pd.DataFrame, day: date) -> pd.DataFrame:

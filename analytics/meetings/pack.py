@@ -36,6 +36,7 @@ HEADINGS = {
     "decided_on": "Decided on",
     "reason": "Reason",
     "inspection_date": "Inspected",
+    "publication_date": "Published",
     "inspection_type": "Inspection",
     "outcome": "Outcome",
     "risk": "Why at risk",

@@ -109,7 +109,8 @@ def schools_in_scope(store: Store, group_id: int | None, as_of: date) -> pd.Data
     return frame
 
 
-# Each school's latest inspection on or before $as_of that gave a judgement, of either era: a graded
+# Each school's latest inspection known by $as_of (published by then, where the publication date is
+# known) that gave a judgement, of either era: a graded
 # inspection (an overall grade) or a report card (judgements, no overall grade). Ungraded visits do not
 # change a judgement, so they are left out. Columns: urn, inspection_date, grade (None for a report
 # card), category_of_concern, judgements (JSON). $urns limits it to some schools (None for all).
@@ -119,7 +120,8 @@ LATEST_INSPECTION_SQL = """
            arg_max_null(category_of_concern, inspection_date) AS category_of_concern,
            arg_max_null(judgements, inspection_date) AS judgements
     FROM inspections
-    WHERE (overall_grade IS NOT NULL OR judgements IS NOT NULL) AND inspection_date <= $as_of
+    WHERE (overall_grade IS NOT NULL OR judgements IS NOT NULL)
+      AND coalesce(publication_date, inspection_date) <= $as_of
       AND ($urns IS NULL OR list_contains($urns, urn))
     GROUP BY urn"""
 

@@ -20,6 +20,7 @@ _OFSTED_COLUMNS = {
     "number": ("INSPECTION_NUMBER", "INSPECTION_ID", "LATEST_GRADED_INSPECTION_NUMBER"),
     "type": ("INSPECTION_TYPE", "EVENT_TYPE_GROUPING", "INSPECTION_TYPE_GROUPING"),
     "date": ("INSPECTION_START_DATE", "INSPECTION_DATE", "START_DATE"),
+    "published": ("PUBLICATION_DATE", "REPORT_PUBLICATION_DATE", "DATE_OF_PUBLICATION"),
     "overall": ("OVERALL_EFFECTIVENESS",),
     "concern": ("CATEGORY_OF_CONCERN",),
     "previous_number": ("PREVIOUS_INSPECTION_NUMBER", "PREVIOUS_FULL_INSPECTION_NUMBER"),
@@ -102,6 +103,11 @@ def plan_ofsted(plan: Plan, _year: int | None) -> None:
     judgement_keys = judgement_columns(plan)
     frame = table_frame(plan.table, [k for k in found.values() if k] + list(judgement_keys.values()))
     urns = check_urns(plan, frame[found["urn"]], heading(plan, "URN"))
+    published = (
+        _parse_ofsted_dates(plan, frame[found["published"]], heading(plan, found["published"]))
+        if found["published"]
+        else pd.Series(None, index=frame.index, dtype=object)
+    )
     rows = []
     for prefix in ("", "previous_"):
         date_key = found[f"{prefix}date"]
@@ -130,6 +136,7 @@ def plan_ofsted(plan: Plan, _year: int | None) -> None:
                     "urn": urns[row],
                     "inspection_number": (frame.at[row, number_key] if number_key else "") or None,
                     "inspection_date": dates[row],
+                    "publication_date": None if prefix else published[row],
                     "inspection_type": (frame.at[row, found["type"]] if found["type"] and not prefix else "")
                     or ("Previous graded inspection" if prefix else "Inspection"),
                     "overall_grade": _GRADES.get(overall_text.strip().lower()),
@@ -148,6 +155,7 @@ def plan_ofsted(plan: Plan, _year: int | None) -> None:
             "overall_grade",
             "category_of_concern",
             "judgements",
+            "publication_date",
         ],
     )
     inspections["overall_grade"] = inspections.overall_grade.astype("Int64")
@@ -175,16 +183,17 @@ def compare_inspections(store: Store, plan: Plan, inspections: pd.DataFrame, sch
     incoming = inspections[~outside].drop(columns=["row"])
     existing = store.read(
         "SELECT inspection_id, urn, inspection_number, inspection_date, inspection_type, overall_grade, "
-        "category_of_concern, judgements FROM inspections WHERE list_contains(?, urn)",
+        "category_of_concern, judgements, publication_date FROM inspections WHERE list_contains(?, urn)",
         [[int(u) for u in incoming.urn]],
     )
     key = ["urn", "inspection_date", "inspection_type"]
+    incoming = _keep_publication_dates(incoming, existing, key)
     change = diff(
         "inspections",
         incoming,
         existing,
         key,
-        ["inspection_number", "overall_grade", "category_of_concern", "judgements"],
+        ["inspection_number", "overall_grade", "category_of_concern", "judgements", "publication_date"],
     )
     if not change.updated.empty:
         ids = existing.assign(k=["\x1f".join(t) for t in zip(*(norm(existing[k]) for k in key), strict=True)])
@@ -192,3 +201,23 @@ def compare_inspections(store: Store, plan: Plan, inspections: pd.DataFrame, sch
         keys = ["\x1f".join(t) for t in zip(*(norm(change.updated[k]) for k in key), strict=True)]
         change.updated = change.updated.assign(inspection_id=[lookup[k] for k in keys])
     return change
+
+
+def _keep_publication_dates(incoming: pd.DataFrame, existing: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """A file without publication dates (an older layout) does not erase the ones the store holds."""
+    if existing.empty or incoming.publication_date.notna().all():
+        return incoming
+    known = existing.dropna(subset=["publication_date"]).assign(
+        inspection_date=lambda f: pd.to_datetime(f.inspection_date).dt.date
+    )
+    lookup = {
+        (int(r.urn), r.inspection_date, r.inspection_type): r.publication_date
+        for r in known[[*key, "publication_date"]].itertuples(index=False)
+    }
+    filled = [
+        value if value is not None and value == value else lookup.get((int(urn), day, kind))
+        for urn, day, kind, value in zip(
+            incoming.urn, incoming.inspection_date, incoming.inspection_type, incoming.publication_date, strict=True
+        )
+    ]
+    return incoming.assign(publication_date=pd.Series(filled, index=incoming.index, dtype=object))

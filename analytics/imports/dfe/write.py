@@ -203,7 +203,7 @@ def _attach_group_ids(cur: Any, change: TableChange, new_ids: dict[str, int]) ->
 def _write_keyed_by_id(cur: Any, table: str, change: TableChange, import_id: int) -> None:
     if not change.updated.empty:
         save_replaced_rows(cur, table, change.updated, ["inspection_id"], import_id)
-        columns = ["inspection_number", "overall_grade", "category_of_concern", "judgements"]
+        columns = ["inspection_number", "overall_grade", "category_of_concern", "judgements", "publication_date"]
         cur.register("changed_rows", change.updated.assign(import_id=import_id))
         try:
             sets = ", ".join(f"{c} = c.{c}" for c in [*columns, "import_id"])
