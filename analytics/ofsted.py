@@ -14,6 +14,8 @@ import re
 
 import pandas as pd
 
+from analytics.store.schools import OFSTED_GRADE_LABELS
+
 # The report card's areas, and every heading Ofsted's files have used for each (compared after
 # heading_key: upper case, every run of other characters one "_").
 REPORT_CARD_AREAS: dict[str, tuple[str, ...]] = {
@@ -81,9 +83,8 @@ def report_card(judgements: str | None) -> dict[str, str]:
 
 def describe_inspection(grade: object, judgements: str | None) -> str:
     """What an inspection judged, in words: the overall grade, or the report card area by area."""
-    labels = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}
-    if not pd.isna(grade) and int(float(str(grade))) in labels:
-        return labels[int(float(str(grade)))]
+    if not pd.isna(grade) and int(float(str(grade))) in OFSTED_GRADE_LABELS:
+        return OFSTED_GRADE_LABELS[int(float(str(grade)))]
     card = report_card(judgements)
     if card:
         return "Report card: " + "; ".join(f"{area} {value.lower()}" for area, value in card.items())

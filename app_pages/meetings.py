@@ -16,12 +16,6 @@ from app_pages import shared
 MEETING_KEY = "meeting_id"
 POSITION_KEY = "meeting_position"
 FORM_VERSION_KEY = "meeting_form_version"
-RAG_BADGES = {
-    "red": ":red-badge[Red]",
-    "amber": ":orange-badge[Amber]",
-    "grey": ":gray-badge[Not enough evidence]",
-    "green": ":green-badge[Green]",
-}
 # Streamlit's data grid draws on a canvas that page styles cannot enlarge, so large type uses
 # plain tables, which these rules scale with everything else.
 LARGE_TYPE_CSS = """<style>
@@ -249,7 +243,7 @@ def show_school_heading(school: pd.Series, selection: shared.Selection):
     if selection.presenter_mode and discussed and st.toggle("Hide this school's name too", key="hide_discussed"):
         discussed = ()
     shown = shared.school_names(discussed)
-    rag = RAG_BADGES.get(school.rag, "")
+    rag = shared.RAG_BADGES.get(school.rag, "")
     decided = school.decided_category if isinstance(school.decided_category, str) else "none"
     suggested = school.suggested_category if isinstance(school.suggested_category, str) else "not enough evidence"
     st.header(f"{shown.name(urn)}", anchor=False)

@@ -25,12 +25,6 @@ from app_pages import shared
 
 STATUS_LABELS = {"unmet": "Unmet", "met": "Met", "not assessed": "Not assessed"}
 FORM_VERSION_KEY = "decision_form_version"
-RAG_BADGES = {
-    "red": ":red-badge[Red]",
-    "amber": ":orange-badge[Amber]",
-    "grey": ":gray-badge[Not enough evidence]",
-    "green": ":green-badge[Green]",
-}
 
 
 @st.cache_data(show_spinner=False)
@@ -125,10 +119,12 @@ def show_header(record: profile.SchoolProfile, status: pd.Series | None, names: 
     cols[2].metric("Overall trend", f"{charts.TREND_SYMBOLS[status.trend]} {status.trend}")
     if status.rag == NOT_ENOUGH_EVIDENCE:
         # What is missing and what to import, where the verdict is shown, not only in the Criteria tab.
-        st.markdown(f"{RAG_BADGES[status.rag]} **Why:** of the criteria in strands 1-4, {status.evidence}.")
+        st.markdown(f"{shared.RAG_BADGES[status.rag]} **Why:** of the criteria in strands 1-4, {status.evidence}.")
         st.markdown("\n".join(f"- {reason}" for reason in status.reasons.split("; ")[1:]))
     else:
-        st.markdown(f"{RAG_BADGES.get(status.rag, '')} **Why:** {status.summary} · strands 1-4: {status.evidence}")
+        st.markdown(
+            f"{shared.RAG_BADGES.get(status.rag, '')} **Why:** {status.summary} · strands 1-4: {status.evidence}"
+        )
     if status.trend_drivers:
         lead = "Trend driven by" if status.trend in ("rising", "declining") else "Measures that moved"
         st.caption(f"{lead}: {status.trend_drivers}")

@@ -88,6 +88,11 @@ def load_groups(path: str, data_version: int) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
+def load_measure_codes(path: str, data_version: int) -> tuple[str, ...]:
+    return tuple(sorted(list_measures(open_store(path)).code))
+
+
+@st.cache_data(show_spinner=False)
 def load_years(path: str, data_version: int) -> list[int]:
     return academic_years(open_store(path))
 
@@ -138,8 +143,7 @@ def current_rules() -> list[Criterion]:
     except OSError:
         modified = 0.0  # load_criteria says what is wrong with the path
     # Measures a partnership imported itself may be named in its rules as well as the catalogue's.
-    imported = tuple(sorted(list_measures(get_store()).code))
-    return load_rules(str(path), modified, imported)
+    return load_rules(str(path), modified, load_measure_codes(*cache_key(get_store())))
 
 
 @st.cache_data(show_spinner="Working out trends, criteria and categories…")
@@ -266,6 +270,12 @@ def remember_selection(selection: Selection) -> None:
 
 
 RAG_LABELS = {"red": "Red", "amber": "Amber", "grey": "Not enough evidence", "green": "Green"}
+RAG_BADGES = {
+    "red": ":red-badge[Red]",
+    "amber": ":orange-badge[Amber]",
+    "grey": ":gray-badge[Not enough evidence]",
+    "green": ":green-badge[Green]",
+}
 _CELL_STYLES = {
     RAG_LABELS[rag]: f"background-color: {colour}; color: {'black' if rag in ('amber', 'grey') else 'white'}"
     for rag, colour in charts.RAG_COLOURS.items()

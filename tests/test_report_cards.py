@@ -8,9 +8,6 @@ the way Ofsted has also spelt them), imported through the command line over the 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +18,7 @@ from analytics.monitoring.criteria import UNMET, load_criteria
 from analytics.monitoring.criteria.evaluate import evaluate_criteria
 from analytics.ofsted import REPORT_CARD_AREAS, card_rank, report_card_area, safeguarding_met
 from analytics.store.db import Store
+from tests.test_not_enough_evidence import cli
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 GREEN_SCHOOL = 990001  # green in the demo, graded Good in 2024
@@ -42,13 +40,6 @@ CARDS = [
     f"{AUTUMN_CARD},Demo,10400004,Report card inspection,15/09/2026,20/10/2026,Expected standard,"
     "Strong standard,Expected standard,Expected standard,Expected standard,Expected standard,,,Met,",
 ]
-
-
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SCHOOL_INSIGHT_DB"}
-    return subprocess.run(
-        [sys.executable, "-m", "analytics", *args], cwd=REPO_ROOT, capture_output=True, text=True, env=env, timeout=300
-    )
 
 
 @pytest.fixture

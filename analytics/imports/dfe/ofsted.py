@@ -215,7 +215,7 @@ def _keep_publication_dates(incoming: pd.DataFrame, existing: pd.DataFrame, key:
         for r in known[[*key, "publication_date"]].itertuples(index=False)
     }
     filled = [
-        value if value is not None and value == value else lookup.get((int(urn), day, kind))
+        value if pd.notna(value) else lookup.get((int(urn), day, kind))
         for urn, day, kind, value in zip(
             incoming.urn, incoming.inspection_date, incoming.inspection_type, incoming.publication_date, strict=True
         )
