@@ -49,8 +49,14 @@ def count_bar(
     return figure
 
 
-TREND_COLOURS = {"rising": "#2e7d32", "stable": "#607d8b", "declining": "#c62828", "insufficient data": NEUTRAL}
-TREND_SYMBOLS = {"rising": "▲", "stable": "●", "declining": "▼", "insufficient data": "–"}
+TREND_COLOURS = {
+    "rising": "#2e7d32",
+    "stable": "#607d8b",
+    "declining": "#c62828",
+    "no clear trend": "#b0a47a",
+    "insufficient data": NEUTRAL,
+}
+TREND_SYMBOLS = {"rising": "▲", "stable": "●", "declining": "▼", "no clear trend": "?", "insufficient data": "–"}
 
 
 def measure_history(

@@ -79,9 +79,16 @@ def main() -> None:
             f"For {labels[measure].split(':')[0].lower()} lower is better: a rising number is a declining trend.",
             icon=":material/swap_vert:",
         )
-    cols = st.columns(4)
-    for col, trend in zip(cols, charts.TREND_SYMBOLS, strict=True):
+    cols = st.columns(len(charts.TREND_SYMBOLS) + (measure != OVERALL))
+    for col, trend in zip(cols, charts.TREND_SYMBOLS, strict=False):
         col.metric(f"{charts.TREND_SYMBOLS[trend]} {trend.capitalize()}", f"{counts.get(trend, 0)}")
+    if measure != OVERALL:
+        sharp = int((table.sharp_change == "sharp decline").sum())
+        cols[-1].metric(
+            "⚠ Sharp decline, latest year",
+            sharp,
+            help="The latest year is far outside the school's earlier years, beyond what cohort size explains.",
+        )
     if table.empty:
         st.info("No school matches these choices. Try another measure, pupil group or phase.")
         return
@@ -126,7 +133,12 @@ def _display_table(table: pd.DataFrame, measure: str) -> pd.DataFrame:
             "Trend": trend,
             "Recent results": table.history,
             "Change a year": table.change_per_year,
-            "95% CI": format_intervals(table.ci_low, table.ci_high),
+            "97.5% interval": format_intervals(table.ci_low, table.ci_high),
+            "Latest year": table.sharp_change.map(
+                {"sharp decline": "⚠ sharp decline", "sharp improvement": "▲ sharp improvement"}
+            )
+            .fillna("")
+            .astype(str),
             "Years": table.years,
             "Pupils (mean)": table.mean_cohort,
             "Why": table.reason,

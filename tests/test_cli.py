@@ -94,9 +94,25 @@ def test_trends_json_has_one_object_per_series_with_the_documented_fields(demo_s
     assert done.returncode == 0, done.stderr
     records = json.loads(done.stdout)
     assert records, "the demo school has trends"
-    assert set(records[0]) == {"urn", "measure", "subgroup", "trend", "change_per_year", "ci_low", "ci_high", "reason"}
+    assert set(records[0]) == {
+        "urn",
+        "measure",
+        "subgroup",
+        "trend",
+        "change_per_year",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "n_years",
+        "mean_cohort",
+        "latest_change",
+        "latest_change_z",
+        "sharp_change",
+        "reason",
+    }
     assert {r["urn"] for r in records} == {990001}
-    assert {r["trend"] for r in records} <= {"rising", "stable", "declining", "insufficient data"}
+    assert {r["trend"] for r in records} <= {"rising", "stable", "declining", "no clear trend", "insufficient data"}
+    assert {r["sharp_change"] for r in records} <= {"", "sharp decline", "sharp improvement"}
     with Store(demo_store_path, read_only=True) as store:
         # A series with no result in its measure's last five years has no recent trend to report.
         recent = store.read(

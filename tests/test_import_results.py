@@ -795,3 +795,19 @@ def test_a_new_pupil_group_is_taken_when_the_file_declares_it(store: Store, tmp_
     again = write_csv(tmp_path, f"{HEADER},subgroup\n{KNOWN_URN},ks2_rwm_exp,2023,40,young_carers\n", "later.csv")
     import_results(store, again)
     assert sorted(stored_results(store).academic_year.tolist()) == [2023, 2024]
+
+
+def test_a_new_store_learns_catalogue_measures_as_the_catalogue_describes_them(store: Store, tmp_path: Path) -> None:
+    # A progress score is not a percentage: a store that had not seen it yet once refused -1.2.
+    path = write_csv(
+        tmp_path,
+        "urn,measure,academic_year,value,cohort\n"
+        f"{KNOWN_URN},KS2_Read_Progress,2023/24,-1.2,30\n"
+        f"{KNOWN_URN},ks2_read_progress,2022/23,0.4,28\n",
+    )
+    summary = import_results(store, path)
+    assert summary.measures_added == ["ks2_read_progress"]
+    added = store.read("SELECT * FROM measures WHERE code = 'ks2_read_progress'").iloc[0]
+    assert (added.unit, added.statistic, bool(added.is_headline)) == ("score", "mean", True)
+    assert added.pupil_sd == pytest.approx(6.0)
+    assert sorted(stored_results(store).value) == [-1.2, 0.4]

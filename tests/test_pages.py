@@ -206,7 +206,7 @@ def test_trends_page_filters_by_measure_and_offers_downloads(
     app.selectbox(key="trend_measure").select("ks2_rwm_exp").run()
     assert not app.exception, [e.value for e in app.exception]
     table = app.dataframe[0].value
-    assert {"Recent results", "Change a year", "95% CI", "Why"} <= set(table.columns)
+    assert {"Recent results", "Change a year", "97.5% interval", "Latest year", "Why"} <= set(table.columns)
     with Store(writable_demo_path) as store:
         primaries = store.scalar("SELECT count(DISTINCT urn) FROM results WHERE measure_code = 'ks2_rwm_exp'")
     st.cache_resource.clear()

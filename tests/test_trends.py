@@ -89,13 +89,16 @@ def test_a_clean_strong_decline_in_a_big_cohort_is_declining() -> None:
     assert "2020/21-2024/25" in row.reason
 
 
-def test_the_same_swing_in_a_12_pupil_cohort_is_stable() -> None:
-    # Binomial noise for 12 pupils: sqrt(2500/12) = 14 points a year, se of the slope about 4.6.
+def test_the_same_swing_in_a_12_pupil_cohort_is_no_clear_trend_not_stable() -> None:
+    # Binomial noise for 12 pupils: sqrt(2500/12) = 14 points a year, se of the slope about 4.6:
+    # the interval reaches far beyond 5 points a year either way, so "stable" would be a false claim.
     row = one(series([62.0, 56.0, 50.0, 44.0, 38.0], cohort=12))
-    assert row.trend == "stable"
+    assert row.trend == "no clear trend"
     assert row.change_per_year == pytest.approx(-6.0)
-    assert row.ci_low < 0 < row.ci_high
-    assert "change of -6.0 a year is within what cohorts of about 12 pupils explain" in row.reason
+    assert row.ci_low < -5 and row.ci_high > 0
+    assert row.reason.startswith("No clear trend, too few pupils to tell: KS2 RWM expected standard changed by -6.0")
+    assert f"anything from {row.ci_low:+.1f} to {row.ci_high:+.1f} a year" in row.reason
+    assert "cohorts of about 12 pupils" in row.reason
 
 
 def test_a_falling_figure_is_rising_performance_when_lower_is_better() -> None:
@@ -162,7 +165,7 @@ def test_reasons_say_which_way_the_figure_moved_and_over_which_years() -> None:
             [
                 series([40.0, 46.0, 52.0, 58.0, 64.0], urn=1),
                 series([64.0, 58.0, 52.0, 46.0, 40.0], urn=2),
-                series([52.0, 50.0, 53.0, 51.0, 52.0], urn=3, cohort=20),
+                series([52.0, 50.0, 53.0, 51.0, 52.0], urn=3, cohort=400),
             ]
         )
     ).set_index("urn")
@@ -425,7 +428,9 @@ def test_demo_school_trends_follow_the_planted_truth(demo_store: Store) -> None:
     wrong = assessed.trend.isin(["rising", "declining"]) & (assessed.trend != assessed.truth)
     assert wrong.sum() == 0
     stable = assessed[assessed.truth == "stable"]
-    assert (stable.trend == "stable").mean() >= 0.95
+    # A truly stable school is never called rising or declining; with small cohorts it may be
+    # "no clear trend" (too few pupils to tell), which is honest, not wrong.
+    assert stable.trend.isin(["stable", "no clear trend"]).mean() >= 0.95
     moving = assessed[assessed.truth != "stable"]
     assert (moving.trend == moving.truth).mean() >= 0.6
 

@@ -44,13 +44,28 @@ def results_year(store: Store, year: int | None) -> int:
 
 
 def run_trends(args: argparse.Namespace) -> int:
-    from analytics.monitoring.trends import trends_for_store
+    from analytics.monitoring.trends import TREND_LABELS, trends_for_store
     from analytics.store.db import Store
 
     with Store(store_path(args), read_only=True) as store:
         year = results_year(store, args.year)
         trends = trends_for_store(store, up_to_year=year, urns=args.urn)
-    columns = ["urn", "measure_code", "subgroup", "trend", "change_per_year", "ci_low", "ci_high", "reason"]
+    columns = [
+        "urn",
+        "measure_code",
+        "subgroup",
+        "trend",
+        "change_per_year",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "n_years",
+        "mean_cohort",
+        "latest_change",
+        "latest_change_z",
+        "sharp_change",
+        "reason",
+    ]
     records = trends[columns].rename(columns={"measure_code": "measure"})
     if args.json:
         plain = records.astype(object).where(records.notna(), None)
@@ -59,10 +74,12 @@ def run_trends(args: argparse.Namespace) -> int:
     counts = trends.trend.value_counts()
     print(
         f"Trends up to {year} for {trends.urn.nunique()} schools: "
-        + ", ".join(f"{counts.get(t, 0)} {t}" for t in ("declining", "stable", "rising", "insufficient data"))
+        + ", ".join(f"{counts.get(t, 0)} {t}" for t in TREND_LABELS)
+        + f"; {int((trends.sharp_change != '').sum())} with a sharp change in the latest year"
     )
-    for row in trends[(trends.trend != "stable") & (trends.subgroup == "all")].itertuples():
-        print(f"  {row.urn}  {row.trend:<9}  {row.reason}")
+    shown = trends[((trends.trend != "stable") | (trends.sharp_change != "")) & (trends.subgroup == "all")]
+    for row in shown.itertuples():
+        print(f"  {row.urn}  {row.trend:<14}  {row.reason}")
     return 0
 
 

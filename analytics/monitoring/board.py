@@ -20,7 +20,9 @@ from analytics.store.schools import CATEGORY_ORDER, NOT_RECORDED, OFSTED_GRADE_L
 
 # Not enough evidence (grey) comes after the concerns and before green: it is not a clean bill of health.
 RAG_ORDER = {"red": 0, "amber": 1, "grey": 2, "green": 3}
-TREND_ORDER = ("declining", "stable", "rising", "insufficient data")
+TREND_ORDER = ("declining", "no clear trend", "stable", "rising", "insufficient data")
+# Trends that are not a judgement: moving between them and a judgement is not news.
+UNJUDGED_TRENDS = ("no clear trend", "insufficient data")
 BOARD_COLUMNS = [
     "urn",
     "name",
@@ -124,7 +126,7 @@ def changes_since(previous: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame
         previous[["urn", "rag", "trend"]], on="urn", suffixes=("_now", "_before")
     )
     # A trend appearing once enough years exist ("insufficient data" -> stable) is not news.
-    judged = (both.trend_now != "insufficient data") & (both.trend_before != "insufficient data")
+    judged = ~both.trend_now.isin(UNJUDGED_TRENDS) & ~both.trend_before.isin(UNJUDGED_TRENDS)
     changed = both[(both.rag_now != both.rag_before) | (judged & (both.trend_now != both.trend_before))].copy()
     rank_now = changed.rag_now.map(RAG_ORDER)
     rank_before = changed.rag_before.map(RAG_ORDER)
@@ -145,8 +147,9 @@ def trend_table(
     -------
     DataFrame
         ``urn, name, phase, trend, change_per_year, ci_low, ci_high, years, n_years, mean_cohort,
-        history`` (values by year, oldest first, up to the assessed year) ``, reason``; declining
-        schools first.
+        history`` (values by year, oldest first, up to the assessed year) ``, sharp_change`` (a
+        sharp decline or improvement in the latest year, else empty) ``, reason``; declining
+        schools first, then sharp declines.
     """
     from analytics.calendar import format_academic_year
 
@@ -165,7 +168,8 @@ def trend_table(
         for a, b in zip(table.first_year, table.last_year, strict=True)
     ]
     table["_order"] = table.trend.map({t: i for i, t in enumerate(TREND_ORDER)})
-    table = table.sort_values(["_order", "change_per_year", "name"])
+    table["_sharp"] = table.sharp_change != "sharp decline"
+    table = table.sort_values(["_order", "_sharp", "change_per_year", "name"])
     columns = [
         "urn",
         "name",
@@ -178,6 +182,7 @@ def trend_table(
         "n_years",
         "mean_cohort",
         "history",
+        "sharp_change",
         "reason",
     ]
     return table[columns].reset_index(drop=True)
@@ -198,11 +203,12 @@ _EXPORT_NAMES = {
     "phase": "Phase",
     "trend": "Trend",
     "change_per_year": "Change a year (vs national)",
-    "ci_low": "95% CI low",
-    "ci_high": "95% CI high",
+    "ci_low": "97.5% interval low",
+    "ci_high": "97.5% interval high",
     "years": "Years",
     "n_years": "Years of results",
     "mean_cohort": "Pupils (mean)",
+    "sharp_change": "Latest year",
     "rising": "Headline measures rising",
     "declining": "Headline measures declining",
     "assessed": "Headline measures judged",
@@ -215,7 +221,9 @@ def trend_export(table: pd.DataFrame, *, measure: str, subgroup: str, group: str
     """A trend table as people read it in a spreadsheet: plain headings, rounded numbers, and what it
     describes (measure, pupil group, partnership group, year) in every row."""
     export = table.drop(columns=[c for c in ("history",) if c in table]).rename(columns=_EXPORT_NAMES)
-    export = export.round({"Change a year (vs national)": 2, "95% CI low": 2, "95% CI high": 2, "Pupils (mean)": 0})
+    export = export.round(
+        {"Change a year (vs national)": 2, "97.5% interval low": 2, "97.5% interval high": 2, "Pupils (mean)": 0}
+    )
     context = {"Measure": measure, "Pupil group": subgroup, "Partnership group": group, "Results up to": year}
     for position, (column, value) in enumerate(context.items()):
         export.insert(position, column, value)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.catalogue import PUPIL_GROUPS
+from analytics.catalogue import MEASURE_BY_CODE, PUPIL_GROUPS
 from analytics.imports.files import cell_text, is_blank
 from analytics.imports.log import earlier_import
 from analytics.imports.results.format import (
@@ -116,14 +116,24 @@ def _check_measures(
 ) -> dict[str, str]:
     catalogue = store.read("SELECT code, label, unit, higher_is_better FROM measures")
     known = {str(code).lower(): str(code) for code in catalogue.code}
+    # A measure of the product's catalogue that this store has not seen yet (a new, empty store)
+    # is added as the catalogue describes it, not as an unknown percentage.
+    product = {code.lower(): code for code in MEASURE_BY_CODE}
     # Use the catalogue's spelling of a known measure.
-    spelling = {code: known.get(code.lower(), code) for code in measure_codes.values()}
+    spelling = {code: known.get(code.lower(), product.get(code.lower(), code)) for code in measure_codes.values()}
     for frame in (preview.frame, preview.comparator_frame):
         frame["measure_code"] = frame["measure_code"].map(spelling)
     new_codes = [code for code in dict.fromkeys(spelling.values()) if code.lower() not in known]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for code in new_codes:
         details = named.measure_details.get(code, {})
+        if code in MEASURE_BY_CODE:
+            entry = MEASURE_BY_CODE[code]
+            rows.append(
+                {"code": code, "label": entry.label, "unit": entry.unit, "higher_is_better": entry.higher_is_better}
+                | {"label_given": True, "unit_given": True, "direction_given": True}
+            )
+            continue
         rows.append(
             {
                 "code": code,
@@ -137,7 +147,7 @@ def _check_measures(
         )
     preview.measures_frame = records_frame(rows, MEASURE_FRAME_COLUMNS)
     preview.measures_added = new_codes
-    return {str(r.code): str(r.unit) for r in catalogue.itertuples()} | {r["code"]: r["unit"] for r in rows}
+    return {str(r.code): str(r.unit) for r in catalogue.itertuples()} | {str(r["code"]): str(r["unit"]) for r in rows}
 
 
 def _check_schools(preview: ResultsImportPreview, store: Store, named: Named, found: Findings) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.catalogue import MEASURE_BY_CODE
+from analytics.catalogue import measures_frame as catalogue_frame
 from analytics.errors import InsightError
 from analytics.imports.files import Source
 from analytics.imports.log import IMPORTED, NAMING_SCHOOL_SQL, write_log_row
@@ -134,6 +136,15 @@ def _write_schools(cur: Any, schools: pd.DataFrame, import_id: int) -> None:
 def _write_measures(cur: Any, measures: pd.DataFrame, source: str) -> None:
     if measures.empty:
         return
+    # Measures of the product's catalogue go in whole (phase, headline, statistic, pupil spread).
+    from_catalogue = measures.code.isin(list(MEASURE_BY_CODE))
+    if from_catalogue.any():
+        cur.register("catalogue_measures", catalogue_frame(list(measures.code[from_catalogue])))
+        cur.execute("INSERT INTO measures BY NAME SELECT * FROM catalogue_measures ON CONFLICT DO NOTHING")
+        cur.unregister("catalogue_measures")
+        measures = measures[~from_catalogue]
+        if measures.empty:
+            return
     statistics = measures.unit.map(_statistic_for_unit)
     cur.register("incoming_measures", measures.assign(source=source, statistic=statistics))
     cur.execute(

@@ -11,7 +11,10 @@ cohort, and the school-level ups and downs that every school has). This module s
   part that does not (school-level year-to-year variation);
 - it fits each school's line by weighted least squares, weighting each year by how precise it is,
   and calls the trend *rising* or *declining* only when the confidence interval for the yearly
-  change excludes zero.
+  change excludes zero, and *stable* only when it is narrow enough to have seen a change that
+  matters (otherwise *no clear trend*);
+- it tests the latest year on its own against the school's earlier years, so a one-year collapse
+  is flagged as a *sharp change* even when the line hides it.
 
 ``docs/trends.md`` explains the method, its assumptions and its validation by simulation; the
 docstrings of :mod:`.classify` and :mod:`.variance` give the formulas. Everything is vectorised over series (group sums
@@ -27,6 +30,7 @@ Modules
 - ``variance``: how much chance moves a figure, per measure and pupil group
   (:func:`estimate_variance_components`).
 - ``classify``: the weighted fit and the rising / stable / declining call (:func:`classify_trend`).
+- ``latest``: the sharp-change test of the latest year against the earlier ones.
 - ``reasons``: the plain-English sentence given with each trend.
 - ``for_store``: every school's trends in a store (:func:`trends_for_store`).
 - ``overall``: a school's overall trend from its headline measures (:func:`school_trends`).
@@ -47,11 +51,12 @@ declining -4.4 -6.1 -2.6
 >>> print(row.reason)
 KS2 RWM expected standard fell 4.4 points a year against national over 5 years, 2018/19-2024/25; the fall is more than cohorts of about 180 pupils explain.
 
-The same fall in a cohort of 12 is within what chance explains:
+The same fall in a cohort of 12 is within what chance explains, and the interval is too wide to
+call the school stable either:
 
 >>> small = classify_trend(data.assign(cohort=12), higher_is_better={"ks2_rwm_exp": True}).iloc[0]
 >>> print(small.trend, round(float(small.ci_low), 1), round(float(small.ci_high), 1))
-stable -11.2 2.4
+no clear trend -11.2 2.4
 """  # noqa: E501
 
 from analytics.monitoring.trends.classify import (

@@ -31,8 +31,13 @@ per 100 pupils; otherwise ``a_i = a_0``.
 the known-variance standard error (the variances are pooled over every school's series, so
 their own error is small). With ``z = beta / se`` and ``c`` the two-sided normal critical
 value at ``confidence_level`` (2.24 at 0.975), the trend is rising or declining when
-``|z| > c`` and stable otherwise; which of rising and declining depends on
-``higher_is_better``. Years need not be consecutive: ``x_t`` is the actual year, so the
+``|z| > c``; which of rising and declining depends on ``higher_is_better``. Otherwise it is
+stable when the interval is narrow, ``c se <= 0.1 sqrt(a_i)`` (:data:`MEANINGFUL_CHANGE_SD`:
+a tenth of a pupil-level standard deviation a year), and *no clear trend* when it is wider.
+
+*The latest year* is also tested on its own against the earlier years' level
+(:mod:`analytics.monitoring.trends.latest`): ``latest_change``, ``latest_change_z`` and
+``sharp_change``. Years need not be consecutive: ``x_t`` is the actual year, so the
 2019/20 and 2020/21 gap counts as two years.
 
 *Missing data.* Each measure's window is its latest ``max_years`` academic years with any
@@ -56,7 +61,8 @@ measure_code, subgroup``:
     The series.
 ``trend``
     ``'rising'``, ``'stable'``, ``'declining'`` (performance, allowing for the measure's
-    direction) or ``'insufficient data'``.
+    direction), ``'no clear trend'`` (not moved, but the interval is too wide to call it stable)
+    or ``'insufficient data'``.
 ``change_per_year``
     Weighted least-squares slope of (value - national) per academic year, in the measure's
     units; positive when the figure goes up against national. NaN when not classified.
@@ -73,6 +79,12 @@ measure_code, subgroup``:
 ``against_national``
     Whether every year used had a national figure. When not, the school's own figures are
     used instead of its distance from national, and the reason says so.
+``latest_change, latest_change_z``
+    The latest year's distance from the earlier years' level (against national when the series
+    is) and its z statistic; NaN when not classified.
+``sharp_change``
+    ``'sharp decline'`` or ``'sharp improvement'`` when the latest year is outside the earlier
+    years' range beyond chance (two-sided 98%), else ``''``.
 ``reason``
     One plain-English sentence saying which way the figure moved, over which years, and
     why that counts as a change or not.
@@ -97,11 +109,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analytics.monitoring.trends.latest import SHARP_LABELS, latest_year_change, latest_year_notes, sharp_change_labels
 from analytics.monitoring.trends.reasons import (
     FEW_YEARS,
     MOVED,
     NO_YEARS,
     STEADY,
+    UNCLEAR,
     as_strings,
     decimals_per_measure,
     trend_reasons,
@@ -109,7 +123,14 @@ from analytics.monitoring.trends.reasons import (
 from analytics.monitoring.trends.series import Prepared, prepare
 from analytics.monitoring.trends.variance import binomial_spread, estimate_components, typical_share
 
-TREND_LABELS = ("rising", "stable", "declining", "insufficient data")
+TREND_LABELS = ("rising", "stable", "declining", "no clear trend", "insufficient data")
+RISING, STABLE, DECLINING, NO_CLEAR_TREND, INSUFFICIENT = range(len(TREND_LABELS))
+
+# "Stable" is a claim: it needs an interval narrow enough to have seen a change that matters. A
+# change that matters is a tenth of the spread of pupils' own results per year (5 points a year on
+# a percentage near 50%, about 0.6 on a KS2 progress score); a series whose interval reaches beyond
+# that either way is "no clear trend", not "stable".
+MEANINGFUL_CHANGE_SD = 0.1
 
 
 # Two-sided 97.5%: in tests/test_trend_simulation.py it flags 2.2-2.8% of truly stable series
@@ -133,6 +154,9 @@ TREND_COLUMNS = (
     "min_cohort",
     "mean_cohort",
     "against_national",
+    "latest_change",
+    "latest_change_z",
+    "sharp_change",
     "reason",
 )
 
@@ -219,17 +243,21 @@ def _classify(
     up = classified & (z > critical)
     down = classified & (z < -critical)
     better_up = np.array([bool(higher_is_better.get(str(m), True)) for m in prep.measures], dtype=bool)[prep.measure]
-    improving = (up & better_up) | (down & ~better_up)
-    worsening = (down & better_up) | (up & ~better_up)
-    trend_code = np.where(classified, 1, 3)  # stable / insufficient data, by TREND_LABELS
-    trend_code[improving] = 0
-    trend_code[worsening] = 2
+    too_wide = critical * se > MEANINGFUL_CHANGE_SD * np.sqrt(pupil_variance)
+    trend_code = np.where(classified, STABLE, INSUFFICIENT)
+    trend_code[classified & ~(up | down) & too_wide] = NO_CLEAR_TREND
+    trend_code[(up & better_up) | (down & ~better_up)] = RISING
+    trend_code[(down & better_up) | (up & ~better_up)] = DECLINING
 
     template = np.where(prep.n_years > 0, FEW_YEARS, NO_YEARS)
     template[classified] = STEADY
+    template[trend_code == NO_CLEAR_TREND] = UNCLEAR
     template[up | down] = MOVED
     decimals = decimals_per_measure(prep, pupil_variance, school_variance)
-    reason = trend_reasons(prep, template, slope, trend_code, better_up, decimals, min_years, labels)
+    reason = trend_reasons(prep, template, slope, critical * se, trend_code, better_up, decimals, min_years, labels)
+    moving = up | down
+    latest_change, expected, latest_z = latest_year_change(prep, classified, moving, pupil_variance, school_variance)
+    reason = reason + latest_year_notes(prep, latest_change, expected, latest_z, moving, decimals)
     has_rows = prep.n_years > 0
     return pd.DataFrame(
         {
@@ -247,6 +275,9 @@ def _classify(
             "min_cohort": pd.arrays.IntegerArray(np.nan_to_num(prep.min_cohort).astype(np.int64), mask=~has_rows),
             "mean_cohort": prep.mean_cohort,
             "against_national": prep.against,
+            "latest_change": latest_change,
+            "latest_change_z": latest_z,
+            "sharp_change": as_strings(np.array(SHARP_LABELS, dtype=object), sharp_change_labels(latest_z, better_up)),
             "reason": reason,
         },
         columns=list(TREND_COLUMNS),

@@ -25,17 +25,19 @@ def school_trends(trends: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         One row per school with any headline trend: ``urn``; ``trend`` (rising, stable,
-        declining or insufficient data); ``rising, declining`` (how many headline measures
-        rose or declined); ``assessed`` (how many could be classified); ``drivers`` (the
+        declining, no clear trend or insufficient data); ``rising, declining`` (how many headline
+        measures rose or declined); ``assessed`` (how many had a clear trend: rising, stable or
+        declining); ``drivers`` (the
         measures behind the verdict, each with the way its figure moved, e.g. ``"Attendance
         (falling)"``; empty when none); ``reason`` (one sentence).
 
     Notes
     -----
     Only subgroup ``'all'`` and headline measures count. A school is *insufficient data* when
-    fewer than 2 headline measures could be classified; *declining* when at least 2 declined and
-    more declined than rose; *rising* likewise; otherwise *stable* (including when as many rose
-    as declined). A school with results on only one headline measure (a special school has only
+    fewer than 2 headline measures had enough years; *declining* when at least 2 declined and
+    more declined than rose; *rising* likewise; *no clear trend* when fewer than 2 had a clear
+    trend (the others' intervals too wide to tell); otherwise *stable* (including when as many
+    rose as declined). A school with results on only one headline measure (a special school has only
     attendance) is judged on that one. The drivers are the measures that moved in the school's direction, or, for a
     stable school, every measure that moved either way; they are listed in the catalogue's order.
     """
@@ -55,7 +57,8 @@ def school_trends(trends: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=list(SCHOOL_TREND_COLUMNS))
     rows["is_rising"] = rows.trend == "rising"
     rows["is_declining"] = rows.trend == "declining"
-    rows["is_assessed"] = rows.trend != "insufficient data"
+    rows["has_years"] = rows.trend != "insufficient data"
+    rows["is_assessed"] = rows.has_years & (rows.trend != "no clear trend")
     rows["driver"] = rows.measure_code.map(label) + np.where(
         rows.change_per_year > 0, " (rising)", " (falling)"
     ).astype(object)
@@ -63,6 +66,7 @@ def school_trends(trends: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
         rising=("is_rising", "sum"),
         declining=("is_declining", "sum"),
         assessed=("is_assessed", "sum"),
+        with_years=("has_years", "sum"),
         available=("is_assessed", "size"),
     )
     rising, declining, assessed = counts.rising, counts.declining, counts.assessed
@@ -70,19 +74,22 @@ def school_trends(trends: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
     needed = np.minimum(MIN_HEADLINE_ASSESSED, counts.available)
     verdict = np.select(
         [
-            assessed < needed,
+            counts.with_years < needed,
             (declining >= needed) & (declining > rising),
             (rising >= needed) & (rising > declining),
+            assessed < needed,
         ],
-        ["insufficient data", "declining", "rising"],
+        ["insufficient data", "declining", "rising", "no clear trend"],
         default="stable",
     )
     counts["trend"] = verdict
     drivers = _drivers(rows, counts["trend"])
     counts["drivers"] = drivers.reindex(counts.index).fillna("")
     counts["reason"] = [
-        _school_reason(t, int(r), int(d), int(a), drv)
-        for t, r, d, a, drv in zip(counts.trend, rising, declining, assessed, counts.drivers, strict=True)
+        _school_reason(t, int(r), int(d), int(a), int(y), drv)
+        for t, r, d, a, y, drv in zip(
+            counts.trend, rising, declining, assessed, counts.with_years, counts.drivers, strict=True
+        )
     ]
     out = counts.reset_index()
     out[["rising", "declining", "assessed"]] = out[["rising", "declining", "assessed"]].astype(np.int64)
@@ -94,7 +101,7 @@ def _drivers(rows: pd.DataFrame, school_trend: pd.Series) -> pd.Series:
     rows = rows.join(school_trend.rename("school_trend"), on="urn")
     # Nothing "moved" for a school whose trend cannot be judged: a measure without a trend has no direction.
     moved = np.select(
-        [rows.school_trend == "stable", rows.school_trend == "insufficient data"],
+        [rows.school_trend.isin(["stable", "no clear trend"]), rows.school_trend == "insufficient data"],
         [rows.is_rising | rows.is_declining, False],
         default=rows.trend == rows.school_trend,
     )
@@ -105,9 +112,9 @@ def _how_many(count: int) -> str:
     return "none" if count == 0 else str(count)
 
 
-def _school_reason(trend: str, rising: int, declining: int, assessed: int, drivers: str) -> str:
+def _school_reason(trend: str, rising: int, declining: int, assessed: int, with_years: int, drivers: str) -> str:
     if trend == "insufficient data":
-        judged = "No headline measure" if assessed == 0 else f"Only {assessed} headline measure"
+        judged = "No headline measure" if with_years == 0 else f"Only {with_years} headline measure"
         return (
             f"{judged} had enough years of results to judge; at least {MIN_HEADLINE_ASSESSED} are needed "
             "for an overall trend."
@@ -120,6 +127,13 @@ def _school_reason(trend: str, rising: int, declining: int, assessed: int, drive
         return (
             f"{moved} of {assessed} headline measures {verb} against national by more than cohort size "
             f"explains ({drivers}); {_how_many(other)} {other_verb}."
+        )
+    if trend == "no clear trend":
+        clear = "none" if assessed == 0 else f"only {assessed}"
+        movers = f"; moved: {drivers}" if drivers else ""
+        return (
+            f"Too few pupils to tell: of {with_years} headline measures with enough years, {clear} had an interval "
+            f"narrow enough to call a trend; at least {MIN_HEADLINE_ASSESSED} are needed{movers}."
         )
     if rising == 0 and declining == 0:
         return f"None of the {assessed} headline measures moved against national by more than cohort size explains."

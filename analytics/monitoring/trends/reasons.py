@@ -15,8 +15,9 @@ import pandas as pd
 from analytics.calendar import format_academic_year
 from analytics.monitoring.trends.series import Prepared
 
-# Reason templates, by series.
-NO_YEARS, FEW_YEARS, STEADY, MOVED = range(4)
+# Reason templates, by series. UNCLEAR: not moved, but the interval is too wide to call it stable.
+NO_YEARS, FEW_YEARS, STEADY, MOVED, UNCLEAR = range(5)
+N_TEMPLATES = 5
 
 
 def as_strings(table: np.ndarray, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
@@ -73,6 +74,7 @@ class _Fragments:
         prep: Prepared,
         template: np.ndarray,
         slope: np.ndarray,
+        half_width: np.ndarray,
         trend_code: np.ndarray,
         better_up: np.ndarray,
         decimals: np.ndarray,
@@ -84,6 +86,7 @@ class _Fragments:
         self.label = [str(labels.get(m, m)) for m in prep.measures]
         self.places = decimals[prep.measure]
         self.scaled = np.round(np.nan_to_num(slope) * 10.0**self.places).astype(np.int64)
+        self.scaled_half = np.round(np.nan_to_num(half_width) * 10.0**self.places).astype(np.int64)
         self.about = np.round(np.nan_to_num(prep.mean_cohort)).astype(np.int64)
 
     def head(self, i: int) -> str:
@@ -115,6 +118,8 @@ class _Fragments:
         if kind == STEADY:
             moved = " moved with national" if self.prep.against[i] else " showed no clear change"
             return f"{name}{moved} over {self.count(i)}, {self.years(i)} (change of "
+        if kind == UNCLEAR:
+            return f"No clear trend, too few pupils to tell: {name} changed by "
         return f"{name} {'rose' if self.slope[i] > 0 else 'fell'} "
 
     def amount(self, i: int) -> str:
@@ -122,7 +127,7 @@ class _Fragments:
             return ""
         places = self.places[i]
         value = self.scaled[i] / 10.0**places
-        shown = f"{value:+.{places}f}" if self.template[i] == STEADY else f"{abs(value):.{places}f}"
+        shown = f"{value:+.{places}f}" if self.template[i] != MOVED else f"{abs(value):.{places}f}"
         return shown
 
     def middle(self, i: int) -> str:
@@ -130,6 +135,15 @@ class _Fragments:
             return ""
         if self.template[i] == STEADY:
             return " a year is within what cohorts of about "
+        if self.template[i] == UNCLEAR:
+            places = self.places[i]
+            low = (self.scaled[i] - self.scaled_half[i]) / 10.0**places
+            high = (self.scaled[i] + self.scaled_half[i]) / 10.0**places
+            national = " against national" if self.prep.against[i] else ""
+            return (
+                f" a year{national} over {self.count(i)}, {self.years(i)}, but anything from {low:+.{places}f} "
+                f"to {high:+.{places}f} a year fits these results with cohorts of about "
+            )
         national = " against national" if self.prep.against[i] else ""
         noun = "the rise" if self.slope[i] > 0 else "the fall"
         aside = ""
@@ -150,6 +164,8 @@ class _Fragments:
     def ending(self, i: int) -> str:
         if self.template[i] == STEADY:
             return f" pupils explain{self.no_national(i)})."
+        if self.template[i] == UNCLEAR:
+            return f" pupils{self.no_national(i)}."
         return " pupils explain." if self.template[i] == MOVED else ""
 
 
@@ -157,14 +173,18 @@ def trend_reasons(
     prep: Prepared,
     template: np.ndarray,
     slope: np.ndarray,
+    half_width: np.ndarray,
     trend_code: np.ndarray,
     better_up: np.ndarray,
     decimals: np.ndarray,
     min_years: int,
     labels: Mapping[str, str],
 ) -> pd.api.extensions.ExtensionArray:
-    """One sentence per series, assembled from fragments that are each formatted once per distinct value."""
-    parts = _Fragments(prep, template, slope, trend_code, better_up, decimals, min_years, labels)
+    """One sentence per series, assembled from fragments that are each formatted once per distinct value.
+
+    ``half_width`` is the half-width of each slope's confidence interval (used by UNCLEAR).
+    """
+    parts = _Fragments(prep, template, slope, half_width, trend_code, better_up, decimals, min_years, labels)
     low = int(prep.first_year[prep.first_year > 0].min()) if (prep.first_year > 0).any() else 0
     span = int(prep.last_year.max()) - low + 2 if (prep.last_year > 0).any() else 2
     first = np.where(prep.first_year > 0, prep.first_year - low + 1, 0)
@@ -179,21 +199,25 @@ def trend_reasons(
     # repeats across thousands of schools, the second by the cohort size; each distinct fragment is
     # formatted once, leaving one vectorised concatenation.
     shape = _mix(
-        (template, 4),
+        (template, N_TEMPLATES),
         (prep.measure, len(prep.measures)),
         (goes_up, 2),
         (against, 2),
         (prep.n_years, k_max),
         (first, span),
         (last, span),
-        (trend_code, 4),
+        (trend_code, 5),
     )
     shape_code = pd.factorize(shape)[0]
-    amount_code = pd.factorize(np.where(described, parts.scaled, 0))[0]
+    # An unclear trend's sentence also carries its interval, so its half-width is part of the key.
+    half = np.where(template == UNCLEAR, parts.scaled_half, 0)
+    slope_code, slopes = pd.factorize(np.where(described, parts.scaled, 0))
+    half_code, halves = pd.factorize(half)
+    amount_code = pd.factorize(_mix((slope_code, len(slopes)), (half_code, len(halves))))[0]
     head = _render(shape_code.astype(np.int64) * (int(amount_code.max(initial=0)) + 1) + amount_code, parts.head)
     about = parts.about
     tail = _render(
-        _mix((template, 4), (against, 2), (np.where(described, about, 0), int(about.max(initial=0)) + 1)),
+        _mix((template, N_TEMPLATES), (against, 2), (np.where(described, about, 0), int(about.max(initial=0)) + 1)),
         parts.tail,
     )
     return head + tail

@@ -1,4 +1,8 @@
-"""``declining_trend``: did the school's figure decline against national (from the trends)?"""
+"""``declining_trend``: did the school's figure decline against national, or fall sharply in the latest year?
+
+"Held steady" is a claim: a series whose interval is too wide to tell ("no clear trend") is not
+assessed, unless its latest year fell sharply, which is evidence on its own.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ def check_declining_trend(criterion: Criterion, inputs: CriteriaInputs) -> pd.Da
     frame.loc[trends.index, "ci_low"] = trends.ci_low
     frame.loc[trends.index, "ci_high"] = trends.ci_high
     frame.loc[trends.index, "evidence"] = trends.reason
-    assessed = trends.trend != "insufficient data"
-    frame.loc[trends.index[assessed], "status"] = np.where(trends.trend[assessed] == "declining", UNMET, MET)
+    sharp_fall = trends.sharp_change == "sharp decline"
+    unmet = (trends.trend == "declining") | sharp_fall
+    assessed = trends.trend.isin(["rising", "stable", "declining"]) | sharp_fall
+    frame.loc[trends.index[assessed], "status"] = np.where(unmet[assessed], UNMET, MET)
     return frame.reset_index()
