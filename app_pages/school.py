@@ -67,13 +67,14 @@ def main() -> None:
         return
     board = shared.board_for(store, selection)
     status = board[board.urn == urn]
-    show_header(record, status.iloc[0] if not status.empty else None, shared.school_names(discussed))
-    tabs = st.tabs(["Results", "Criteria", "Pupil groups", "Ofsted and events", "Category history", "Support"])
     assessment = (
         shared.load_assessment(*shared.cache_key(store), selection.year, shared.as_of_for(store, selection.year))
         if selection.year
         else None
     )
+    show_header(record, status.iloc[0] if not status.empty else None, shared.school_names(discussed))
+    show_sharp_declines(record, assessment, urn)
+    tabs = st.tabs(["Results", "Criteria", "Pupil groups", "Ofsted and events", "Category history", "Support"])
     with tabs[0]:
         show_results(record, assessment, urn, selection)
     with tabs[1]:
@@ -128,6 +129,19 @@ def show_header(record: profile.SchoolProfile, status: pd.Series | None, names: 
     if status.trend_drivers:
         lead = "Trend driven by" if status.trend in ("rising", "declining") else "Measures that moved"
         st.caption(f"{lead}: {status.trend_drivers}")
+
+
+def show_sharp_declines(record: profile.SchoolProfile, assessment, urn: int) -> None:
+    """A one-year collapse is news even when the five-year line hides it: say it above the tabs."""
+    if assessment is None or assessment.trends.empty:
+        return
+    trends = assessment.trends
+    sharp = trends[(trends.urn == urn) & (trends.subgroup == "all") & (trends.sharp_change == "sharp decline")]
+    labels = dict(zip(record.results.measure_code, record.results.label, strict=False))
+    for row in sharp.itertuples():
+        st.warning(
+            f"**{labels.get(row.measure_code, row.measure_code)}**: {row.latest_note}", icon=":material/warning:"
+        )
 
 
 def show_results(record: profile.SchoolProfile, assessment, urn: int, selection: shared.Selection) -> None:

@@ -108,6 +108,7 @@ def test_trends_json_has_one_object_per_series_with_the_documented_fields(demo_s
         "latest_change",
         "latest_change_z",
         "sharp_change",
+        "latest_note",
         "reason",
     }
     assert {r["urn"] for r in records} == {990001}

@@ -64,6 +64,7 @@ def run_trends(args: argparse.Namespace) -> int:
         "latest_change",
         "latest_change_z",
         "sharp_change",
+        "latest_note",
         "reason",
     ]
     records = trends[columns].rename(columns={"measure_code": "measure"})

@@ -36,7 +36,7 @@ CATEGORY_LABELS = {
     "2": "2 · additional support",
     "3": "3 · intervention",
     "4a": "4a · warning notice",
-    "4b": "4b · Ofsted category",
+    "4b": "4b · Ofsted category of concern",
 }
 RAG_FOR_CATEGORY = {"1": "green", "2": "amber", "3": "red", "4a": "red", "4b": "red"}
 STRAND_SHORT_NAMES = {1: "outcomes", 2: "behaviour and attendance", 3: "teaching", 4: "leadership", 5: "change"}

@@ -85,6 +85,8 @@ measure_code, subgroup``:
 ``sharp_change``
     ``'sharp decline'`` or ``'sharp improvement'`` when the latest year is outside the earlier
     years' range beyond chance (two-sided 98%), else ``''``.
+``latest_note``
+    The sentence about the latest year when it stands out (also at the end of ``reason``), else ``''``.
 ``reason``
     One plain-English sentence saying which way the figure moved, over which years, and
     why that counts as a change or not.
@@ -157,6 +159,7 @@ TREND_COLUMNS = (
     "latest_change",
     "latest_change_z",
     "sharp_change",
+    "latest_note",
     "reason",
 )
 
@@ -257,7 +260,8 @@ def _classify(
     reason = trend_reasons(prep, template, slope, critical * se, trend_code, better_up, decimals, min_years, labels)
     moving = up | down
     latest_change, expected, latest_z = latest_year_change(prep, classified, moving, pupil_variance, school_variance)
-    reason = reason + latest_year_notes(prep, latest_change, expected, latest_z, moving, decimals)
+    latest_note = latest_year_notes(prep, latest_change, expected, latest_z, moving, decimals)
+    reason = reason + np.where(latest_note == "", "", " ") + latest_note
     has_rows = prep.n_years > 0
     return pd.DataFrame(
         {
@@ -278,6 +282,7 @@ def _classify(
             "latest_change": latest_change,
             "latest_change_z": latest_z,
             "sharp_change": as_strings(np.array(SHARP_LABELS, dtype=object), sharp_change_labels(latest_z, better_up)),
+            "latest_note": latest_note,
             "reason": reason,
         },
         columns=list(TREND_COLUMNS),

@@ -127,9 +127,9 @@ def latest_year_notes(
         years = f"{format_academic_year(int(prep.first_year[i]))}-{format_academic_year(before)}"
         basis = "the line of" if moving[i] else "the average of"
         head = (
-            f" Sharp {'rise' if change[i] > 0 else 'fall'} in the latest year: "
+            f"Sharp {'rise' if change[i] > 0 else 'fall'} in the latest year: "
             if abs(z[i]) > sharp
-            else " The latest year stands out but may be chance: "
+            else "The latest year stands out but may be chance: "
         )
         relative = ", relative to national" if prep.against[i] else ""
         notes[i] = (
