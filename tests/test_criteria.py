@@ -329,3 +329,49 @@ def test_the_app_reports_a_misspelt_measure_at_start(
     app = open_app(writable_demo_path, monkeypatch)
     assert not app.exception
     assert any("ks4_att_8" in e.value and "Did you mean 'ks4_att8'?" in e.value for e in app.error)
+
+
+# -- like with like: the phases and kinds of school a criterion applies to -----------------------
+
+
+@pytest.mark.parametrize(
+    ("declared", "words"),
+    [
+        ('school_types = ["mainstream", "specal"]', "Did you mean 'special'?"),
+        ('school_types = ["Pupil referral unit"]', "Did you mean 'pupil_referral_unit'?"),
+        ('school_types = ["Community special school"]', "Did you mean 'special'? (GIAS's 'Community special school'"),
+        ('school_types = ["independent"]', "Known: mainstream, special, pupil_referral_unit, alternative_provision"),
+        ("school_types = []", "non-empty list"),
+        ('phases = ["primary"]', "Did you mean 'Primary'?"),
+        ('phases = ["Special"]', 'is a type of school, not a phase: use school_types = ["special"]'),
+        ('phases = "Primary"', "'phases' should be a [list]"),
+    ],
+)
+def test_a_misspelt_phase_or_school_type_is_refused_with_a_suggestion(
+    tmp_path: Path, declared: str, words: str
+) -> None:
+    """A misspelt group would otherwise silently take a criterion away from every school of that kind."""
+    with pytest.raises(CriteriaError) as caught:
+        load_criteria(write_rules(tmp_path, GOOD + declared + "\n"))
+    assert "line 8" in caught.value.message
+    assert words in caught.value.message
+
+
+def test_phases_and_school_types_are_read_from_the_rules_file(tmp_path: Path) -> None:
+    rules = write_rules(
+        tmp_path, GOOD + 'phases = ["Primary", "All-through"]\nschool_types = ["mainstream", "special"]\n'
+    )
+    [criterion] = load_criteria(rules)
+    assert criterion.phases == ("Primary", "All-through")
+    assert criterion.type_groups == ("mainstream", "special")
+    [undeclared] = load_criteria(write_rules(tmp_path, GOOD))
+    assert undeclared.phases == ()
+    assert undeclared.type_groups == ("mainstream",), "KS2 attainment is for mainstream schools unless the file says"
+
+
+def test_the_shipped_rules_file_keeps_attainment_to_mainstream_and_attendance_to_every_kind() -> None:
+    by_id = {c.id: c for c in load_criteria(DEFAULT_CRITERIA_PATH)}
+    for criterion_id in ("attainment_below_national", "maths_progress_below_national", "disadvantaged_gap"):
+        assert by_id[criterion_id].type_groups == ("mainstream",)
+    assert "special" in by_id["attendance_below_national"].type_groups
+    assert "pupil_referral_unit" in by_id["persistent_absence_above_national"].type_groups

@@ -8,6 +8,7 @@ from datetime import date
 
 import pandas as pd
 
+from analytics.monitoring.criteria.school_types import school_type_groups
 from analytics.store.db import Store
 from analytics.store.schools import latest_inspections
 
@@ -18,7 +19,7 @@ class CriteriaInputs:
 
     year: int
     as_of: date
-    results: pd.DataFrame  # urn, measure_code, subgroup, value, cohort, phase
+    results: pd.DataFrame  # urn, measure_code, subgroup, value, cohort, phase, type_group
     national: pd.DataFrame  # measure_code, subgroup, phase, value
     measures: pd.DataFrame  # code, label, unit, higher_is_better
     inspections: pd.DataFrame  # urn, inspection_date, grade (None: report card), category_of_concern, judgements
@@ -26,10 +27,11 @@ class CriteriaInputs:
     trends: pd.DataFrame | None
     urns: pd.Series
     measured: pd.DataFrame  # urn, measure_code: every measure the school has ever had a result for
+    schools: pd.DataFrame  # urn, phase, school_type, type_group (school_types.school_type_group)
 
 
 def load_criteria_inputs(store: Store, year: int, as_of: date, urns: Sequence[int] | None = None) -> CriteriaInputs:
-    """Read the results, comparators, inspections and events the checks use, in five queries."""
+    """Read the schools, results, comparators, inspections and events the checks use, in seven queries."""
     urn_filter = list(urns) if urns is not None else None
     results = store.read(
         """SELECT r.urn, r.measure_code, r.subgroup, r.value, r.cohort, s.phase
@@ -53,11 +55,16 @@ def load_criteria_inputs(store: Store, year: int, as_of: date, urns: Sequence[in
         [as_of, urn_filter, urn_filter],
     )
     schools = store.read(
-        "SELECT urn FROM schools WHERE ($urns IS NULL OR list_contains($urns, urn)) ORDER BY urn",
+        """SELECT urn, phase, school_type FROM schools
+           WHERE ($urns IS NULL OR list_contains($urns, urn)) ORDER BY urn""",
         {"urns": urn_filter},
     )
+    schools["type_group"] = school_type_groups(schools)
+    results = results.merge(schools[["urn", "type_group"]], on="urn", how="left")
     measured = store.read(
         "SELECT DISTINCT urn, measure_code FROM results WHERE ($urns IS NULL OR list_contains($urns, urn))",
         {"urns": urn_filter},
     )
-    return CriteriaInputs(year, as_of, results, national, measures, inspections, events, None, schools.urn, measured)
+    return CriteriaInputs(
+        year, as_of, results, national, measures, inspections, events, None, schools.urn, measured, schools
+    )

@@ -17,6 +17,12 @@ from pathlib import Path
 
 from analytics.catalogue import MEASURE_BY_CODE, PUPIL_GROUPS
 from analytics.errors import InsightError
+from analytics.monitoring.criteria.school_types import (
+    PHASES,
+    SCHOOL_TYPE_GROUPS,
+    default_school_types,
+    school_type_group,
+)
 from analytics.ofsted import REPORT_CARD_AREAS, REPORT_CARD_SCALE
 from analytics.store.schools import OFSTED_GRADE_LABELS
 
@@ -59,7 +65,19 @@ class Criterion:
     worst_allowed_card: str | None = None
     kinds: tuple[str, ...] = ()
     within_months: int = 12
+    # Phases of education the criterion applies to (empty: every phase); see school_types.PHASES.
+    phases: tuple[str, ...] = ()
+    # Kinds of school it applies to (None: the default for its check and measures).
+    school_types: tuple[str, ...] | None = None
     line: int = field(default=0, compare=False)
+
+    @property
+    def type_groups(self) -> tuple[str, ...]:
+        """The kinds of school this criterion applies to: as declared, else
+        :func:`~analytics.monitoring.criteria.school_types.default_school_types`."""
+        if self.school_types is not None:
+            return self.school_types
+        return default_school_types(self.check, self.measures)
 
 
 _REQUIRED = {
@@ -87,6 +105,8 @@ _FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "worst_allowed_card": str,
     "kinds": list,
     "within_months": int,
+    "phases": list,
+    "school_types": list,
 }
 
 
@@ -239,6 +259,8 @@ def _parse_criterion(entry: dict, path: Path, line: int, text: str) -> Criterion
         worst_allowed_card=entry.get("worst_allowed_card"),
         kinds=tuple(entry.get("kinds", ())),
         within_months=int(entry.get("within_months", 12)),
+        phases=tuple(entry.get("phases", ())),
+        school_types=tuple(entry["school_types"]) if "school_types" in entry else None,
         line=line,
     )
 
@@ -281,10 +303,11 @@ def _check_values(entry: dict, fail: Callable[..., CriteriaError]) -> None:
     missing = [k for k in _REQUIRED[entry["check"]] if k not in entry]
     if missing:
         raise fail(f"a {entry['check']} criterion needs {', '.join(repr(m) for m in missing)}.")
-    for key in ("measures", "kinds", "areas"):
+    for key in ("measures", "kinds", "areas", "phases", "school_types"):
         if key in entry and (not entry[key] or not all(isinstance(v, str) for v in entry[key])):
             raise fail(f"{key!r} should be a non-empty list of names in quotes.", key)
     _check_ofsted_values(entry, fail)
+    _check_school_kinds(entry, fail)
     for key in ("margin", "pupil_sd", "min_cohort", "within_months"):
         if key in entry and entry[key] < 0:
             raise fail(f"{key!r} cannot be negative.", key)
@@ -292,3 +315,37 @@ def _check_values(entry: dict, fail: Callable[..., CriteriaError]) -> None:
         raise fail("'pupil_sd' must be above zero.", "pupil_sd")
     if entry["check"] == "subgroup_gap" and entry["group"] == entry["compared_with"]:
         raise fail("'group' and 'compared_with' must be different pupil groups.", "compared_with")
+
+
+def _check_school_kinds(entry: dict, fail: Callable[..., CriteriaError]) -> None:
+    """Phases spelt as the store spells them and school types named by group, or a suggestion."""
+    for phase in entry.get("phases", ()):
+        if phase in PHASES:
+            continue
+        if school_type_group(None, phase) != "mainstream":
+            raise fail(
+                f'{phase!r} is a type of school, not a phase: use school_types = ["{school_type_group(None, phase)}"].',
+                "phases",
+            )
+        raise fail(f"{phase!r} is not a phase the product knows.{_suggestion(phase, PHASES)}", "phases")
+    for group in entry.get("school_types", ()):
+        if group not in SCHOOL_TYPE_GROUPS:
+            hint = _suggestion(group, tuple(SCHOOL_TYPE_GROUPS), loose=True)
+            raise fail(f"{group!r} is not a school type group the product knows.{hint}", "school_types")
+
+
+def _suggestion(name: str, known: tuple[str, ...], *, loose: bool = False) -> str:
+    """A "did you mean" for a near miss (ignoring case, spaces and hyphens; with ``loose``, also for a GIAS
+    type of establishment named in full), else the list of known names."""
+    by_key = {_name_key(k): k for k in known}
+    close = difflib.get_close_matches(_name_key(name), list(by_key), n=1, cutoff=0.6)
+    if close:
+        return f" Did you mean {by_key[close[0]]!r}?"
+    group = school_type_group(name)
+    if loose and group != "mainstream":
+        return f" Did you mean {group!r}? (GIAS's {name!r} belongs to it.)"
+    return f" Known: {', '.join(known)}."
+
+
+def _name_key(name: str) -> str:
+    return re.sub(r"[\s_-]+", "_", name.strip().lower())

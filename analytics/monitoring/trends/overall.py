@@ -69,10 +69,33 @@ def school_trends(trends: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
         with_years=("has_years", "sum"),
         available=("is_assessed", "size"),
     )
+    verdict = _verdicts(counts)
+    counts["trend"] = verdict
+    drivers = _drivers(rows, counts["trend"])
+    counts["drivers"] = drivers.reindex(counts.index).fillna("")
+    counts["reason"] = [
+        _school_reason(t, int(r), int(d), int(a), int(y), drv)
+        for t, r, d, a, y, drv in zip(
+            counts.trend,
+            counts.rising,
+            counts.declining,
+            counts.assessed,
+            counts.with_years,
+            counts.drivers,
+            strict=True,
+        )
+    ]
+    out = counts.reset_index()
+    out[["rising", "declining", "assessed"]] = out[["rising", "declining", "assessed"]].astype(np.int64)
+    return out[list(SCHOOL_TREND_COLUMNS)]
+
+
+def _verdicts(counts: pd.DataFrame) -> np.ndarray:
+    """Each school's overall trend from its counts of headline measures (see :func:`school_trends`)."""
     rising, declining, assessed = counts.rising, counts.declining, counts.assessed
     # A school with a single headline measure (a special school has only attendance) is judged on it.
     needed = np.minimum(MIN_HEADLINE_ASSESSED, counts.available)
-    verdict = np.select(
+    return np.select(
         [
             counts.with_years < needed,
             (declining >= needed) & (declining > rising),
@@ -82,18 +105,6 @@ def school_trends(trends: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
         ["insufficient data", "declining", "rising", "no clear trend"],
         default="stable",
     )
-    counts["trend"] = verdict
-    drivers = _drivers(rows, counts["trend"])
-    counts["drivers"] = drivers.reindex(counts.index).fillna("")
-    counts["reason"] = [
-        _school_reason(t, int(r), int(d), int(a), int(y), drv)
-        for t, r, d, a, y, drv in zip(
-            counts.trend, rising, declining, assessed, counts.with_years, counts.drivers, strict=True
-        )
-    ]
-    out = counts.reset_index()
-    out[["rising", "declining", "assessed"]] = out[["rising", "declining", "assessed"]].astype(np.int64)
-    return out[list(SCHOOL_TREND_COLUMNS)]
 
 
 def _drivers(rows: pd.DataFrame, school_trend: pd.Series) -> pd.Series:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.calendar import format_academic_year
-from analytics.monitoring.criteria.checks.figures import OWN_TYPE_ONLY, pick_measure, standard_error, with_national
+from analytics.monitoring.criteria.checks.figures import pick_measure, standard_error, with_national
 from analytics.monitoring.criteria.evidence import (
     MET,
     NOT_ASSESSED,
@@ -15,9 +15,11 @@ from analytics.monitoring.criteria.evidence import (
     blank_frame,
     format_points,
     format_value,
+    no_own_type_national,
 )
 from analytics.monitoring.criteria.inputs import CriteriaInputs
 from analytics.monitoring.criteria.rules import Criterion
+from analytics.monitoring.criteria.school_types import MAINSTREAM
 
 
 def check_below_national(criterion: Criterion, inputs: CriteriaInputs) -> pd.DataFrame:
@@ -54,12 +56,8 @@ def check_below_national(criterion: Criterion, inputs: CriteriaInputs) -> pd.Dat
     ]
     frame.loc[picked.index, "status"] = [status for status, _ in judged]
     frame.loc[picked.index, "evidence"] = [evidence for _, evidence in judged]
-    own_type = picked.index[picked.phase.isin(OWN_TYPE_ONLY) & picked.national.isna()]
-    frame.loc[own_type, "evidence"] = [
-        f"Not assessed for this type of school: no national figure for {phase.lower()} schools in {year_label}, "
-        "and mainstream figures are not a fair comparison."
-        for phase in picked.loc[own_type, "phase"]
-    ]
+    own_type = picked.index[(picked.type_group != MAINSTREAM) & picked.national.isna()]
+    frame.loc[own_type, "evidence"] = [no_own_type_national(group, year_label) for group in picked.type_group[own_type]]
     return frame.reset_index()
 
 

@@ -34,7 +34,8 @@ def check_declining_trend(criterion: Criterion, inputs: CriteriaInputs) -> pd.Da
     frame.loc[trends.index, "ci_low"] = trends.ci_low
     frame.loc[trends.index, "ci_high"] = trends.ci_high
     frame.loc[trends.index, "evidence"] = trends.reason
-    sharp_fall = trends.sharp_change == "sharp decline"
+    # Trends from before the latest-year test (or made by hand) have no sharp_change column.
+    sharp_fall = trends.get("sharp_change", pd.Series("", index=trends.index)) == "sharp decline"
     unmet = (trends.trend == "declining") | sharp_fall
     assessed = trends.trend.isin(["rising", "stable", "declining"]) | sharp_fall
     frame.loc[trends.index[assessed], "status"] = np.where(unmet[assessed], UNMET, MET)

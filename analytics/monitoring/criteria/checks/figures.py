@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.monitoring.criteria.rules import Criterion
+from analytics.monitoring.criteria.school_types import MAINSTREAM, national_phase_keys
 
 
 def pick_measure(criterion: Criterion, results: pd.DataFrame, subgroup: str) -> pd.DataFrame:
@@ -15,21 +16,32 @@ def pick_measure(criterion: Criterion, results: pd.DataFrame, subgroup: str) -> 
     return candidates.sort_values(["urn", "rank"]).drop_duplicates("urn").drop(columns="rank")
 
 
-# Schools compared only with the national figure for their own type: mainstream national attainment is no
-# fair yardstick for a special school, a pupil referral unit or alternative provision.
-OWN_TYPE_ONLY = ("Special", "Pupil referral unit", "Alternative provision")
-
-
 def with_national(picked: pd.DataFrame, national: pd.DataFrame, subgroup_column: str = "subgroup") -> pd.Series:
-    """The national figure for each row: same phase when published by phase, else all phases (but never
-    for the phases in :data:`OWN_TYPE_ONLY`, which are not assessed without their own figure)."""
-    by_phase = national.rename(columns={"value": "national", "subgroup": subgroup_column})
-    exact = picked.merge(by_phase, on=["measure_code", subgroup_column, "phase"], how="left")
-    any_phase = picked.merge(
-        by_phase[by_phase.phase == "all"].drop(columns="phase"), on=["measure_code", subgroup_column], how="left"
+    """The national figure each row is fairly compared with, like with like.
+
+    A mainstream school: the figure for its phase where national figures are published by phase, else
+    the all-phases one. A special school, pupil referral unit or alternative provision: only a figure
+    for its own kind of school (:func:`~analytics.monitoring.criteria.school_types.national_phase_keys`),
+    else none (NaN), so the criterion is not assessed rather than judged against mainstream schools.
+    ``picked`` needs ``measure_code``, the subgroup column, ``phase`` and ``type_group``.
+    """
+    if picked.empty:
+        return pd.Series(np.nan, index=picked.index, dtype=float)
+    table = national.assign(phase_key=national.phase.astype(str).str.strip().str.lower())
+    table = table.rename(columns={"value": "national", "subgroup": subgroup_column})
+    table = table.drop_duplicates(["measure_code", subgroup_column, "phase_key"])
+    groups = picked["type_group"] if "type_group" in picked else pd.Series(MAINSTREAM, index=picked.index)
+    wanted = picked[["measure_code", subgroup_column]].assign(
+        row=np.arange(len(picked)),
+        phase_key=[list(national_phase_keys(g, p)) for g, p in zip(groups, picked.phase, strict=True)],
     )
-    fallback = any_phase["national"].where(~picked.phase.isin(OWN_TYPE_ONLY).to_numpy())
-    return exact["national"].fillna(fallback).set_axis(picked.index)
+    wanted = wanted.explode("phase_key")
+    wanted["preference"] = wanted.groupby("row").cumcount()
+    found = wanted.merge(table[["measure_code", subgroup_column, "phase_key", "national"]], how="inner")
+    best = found.dropna(subset=["national"]).sort_values(["row", "preference"]).drop_duplicates("row")
+    values = pd.Series(np.nan, index=range(len(picked)), dtype=float)
+    values.loc[best.row.to_numpy()] = best.national.astype(float).to_numpy()
+    return values.set_axis(picked.index)
 
 
 def standard_error(

@@ -15,9 +15,11 @@ from analytics.monitoring.criteria.evidence import (
     Z_95,
     blank_frame,
     format_value,
+    no_own_type_national,
 )
 from analytics.monitoring.criteria.inputs import CriteriaInputs
 from analytics.monitoring.criteria.rules import Criterion
+from analytics.monitoring.criteria.school_types import MAINSTREAM
 
 
 def _named_group(results: pd.DataFrame, group: str) -> pd.DataFrame:
@@ -49,7 +51,7 @@ def check_subgroup_gap(criterion: Criterion, inputs: CriteriaInputs) -> pd.DataF
         return frame.reset_index()
     pairs["rank"] = pairs.measure_code.map({m: i for i, m in enumerate(criterion.measures)})
     pairs = pairs.sort_values(["urn", "rank"]).drop_duplicates("urn")
-    pairs = pairs.merge(inputs.results[["urn", "phase"]].drop_duplicates("urn"), on="urn")
+    pairs = pairs.merge(inputs.results[["urn", "phase", "type_group"]].drop_duplicates("urn"), on="urn")
     pairs = pairs.merge(inputs.measures, on="measure_code", how="left")
     national_group = with_national(pairs.assign(subgroup=group), inputs.national)
     if other == "others":
@@ -92,6 +94,11 @@ def check_subgroup_gap(criterion: Criterion, inputs: CriteriaInputs) -> pd.DataF
     ]
     frame.loc[pairs.index, "status"] = [status for status, _ in judged]
     frame.loc[pairs.index, "evidence"] = [evidence for _, evidence in judged]
+    # A special school, PRU or AP is compared only with the gap for its own kind of school; with no such
+    # figure, "no gap" is no fairer a yardstick than the mainstream gap.
+    own_type = pairs.index[(pairs.type_group != MAINSTREAM) & pairs.national_gap.isna()]
+    frame.loc[own_type, "status"] = NOT_ASSESSED
+    frame.loc[own_type, "evidence"] = [no_own_type_national(g, year_label) for g in pairs.type_group[own_type]]
     return frame.reset_index()
 
 
