@@ -14,6 +14,8 @@ import-results   load results in the generic long format (see docs/import-result
 import       load DfE KS2/KS4 tables, GIAS, URN lineage, Ofsted or absence files (see docs/import-dfe.md)
 import-survey    load questionnaire answers or summary tables from Excel or CSV (see docs/import-survey.md)
 research     compare groups' change in a measure, or supported vs matched schools (see docs/research.md)
+add-event    record a strand 5 event at a school; events lists them; withdraw-event takes one back
+import-events    load strand 5 events from Excel or CSV (URN, date, kind, note); --undo ID
 
 Each family of commands lives in a module of ``analytics/cli/`` with a ``register(commands)`` function
 that adds its parsers and sets each one's ``handler``. The parser is built from those light modules
@@ -28,10 +30,10 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from analytics.cli import evaluation, imports, meetings, monitoring, research, store, survey
+from analytics.cli import context, evaluation, imports, meetings, monitoring, research, store, survey
 from analytics.errors import InsightError
 
-COMMAND_FAMILIES = (store, monitoring, evaluation, meetings, imports, survey, research)
+COMMAND_FAMILIES = (store, monitoring, evaluation, meetings, context, imports, survey, research)
 
 
 def build_parser() -> argparse.ArgumentParser:

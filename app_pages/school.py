@@ -22,6 +22,7 @@ from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
 from analytics.ofsted import describe_inspection
 from analytics.stats.wording import format_intervals
 from app_pages import shared
+from app_pages.context_events_panel import render_context_events
 
 STATUS_LABELS = {"unmet": "Unmet", "met": "Met", "not assessed": "Not assessed"}
 FORM_VERSION_KEY = "decision_form_version"
@@ -83,6 +84,7 @@ def main() -> None:
         show_pupil_groups(record, assessment, urn, selection)
     with tabs[3]:
         show_ofsted_and_events(record)
+        render_context_events(store, urn, selection.presenter_mode)
     with tabs[4]:
         show_category_history(store, urn, status.iloc[0] if not status.empty else None)
     with tabs[5]:
@@ -239,47 +241,28 @@ def show_pupil_groups(record: profile.SchoolProfile, assessment, urn: int, selec
 
 
 def show_ofsted_and_events(record: profile.SchoolProfile) -> None:
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Ofsted inspections**")
-        if record.inspections.empty:
-            st.caption("No inspections recorded.")
-        else:
-            inspections = record.inspections.assign(
-                judgement=[
-                    describe_inspection(grade, judgements)
-                    for grade, judgements in zip(
-                        record.inspections.overall_grade, record.inspections.judgements, strict=True
-                    )
-                ],
-                concern=record.inspections.category_of_concern.fillna("").str.replace("_", " "),
-            )
-            st.dataframe(
-                inspections[["inspection_date", "inspection_type", "judgement", "concern"]],
-                hide_index=True,
-                column_config={
-                    "inspection_date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
-                    "inspection_type": "Type",
-                    "judgement": st.column_config.TextColumn("Judgement", width="large"),
-                    "concern": "Category of concern",
-                },
-                key="inspections",
-            )
-    with right:
-        st.markdown("**Context events** (strand 5 triggers)")
-        if record.events.empty:
-            st.caption("No events recorded.")
-        else:
-            st.dataframe(
-                record.events.assign(kind=record.events.kind.str.replace("_", " ")),
-                hide_index=True,
-                column_config={
-                    "event_date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
-                    "kind": "What",
-                    "note": "Note",
-                },
-                key="events",
-            )
+    st.markdown("**Ofsted inspections**")
+    if record.inspections.empty:
+        st.caption("No inspections recorded.")
+        return
+    inspections = record.inspections.assign(
+        judgement=[
+            describe_inspection(grade, judgements)
+            for grade, judgements in zip(record.inspections.overall_grade, record.inspections.judgements, strict=True)
+        ],
+        concern=record.inspections.category_of_concern.fillna("").str.replace("_", " "),
+    )
+    st.dataframe(
+        inspections[["inspection_date", "inspection_type", "judgement", "concern"]],
+        hide_index=True,
+        column_config={
+            "inspection_date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
+            "inspection_type": "Type",
+            "judgement": st.column_config.TextColumn("Judgement", width="large"),
+            "concern": "Category of concern",
+        },
+        key="inspections",
+    )
 
 
 def show_category_history(store, urn: int, status: pd.Series | None) -> None:

@@ -63,6 +63,7 @@ def test_every_page_is_listed() -> None:
         "app_pages/__init__.py",
         "app_pages/shared.py",
         "app_pages/survey_view.py",
+        "app_pages/context_events_panel.py",
     }
     assert listed == set(PAGES)
     source = (REPO_ROOT / "app.py").read_text()

@@ -1,5 +1,6 @@
-"""Commands that load published files: ``import-results`` (the generic long format) and ``import``
-(DfE performance tables, GIAS, URN lineage, Ofsted and absence files), each with a dry run and undo."""
+"""Commands that load files: ``import-results`` (the generic long format), ``import`` (DfE performance
+tables, GIAS, URN lineage, Ofsted and absence files) and ``import-events`` (strand 5 events officers keep),
+each with a dry run and undo."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ PROBLEMS_LISTED = 50
 
 
 def register(commands: Any) -> None:
-    """``import-results FILE [--sheet NAME] [--replace]`` and ``import FILE [--kind K] [--dry-run] | --undo ID``."""
+    """``import-results FILE [--sheet NAME] [--replace]``, ``import FILE [--kind K] [--dry-run] | --undo ID`` and
+    ``import-events FILE [--soft] [--dry-run] | --undo ID``."""
     results = commands.add_parser(
         "import-results",
         help="import school results and comparator figures from a CSV or Excel file",
@@ -50,6 +52,22 @@ def register(commands: Any) -> None:
     published.add_argument("--by", default="command line", help="who is importing, for the imports log")
     add_json_option(published)
     published.set_defaults(handler=run_import)
+
+    events = commands.add_parser(
+        "import-events",
+        help="import strand 5 events (URN, date, kind, note) from a CSV or Excel file (or undo an import)",
+        description="Import a spreadsheet of events, a row each: URN, Date, Kind, Note, optionally Source (public "
+        "or soft intelligence). Every problem is listed by row and column; nothing is written when there is one.",
+    )
+    events.add_argument("file", type=Path, nargs="?", metavar="FILE", help="the .csv or .xlsx file")
+    add_db_option(events)
+    events.add_argument("--sheet", default=None, metavar="NAME", help="the workbook sheet (default: the first)")
+    events.add_argument("--soft", action="store_true", help="rows without a Source are soft intelligence")
+    events.add_argument("--dry-run", action="store_true", help="show what would be recorded; write nothing")
+    events.add_argument("--undo", type=int, default=None, metavar="ID", help="withdraw the events of this import")
+    events.add_argument("--by", default="command line", help="who is importing, for the imports log")
+    add_json_option(events)
+    events.set_defaults(handler=run_import_events)
 
 
 def run_import_results(args: argparse.Namespace) -> int:
@@ -97,6 +115,43 @@ def run_import(args: argparse.Namespace) -> int:
                     return 2
             else:
                 summary = run_import(store, args.file, args.kind, imported_by=args.by, year=args.year)
+                payload = {"ok": True, **summary.to_dict()}
+                lines = summary.lines()
+    except InsightError as error:
+        return report_failure(args, error)
+    emit(payload, args.json, lines)
+    return 0
+
+
+def run_import_events(args: argparse.Namespace) -> int:
+    """Preview or import a file of events (or undo ``args.undo``); problems exit with code 2."""
+    from analytics.errors import InsightError
+    from analytics.imports import context_events as event_import
+    from analytics.monitoring.context_events import PUBLIC, SOFT_INTELLIGENCE
+    from analytics.store.db import Store
+
+    if (failed := report_missing_store(args)) is not None:
+        return failed
+    source = SOFT_INTELLIGENCE if args.soft else PUBLIC
+    try:
+        with Store(store_path(args), read_only=args.dry_run) as store:
+            if args.undo is not None:
+                withdrawn = event_import.undo_context_events_import(store, args.undo, undone_by=args.by)
+                payload: dict[str, Any] = {"ok": True, "undone": args.undo, "withdrawn": withdrawn}
+                lines = [f"Import {args.undo} undone: {withdrawn} events withdrawn (they stay in the history)."]
+            elif args.file is None:
+                raise InsightError("Name the file to import (or --undo ID).", title="No file")
+            elif args.dry_run:
+                preview = event_import.preview_context_events(store, args.file, sheet=args.sheet, default_source=source)
+                payload = {"ok": preview.ok, **preview.to_dict()}
+                lines = preview.lines() + [f"  problem: {p}" for p in preview.problems[:PROBLEMS_LISTED]]
+                if preview.problems:
+                    emit(payload, args.json, lines)
+                    return 2
+            else:
+                summary = event_import.import_context_events(
+                    store, args.file, imported_by=args.by, sheet=args.sheet, default_source=source
+                )
                 payload = {"ok": True, **summary.to_dict()}
                 lines = summary.lines()
     except InsightError as error:

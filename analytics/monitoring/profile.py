@@ -96,7 +96,13 @@ def school_inspections(store: Store, urn: int) -> pd.DataFrame:
 
 
 def school_events(store: Store, urn: int) -> pd.DataFrame:
-    return store.read("SELECT event_date, kind, note FROM context_events WHERE urn = ? ORDER BY event_date DESC", [urn])
+    """Public events still standing: soft intelligence and withdrawn events stay out of the profile everyone
+    sees (:mod:`analytics.monitoring.context_events` reads those, for officers)."""
+    return store.read(
+        """SELECT event_date, kind, note FROM context_events
+           WHERE urn = ? AND source = 'public' AND withdrawn_at IS NULL ORDER BY event_date DESC""",
+        [urn],
+    )
 
 
 def school_interventions(store: Store, urn: int) -> pd.DataFrame:

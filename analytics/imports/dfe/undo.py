@@ -42,7 +42,8 @@ def undo_import(store: Store, import_id: int) -> int:
     to them. Results it moved to a latest URN (lineage imports) move back to the URN they were
     published under. A generic results import is undone by
     :func:`analytics.imports.results.undo_import`, a questionnaire by
-    :func:`analytics.imports.survey.undo_survey_import`.
+    :func:`analytics.imports.survey.undo_survey_import`, context events (withdrawn, never deleted)
+    by :func:`analytics.imports.context_events.undo_context_events_import`.
     """
     log = store.read("SELECT target, undone_at FROM imports_log WHERE import_id = ?", [import_id])
     if log.empty:
@@ -54,6 +55,10 @@ def undo_import(store: Store, import_id: int) -> int:
 
     if log.target[0] == import_survey.TARGET:
         return import_survey.undo_survey_import(store, import_id)
+    from analytics.imports import context_events as import_events
+
+    if log.target[0] == import_events.TARGET:
+        return import_events.undo_context_events_import(store, import_id)
     if log.target[0] not in KINDS:
         raise InsightError(f"Import {import_id} ({log.target[0]}) cannot be undone here.", title="Nothing to undo")
     if not pd.isna(log.undone_at[0]):

@@ -23,7 +23,7 @@ class CriteriaInputs:
     national: pd.DataFrame  # measure_code, subgroup, phase, value
     measures: pd.DataFrame  # code, label, unit, higher_is_better
     inspections: pd.DataFrame  # urn, inspection_date, grade (None: report card), category_of_concern, judgements
-    events: pd.DataFrame  # urn, event_date, kind, note
+    events: pd.DataFrame  # urn, event_date, kind, note, source (withdrawn events left out)
     trends: pd.DataFrame | None
     urns: pd.Series
     measured: pd.DataFrame  # urn, measure_code: every measure the school has ever had a result for
@@ -50,8 +50,8 @@ def load_criteria_inputs(store: Store, year: int, as_of: date, urns: Sequence[in
     )
     inspections = latest_inspections(store, as_of, urn_filter)
     events = store.read(
-        """SELECT urn, event_date, kind, note FROM context_events WHERE event_date <= ?
-             AND (? IS NULL OR list_contains(?, urn))""",
+        """SELECT urn, event_date, kind, note, source FROM context_events WHERE event_date <= ?
+             AND withdrawn_at IS NULL AND (? IS NULL OR list_contains(?, urn))""",
         [as_of, urn_filter, urn_filter],
     )
     schools = store.read(

@@ -1,0 +1,157 @@
+"""The School profile's strand 5 panel: the school's recorded events with their history, a form to record
+one, and withdrawing one recorded by mistake. All the rules live in :mod:`analytics.monitoring.context_events`.
+
+In presenter mode the screen is shared, so the panel shows only public events still standing, without
+their notes, and offers no forms.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from analytics.monitoring import context_events as events_api
+from analytics.store.db import Store
+from app_pages import shared
+
+FORM_VERSION_KEY = "context_event_form_version"
+WITHDRAWN_STYLE = "color: #777; text-decoration: line-through"
+
+
+@st.cache_data(show_spinner=False)
+def load_events(path: str, data_version: int, urn: int, officer_view: bool) -> pd.DataFrame:
+    store = shared.open_store(path)
+    if officer_view:
+        return events_api.list_context_events(store, urn, include_soft_intelligence=True, include_withdrawn=True)
+    return events_api.public_context_events(store, urn)
+
+
+def render_context_events(store_path_or_store: Store | str | Path, urn: int, presenter: bool) -> None:
+    """Draw the panel for one school. ``presenter``: the screen is shared (no notes, no soft intelligence)."""
+    store = (
+        store_path_or_store if isinstance(store_path_or_store, Store) else shared.open_store(str(store_path_or_store))
+    )
+    st.markdown("**Context events** (strand 5)")
+    events = load_events(*shared.cache_key(store), urn, not presenter)
+    if presenter:
+        show_shared_events(events)
+        return
+    show_officer_events(events)
+    with st.expander("Record an event", icon=":material/add:"):
+        record_form(store, urn)
+    current = events[events.status == events_api.RECORDED]
+    if not current.empty:
+        with st.expander("Withdraw an event recorded by mistake", icon=":material/undo:"):
+            withdraw_form(store, current)
+
+
+def show_shared_events(events: pd.DataFrame) -> None:
+    st.caption("Presenter mode: public events only, without notes.")
+    if events.empty:
+        st.caption("No events recorded.")
+        return
+    st.dataframe(
+        events[["event_date", "kind_label"]],
+        hide_index=True,
+        column_config={
+            "event_date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
+            "kind_label": "What",
+        },
+        key="context_events_shared",
+    )
+
+
+def show_officer_events(events: pd.DataFrame) -> None:
+    if events.empty:
+        st.caption("No events recorded.")
+        return
+    shown = pd.DataFrame(
+        {
+            "ID": events.event_id,
+            "Date": events.event_date,
+            "What": events.kind_label,
+            "Note": events.note.fillna(""),
+            "Source": events.source_label,
+            "Recorded": [recorded_text(row) for row in events.to_dict(orient="records")],
+            "Status": [status_text(row) for row in events.to_dict(orient="records")],
+        }
+    )
+    withdrawn = (events.status == events_api.WITHDRAWN).to_numpy()
+    styled = shown.style.apply(lambda column: [WITHDRAWN_STYLE if gone else "" for gone in withdrawn], axis=0).format(
+        {"Date": lambda day: f"{day:%-d %b %Y}"}
+    )
+    st.dataframe(styled, hide_index=True, key="context_events_officer")
+    soft = int((events.source == events_api.SOFT_INTELLIGENCE).sum())
+    if soft:
+        st.caption(
+            f"{soft} soft intelligence record{'s' if soft != 1 else ''}: counted by the criteria, never shown in "
+            "presenter mode or put in a download."
+        )
+
+
+def recorded_text(row: dict) -> str:
+    who = row.get("recorded_by") or ""
+    when = row.get("recorded_at")
+    if pd.isna(when):
+        return who or "before recording was kept"
+    return f"{who}, {pd.Timestamp(when):%-d %b %Y}".strip(", ")
+
+
+def status_text(row: dict) -> str:
+    if row["status"] != events_api.WITHDRAWN:
+        return "Recorded"
+    return f"Withdrawn {pd.Timestamp(row['withdrawn_at']):%-d %b %Y} by {row.get('withdrawn_by') or 'someone'}"
+
+
+def record_form(store: Store, urn: int) -> None:
+    # A new form key after each recorded event gives empty fields; a refused one keeps what was typed.
+    version = st.session_state.get(FORM_VERSION_KEY, 0)
+    with st.form(f"record_context_event_{version}"):
+        left, right = st.columns(2)
+        event_date = left.date_input("Date", value=date.today(), max_value=date.today(), format="DD/MM/YYYY")
+        kind = right.selectbox(
+            "What happened",
+            list(events_api.EVENT_KINDS),
+            index=None,
+            format_func=events_api.EVENT_KINDS.__getitem__,
+            placeholder="choose",
+        )
+        note = st.text_area("Note", placeholder="In a few words (may be left empty)")
+        soft = st.checkbox(
+            "Soft intelligence (heard, not a public record)",
+            help="Counted by the criteria, marked wherever it is shown, never in presenter mode or a download.",
+        )
+        recorded_by = st.text_input("Recorded by", placeholder="Your name or role")
+        if st.form_submit_button("Record event", type="primary"):
+            with shared.user_errors():
+                event_id = events_api.record_context_event(
+                    store,
+                    urn,
+                    event_date,
+                    kind or "",
+                    note,
+                    source=events_api.SOFT_INTELLIGENCE if soft else events_api.PUBLIC,
+                    recorded_by=recorded_by,
+                )
+                st.toast(f"Recorded event {event_id}.", icon=":material/check_circle:")
+                st.session_state[FORM_VERSION_KEY] = version + 1
+                st.rerun()
+
+
+def withdraw_form(store: Store, current: pd.DataFrame) -> None:
+    labels = {
+        int(row["event_id"]): f"#{row['event_id']} {events_api.describe_event(row)}"
+        for row in current.to_dict(orient="records")
+    }
+    with st.form("withdraw_context_event"):
+        event_id = st.selectbox("Event", list(labels), format_func=labels.__getitem__)
+        withdrawn_by = st.text_input("Withdrawn by", placeholder="Your name or role")
+        st.caption("A withdrawn event stays in the history but no criterion counts it.")
+        if st.form_submit_button("Withdraw event"):
+            with shared.user_errors():
+                events_api.withdraw_context_event(store, int(event_id), withdrawn_by=withdrawn_by)
+                st.toast(f"Event {event_id} withdrawn.", icon=":material/undo:")
+                st.rerun()
