@@ -23,7 +23,7 @@ def load_list(path: str, data_version: int, group_id: int | None, as_of: date) -
     return listed
 
 
-@st.cache_data(show_spinner="Comparing supported schools with similar schools…")
+@st.cache_data(show_spinner="Comparing supported schools with the other schools…")
 def load_impact(path: str, data_version: int, intervention_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     store = shared.open_store(path)
     return prepost.intervention_impact(store, intervention_id), prepost.impact_series(store, intervention_id)
@@ -49,8 +49,8 @@ def main() -> None:
     shown = filter_list(listed)
     st.caption(
         f"{selection.group_label} · {len(shown)} of {len(listed)} interventions. The headline compares supported "
-        "schools with similar schools that were not supported, or gives the clearest questionnaire result. "
-        "Select a row to see it in full."
+        "schools with the other schools of their phase that were not supported, or gives the clearest "
+        "questionnaire result. Select a row to see it in full."
     )
     event = st.dataframe(
         pd.DataFrame(
@@ -143,7 +143,9 @@ def show_school_results(store, intervention_id: int, details: pd.Series) -> None
         st.plotly_chart(
             charts.impact_lines(measure_series, row.label, "", start, end), key=f"impact_{row.measure_code}"
         )
-        st.markdown(row.summary)
+        badge = VERDICT_BADGES.get(str(row.verdict), "")
+        st.markdown(f"{badge} {row.summary}")
+        show_design(row)
         if row.note:
             st.caption(row.note)
     table = impact.drop(columns=["summary"])
@@ -154,6 +156,43 @@ def show_school_results(store, intervention_id: int, details: pd.Series) -> None
         csv_label="Download results (CSV)",
         excel_label="Download results (Excel)",
         key="impact",
+    )
+
+
+VERDICT_BADGES = {
+    "better": ":green-badge[Better than the other schools]",
+    "worse": ":red-badge[Worse than the other schools]",
+    "designs disagree": ":orange-badge[Not safe to call]",
+    "cannot tell": ":gray-badge[Cannot tell]",
+    "not enough data": ":gray-badge[Not enough evidence]",
+}
+
+
+def show_design(row) -> None:
+    """The two estimates side by side, what the design could detect, and how far to trust it."""
+    if pd.isna(row.difference):
+        return
+    cols = st.columns(4)
+    cols[0].metric(
+        "Difference in differences",
+        f"{row.difference:+.2f}",
+        help=f"Supported schools' change minus the other schools' change. p = {row.p_value:.3f} ({row.inference}).",
+    )
+    cols[1].metric(
+        "Allowing for where schools started",
+        "–" if pd.isna(row.adjusted_difference) else f"{row.adjusted_difference:+.2f}",
+        help="The same, with each school's starting level taken into account (ANCOVA, HC3 errors). "
+        + ("" if pd.isna(row.adjusted_p_value) else f"p = {row.adjusted_p_value:.3f}."),
+    )
+    cols[2].metric(
+        "Could detect (80% power)",
+        "–" if pd.isna(row.minimum_detectable) else f"{row.minimum_detectable:.1f}",
+        help="The smallest true effect this design would find four times in five.",
+    )
+    cols[3].metric("Security of the design", str(row.security).capitalize(), help=str(row.security_reasons))
+    st.caption(
+        f"Years before: {row.years_before} · after: {row.years_after} · compared with the {row.n_comparison} "
+        f"other {row.phase_words} (not matched). Security {row.security}: {row.security_reasons}."
     )
 
 

@@ -420,14 +420,16 @@ def test_every_demo_intervention_runs_and_agrees_with_the_planted_truth(demo_sto
     assert (found.n_supported > 0).all() and (found.n_comparison >= 10).all()
     assert found.note.str.contains("regression to the mean").all()  # the demo chooses low-scoring schools
     better = np.where(found.higher_is_better, found.difference, -found.difference)
-    significant = found.p_value < 0.05
     worked = (found.truth == "worked").to_numpy()
-    # Six planted effects of 0.5-0.8 between-school spreads, two to eight schools each: most should show
-    # an improvement, and at least half should be clear of chance; the two-school one often is not.
+    # The planted effects (5-8 points, two to eight schools each) lean the right way in most...
     assert (better[worked] > 0).sum() >= 4
-    assert (significant[worked] & (better[worked] > 0)).sum() >= 3
-    # Five with no effect: at 5% each, one false alarm is possible but more would be a bug.
-    assert significant[~worked].sum() <= 1
+    # ...but a no-effect intervention is never called better or worse,
+    assert not found.verdict[~worked].isin(["better", "worse"]).any()
+    # and where the design cannot tell, it says how large an effect it could have found.
+    unclear = found[found.verdict == "cannot tell"]
+    assert (unclear.minimum_detectable > 0).all()
+    assert unclear.summary.str.contains("could only detect a difference of about").all()
+    assert set(found.verdict) <= {"better", "worse", "designs disagree", "cannot tell"}
 
 
 def test_support_years_and_unknown_ids() -> None:

@@ -1,5 +1,5 @@
 """Commands that ask whether support worked: ``prepost`` (a questionnaire before and after) and
-``impact`` (an intervention's schools against similar schools not supported)."""
+``impact`` (an intervention's schools against the other schools of their phase)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,6 @@ PREPOST_FIELDS = [
     "test", "p_value", "p_holm", "effect_size", "effect_size_name", "improved", "same", "declined",
     "higher_is_better", "warning", "summary",
 ]  # fmt: skip
-IMPACT_FIELDS = [
-    "measure_code", "label", "n_supported", "n_comparison", "before_supported", "after_supported",
-    "change_supported", "before_comparison", "after_comparison", "change_comparison", "difference", "ci_low",
-    "ci_high", "p_value", "higher_is_better", "note", "summary",
-]  # fmt: skip
 
 
 def register(commands: Any) -> None:
@@ -31,8 +26,10 @@ def register(commands: Any) -> None:
     add_json_option(prepost)
     prepost.set_defaults(handler=run_prepost)
 
-    impact = commands.add_parser("impact", help="supported schools' change against similar unsupported schools")
-    impact.add_argument("intervention", type=int, metavar="INTERVENTION", help="the intervention's id")
+    impact = commands.add_parser("impact", help="supported schools' change against the other schools' change")
+    chosen = impact.add_mutually_exclusive_group(required=True)
+    chosen.add_argument("intervention", type=int, nargs="?", metavar="INTERVENTION", help="the intervention's id")
+    chosen.add_argument("--all", action="store_true", help="every intervention in the store")
     add_db_option(impact)
     add_json_option(impact)
     impact.set_defaults(handler=run_impact)
@@ -72,16 +69,24 @@ def run_prepost(args: argparse.Namespace) -> int:
 
 
 def run_impact(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from analytics.errors import StoreError
+    from analytics.evaluation.columns import IMPACT_COLUMNS
     from analytics.evaluation.impact import intervention_impact
     from analytics.store.db import Store
 
     with Store(store_path(args), read_only=True) as store:
-        if not store.scalar("SELECT count(*) FROM interventions WHERE intervention_id = ?", [args.intervention]):
+        if args.all:
+            ids = [int(i) for i in store.read("SELECT intervention_id FROM interventions ORDER BY 1").intervention_id]
+        elif not store.scalar("SELECT count(*) FROM interventions WHERE intervention_id = ?", [args.intervention]):
             raise StoreError(f"There is no intervention {args.intervention} in {store.path}.")
-        results = intervention_impact(store, args.intervention)
+        else:
+            ids = [args.intervention]
+        frames = [intervention_impact(store, i).assign(intervention_id=i) for i in ids]
+    results = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["intervention_id"])
     if results.empty and not args.json:
-        print("This intervention has no focus measure, so there is nothing to compare.")
+        print("No focus measure is recorded, so there is nothing to compare.")
         return 0
-    print_records(results, IMPACT_FIELDS, args.json)
+    print_records(results, ["intervention_id", *IMPACT_COLUMNS], args.json)
     return 0

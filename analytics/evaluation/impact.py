@@ -1,5 +1,5 @@
-"""Did an intervention work? Supported schools' change in results against comparable schools' change
-over the same years (difference in differences, estimated by ordinary least squares).
+"""Did an intervention work? Supported schools' change in results against the other schools' change
+over the same years, two ways, with what the design could have detected.
 
 :func:`intervention_impact` gives one row per focus measure; :func:`impact_series` the yearly means
 behind its chart.
@@ -7,37 +7,31 @@ behind its chart.
 Years
 -----
 Results for an academic year are "after" when the support covered that year from its start
-(:func:`~analytics.calendar.first_full_academic_year`); the ``years_before`` academic years with
-results before the year the support started are "before". Years without published results (2019/20
+(:func:`~analytics.calendar.first_full_academic_year`); every academic year with results before the
+year the support started is "before" (the latest ``years_before`` when given): averaging several
+years shrinks the part of a low start that was bad luck. Years without published results (2019/20
 and 2020/21) are skipped, not counted. A school's figure for a period is the mean of its results in
-those years (all pupils); it needs at least one in each period.
+those years (all pupils); it needs at least one in each period. Whether the supported schools were
+already moving differently before the support began is tested on the schools' slopes over the
+years before (``pre_trend_difference``).
 
 Comparison
 ----------
 Schools of the supported schools' phase that were not supported on this measure by any
-intervention in the store. ``difference`` is the coefficient of "supported" in an ordinary
-least-squares regression of each school's change on a supported indicator: a two-sample t-test
-with pooled variance and ``n_supported + n_comparison - 2`` degrees of freedom. Pooling (rather
-than Welch) borrows the comparison schools' spread of changes, which matters when two or three
-schools were supported: Welch's degrees of freedom would collapse towards one. With one supported
-school it is Crawford and Howell's (1998) single-case test. This assumes supported and comparison
-schools would have moved in parallel without support.
-
-Regression to the mean
-----------------------
-Schools chosen because their results were low (``selection_reason = 'low_scores'``, or a starting
-level more than half a standard deviation of the comparison schools' starting levels worse) tend to
-improve a little on their own, because part of a low result is bad luck. The note says so.
-``adjusted_difference`` adds each school's starting level (centred) to the regression (ANCOVA on
-the change; Barnett, van der Pols & Dobson 2005), which removes the part of the change that the
-comparison schools show to go with a low start.
+intervention in the store (all of them: not matched, and the text says so). Two estimates, from
+:mod:`analytics.evaluation.estimators`: the **difference in differences** (supported schools' mean
+change minus the comparison schools', Welch errors, a studentised permutation test with fewer than
+10 supported schools) and the same **allowing for each school's starting level** (ANCOVA, HC3
+errors). Each way schools get chosen for support fools one of them (a bad year fools the first,
+being persistently low the second), so the verdict is "better" or "worse" only when both agree
+beyond chance. ``minimum_detectable`` says how large an effect this design could have found (80%
+power), and ``security`` rates the design in plain words.
 
 References
 ----------
 Barnett, A. G., van der Pols, J. C., & Dobson, A. J. (2005). Regression to the mean: what it is
 and how to deal with it. *International Journal of Epidemiology*, 34(1), 215-220.
-Crawford, J. R., & Howell, D. C. (1998). Comparing an individual's test score against norms
-derived from small samples. *The Clinical Neuropsychologist*, 12(4), 482-486.
+See :mod:`analytics.evaluation.estimators` for the estimators' references.
 """
 
 from __future__ import annotations
@@ -52,6 +46,8 @@ from scipy import stats
 
 from analytics.calendar import first_full_academic_year, format_academic_year
 from analytics.evaluation.columns import IMPACT_COLUMNS
+from analytics.evaluation.estimators import allowing_for_start, difference_in_differences, minimum_detectable, verdict
+from analytics.evaluation.impact_words import impact_summary, security
 from analytics.store.db import Store
 
 
@@ -59,7 +55,7 @@ def intervention_impact(
     store: Store,
     intervention_id: int,
     *,
-    years_before: int = 2,
+    years_before: int | None = None,
     years_after: int = 2,
     confidence_level: float = 0.95,
 ) -> pd.DataFrame:
@@ -72,7 +68,8 @@ def intervention_impact(
     intervention_id
         The intervention; its focus measures are ``intervention_measures``.
     years_before, years_after
-        How many academic years with results to average on each side of the support's start.
+        How many academic years with results to average on each side of the support's start; every
+        year before it by default.
     confidence_level
         For the intervals of the difference.
 
@@ -86,14 +83,19 @@ def intervention_impact(
         - ``years_before``, ``years_after``: the academic years used, e.g. ``"2018/19, 2021/22"``;
         - ``before_supported``, ``after_supported``, ``change_supported`` and the same for
           ``_comparison``: means over schools of each school's mean result in the period;
-        - ``difference = change_supported - change_comparison`` (raw units) with ``ci_low``,
-          ``ci_high``, ``p_value`` (two-sided);
-        - ``adjusted_difference`` with ``adjusted_ci_low``, ``adjusted_ci_high``: the same allowing
-          for each school's starting level (see the module docstring);
-        - ``higher_is_better``, ``note`` (regression to the mean, few schools, missing years) and
-          ``summary``.
-
-        An intervention without focus measures gives an empty frame with these columns. The module
+        - ``difference = change_supported - change_comparison`` (raw units; the difference in
+          differences) with ``se``, ``ci_low``, ``ci_high``, ``p_value`` (two-sided) and ``inference``
+          (the test used);
+        - ``adjusted_difference`` with ``adjusted_ci_low``, ``adjusted_ci_high``,
+          ``adjusted_p_value``: the same allowing for each school's starting level;
+        - ``verdict``: ``better``, ``worse`` (both estimates agree beyond chance), ``designs
+          disagree``, ``cannot tell`` or ``not enough data``;
+        - ``minimum_detectable``: the smallest effect found with 80% power; ``comparison_change_sd``;
+        - ``n_years_before``, ``n_years_after``; ``pre_trend_difference``, ``pre_trend_p_value``
+          (supported minus other schools' yearly slope before the support);
+        - ``security`` (very low, low, moderate, high) and ``security_reasons``;
+        - ``phase_words`` (which schools were compared), ``higher_is_better``, ``note``, ``summary``.
+        An intervention without focus measures gives an empty frame with these columns; the module
         docstring says which years and schools are compared, and how.
 
     Raises
@@ -101,14 +103,13 @@ def intervention_impact(
     ValueError
         No intervention has this id, or ``years_before``/``years_after`` is below 1.
     """
-    if years_before < 1 or years_after < 1:
+    if (years_before is not None and years_before < 1) or years_after < 1:
         raise ValueError("years_before and years_after must each be at least 1.")
     start, supported, measures = _read_intervention(store, intervention_id)
     rows = []
     phases = sorted(supported.phase.dropna().unique().tolist())
     low_selected = bool((supported.selection_reason == "low_scores").any())
-    first_after = first_full_academic_year(start)
-    containing = start.year + 1 if start.month >= 9 else start.year
+    first_after, containing = first_full_academic_year(start), start.year + 1 if start.month >= 9 else start.year
     for measure in measures.itertuples():
         results = _measure_results(store, str(measure.measure_code), phases, supported.urn.astype(int).tolist())
         rows.append(
@@ -124,6 +125,7 @@ def intervention_impact(
                 years_before=years_before,
                 years_after=years_after,
                 confidence_level=confidence_level,
+                comparison_words=(" and ".join(str(p).lower() for p in phases) + " schools in the store").strip(),
             )
         )
     result = pd.DataFrame(rows, columns=list(IMPACT_COLUMNS))
@@ -220,12 +222,14 @@ def _impact_row(
     low_selected: bool,
     before_limit: int,
     first_after: int,
-    years_before: int,
+    years_before: int | None,
     years_after: int,
     confidence_level: float,
+    comparison_words: str,
 ) -> dict[str, Any]:
     row: dict[str, Any] = dict.fromkeys(IMPACT_COLUMNS, math.nan)
     row.update(
+        phase_words=comparison_words,
         measure_code=measure_code,
         label=label,
         higher_is_better=higher_is_better,
@@ -233,23 +237,21 @@ def _impact_row(
         n_comparison=0,
         years_before="",
         years_after="",
+        verdict="not enough data",
+        security="very low",
     )
     years = sorted(int(y) for y in results.academic_year.unique())
-    before_years = [y for y in years if y < before_limit][-years_before:]
+    before_years = [y for y in years if y < before_limit][-(years_before or len(years)) :]
     after_years = [y for y in years if y >= first_after][:years_after]
     row["years_before"] = ", ".join(format_academic_year(y) for y in before_years)
     row["years_after"] = ", ".join(format_academic_year(y) for y in after_years)
-    notes = []
+    row["n_years_before"], row["n_years_after"] = len(before_years), len(after_years)
     if not before_years or not after_years:
         side = "before the support started" if not before_years else "after the support started"
         row["note"] = f"There are no results {side} yet, so the change cannot be measured."
-        row["summary"] = f"{label}: no results {side} yet, so there is nothing to compare."
+        row["summary"] = f"{label}: not enough evidence yet: no results {side}, so there is nothing to compare."
+        row["security_reasons"] = row["note"]
         return row
-    if len(before_years) < years_before or len(after_years) < years_after:
-        notes.append(
-            f"Only {len(before_years)} year(s) before and {len(after_years)} after are available "
-            f"(asked for {years_before} and {years_after})."
-        )
     means = _school_means(results, before_years, after_years, supported_urns)
     treated, control = means[means.supported], means[~means.supported]
     row.update(n_supported=len(treated), n_comparison=len(control))
@@ -262,26 +264,71 @@ def _impact_row(
                     f"change_{name}": float(group.change.mean()),
                 }
             )
-    if len(treated) == 0 or len(control) < 2:
+    if len(treated) == 0 or len(control) < 3:
         missing = "supported schools" if len(treated) == 0 else "comparison schools"
         row["note"] = f"Too few {missing} have results in both periods to compare."
-        row["summary"] = f"{label}: too few {missing} with results before and after to compare."
+        row["summary"] = f"{label}: not enough evidence: too few {missing} with results before and after to compare."
+        row["security_reasons"] = row["note"]
         return row
-    notes += _caution_notes(treated, control, higher_is_better=higher_is_better, low_selected=low_selected)
-    estimate, low, high, p_value = _ols_effect(means, adjust=False, confidence_level=confidence_level)
-    adjusted, adjusted_low, adjusted_high, _ = _ols_effect(means, adjust=True, confidence_level=confidence_level)
-    row.update(
-        difference=estimate,
-        ci_low=low,
-        ci_high=high,
-        p_value=p_value,
-        adjusted_difference=adjusted,
-        adjusted_ci_low=adjusted_low,
-        adjusted_ci_high=adjusted_high,
-        note=" ".join(notes),
-    )
-    row["summary"] = _impact_summary(row, confidence_level)
+    _estimate(row, means, results, before_years, confidence_level)
+    notes = _caution_notes(treated, control, higher_is_better=higher_is_better, low_selected=low_selected)
+    if len(before_years) < (years_before or 0) or len(after_years) < years_after:
+        notes.append(f"Only {len(before_years)} year(s) before and {len(after_years)} after are available.")
+    if row["pre_trend_p_value"] < 0.10:
+        notes.append(
+            f"Before the support began the supported schools were already moving by {row['pre_trend_difference']:+.2f} "
+            "a year against the others: the comparison may not be fair."
+        )
+    row["note"] = " ".join(notes)
+    row["security"], row["security_reasons"] = security(row)
+    row["summary"] = impact_summary(row, confidence_level)
     return row
+
+
+def _estimate(
+    row: dict[str, Any], means: pd.DataFrame, results: pd.DataFrame, before_years: list[int], confidence_level: float
+) -> None:
+    """Fill in both estimates, the verdict, what the design could detect and the pre-trend test."""
+    change = means.change.to_numpy(dtype=float)
+    supported = means.supported.to_numpy(dtype=bool)
+    did = difference_in_differences(change, supported, confidence_level)
+    adjusted = allowing_for_start(change, means.before.to_numpy(dtype=float), supported, confidence_level)
+    row.update(
+        difference=did.estimate,
+        se=did.se,
+        ci_low=did.ci_low,
+        ci_high=did.ci_high,
+        p_value=did.p_value,
+        inference=did.method,
+        adjusted_difference=adjusted.estimate,
+        adjusted_ci_low=adjusted.ci_low,
+        adjusted_ci_high=adjusted.ci_high,
+        adjusted_p_value=adjusted.p_value,
+        minimum_detectable=minimum_detectable(did),
+        comparison_change_sd=float(np.std(change[~supported], ddof=1)),
+        verdict=verdict(did, adjusted, bool(row["higher_is_better"])),
+    )
+    row["pre_trend_difference"], row["pre_trend_p_value"] = _pre_trend(results, before_years, means)
+
+
+def _pre_trend(results: pd.DataFrame, before_years: list[int], means: pd.DataFrame) -> tuple[float, float]:
+    """Supported minus comparison schools' mean yearly slope before the support (Welch), and its p."""
+    if len(before_years) < 2:
+        return math.nan, math.nan
+    before = results[results.academic_year.isin(before_years) & results.urn.isin(means.index)]
+    counts = before.groupby("urn").academic_year.transform("size")
+    before = before[counts >= 2]
+    if before.empty:
+        return math.nan, math.nan
+    year_c = before.academic_year - before.groupby("urn").academic_year.transform("mean")
+    value_c = before.value - before.groupby("urn").value.transform("mean")
+    grouped = pd.DataFrame({"urn": before.urn, "xy": year_c * value_c, "xx": year_c * year_c}).groupby("urn").sum()
+    slopes = (grouped.xy / grouped.xx).dropna()
+    is_supported = means.supported.reindex(slopes.index).to_numpy(dtype=bool)
+    if is_supported.sum() < 2 or (~is_supported).sum() < 3:
+        return math.nan, math.nan
+    test = stats.ttest_ind(slopes[is_supported], slopes[~is_supported], equal_var=False)
+    return float(slopes[is_supported].mean() - slopes[~is_supported].mean()), float(test.pvalue)
 
 
 def _school_means(
@@ -312,65 +359,11 @@ def _caution_notes(
     if low_selected or behind:
         why = "were chosen because their results were low" if low_selected else "started well behind the others"
         notes.append(
-            f"The supported schools {why}: such schools tend to improve a little on their own (regression to the "
-            "mean), so part of any improvement may be that; the adjusted difference allows for starting levels."
+            f"The supported schools {why}. Part of a low start can be bad luck that evens out (regression to "
+            "the mean), so the verdict needs both the difference in differences and the estimate allowing for "
+            "where each school started to agree."
         )
     if len(treated) < 3:
         plural = "s" if len(treated) != 1 else ""
         notes.append(f"Only {len(treated)} supported school{plural}: one school's ups and downs can dominate.")
     return notes
-
-
-def _ols_effect(means: pd.DataFrame, *, adjust: bool, confidence_level: float) -> tuple[float, float, float, float]:
-    """Coefficient of ``supported`` in ``change ~ supported (+ centred starting level)``, with CI and p."""
-    columns = [np.ones(len(means)), means.supported.to_numpy(dtype=float)]
-    if adjust:
-        columns.append(means.before.to_numpy(dtype=float) - float(means.before.mean()))
-    design = np.column_stack(columns)
-    change = means.change.to_numpy(dtype=float)
-    df = len(change) - design.shape[1]
-    if df < 1 or np.linalg.matrix_rank(design) < design.shape[1]:
-        return math.nan, math.nan, math.nan, math.nan
-    coefficients, *_ = np.linalg.lstsq(design, change, rcond=None)
-    residual = change - design @ coefficients
-    variance = float(residual @ residual) / df
-    se = math.sqrt(variance * float(np.linalg.inv(design.T @ design)[1, 1]))
-    estimate = float(coefficients[1])
-    if se == 0:
-        return estimate, math.nan, math.nan, math.nan
-    quantile = float(stats.t.ppf(1 - (1 - confidence_level) / 2, df))
-    p_value = float(2 * stats.t.sf(abs(estimate / se), df))
-    return estimate, estimate - quantile * se, estimate + quantile * se, p_value
-
-
-def _impact_summary(row: dict[str, Any], confidence_level: float) -> str:
-    # Progress scores live within a point or two of zero; percentages in tens.
-    typical = max(abs(row["before_supported"]), abs(row["before_comparison"]))
-    places = 1 if typical >= 10 else 2
-
-    def moved(change: float) -> str:
-        if change == 0:
-            return "did not change"
-        return f"{'rose' if change > 0 else 'fell'} by {abs(change):.{places}f}"
-
-    difference = row["difference"]
-    better = (difference > 0) == row["higher_is_better"]
-    verdict = "better than" if better else "worse than"
-    if math.isnan(row["p_value"]):
-        judged = f"{verdict} the comparison schools, but no interval is possible"
-    elif row["ci_low"] <= 0 <= row["ci_high"]:
-        judged = f"{verdict} the comparison schools, but this could be chance"
-        if difference == 0:
-            judged = "the same as the comparison schools"
-    else:
-        judged = f"{verdict} the comparison schools, unlikely to be chance alone"
-    text = (
-        f"{row['label']}: supported schools {moved(row['change_supported'])} "
-        f"(from {row['before_supported']:.{places}f} to {row['after_supported']:.{places}f}), comparison schools "
-        f"{moved(row['change_comparison'])} over the same years; a difference of {difference:+.{places}f} "
-        f"({confidence_level:.0%} CI {row['ci_low']:+.{places}f} to {row['ci_high']:+.{places}f}): {judged} "
-        f"({row['n_supported']} supported, {row['n_comparison']} comparison schools)."
-    )
-    if "regression to the mean" in row["note"]:
-        text += " Some improvement was expected anyway because the supported schools started from low results."
-    return text

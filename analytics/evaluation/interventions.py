@@ -195,7 +195,7 @@ def record_intervention(store: Store, new: NewIntervention) -> int:
 
 
 def headline_result(store: Store, intervention_id: int) -> str:
-    """One sentence for the list: the first focus measure's difference against comparison schools,
+    """One sentence for the list: the first focus measure's verdict against the other schools,
     else the first questionnaire scale's change, else what is missing."""
     from analytics.evaluation.impact import intervention_impact
     from analytics.evaluation.surveys import prepost_for_survey
@@ -204,10 +204,15 @@ def headline_result(store: Store, intervention_id: int) -> str:
     if not impact.empty:
         row = impact.iloc[0]
         if pd.notna(row.difference):
-            verdict = "could be chance" if row.p_value >= 0.05 else "unlikely to be chance"
+            words = {
+                "better": "better than the other schools, beyond chance",
+                "worse": "worse than the other schools, beyond chance",
+                "designs disagree": "not safe to call (the two estimates disagree)",
+                "cannot tell": f"cannot tell (could detect only {row.minimum_detectable:.1f} or more)",
+            }.get(str(row.verdict), str(row.verdict))
             return (
-                f"{row.label}: {row.difference:+.1f} against comparison schools "
-                f"(95% CI {row.ci_low:+.1f} to {row.ci_high:+.1f}; {verdict}; {row.n_supported} schools)"
+                f"{row.label}: {row.difference:+.1f} against the other schools "
+                f"(95% CI {row.ci_low:+.1f} to {row.ci_high:+.1f}); {words}; {row.n_supported} schools"
             )
     for survey_id in intervention_surveys(store, intervention_id).survey_id:
         try:
