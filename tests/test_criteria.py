@@ -206,8 +206,10 @@ def test_subgroup_gap_is_tested_against_the_national_gap(small_store: Store) -> 
     p1, p2 = 9 / 42, 33 / 62
     se = 100 * np.sqrt(p1 * (1 - p1) / 42 + p2 * (1 - p2) / 62)
     assert result.loc[1, "ci_high"] - result.loc[1, "value"] == pytest.approx(1.959964 * se, rel=1e-4)
-    # National gap vs others, from the gap vs all: (45 - 60) / (1 - 0.4) = -25; excess -8.3 is not beyond chance.
-    assert result.loc[1, "comparison"] == pytest.approx(-25.0)
+    # National gap vs others from the gap vs all and the *national* share of disadvantaged primary pupils
+    # (no national cohorts here, so DfE's 30%): (45 - 60) / (1 - 0.30) = -21.43, whatever the school's share.
+    assert result.loc[1, "comparison"] == pytest.approx(-15 / 0.7)
+    assert "national share taken as 30%" in result.loc[1, "evidence"]
     assert result.loc[1, "status"] == MET
     assert result.loc[4, "status"] == MET
     assert "too few" not in result.loc[1, "evidence"]
@@ -375,3 +377,82 @@ def test_the_shipped_rules_file_keeps_attainment_to_mainstream_and_attendance_to
         assert by_id[criterion_id].type_groups == ("mainstream",)
     assert "special" in by_id["attendance_below_national"].type_groups
     assert "pupil_referral_unit" in by_id["persistent_absence_above_national"].type_groups
+
+
+def _gap_store(tmp_path: Path, comparators: pd.DataFrame) -> Store:
+    """Two primaries, 60% and 10% disadvantaged, each exactly at the national figures of KS2 2023/24."""
+    results = pd.DataFrame(
+        {
+            "urn": [1, 1, 2, 2],
+            "measure_code": "ks2_rwm_exp",
+            "subgroup": ["all", "disadvantaged"] * 2,
+            # School 1: 60 disadvantaged at 46%, 40 others at 67%: all = 54.4%. School 2: 10 at 46%, 90 at 67%.
+            "value": [0.6 * 46 + 0.4 * 67, 46.0, 0.1 * 46 + 0.9 * 67, 46.0],
+            "cohort": [100, 60, 100, 10],
+            "academic_year": 2025,  # DfE's 2023/24 figures, filed in the year the tests assess
+        }
+    )
+    store = Store(tmp_path / "gaps.duckdb")
+    write_tables(
+        store,
+        {
+            "schools": pd.DataFrame({"urn": [1, 2], "name": ["High share", "Low share"], "phase": ["Primary"] * 2}),
+            "measures": pd.DataFrame(
+                {"code": ["ks2_rwm_exp"], "label": ["RWM"], "unit": ["%"], "higher_is_better": [True]}
+            ),
+            "results": results,
+            "comparators": comparators,
+        },
+    )
+    return store
+
+
+def test_the_national_disadvantage_gap_does_not_depend_on_the_schools_own_share(tmp_path: Path) -> None:
+    # DfE, Key stage 2 attainment 2023/24 (revised): 61% of all pupils, 46% of disadvantaged pupils and
+    # 67% of other pupils met the expected standard in RWM: a national gap of -21 points.
+    national = pd.DataFrame(
+        {
+            "measure_code": "ks2_rwm_exp",
+            "scope": "national",
+            "area_code": "E92000001",
+            "academic_year": 2025,  # DfE's 2023/24 figures, filed in the year the tests assess
+            "subgroup": ["all", "disadvantaged", "not_disadvantaged"],
+            "phase": "all",
+            "value": [61.0, 46.0, 67.0],
+        }
+    )
+    criterion = Criterion(
+        "gap", 1, "No gap", "subgroup_gap", ("ks2_rwm_exp",), group="disadvantaged", compared_with="others"
+    )
+    with _gap_store(tmp_path, national) as store:
+        result = evaluate(store, criterion)
+    # Both schools' own gap is exactly the national one; the old formula gave -52.5 and -23.3 nationally.
+    assert result.loc[1, "comparison"] == pytest.approx(-21.0)
+    assert result.loc[2, "comparison"] == pytest.approx(-21.0)
+    assert result.loc[1, "value"] == pytest.approx(-21.0)
+    assert (result.status[[1, 2]] == MET).all()
+    assert "against not disadvantaged nationally" in result.loc[1, "evidence"]
+
+
+def test_without_the_others_figure_the_national_share_comes_from_national_cohorts(tmp_path: Path) -> None:
+    # The same year without the "not disadvantaged" row: 61 = s * 46 + (1 - s) * 67 gives s = 6/21.
+    national = pd.DataFrame(
+        {
+            "measure_code": "ks2_rwm_exp",
+            "scope": "national",
+            "area_code": "E92000001",
+            "academic_year": 2025,  # DfE's 2023/24 figures, filed in the year the tests assess
+            "subgroup": ["all", "disadvantaged"],
+            "phase": "all",
+            "value": [61.0, 46.0],
+            "cohort": [21000, 6000],
+        }
+    )
+    criterion = Criterion(
+        "gap", 1, "No gap", "subgroup_gap", ("ks2_rwm_exp",), group="disadvantaged", compared_with="others"
+    )
+    with _gap_store(tmp_path, national) as store:
+        result = evaluate(store, criterion)
+    assert result.loc[1, "comparison"] == pytest.approx(-21.0)
+    assert result.loc[2, "comparison"] == pytest.approx(-21.0)
+    assert "national share 29% from national cohorts" in result.loc[2, "evidence"]

@@ -41,7 +41,7 @@ def load_criteria_inputs(store: Store, year: int, as_of: date, urns: Sequence[in
         {"year": year, "urns": urn_filter},
     )
     national = store.read(
-        """SELECT measure_code, subgroup, phase, value FROM comparators
+        """SELECT measure_code, subgroup, phase, value, cohort FROM comparators
            WHERE scope = 'national' AND academic_year = ? AND term = 'year' AND value IS NOT NULL""",
         [year],
     )

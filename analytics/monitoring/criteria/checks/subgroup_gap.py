@@ -38,6 +38,58 @@ def _others_than(results: pd.DataFrame, group: str) -> pd.DataFrame:
     return others[others.cohort > 0]
 
 
+# The share of pupils in each group nationally, used only when the store has neither the national
+# figure for the rest of the pupils nor national cohorts: DfE, Key stage 2 attainment 2023/24 and Key
+# stage 4 performance 2023/24 (pupil characteristics tables), rounded. The evidence says when it is used.
+ASSUMED_NATIONAL_SHARES = {
+    ("disadvantaged", "Primary"): 0.30,
+    ("disadvantaged", "Secondary"): 0.26,
+    ("eal", "Primary"): 0.22,
+    ("eal", "Secondary"): 0.18,
+    ("send", "Primary"): 0.21,
+    ("send", "Secondary"): 0.16,
+}
+ASSUMED_SHARES_SOURCE = "DfE 2023/24"
+
+
+def _complement_names(group: str) -> list[str]:
+    """How the national figure for the rest of the pupils may be stored (DfE: 'not disadvantaged')."""
+    return [f"not_{group}", f"non_{group}", f"no_{group}"]
+
+
+def national_gap_against_others(pairs: pd.DataFrame, group: str, national: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The national gap between ``group`` and the rest of the pupils, and how it was worked out.
+
+    The rest's national figure when the store has it; else from the group's and all pupils' national
+    figures and the group's *national* share of pupils, ``(nat_g - nat_all) / (1 - s_nat)``, the share
+    from national cohorts where imported, else :data:`ASSUMED_NATIONAL_SHARES`. (Using the school's own
+    share here made the national gap depend on the school: -40 for a school with 60% disadvantaged
+    pupils against -18 for one with 10%.)
+    """
+    national_group = with_national(pairs.assign(subgroup=group), national)
+    national_all = with_national(pairs.assign(subgroup="all"), national)
+    gap = pd.Series(np.nan, index=pairs.index, dtype=float)
+    basis = pd.Series("", index=pairs.index, dtype=object)
+    for name in _complement_names(group):
+        complement = with_national(pairs.assign(subgroup=name), national)
+        found = gap.isna() & complement.notna() & national_group.notna()
+        gap[found] = national_group[found] - complement[found]
+        basis[found] = f"{group.replace('_', ' ')} against {name.replace('_', ' ')} nationally"
+    cohorts = national.dropna(subset=["cohort"]) if "cohort" in national else national.iloc[0:0]
+    if not cohorts.empty:
+        share = with_national(pairs.assign(subgroup=group), cohorts.assign(value=cohorts.cohort)) / with_national(
+            pairs.assign(subgroup="all"), cohorts.assign(value=cohorts.cohort)
+        )
+        found = gap.isna() & share.between(0, 0.95) & national_group.notna() & national_all.notna()
+        gap[found] = (national_group[found] - national_all[found]) / (1 - share[found])
+        basis[found] = [f"national share {s:.0%} from national cohorts" for s in share[found]]
+    assumed = pd.Series([ASSUMED_NATIONAL_SHARES.get((group, str(p))) for p in pairs.phase], index=pairs.index)
+    found = gap.isna() & assumed.notna() & national_group.notna() & national_all.notna()
+    gap[found] = (national_group[found] - national_all[found]) / (1 - assumed[found].astype(float))
+    basis[found] = [f"national share taken as {s:.0%}, {ASSUMED_SHARES_SOURCE}" for s in assumed[found]]
+    return gap, basis
+
+
 def check_subgroup_gap(criterion: Criterion, inputs: CriteriaInputs) -> pd.DataFrame:
     frame = blank_frame(criterion, inputs.urns).set_index("urn")
     group, other = criterion.group or "", criterion.compared_with or ""
@@ -53,12 +105,12 @@ def check_subgroup_gap(criterion: Criterion, inputs: CriteriaInputs) -> pd.DataF
     pairs = pairs.sort_values(["urn", "rank"]).drop_duplicates("urn")
     pairs = pairs.merge(inputs.results[["urn", "phase", "type_group"]].drop_duplicates("urn"), on="urn")
     pairs = pairs.merge(inputs.measures, on="measure_code", how="left")
-    national_group = with_national(pairs.assign(subgroup=group), inputs.national)
     if other == "others":
-        national_all = with_national(pairs.assign(subgroup="all"), inputs.national)
-        pairs["national_gap"] = (national_group - national_all) / (1 - pairs.share.clip(upper=0.95))
+        pairs["national_gap"], pairs["national_basis"] = national_gap_against_others(pairs, group, inputs.national)
     else:
+        national_group = with_national(pairs.assign(subgroup=group), inputs.national)
         pairs["national_gap"] = national_group - with_national(pairs.assign(subgroup=other), inputs.national)
+        pairs["national_basis"] = ""
     pairs["gap"] = pairs.value_g - pairs.value_o
     var_g = standard_error(criterion, pairs, pairs.value_g, pairs.cohort_g, observed=True) ** 2
     var_o = standard_error(criterion, pairs, pairs.value_o, pairs.cohort_o, observed=True) ** 2
@@ -89,6 +141,7 @@ def check_subgroup_gap(criterion: Criterion, inputs: CriteriaInputs) -> pd.DataF
             pairs.national_gap,
             pairs.se,
             pairs.sign,
+            pairs.national_basis,
             strict=True,
         )
     ]
@@ -116,6 +169,7 @@ def _judge_gap(
     national_gap: float,
     se: float,
     sign: float,
+    national_basis: str,
 ) -> tuple[str, str]:
     """Status and evidence sentence for one school's gap between two pupil groups."""
     if pd.isna(cohort_g) or pd.isna(cohort_o):
@@ -139,7 +193,7 @@ def _judge_gap(
     national_text = (
         "no national figure for this group, so compared with no gap"
         if pd.isna(national_gap)
-        else f"nationally about {national_gap:+.1f}"
+        else f"nationally about {national_gap:+.1f}" + (f" ({national_basis})" if national_basis else "")
     )
     evidence = (
         f"{label}: {group_label} {format_value(value_g, unit)} ({cohort_g} pupils) against {other_label} "
