@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from analytics.demo import write_tables
 from analytics.store.db import LATEST_SCHEMA_VERSION, Store
@@ -160,6 +161,10 @@ def test_prepost_json_has_the_documented_fields_per_item_and_scale(demo_store_pa
                 "ci_high", "test", "p_value", "p_holm", "effect_size", "effect_size_name", "improved", "same",
                 "declined", "higher_is_better"}  # fmt: skip
     assert required <= set(records[0])
+    # Everything the page shows: the rank test and the effect sizes' intervals too.
+    assert {"rank_test", "rank_p_value", "effect_ci_low", "effect_ci_high", "rank_effect_size", "warning"} <= set(
+        records[0]
+    )
     with Store(demo_store_path, read_only=True) as store:
         items = store.read("SELECT item_code FROM survey_items WHERE instrument_id = 2").item_code
     assert {r["item"] for r in records if r["kind"] == "item"} == set(items)
@@ -173,7 +178,31 @@ def test_impact_json_and_unknown_ids(demo_store_path: Path) -> None:
     assert record["measure_code"] == "ks2_read_exp"
     assert record["n_supported"] == 8
     assert record["ci_low"] < record["difference"] < record["ci_high"]
+    for field in ("verdict", "adjusted_difference", "adjusted_p_value", "minimum_detectable", "security", "inference"):
+        assert field in record
     missing = run_cli("impact", "999", "--db", str(demo_store_path))
     assert missing.returncode == 2
     assert "no intervention 999" in missing.stderr
     assert run_cli("prepost", "999", "--db", str(demo_store_path)).returncode == 2
+
+
+def test_impact_all_gives_the_numbers_the_interventions_page_shows(demo_store_path: Path) -> None:
+    from analytics.evaluation.impact import intervention_impact
+    from analytics.evaluation.interventions import headline_result
+
+    done = run_cli("impact", "--all", "--db", str(demo_store_path), "--json")
+    assert done.returncode == 0, done.stderr
+    records = pd.DataFrame(json.loads(done.stdout))
+    with Store(demo_store_path, read_only=True) as store:
+        ids = store.read("SELECT intervention_id FROM interventions ORDER BY 1").intervention_id.tolist()
+        for intervention_id in ids:
+            page = intervention_impact(store, intervention_id)
+            said = records[records.intervention_id == intervention_id]
+            assert len(said) == len(page)
+            for column in ("difference", "ci_low", "ci_high", "p_value", "adjusted_difference", "minimum_detectable"):
+                assert said[column].to_numpy(dtype=float) == pytest.approx(
+                    page[column].to_numpy(dtype=float), nan_ok=True
+                )
+            assert list(said.verdict) == list(page.verdict)
+            if not page.empty and pd.notna(page.difference.iloc[0]):
+                assert f"{page.difference.iloc[0]:+.1f}" in headline_result(store, intervention_id)

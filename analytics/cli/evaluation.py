@@ -12,13 +12,6 @@ from analytics.cli.common import add_db_option, add_json_option, store_path
 if TYPE_CHECKING:
     import pandas as pd
 
-PREPOST_FIELDS = [
-    "item", "kind", "paired", "n_pre", "n_post", "n_pairs", "mean_pre", "mean_post", "change", "ci_low", "ci_high",
-    "test", "p_value", "p_holm", "effect_size", "effect_size_name", "improved", "same", "declined",
-    "higher_is_better", "warning", "summary",
-]  # fmt: skip
-
-
 def register(commands: Any) -> None:
     prepost = commands.add_parser("prepost", help="before/after comparison of a questionnaire, per item and scale")
     prepost.add_argument("survey", type=int, metavar="SURVEY", help="the questionnaire's id")
@@ -57,6 +50,7 @@ def plain_number(value: object) -> object:
 
 def run_prepost(args: argparse.Namespace) -> int:
     from analytics.errors import StoreError
+    from analytics.evaluation.columns import PREPOST_COLUMNS
     from analytics.evaluation.surveys import prepost_for_survey
     from analytics.store.db import Store
 
@@ -64,7 +58,8 @@ def run_prepost(args: argparse.Namespace) -> int:
         if not store.scalar("SELECT count(*) FROM surveys WHERE survey_id = ?", [args.survey]):
             raise StoreError(f"There is no questionnaire {args.survey} in {store.path}.")
         results = prepost_for_survey(store, args.survey)
-    print_records(results, PREPOST_FIELDS, args.json)
+    # Every column the page shows (rank tests, effect-size intervals...), in the documented order.
+    print_records(results, [c for c in PREPOST_COLUMNS if c in results.columns], args.json)
     return 0
 
 
