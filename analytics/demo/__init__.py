@@ -9,11 +9,15 @@ How the results are made
 Each school has a true level for each measure (national figure + a school offset), and a planted
 trend: most schools are *stable* (they move with the nation), some are *rising* or *declining*
 by a few points a year against national. Each year adds a school-level shock (staffing, a hard
-cohort) and then sampling noise that follows from the cohort size: a percentage is a binomial
-draw over the cohort's pupils, an average a normal draw with the pupil-level spread divided by
-the square root of the cohort. A 12-pupil cohort therefore swings by 10-15 points from year to
-year with no real change, and a 180-pupil cohort by 3-4. The planted truth is kept in the
-``demo_truth`` table so the product's trend flags and impact estimates can be checked against it.
+cohort) and then sampling noise that follows from the cohort size: the cohort is drawn pupil by
+pupil, each reaching a standard or not (so a percentage varies as a binomial draw does), or scoring
+around the school's level with the pupil-level spread (so an average varies by that spread over the
+square root of the cohort). A 12-pupil cohort therefore swings by 10-15 points from year to year
+with no real change, and a 180-pupil cohort by 3-4. Pupil groups (boys and girls, disadvantaged
+pupils and the rest, EAL, SEND) are counted from the same pupils, so they share out the all-pupils
+cohort and combine to the all-pupils figure, as published figures do (see :mod:`.pupils`). The
+planted truth is kept in the ``demo_truth`` table so the product's trend flags and impact estimates
+can be checked against it.
 
 As in the real published data, there are no test results for 2019/20 and 2020/21, no KS2
 progress scores after 2022/23 and no Progress 8 for 2024/25 (see ``data/demo/national_figures.csv``).
@@ -30,6 +34,7 @@ Modules
 ``groups``         alliances, collaboratives, triads and trusts, and their memberships
 ``truth``          the planted trends and the ``demo_truth`` table
 ``interventions``  support programmes and their planted effects
+``pupils``         pupil-group figures counted from one drawn cohort, so groups add up to all pupils
 ``results``        school results by pupil group, and national/LA/neighbour comparators
 ``inspections``    Ofsted inspections
 ``context``        context events (new head, staff turnover...)

@@ -25,8 +25,8 @@ class MeasureSpec:
     reaching a standard, binomial), ``mean`` (average of a pupil score with spread ``pupil_sd``)
     or ``rate`` (events per 100 pupils, Poisson). ``spread`` is the between-school standard
     deviation of true values and ``trend`` the yearly change of a typical rising school; both in
-    the measure's unit. ``subgroup_gap`` gives each subgroup's usual distance from all pupils in
-    units of ``spread``.
+    the measure's unit. ``subgroup_gap`` gives each pupil group's usual distance from all pupils
+    nationally in units of ``spread`` (the rest of the pupils' follows: see :mod:`.pupils`).
     """
 
     code: str

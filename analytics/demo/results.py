@@ -3,13 +3,12 @@ true level, trend and cohort, and the national, LA and statistical-neighbour fig
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
-from .measures import MEASURE_BY_CODE, MEASURES, PHASE_MEASURES, MeasureSpec
-from .sources import DEMO_LA_CODE, SUBGROUPS
+from .measures import MEASURE_BY_CODE, MEASURES, PHASE_MEASURES
+from .pupils import national_group_figures, observe_groups, pupil_leans, school_shares
+from .sources import DEMO_LA_CODE
 
 
 def _cohort_for(phase: str, pupils: int, rng: np.random.Generator, code: str) -> int:
@@ -17,50 +16,6 @@ def _cohort_for(phase: str, pupils: int, rng: np.random.Generator, code: str) ->
         return pupils  # attendance and suspensions cover every pupil on roll
     year_group = pupils / (7 if phase == "Primary" else 5)
     return max(5, round(year_group * rng.uniform(0.9, 1.1)))
-
-
-def _subgroup_cohorts(rng: np.random.Generator, cohort: int, school: pd.Series) -> dict[str, int]:
-    boys = int(rng.binomial(cohort, 0.51))
-    disadvantaged_share = min(0.95, school.pct_fsm * 1.25 / 100)
-    return {
-        "all": cohort,
-        "boys": boys,
-        "girls": cohort - boys,
-        "disadvantaged": int(rng.binomial(cohort, disadvantaged_share)),
-        "eal": int(rng.binomial(cohort, school.pct_eal / 100)),
-        "send": cohort if school.phase == "Special" else int(rng.binomial(cohort, school.pct_sen / 100)),
-    }
-
-
-def _observe(spec: MeasureSpec, true_value: float, cohort: int, rng: np.random.Generator) -> float:
-    if spec.kind == "percent":
-        share = float(np.clip(true_value, 0.5, 99.5)) / 100
-        return round(100 * rng.binomial(cohort, share) / cohort, 1)
-    if spec.kind == "rate":
-        events = rng.poisson(max(true_value, 0.0) * cohort / 100)
-        return round(100 * events / cohort, 2)
-    value = true_value + rng.normal(0, spec.pupil_sd / np.sqrt(cohort))
-    if spec.code == "attendance_pct":
-        value = min(value, 98.8)
-    return round(float(value), 2)
-
-
-def _observe_subgroups(
-    rng: np.random.Generator, spec: MeasureSpec, school: Any, year: int, true_all: float, cohort: int, scale: float
-) -> list[tuple]:
-    """One school's observed figures for one measure and year, a row per pupil group that has pupils."""
-    rows = []
-    for subgroup, sub_cohort in _subgroup_cohorts(rng, cohort, school).items():
-        if sub_cohort == 0:
-            continue
-        gap = spec.subgroup_gap.get(subgroup, 0.0) * spec.spread * scale
-        if not spec.higher_is_better:
-            gap = -gap
-        if school.phase == "Special" and subgroup == "send":
-            gap = 0.0
-        value = _observe(spec, true_all + gap, sub_cohort, rng)
-        rows.append((school.urn, spec.code, year, subgroup, value, sub_cohort))
-    return rows
 
 
 def make_results(
@@ -82,6 +37,7 @@ def make_results(
     latest = max(years)
     rows = []
     for school in schools.itertuples():
+        shares = school_shares(school)
         for code in PHASE_MEASURES[school.phase]:
             spec = MEASURE_BY_CODE[code]
             phase_key = "all" if spec.phase != "All" else school.phase
@@ -105,7 +61,9 @@ def make_results(
                 if start_year is not None and year >= start_year:
                     true_all += effect * scale
                 cohort = max(5, round(cohort_base * rng.uniform(0.95, 1.05)))
-                rows += _observe_subgroups(rng, spec, school, int(year), true_all, cohort, scale)
+                leans = pupil_leans(spec, national_value, scale)
+                figures = observe_groups(rng, spec, true_all, cohort, shares, leans)
+                rows += [(school.urn, code, int(year), group, *figure) for group, figure in figures.items()]
     frame = pd.DataFrame(rows, columns=["urn", "measure_code", "academic_year", "subgroup", "value", "cohort"])
     frame["term"] = "year"
     frame["missing_code"] = None
@@ -119,12 +77,8 @@ def make_comparators(national: pd.DataFrame, results: pd.DataFrame, schools: pd.
     for r in national.itertuples():
         spec = MEASURE_BY_CODE[r.measure_code]
         scale = latest[(r.measure_code, r.phase)] if spec.kind == "rate" else 1.0
-        for subgroup in SUBGROUPS:
-            # National figures for pupil groups follow the same gaps the schools are simulated with.
-            gap = spec.subgroup_gap.get(subgroup, 0.0) * spec.spread * scale
-            value = r.value + (gap if spec.higher_is_better else -gap)
-            if spec.unit == "%":
-                value = min(max(value, 0.0), 100.0)
+        # National figures for pupil groups follow the same gaps the schools are simulated with.
+        for subgroup, value in national_group_figures(spec, r.value, scale).items():
             rows.append(
                 {
                     "scope": "national",

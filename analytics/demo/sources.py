@@ -16,7 +16,6 @@ DEMO_LA_NAME = "Northvale (demo)"
 DEMO_LA_CODE = 990
 # Real URNs run to about 150000; the demo uses 990001+ so it can never be mistaken for a real school.
 FIRST_DEMO_URN = 990001
-SUBGROUPS = ("all", "boys", "girls", "disadvantaged", "eal", "send")
 
 
 def read_toml(name: str) -> dict[str, Any]:
@@ -40,3 +39,11 @@ def national_figures() -> pd.DataFrame:
     frame = pd.read_csv(DEMO_DIR / "national_figures.csv")
     frame["academic_year"] = frame["academic_year"].astype(int)
     return frame
+
+
+# The pupil groups the demo publishes: each characteristic's group, then the rest of the pupils where
+# that group is published too (as DfE publishes disadvantaged pupils beside the others).
+SUBGROUPS: tuple[str, ...] = (
+    "all",
+    *(name for row in read_csv_rows("pupil_groups.csv") for name in (row["group"], row["complement"]) if name),
+)
