@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -254,5 +255,49 @@ def impact_lines(series: pd.DataFrame, title: str, unit: str, start_year: int, e
         yaxis_title=unit,
         xaxis=dict(tickvals=years, ticktext=[format_academic_year(int(y)) for y in years]),
         legend=dict(orientation="h", y=-0.2),
+    )
+    return figure
+
+
+def event_study(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Supported minus other schools' change since the last year before the support, year by year.
+
+    ``frame`` is :func:`analytics.evaluation.event_study.impact_event_study` for one measure. Years
+    before the support should sit near zero; the bars are 95% intervals.
+    """
+    from analytics.calendar import format_academic_year
+
+    figure = go.Figure()
+    for period, colour, name in (
+        (("before", "reference"), "#555", "before the support"),
+        (("during", "after"), "#1f77b4", "during and after"),
+    ):
+        rows = frame[frame.period.isin(period)].sort_values("academic_year")
+        figure.add_trace(
+            go.Scatter(
+                x=rows.academic_year,
+                y=rows.difference,
+                mode="markers",
+                name=name,
+                marker=dict(color=colour, size=11, symbol="circle" if "before" in period else "diamond"),
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=(rows.ci_high - rows.difference).fillna(0),
+                    arrayminus=(rows.difference - rows.ci_low).fillna(0),
+                ),
+                customdata=np.column_stack([rows.n_supported, rows.n_comparison]),
+                hovertemplate="%{y:+.1f} (%{customdata[0]} supported, %{customdata[1]} other schools)<extra></extra>",
+            )
+        )
+    figure.add_hline(y=0, line=dict(color="#999", width=1))
+    years = sorted(frame.academic_year.unique())
+    figure.update_layout(
+        title=title,
+        height=300,
+        margin=dict(l=10, r=10, t=50, b=10),
+        yaxis_title="difference in change since the year before",
+        xaxis=dict(tickvals=years, ticktext=[format_academic_year(int(y)) for y in years]),
+        legend=dict(orientation="h", y=-0.25),
     )
     return figure

@@ -11,6 +11,7 @@ from analytics import charts
 from analytics import evaluation as prepost
 from analytics.calendar import academic_year_of, format_academic_year
 from analytics.evaluation import interventions
+from analytics.evaluation.event_study import impact_event_study
 from analytics.store.schools import list_measures
 from app_pages import shared, survey_view
 
@@ -27,6 +28,11 @@ def load_list(path: str, data_version: int, group_id: int | None, as_of: date) -
 def load_impact(path: str, data_version: int, intervention_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     store = shared.open_store(path)
     return prepost.intervention_impact(store, intervention_id), prepost.impact_series(store, intervention_id)
+
+
+@st.cache_data(show_spinner=False)
+def load_event_study(path: str, data_version: int, intervention_id: int) -> pd.DataFrame:
+    return impact_event_study(shared.open_store(path), intervention_id)
 
 
 def main() -> None:
@@ -133,6 +139,7 @@ def show_intervention(store, details: pd.Series, intervention_id: int) -> None:
 
 def show_school_results(store, intervention_id: int, details: pd.Series) -> None:
     impact, series = load_impact(*shared.cache_key(store), intervention_id)
+    events = load_event_study(*shared.cache_key(store), intervention_id)
     if impact.empty:
         st.info("No focus measure is recorded for this intervention, so school results cannot be compared.")
         return
@@ -146,6 +153,15 @@ def show_school_results(store, intervention_id: int, details: pd.Series) -> None
         badge = VERDICT_BADGES.get(str(row.verdict), "")
         st.markdown(f"{badge} {row.summary}")
         show_design(row)
+        yearly = events[events.measure_code == row.measure_code]
+        if len(yearly) > 1:
+            with st.expander("Year by year: were the schools already moving apart before the support?"):
+                st.plotly_chart(charts.event_study(yearly, row.label), key=f"event_study_{row.measure_code}")
+                st.caption(
+                    "Each point is the supported schools' change since the last year before the support minus "
+                    "the other schools' change, with its 95% interval. Before the support the points should sit "
+                    "near zero."
+                )
         if row.note:
             st.caption(row.note)
     table = impact.drop(columns=["summary"])

@@ -12,6 +12,7 @@ from analytics.cli.common import add_db_option, add_json_option, store_path
 if TYPE_CHECKING:
     import pandas as pd
 
+
 def register(commands: Any) -> None:
     prepost = commands.add_parser("prepost", help="before/after comparison of a questionnaire, per item and scale")
     prepost.add_argument("survey", type=int, metavar="SURVEY", help="the questionnaire's id")

@@ -105,13 +105,13 @@ def intervention_impact(
     """
     if (years_before is not None and years_before < 1) or years_after < 1:
         raise ValueError("years_before and years_after must each be at least 1.")
-    start, supported, measures = _read_intervention(store, intervention_id)
+    start, supported, measures = read_intervention(store, intervention_id)
     rows = []
     phases = sorted(supported.phase.dropna().unique().tolist())
     low_selected = bool((supported.selection_reason == "low_scores").any())
     first_after, containing = first_full_academic_year(start), start.year + 1 if start.month >= 9 else start.year
     for measure in measures.itertuples():
-        results = _measure_results(store, str(measure.measure_code), phases, supported.urn.astype(int).tolist())
+        results = measure_results(store, str(measure.measure_code), phases, supported.urn.astype(int).tolist())
         rows.append(
             _impact_row(
                 results,
@@ -132,7 +132,7 @@ def intervention_impact(
     return result.astype({"n_supported": "int64", "n_comparison": "int64", "higher_is_better": "bool"})
 
 
-def _read_intervention(store: Store, intervention_id: int) -> tuple[date, pd.DataFrame, pd.DataFrame]:
+def read_intervention(store: Store, intervention_id: int) -> tuple[date, pd.DataFrame, pd.DataFrame]:
     """The intervention's start date, its supported schools (``urn, selection_reason, phase``) and focus measures."""
     intervention = store.read(
         "SELECT intervention_id, name, start_date FROM interventions WHERE intervention_id = ?", [int(intervention_id)]
@@ -161,7 +161,7 @@ def _read_intervention(store: Store, intervention_id: int) -> tuple[date, pd.Dat
     return start, supported, measures
 
 
-def _measure_results(store: Store, measure_code: str, phases: list[str], supported: list[int]) -> pd.DataFrame:
+def measure_results(store: Store, measure_code: str, phases: list[str], supported: list[int]) -> pd.DataFrame:
     """All-pupil results on a measure for the supported schools and their comparison schools: the
     same phase, and not supported on this measure by any intervention."""
     return store.read(
@@ -202,7 +202,7 @@ def impact_series(store: Store, intervention_id: int) -> pd.DataFrame:
     urns = supported.urn.astype(int).tolist()
     frames = []
     for measure in measures.itertuples():
-        results = _measure_results(store, str(measure.measure_code), phases, urns)
+        results = measure_results(store, str(measure.measure_code), phases, urns)
         results["group"] = np.where(results.urn.isin(urns), "supported", "comparison")
         yearly = results.groupby(["academic_year", "group"], as_index=False).agg(
             mean=("value", "mean"), n_schools=("urn", "nunique")
