@@ -552,3 +552,21 @@ def test_a_school_whose_trend_cannot_be_judged_lists_no_measure_as_rising_or_fal
         _headline_trends({"rwm": ("declining", -4.0), "progress": ("insufficient data", np.nan)}), CATALOGUE
     ).iloc[0]
     assert (one_judged.trend, one_judged.drivers) == ("insufficient data", "")
+
+
+def test_one_pupil_in_a_tiny_group_does_not_change_every_schools_noise_model() -> None:
+    # A one-pupil group with two suspensions is "200 per 100"; the rate is still a share-like figure for
+    # every other series, so the all-pupils trends must not change because that row exists.
+    rng = np.random.default_rng(4)
+    schools = pd.concat(
+        [
+            series(list(np.round(8 + rng.normal(0, 2, 5), 1)), measure=ABSENCE, national=8.0, urn=u, cohort=200)
+            for u in range(1, 41)
+        ]
+    )
+    tiny = series([0.0, 100.0, 0.0, 200.0, 0.0], measure=ABSENCE, national=8.0, urn=1, cohort=1, subgroup="eal")
+    alone = classify(schools).set_index("urn")
+    beside = classify(pd.concat([schools, tiny]))
+    beside = beside[beside.subgroup == "all"].set_index("urn")
+    assert beside.ci_high.to_numpy() == pytest.approx(alone.ci_high.to_numpy(), rel=0.05)
+    assert (beside.trend == alone.trend).all()

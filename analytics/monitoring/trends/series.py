@@ -114,8 +114,10 @@ def prepare(data: pd.DataFrame, max_years: int, min_years: int) -> Prepared:
     sid_all = np.cumsum(new_series) - 1
     keys = key[new_series]
 
-    # A measure with any value outside 0-100 cannot be a share of pupils.
-    outside = (value < 0) | (value > 100)
+    # A measure with any value outside 0-100 cannot be a share of pupils. Tiny groups are left out of
+    # that decision: one pupil with two suspensions is "200 per 100" and would otherwise switch the
+    # noise model of every school's suspension rate.
+    outside = ((value < 0) | (value > 100)) & ~(cohort < 10)
     binomial = np.ones(n_m, dtype=bool)
     if outside.any():
         binomial[np.unique(measure_code[outside])] = False
