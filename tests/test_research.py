@@ -143,9 +143,13 @@ def test_mean_intervals_school_weighted_and_pupil_weighted() -> None:
     weights = np.array([10, 50, 20, 80, 30, 5], dtype=float)
     w_mean, w_low, w_high = weighted_mean_ci(values, weights)
     assert w_mean == pytest.approx(np.average(values, weights=weights))
-    # By hand: SE^2 = n/(n-1) sum w^2 (y - m)^2 / (sum w)^2
-    se = math.sqrt(6 / 5 * np.sum(weights**2 * (values - w_mean) ** 2) / weights.sum() ** 2)
-    assert w_high - w_mean == pytest.approx(stats.t.ppf(0.975, 5) * se)
+    # statsmodels' HC2 error of a weighted regression on a constant, with Satterthwaite's degrees of
+    # freedom under equal spreads, (sum w^2)^2 / sum w^4 - 1 = 2.2 here (not n - 1 = 5).
+    import statsmodels.api as sm
+
+    se = sm.WLS(values, np.ones(6), weights=weights).fit(cov_type="HC2").bse[0]
+    df = np.sum(weights**2) ** 2 / np.sum(weights**4) - 1
+    assert w_high - w_mean == pytest.approx(stats.t.ppf(0.975, df) * se, rel=1e-10)
     assert weighted_mean_ci(values, weights * 3) == pytest.approx((w_mean, w_low, w_high))
     # A missing cohort leaves the school out of the pupil-weighted mean only.
     assert weighted_mean_ci([1.0, 5.0, 9.0], [1.0, np.nan, 1.0])[0] == pytest.approx(5.0)
@@ -592,31 +596,55 @@ DISAGREE = {
 }
 
 
-def test_headline_says_mixed_when_the_tests_disagree_and_differed_only_when_they_agree() -> None:
+def test_the_verdict_follows_the_test_that_holds_and_the_others_are_only_checks() -> None:
     welch_p = stats.ttest_ind(DISAGREE["a"], DISAGREE["b"], equal_var=False).pvalue  # two groups: Welch t = F
     assert welch_p < 0.05 and stats.kruskal(*DISAGREE.values()).pvalue > 0.05
-    mixed = analyse_groups(long_frame(DISAGREE))
-    assert research.evidence_verdict(mixed) == "mixed"
-    lead = research.headline(mixed)
-    assert lead.startswith("Results: mixed evidence") and "differed (" not in lead
-    assert "significant at the 5% level by Welch's F" in lead and "not by" in lead and "Kruskal-Wallis" in lead
-    # At the 90% level all three tests agree: a clear difference in groups of 8.
-    assert research.evidence_verdict(analyse_groups(long_frame(DISAGREE), confidence_level=0.90)) == "clear"
-    # PlantGrowth: every test below 0.05 with ten plants a group.
+    # Groups of 8: Welch's ANOVA holds and leads; Kruskal-Wallis disagreeing no longer makes it "mixed"
+    # (with unequal cohorts the classic tests reject far too often when nothing differs).
+    result = analyse_groups(long_frame(DISAGREE))
+    assert research.evidence_verdict(result) == "clear"
+    lead = research.headline(result)
+    assert lead.startswith("Results: the groups' changes differed (Welch's F(1,") and f"p = {welch_p:.3f}" in lead
+    assert "Kruskal-Wallis" in research.findings(result), "the checks are still reported"
+    # PlantGrowth: Welch's F leads with ten plants a group.
     clear = analyse_groups(long_frame(PLANT_GROWTH))
     assert research.evidence_verdict(clear) == "clear"
     assert research.headline(clear).startswith("Results: the groups' changes differed (Welch's F(2, 17.1) = 5.18")
-    # Every test agrees, but one group has four schools: weak, not "differed".
+    # A group of four: the permutation test of Welch's F leads, and the verdict is weak, not "differed".
     tiny = {"a": [0.0, 1.0, 2.0, 1.5], "b": [5.0, 6.0, 7.0, 6.5, 5.5, 6.2, 5.8, 6.9]}
-    assert all(p < 0.05 for p in (stats.kruskal(*tiny.values()).pvalue, stats.f_oneway(*tiny.values()).pvalue))
     weak = analyse_groups(long_frame(tiny))
+    assert research.lead_test(weak).test == "permutation test of Welch's F"
     assert research.evidence_verdict(weak) == "weak"
-    assert research.headline(weak).startswith("Results: weak evidence") and "a has only 4 schools" in research.headline(
-        weak
-    )
+    headline = research.headline(weak)
+    assert headline.startswith("Results: weak evidence") and "permutation test of Welch's F" in headline
+    assert "a has only 4 schools" in headline
     none = analyse_groups(long_frame({"a": [1.0, 2.0, 3.0, 4.0, 5.0], "b": [1.5, 2.5, 3.5, 4.5, 2.0]}))
     assert research.evidence_verdict(none) == "none" and "did not clearly differ" in research.headline(none)
     assert research.evidence_verdict(analyse_groups(long_frame({"a": [1.0], "b": [2.0]}))) == "untested"
+
+
+def test_the_permutation_p_value_is_the_share_of_relabellings_at_least_as_extreme() -> None:
+    import itertools
+
+    from analytics.stats.estimates import welch_anova
+
+    groups = [np.array([1.0, 2.5, 0.5]), np.array([4.0, 3.0, 5.5]), np.array([2.0, 2.2, 1.0])]
+    observed = welch_anova(*groups)[0]
+    values = np.concatenate(groups)
+    # All 9! / (3! 3! 3!) = 1,680 ways of dealing the nine schools into three triads, by brute force.
+    exceed = total = 0
+    for first in itertools.combinations(range(9), 3):
+        rest = [i for i in range(9) if i not in first]
+        for second in itertools.combinations(rest, 3):
+            third = [i for i in rest if i not in second]
+            f = welch_anova(values[list(first)], values[list(second)], values[third])[0]
+            exceed += f >= observed * (1 - 1e-12)
+            total += 1
+    from analytics.stats.permutation import permutation_welch_anova
+
+    statistic, p_value = permutation_welch_anova(groups)
+    assert statistic == pytest.approx(observed, rel=1e-10)
+    assert p_value == pytest.approx(exceed / total, abs=0.015)
 
 
 def test_supported_vs_matched_leads_with_the_matched_estimate(demo_store: Store) -> None:
@@ -719,3 +747,18 @@ def test_changes_in_percentages_are_percentage_points(demo_store: Store) -> None
     figure = research_charts.forest_plot(result.groups, "t", result.change_unit)
     assert figure.layout.xaxis.title.text.startswith("change (percentage points)")
     assert figure.layout.height >= research_charts.forest_height(len(result.groups)) >= 320
+
+
+def test_the_baseline_adjusted_figure_carries_lords_paradox_when_groups_started_apart() -> None:
+    rng = np.random.default_rng(5)
+    # Two alliances whose schools truly differ in level (50 against 70), changes pure noise.
+    rows = [
+        {"group": g, "before": level + rng.normal(0, 4), "change": rng.normal(0, 3)}
+        for g, level in (("low", 50.0), ("high", 70.0))
+        for _ in range(12)
+    ]
+    result = analyse_groups(pd.DataFrame(rows))
+    said = research.findings(result)
+    assert "Allowing for starting levels" in said and "Lord's paradox" in said
+    level = analyse_groups(pd.DataFrame([{**r, "before": 60 + rng.normal(0, 4)} for r in rows]))
+    assert "Lord's paradox" not in research.findings(level), "said only when the groups started apart"

@@ -86,6 +86,7 @@ from analytics.research.wording import (
     evidence_verdict,
     findings,
     headline,
+    lead_test,
     methods_note,
     summary_text,
 )
@@ -124,6 +125,7 @@ __all__ = [
     "headline",
     "intervention_periods",
     "kinds_in_scope",
+    "lead_test",
     "match_comparison_schools",
     "measure_details",
     "measure_years",

@@ -31,7 +31,7 @@ def caveats(result: GroupComparison) -> tuple[list[str], list[str]]:
         tested = groups[groups.n_schools >= 2]
         welch_caution = (
             " With groups this small Welch's ANOVA can also find differences too readily (its approximation needs "
-            "a few schools per group): trust the classic ANOVA and Kruskal-Wallis more here."
+            "a few schools per group), so the verdict follows the permutation test of Welch's F, which does not."
             if len(tested) >= 2 and tested.small_group.any()
             else ""
         )

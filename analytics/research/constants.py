@@ -39,3 +39,4 @@ FEATURE_LABELS = {
 # The names of the tests as they appear in ``GroupComparison.tests.test``.
 WELCH_ANOVA, ANOVA, KRUSKAL, ANCOVA = "Welch's ANOVA", "one-way ANOVA", "Kruskal-Wallis", "ANCOVA"
 MATCHED_PAIRS = "matched-pairs t-test"
+PERMUTATION = "permutation test of Welch's F"

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analytics.research.constants import ANCOVA, ANOVA, KRUSKAL, WELCH_ANOVA
+from analytics.research.constants import ANCOVA, ANOVA, KRUSKAL, PERMUTATION, WELCH_ANOVA
 from analytics.research.result import TEST_COLUMNS
 from analytics.stats.estimates import welch_anova
+from analytics.stats.permutation import PERMUTATIONS, permutation_welch_anova
 
 
 def fit_ancova(
@@ -109,6 +110,10 @@ def omnibus_tests(
             k,
             note or ("" if not math.isnan(f_value) else "A group has no spread."),
         )
+        if outcome == "change":
+            # The lead test when groups are small (triads): Welch's F judged against its own permutations.
+            observed, p_perm = permutation_welch_anova(usable)
+            add(outcome, PERMUTATION, observed, df1, math.nan, p_perm, k, f"{PERMUTATIONS:,} random relabellings.")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             classic = stats.f_oneway(*usable)

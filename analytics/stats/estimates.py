@@ -80,11 +80,14 @@ def weighted_mean_ci(
 ) -> tuple[float, float, float]:
     """A weighted mean (e.g. by pupils) with a robust interval: ``(mean, low, high)``.
 
-    The standard error treats schools, not pupils, as the units that vary:
-    ``SE^2 = n / (n - 1) * sum w_i^2 (y_i - m_w)^2 / (sum w_i)^2`` (the linearised variance of a ratio
-    estimator, the same as the HC1 sandwich error of a weighted regression on a constant), with a
-    t quantile on ``n - 1`` degrees of freedom. With equal weights it is the ordinary t-interval.
-    Values or weights that are missing, and zero weights, are left out.
+    The standard error treats schools, not pupils, as the units that vary, with the HC2 small-sample
+    correction: ``SE^2 = sum w_i^2 (y_i - m_w)^2 / (1 - h_i) / (sum w_i)^2``, ``h_i = w_i / sum w``
+    (a school carrying much of the weight pulls the mean towards itself, so its residual understates
+    its spread). The t quantile's degrees of freedom are Satterthwaite's under equal spreads
+    (Bell and McCaffrey 2002), ``(sum w^2)^2 / sum w^4 - 1``: fewer than ``n - 1`` when weights are
+    unequal. With cohorts of 6 to 300 pupils the old HC1 interval on ``n - 1`` covered 93% with six
+    schools; this one 95-98% (``tests/test_group_verdicts.py``). Equal weights give the ordinary
+    t-interval. Values or weights that are missing, and zero weights, are left out.
     """
     y = np.asarray(values, dtype=float)
     w = np.asarray(weights, dtype=float)
@@ -96,6 +99,9 @@ def weighted_mean_ci(
     n = y.size
     if n < 2:
         return mean, math.nan, math.nan
-    se = math.sqrt(n / (n - 1) * float(np.sum(w**2 * (y - mean) ** 2)) / float(w.sum()) ** 2)
-    q = float(stats.t.ppf(1 - (1 - confidence_level) / 2, n - 1))
+    total = float(w.sum())
+    leverage = np.minimum(w / total, 1 - 1e-9)
+    se = math.sqrt(float(np.sum(w**2 * (y - mean) ** 2 / (1 - leverage)))) / total
+    df = max(float(np.sum(w**2)) ** 2 / float(np.sum(w**4)) - 1, 1.0)
+    q = float(stats.t.ppf(1 - (1 - confidence_level) / 2, df))
     return mean, mean - q * se, mean + q * se
