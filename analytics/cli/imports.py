@@ -1,6 +1,6 @@
 """Commands that load files: ``import-results`` (the generic long format), ``import`` (DfE performance
-tables, GIAS, URN lineage, Ofsted and absence files) and ``import-events`` (strand 5 events officers keep),
-each with a dry run and undo."""
+tables, GIAS, URN lineage, Ofsted and absence files), ``import-events`` (strand 5 events officers keep) and
+``import-interventions`` (the interventions officers keep), each with a dry run and undo."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ PROBLEMS_LISTED = 50
 
 
 def register(commands: Any) -> None:
-    """``import-results FILE [--sheet NAME] [--replace]``, ``import FILE [--kind K] [--dry-run] | --undo ID`` and
-    ``import-events FILE [--soft] [--dry-run] | --undo ID``."""
+    """``import-results FILE [--sheet NAME] [--replace]``, ``import FILE [--kind K] [--dry-run] | --undo ID``,
+    ``import-events FILE [--soft] [--dry-run] | --undo ID`` and
+    ``import-interventions FILE [--dry-run] | --undo ID``."""
     results = commands.add_parser(
         "import-results",
         help="import school results and comparator figures from a CSV or Excel file",
@@ -68,6 +69,23 @@ def register(commands: Any) -> None:
     events.add_argument("--by", default="command line", help="who is importing, for the imports log")
     add_json_option(events)
     events.set_defaults(handler=run_import_events)
+
+    interventions = commands.add_parser(
+        "import-interventions",
+        help="import interventions (a row per supported school) from a CSV or Excel file (or undo an import)",
+        description="Import a spreadsheet of interventions, a row per supported school: Intervention, Kind, Start "
+        "date, End date, URN, Focus measure, Selection reason, optionally Supporting school, Cost and Targets (see "
+        "docs/import-interventions.md). Every problem is listed by row and column; nothing is written when there "
+        "is one. An intervention already in the store is never recorded twice.",
+    )
+    interventions.add_argument("file", type=Path, nargs="?", metavar="FILE", help="the .csv or .xlsx file")
+    add_db_option(interventions)
+    interventions.add_argument("--sheet", default=None, metavar="NAME", help="the workbook sheet (default: the first)")
+    interventions.add_argument("--dry-run", action="store_true", help="show what would be created; write nothing")
+    interventions.add_argument("--undo", type=int, default=None, metavar="ID", help="take out what this import added")
+    interventions.add_argument("--by", default="command line", help="who is importing, for the imports log")
+    add_json_option(interventions)
+    interventions.set_defaults(handler=run_import_interventions)
 
 
 def run_import_results(args: argparse.Namespace) -> int:
@@ -151,6 +169,41 @@ def run_import_events(args: argparse.Namespace) -> int:
             else:
                 summary = event_import.import_context_events(
                     store, args.file, imported_by=args.by, sheet=args.sheet, default_source=source
+                )
+                payload = {"ok": True, **summary.to_dict()}
+                lines = summary.lines()
+    except InsightError as error:
+        return report_failure(args, error)
+    emit(payload, args.json, lines)
+    return 0
+
+
+def run_import_interventions(args: argparse.Namespace) -> int:
+    """Preview or import a file of interventions (or undo ``args.undo``); problems exit with code 2."""
+    from analytics.errors import InsightError
+    from analytics.imports import interventions as intervention_import
+    from analytics.store.db import Store
+
+    if (failed := report_missing_store(args)) is not None:
+        return failed
+    try:
+        with Store(store_path(args), read_only=args.dry_run) as store:
+            if args.undo is not None:
+                undone = intervention_import.undo_interventions_import(store, args.undo)
+                payload: dict[str, Any] = {"ok": True, **undone.to_dict()}
+                lines = undone.lines()
+            elif args.file is None:
+                raise InsightError("Name the file to import (or --undo ID).", title="No file")
+            elif args.dry_run:
+                preview = intervention_import.preview_interventions(store, args.file, sheet=args.sheet)
+                payload = {"ok": preview.ok, "dry_run": True, **preview.to_dict()}
+                lines = preview.lines() + [f"  problem: {p}" for p in preview.problems[:PROBLEMS_LISTED]]
+                if preview.problems:
+                    emit(payload, args.json, lines)
+                    return 2
+            else:
+                summary = intervention_import.import_interventions(
+                    store, args.file, imported_by=args.by, sheet=args.sheet
                 )
                 payload = {"ok": True, **summary.to_dict()}
                 lines = summary.lines()

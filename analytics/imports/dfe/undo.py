@@ -43,7 +43,8 @@ def undo_import(store: Store, import_id: int) -> int:
     published under. A generic results import is undone by
     :func:`analytics.imports.results.undo_import`, a questionnaire by
     :func:`analytics.imports.survey.undo_survey_import`, context events (withdrawn, never deleted)
-    by :func:`analytics.imports.context_events.undo_context_events_import`.
+    by :func:`analytics.imports.context_events.undo_context_events_import`, interventions (only the rows
+    the import added) by :func:`analytics.imports.interventions.undo_interventions_import`.
     """
     log = store.read("SELECT target, undone_at FROM imports_log WHERE import_id = ?", [import_id])
     if log.empty:
@@ -59,6 +60,10 @@ def undo_import(store: Store, import_id: int) -> int:
 
     if log.target[0] == import_events.TARGET:
         return import_events.undo_context_events_import(store, import_id)
+    from analytics.imports import interventions as import_interventions
+
+    if log.target[0] == import_interventions.TARGET:
+        return import_interventions.undo_interventions_import(store, import_id).rows
     if log.target[0] not in KINDS:
         raise InsightError(f"Import {import_id} ({log.target[0]}) cannot be undone here.", title="Nothing to undo")
     if not pd.isna(log.undone_at[0]):
