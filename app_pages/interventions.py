@@ -150,7 +150,7 @@ def show_school_results(store, intervention_id: int, details: pd.Series) -> None
         st.plotly_chart(
             charts.impact_lines(measure_series, row.label, "", start, end), key=f"impact_{row.measure_code}"
         )
-        badge = VERDICT_BADGES.get(str(row.verdict), "")
+        badge = shared.VERDICT_BADGES.get(str(row.verdict), "")
         st.markdown(f"{badge} {row.summary}")
         show_design(row)
         yearly = events[events.measure_code == row.measure_code]
@@ -173,15 +173,6 @@ def show_school_results(store, intervention_id: int, details: pd.Series) -> None
         excel_label="Download results (Excel)",
         key="impact",
     )
-
-
-VERDICT_BADGES = {
-    "better": ":green-badge[Better than the other schools]",
-    "worse": ":red-badge[Worse than the other schools]",
-    "designs disagree": ":orange-badge[Not safe to call]",
-    "cannot tell": ":gray-badge[Cannot tell]",
-    "not enough data": ":gray-badge[Not enough evidence]",
-}
 
 
 def show_design(row) -> None:

@@ -8,6 +8,7 @@ import streamlit as st
 from analytics import research
 from analytics.calendar import format_academic_year
 from analytics.evaluation import interventions
+from analytics.evaluation.impact import intervention_impact
 from analytics.export import to_csv_bytes, to_excel_bytes
 from analytics.monitoring.criteria import SUBGROUP_LABELS
 from analytics.research import charts as research_charts
@@ -219,7 +220,36 @@ def main() -> None:
         result = load_comparison(
             *shared.cache_key(store), measure, from_year, to_year, mode, choice, selection.group_id, subgroup
         )
+        if mode == "matched":
+            show_impact_headline(store, int(choice[0]), measure)
         show_result(result)
+
+
+@st.cache_data(show_spinner=False)
+def load_impact(path: str, data_version: int, intervention_id: int) -> pd.DataFrame:
+    return intervention_impact(shared.open_store(path), intervention_id)
+
+
+def show_impact_headline(store, intervention_id: int, measure: str) -> None:
+    """The intervention's one headline answer, as on the Interventions page and in ``impact``; the matched
+    comparison below is a check on it, with its own assumptions."""
+    impact = load_impact(*shared.cache_key(store), intervention_id)
+    row = impact[impact.measure_code == measure]
+    if row.empty:
+        st.info(
+            "This measure is not one of the intervention's focus measures, so it has no headline impact "
+            "estimate; the matched comparison below is the only analysis."
+        )
+        return
+    first = row.iloc[0]
+    st.markdown(
+        f"**Headline (as on the Interventions page):** {shared.VERDICT_BADGES.get(first.verdict, '')} {first.summary}"
+    )
+    st.caption(
+        "The matched comparison below is a check on this headline, over the years chosen here: it compares each "
+        "supported school with its nearest unsupported schools on one starting year, which regression to the "
+        "mean can fool when schools were chosen after a bad year."
+    )
 
 
 def choose_groups(store, mode: str, selection: shared.Selection) -> tuple[tuple | None, str | None, tuple | None]:

@@ -366,3 +366,13 @@ def show_empty_store(store: Store) -> None:
         "`SCHOOL_INSIGHT_DB` to use the built-in demo.",
         icon=":material/info:",
     )
+
+
+# The impact verdicts (analytics.evaluation.estimators.verdict) as badges, the same on every page.
+VERDICT_BADGES = {
+    "better": ":green-badge[Better than the other schools]",
+    "worse": ":red-badge[Worse than the other schools]",
+    "designs disagree": ":orange-badge[Not safe to call]",
+    "cannot tell": ":gray-badge[Cannot tell]",
+    "not enough data": ":gray-badge[Not enough evidence]",
+}

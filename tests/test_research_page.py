@@ -224,6 +224,13 @@ def test_findings_are_worded_by_the_evidence_with_counts_and_percentage_points(
     app.selectbox(key="research_intervention").set_value(9).run()
     assert not app.exception, [e.value for e in app.exception]
     assert app.selectbox(key="research_measure_matched_9").value == "suspension_rate"
+    # The intervention's one headline answer leads, with the numbers the Interventions page and `impact` give.
+    from analytics.evaluation.impact import intervention_impact
+
+    with Store(writable_demo_path) as store:  # the app holds it open read-write; same configuration
+        impact = intervention_impact(store, 9).iloc[0]
+    headline = next(m.value for m in app.markdown if m.value.startswith("**Headline (as on the Interventions page)"))
+    assert impact.summary in headline
     lead = next(m.value for m in app.markdown if m.value.startswith("**Results:"))
     assert lead.startswith("**Results: mixed evidence: supported schools changed by") and "differed" not in lead
     warning = " ".join(w.value for w in app.warning)
