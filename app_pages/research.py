@@ -8,12 +8,12 @@ import streamlit as st
 from analytics import research
 from analytics.calendar import format_academic_year
 from analytics.evaluation import interventions
-from analytics.evaluation.impact import intervention_impact
 from analytics.export import to_csv_bytes, to_excel_bytes
 from analytics.monitoring.criteria import SUBGROUP_LABELS
 from analytics.research import charts as research_charts
 from analytics.store.schools import list_measures
 from app_pages import shared
+from app_pages.impact_view import show_impact_headline
 
 MODES = {
     "kind": "Groups of one kind",
@@ -223,33 +223,6 @@ def main() -> None:
         if mode == "matched":
             show_impact_headline(store, int(choice[0]), measure)
         show_result(result)
-
-
-@st.cache_data(show_spinner=False)
-def load_impact(path: str, data_version: int, intervention_id: int) -> pd.DataFrame:
-    return intervention_impact(shared.open_store(path), intervention_id)
-
-
-def show_impact_headline(store, intervention_id: int, measure: str) -> None:
-    """The intervention's one headline answer, as on the Interventions page and in ``impact``; the matched
-    comparison below is a check on it, with its own assumptions."""
-    impact = load_impact(*shared.cache_key(store), intervention_id)
-    row = impact[impact.measure_code == measure]
-    if row.empty:
-        st.info(
-            "This measure is not one of the intervention's focus measures, so it has no headline impact "
-            "estimate; the matched comparison below is the only analysis."
-        )
-        return
-    first = row.iloc[0]
-    st.markdown(
-        f"**Headline (as on the Interventions page):** {shared.VERDICT_BADGES.get(first.verdict, '')} {first.summary}"
-    )
-    st.caption(
-        "The matched comparison below is a check on this headline, over the years chosen here: it compares each "
-        "supported school with its nearest unsupported schools on one starting year, which regression to the "
-        "mean can fool when schools were chosen after a bad year."
-    )
 
 
 def choose_groups(store, mode: str, selection: shared.Selection) -> tuple[tuple | None, str | None, tuple | None]:

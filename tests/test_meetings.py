@@ -359,3 +359,26 @@ def test_schools_without_enough_evidence_have_their_own_agenda_section(store: St
         not (set(at_risk.urn) & set(unjudged.urn))
         or not at_risk[at_risk.urn.isin(unjudged.urn)].risk.str.contains("a second would suggest").any()
     )
+
+
+def test_the_agenda_says_whether_the_support_worked_with_the_interventions_pages_numbers(store: Store) -> None:
+    from analytics.evaluation.impact import intervention_impact
+
+    meeting_ids = store.read("SELECT meeting_id FROM meetings WHERE kind <> 'category_review' ORDER BY 1").meeting_id
+    agenda = agenda_for(store, int(meeting_ids.iloc[0]))
+    section = agenda.sections["Did the support work"]
+    covered = set(agenda.schools.urn.astype(int))
+    supported = store.read("SELECT intervention_id, urn FROM intervention_schools")
+    expected_ids = set(supported[supported.urn.isin(covered)].intervention_id.astype(int))
+    names = store.read("SELECT intervention_id, name FROM interventions")
+    assert set(section.intervention) == set(names[names.intervention_id.isin(expected_ids)].name)
+    for intervention_id in expected_ids:
+        name = names.set_index("intervention_id").name[intervention_id]
+        page = intervention_impact(store, intervention_id)
+        shown = section[section.intervention == name]
+        if page.empty:  # no focus measure: said, not left out
+            assert list(shown.verdict) == ["not enough data"] and "No focus measure" in shown.summary.iloc[0]
+            continue
+        assert list(shown.verdict) == list(page.verdict)
+        assert shown.difference.to_numpy() == pytest.approx(page.difference.to_numpy(), nan_ok=True)
+        assert list(shown.summary) == list(page.summary)

@@ -64,6 +64,7 @@ def test_every_page_is_listed() -> None:
         "app_pages/shared.py",
         "app_pages/survey_view.py",
         "app_pages/context_events_panel.py",
+        "app_pages/impact_view.py",
     }
     assert listed == set(PAGES)
     source = (REPO_ROOT / "app.py").read_text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -227,3 +228,32 @@ def headline_result(store: Store, intervention_id: int) -> str:
     if impact.empty:
         return "No focus measure or questionnaire linked yet."
     return "Not enough results before and after the support to compare."
+
+
+def impact_overview(store: Store, urns: Sequence[int]) -> pd.DataFrame:
+    """Each intervention that supported any of ``urns``, with its headline answer per focus measure.
+
+    The same numbers as the Interventions page and ``impact`` (:func:`~analytics.evaluation.impact.
+    intervention_impact`), for the meeting's agenda and pack: ``intervention, status, measure,
+    verdict, difference, ci_low, ci_high, minimum_detectable, n_supported, summary``.
+    """
+    from analytics.evaluation.impact import intervention_impact
+
+    columns = ["intervention", "status", "measure", "verdict", "difference", "ci_low", "ci_high"]
+    columns += ["minimum_detectable", "n_supported", "summary"]  # the order rows are built in below
+    chosen = store.read(
+        """SELECT DISTINCT i.intervention_id, i.name, i.status, i.start_date FROM interventions i
+           JOIN intervention_schools s USING (intervention_id)
+           WHERE list_contains($urns, s.urn) ORDER BY i.start_date DESC, i.name""",
+        {"urns": [int(u) for u in urns]},
+    )
+    rows = []
+    for item in chosen.itertuples():
+        impact = intervention_impact(store, int(item.intervention_id))
+        if impact.empty:
+            unknown = "No focus measure is recorded, so school results cannot say whether it worked."
+            rows.append((item.name, item.status, "", "not enough data", *([math.nan] * 4), 0, unknown))
+        for row in impact.itertuples():
+            numbers = (row.difference, row.ci_low, row.ci_high, row.minimum_detectable, row.n_supported)
+            rows.append((item.name, item.status, row.label, row.verdict, *numbers, row.summary))
+    return pd.DataFrame(rows, columns=columns)

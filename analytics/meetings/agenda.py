@@ -19,6 +19,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from analytics.calendar import as_of_date
+from analytics.evaluation.interventions import impact_overview
 from analytics.meetings.records import (
     ONE_TERM,
     actions_to_follow_up,
@@ -89,7 +90,8 @@ def build_agenda(store: Store, meeting_id: int, board: pd.DataFrame) -> Agenda:
 
     Sections, in order: actions to follow up; red and amber schools with the reasons; category
     changes since the last meeting; schools whose suggested category differs from the decided one;
-    Ofsted inspections since the last meeting; schools at risk of changing category. A category 3/4
+    Ofsted inspections since the last meeting; schools at risk of changing category; whether the
+    support its schools had worked (:func:`~analytics.evaluation.interventions.impact_overview`). A category 3/4
     review instead lists the schools in those categories, each to be taken through
     :data:`REVIEW_SECTIONS`, after the actions.
     """
@@ -144,6 +146,8 @@ def build_agenda(store: Store, meeting_id: int, board: pd.DataFrame) -> Agenda:
         at_risk = schools_at_risk(board, standing, day)
         sections["At risk of changing category"] = at_risk
         note(at_risk.urn, "at risk of changing category")
+        # The same headline answer as the Interventions page and `impact`, for the board to weigh.
+        sections["Did the support work"] = impact_overview(store, covered.urn.tolist())
 
     return Agenda(meeting, since, _running_order(board, covered, listed_for), sections)
 
