@@ -87,8 +87,8 @@ def show_officer_events(events: pd.DataFrame) -> None:
     soft = int((events.source == events_api.SOFT_INTELLIGENCE).sum())
     if soft:
         st.caption(
-            f"{soft} soft intelligence record{'s' if soft != 1 else ''}: counted by the criteria, never shown in "
-            "presenter mode or put in a download."
+            f"{soft} soft intelligence record{'s' if soft != 1 else ''}: kept for officers only. It never moves the "
+            "school's suggested category and is never shown in presenter mode or put in a download."
         )
 
 

@@ -25,7 +25,7 @@ from analytics.imports.context_events import (
 )
 from analytics.imports.problems import ImportValidationError
 from analytics.monitoring import context_events as events
-from analytics.monitoring.criteria import MET, UNMET, evaluate_criteria, load_criteria
+from analytics.monitoring.criteria import NOT_ASSESSED, UNMET, evaluate_criteria, load_criteria
 from analytics.monitoring.profile import school_events
 from analytics.store import db
 from analytics.store.db import Store
@@ -204,18 +204,20 @@ def quiet_school(store: Store) -> int:
 def test_a_recorded_headteacher_change_is_counted_until_it_is_withdrawn(writable_demo_path: Path) -> None:
     with Store(writable_demo_path) as store:
         urn = quiet_school(store)
-        assert leadership_change(store, urn)[0] == MET
+        # Nothing recorded is not evidence either way: never "met", so it cannot help a school look green.
+        assert leadership_change(store, urn)[0] == NOT_ASSESSED
         event_id = events.record_context_event(
             store, urn, LAST_MONTH, "headteacher_change", "Head resigned", recorded_by="J"
         )
         status, evidence = leadership_change(store, urn)
         assert status == UNMET
-        assert "Head resigned" in evidence
+        assert "headteacher change" in evidence
+        assert "Head resigned" not in evidence, "typed notes stay on the profile, out of packs and the projector"
         events.withdraw_context_event(store, event_id, withdrawn_by="J")
-        assert leadership_change(store, urn)[0] == MET
+        assert leadership_change(store, urn)[0] == NOT_ASSESSED
 
 
-def test_soft_intelligence_counts_but_says_so_and_keeps_its_note(writable_demo_path: Path) -> None:
+def test_soft_intelligence_never_moves_a_schools_category(writable_demo_path: Path) -> None:
     with Store(writable_demo_path) as store:
         urn = quiet_school(store)
         events.record_context_event(
@@ -228,9 +230,11 @@ def test_soft_intelligence_counts_but_says_so_and_keeps_its_note(writable_demo_p
             recorded_by="J",
         )
         status, evidence = leadership_change(store, urn)
-    assert status == UNMET
-    assert "(soft intelligence)" in evidence
-    assert "Heard the head is leaving" not in evidence, "evidence goes into packs and downloads"
+        kept = events.list_context_events(store, urn=urn, include_soft_intelligence=True)
+    # Something heard, not established: kept for the officer, but it is not evidence for a category.
+    assert status == NOT_ASSESSED
+    assert "Heard the head is leaving" not in evidence
+    assert "Heard the head is leaving" in set(kept.note)
 
 
 # -- command line ----------------------------------------------------------------------------------

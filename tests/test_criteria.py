@@ -254,7 +254,9 @@ def test_ofsted_and_context_event_checks(small_store: Store) -> None:
         small_store, Criterion("h", 5, "Stable leadership", "context_event", kinds=("headteacher_change",))
     )
     assert events.loc[1, "status"] == UNMET, "a change five months ago counts"
-    assert events.loc[4, "status"] == MET, "a change seventeen months ago does not"
+    assert events.loc[4, "status"] == NOT_ASSESSED, (
+        "a change seventeen months ago does not; nothing recent is no evidence"
+    )
     assert "1 Jun 2025" in events.loc[1, "evidence"]
 
 
