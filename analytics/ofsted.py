@@ -87,5 +87,14 @@ def describe_inspection(grade: object, judgements: str | None) -> str:
         return OFSTED_GRADE_LABELS[int(float(str(grade)))]
     card = report_card(judgements)
     if card:
-        return "Report card: " + "; ".join(f"{area} {value.lower()}" for area, value in card.items())
+        # Worst first: a table cell or a projector cuts the end off, and the end must not be the news.
+        def severity(item: tuple[str, str]) -> int:
+            area, value = item
+            if area == SAFEGUARDING:
+                return -1 if safeguarding_met(value) is False else 9
+            rank = card_rank(value)
+            return 9 if rank is None else len(REPORT_CARD_SCALE) - rank
+
+        ordered = sorted(card.items(), key=severity)
+        return "Report card: " + "; ".join(f"{area} {value.lower()}" for area, value in ordered)
     return "no overall grade"

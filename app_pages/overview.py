@@ -98,27 +98,27 @@ def show_watch_list(board: pd.DataFrame) -> None:
     watch = early_warning.watch_list(board)
     st.subheader(f"Watch list ({len(watch)})")
     unassessed = int((board.rag == NOT_ENOUGH_EVIDENCE).sum())
-    if watch.empty and unassessed:
-        # Not an all-clear: nothing is red or amber because too little could be assessed.
+    if unassessed:
+        # Not an all-clear: schools that could not be judged are on the list, and said apart.
         st.info(
-            f"No school is rated red or amber, but {unassessed} of {len(board)} schools could not be assessed: "
-            "there is not enough evidence for a verdict. Each school's profile says what is missing and what "
-            "to import."
+            f"{unassessed} of {len(board)} schools could not be assessed: there is not enough evidence for a "
+            "verdict, so they are on the watch list as grey. Each school's profile says what is missing and "
+            "what to import."
         )
-        return
     if watch.empty:
         st.success("No school is rated red or amber, and every decided category matches the evidence.")
         return
     st.caption(
-        "Schools the evidence rates red or amber, and schools whose decided category differs from what the "
-        "evidence suggests. Select a row to open the school's profile, with every reason in full."
+        "Schools the evidence rates red or amber, schools with not enough evidence for a verdict (grey: the "
+        "profile says what is missing), and schools whose decided category differs from what the evidence "
+        "suggests. Select a row to open the school's profile, with every reason in full."
     )
     table = pd.DataFrame(
         {
             "School": watch.name,
             "RAG": watch.rag.map(RAG_LABELS),
             "Decided": watch.decided_category.fillna("none"),
-            "Suggested": watch.suggested_category,
+            "Suggested": watch.suggested_category.fillna("no verdict"),
             "Trend": watch.trend.map(lambda t: f"{charts.TREND_SYMBOLS[t]} {t}"),
             "Why": watch.summary,
         }

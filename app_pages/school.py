@@ -298,9 +298,11 @@ def show_category_history(store, urn: int, status: pd.Series | None) -> None:
         )
         rag = middle.selectbox("RAG", ["red", "amber", "green"], index=None, placeholder="from the category")
         decided_on = right.date_input("Decided on", value=date.today(), max_value=date.today(), format="DD/MM/YYYY")
-        reasons = st.text_area("Reasons", placeholder="What the board considered and why it decided this")
-        decided_by = st.text_input("Decided by", placeholder="Name or board")
-        if st.form_submit_button("Record decision", type="primary"):
+        reasons = st.text_area(
+            "Reasons", placeholder="What the board considered and why it decided this", key="decision_reasons"
+        )
+        decided_by = st.text_input("Decided by", placeholder="Name or board", key="decision_by")
+        if st.form_submit_button("Record decision", type="primary", key="decision_submit"):
             with shared.user_errors():
                 record_decision(
                     store,

@@ -67,6 +67,8 @@ def main() -> None:
         chosen_phases = st.pills("Phase", phases, selection_mode="multi", default=phases, key="trend_phases")
         table = table[table.phase.isin(chosen_phases)]
     counts = table.trend.value_counts()
+    # Counted before the Show filter: hiding "stable" must not hide a stable school's sharp fall.
+    sharp = int((table.sharp_change == "sharp decline").sum()) if measure != OVERALL else 0
     table = table[table.trend.isin(shown)]
     st.caption(
         f"{selection.group_label} · results up to {selection.year_label} · judged against national movement, "
@@ -83,11 +85,10 @@ def main() -> None:
     for col, trend in zip(cols, charts.TREND_SYMBOLS, strict=False):
         col.metric(f"{charts.TREND_SYMBOLS[trend]} {trend.capitalize()}", f"{counts.get(trend, 0)}")
     if measure != OVERALL:
-        sharp = int((table.sharp_change == "sharp decline").sum())
         cols[-1].metric(
-            "⚠ Sharp decline, latest year",
+            "⚠ Sharp decline",
             sharp,
-            help="The latest year is far outside the school's earlier years, beyond what cohort size explains.",
+            help="Schools whose latest year fell far outside their earlier years, beyond what cohort size explains.",
         )
     if table.empty:
         st.info("No school matches these choices. Try another measure, pupil group or phase.")

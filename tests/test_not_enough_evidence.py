@@ -222,3 +222,19 @@ def test_the_rules_files_evidence_table_is_used_even_when_criteria_are_passed(
         )
     assert "green" not in set(suggestions.rag)
     assert (suggestions.rag == "grey").sum() > 50
+
+
+def test_the_watch_list_shows_schools_without_a_verdict_not_only_red_and_amber() -> None:
+    from analytics.monitoring.board import watch_list
+
+    board = pd.DataFrame(
+        {
+            "urn": [1, 2, 3, 4],
+            "name": ["Red", "Grey, decided green", "Green", "Amber decided"],
+            "rag": ["red", "grey", "green", "green"],
+            "decided_rag": [None, "green", "green", "amber"],
+            "differs": [False, False, False, True],
+        }
+    )
+    # A grey school decided green is exactly what a board must not miss on a clean-looking list.
+    assert list(watch_list(board).urn) == [1, 2, 4]

@@ -65,6 +65,7 @@ def test_every_page_is_listed() -> None:
         "app_pages/survey_view.py",
         "app_pages/context_events_panel.py",
         "app_pages/impact_view.py",
+        "app_pages/panel_download.py",
     }
     assert listed == set(PAGES)
     source = (REPO_ROOT / "app.py").read_text()
@@ -175,9 +176,9 @@ def test_profile_opens_the_requested_school_and_shows_its_evidence(
 def test_recording_a_decision_adds_it_to_the_history(writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = open_app(writable_demo_path, monkeypatch, "app_pages/school.py")
     urn = app.main.selectbox[0].value
-    app.text_area[0].input("Attendance has fallen two years running.")
-    app.text_input[0].input("Chair of the board")
-    app.button[0].click().run()
+    app.text_area(key="decision_reasons").input("Attendance has fallen two years running.")
+    app.text_input(key="decision_by").input("Chair of the board")
+    app.button(key="decision_submit").click().run()
     assert not app.exception, [e.value for e in app.exception]
     st.cache_resource.clear()
     with Store(writable_demo_path) as store:
@@ -192,8 +193,8 @@ def test_a_decision_without_reasons_is_refused_on_the_page(
     writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = open_app(writable_demo_path, monkeypatch, "app_pages/school.py")
-    app.text_input[0].input("Chair of the board")
-    app.button[0].click().run()
+    app.text_input(key="decision_by").input("Chair of the board")
+    app.button(key="decision_submit").click().run()
     assert not app.exception
     assert any("Give the reasons" in e.value for e in app.error)
 

@@ -177,3 +177,20 @@ def test_a_file_without_publication_dates_does_not_erase_them(carded_store: Path
     with Store(carded_store, read_only=True) as store:
         published = store.scalar("SELECT publication_date FROM inspections WHERE inspection_number = '10400001'")
     assert pd.Timestamp(published).date() == date(2026, 4, 20)
+
+
+def test_a_report_card_is_described_worst_area_first() -> None:
+    import json
+
+    from analytics.ofsted import describe_inspection
+
+    card = {
+        "Inclusion": "Expected standard",
+        "Curriculum and teaching": "Strong standard",
+        "Leadership and governance": "Urgent improvement",
+        "Safeguarding": "Met",
+    }
+    # A table cell or a projector cuts the end off; the urgent area must not be the part cut.
+    assert describe_inspection(None, json.dumps(card)).startswith("Report card: Leadership and governance urgent")
+    unsafe = describe_inspection(None, json.dumps(card | {"Safeguarding": "Not met"}))
+    assert unsafe.startswith("Report card: Safeguarding not met; Leadership and governance urgent improvement")

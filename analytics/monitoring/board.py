@@ -106,8 +106,9 @@ def board_table(schools: pd.DataFrame, assessment: Assessment) -> pd.DataFrame:
 
 
 def watch_list(board: pd.DataFrame) -> pd.DataFrame:
-    """Schools to discuss: red or amber (suggested or decided), or where people and evidence disagree."""
-    concern = board.rag.isin(["red", "amber"]) | board.decided_rag.isin(["red", "amber"]) | board.differs
+    """Schools to discuss: red or amber (suggested or decided), where people and evidence disagree, and
+    where there is not enough evidence for a verdict (a board needs to see those, not a clean sheet)."""
+    concern = board.rag.isin(["red", "amber", "grey"]) | board.decided_rag.isin(["red", "amber"]) | board.differs
     return board[concern].reset_index(drop=True)
 
 

@@ -29,9 +29,15 @@ FIXES = (
     ("No results for", "import a file with pupil-group figures, such as the DfE performance tables"),
     (NO_EVIDENCE, "import the school's results (Import data page, or python -m analytics import)"),
     (
+        "for this type of school",
+        "import national figures for schools of its type (e.g. special schools' attendance), or give it "
+        "criteria that suit it in the rules file (school_types); importing more mainstream figures will not help",
+    ),
+    (
         NO_OUTCOMES,
-        "import its results, or, for a type of school the criteria do not fit (special, alternative "
-        "provision), add criteria on measures that suit it to the rules file",
+        "import its results; if it has results already, no results criterion in the rules file applies to its "
+        "type (special schools, PRUs and alternative provision are not judged against mainstream figures): "
+        "add criteria that suit it to the rules file",
     ),
 )
 

@@ -113,6 +113,7 @@ from scipy import stats
 
 from analytics.monitoring.trends.latest import SHARP_LABELS, latest_year_change, latest_year_notes, sharp_change_labels
 from analytics.monitoring.trends.reasons import (
+    BROKE,
     FEW_YEARS,
     MOVED,
     NO_YEARS,
@@ -246,20 +247,29 @@ def _classify(
     up = classified & (z > critical)
     down = classified & (z < -critical)
     better_up = np.array([bool(higher_is_better.get(str(m), True)) for m in prep.measures], dtype=bool)[prep.measure]
-    too_wide = critical * se > MEANINGFUL_CHANGE_SD * np.sqrt(pupil_variance)
+    # Stable only when the whole interval lies within a meaningful change either way (an equivalence
+    # claim): an interval of -6.9 to +2.2 points a year still allows a 5-point yearly fall.
+    meaningful = MEANINGFUL_CHANGE_SD * np.sqrt(pupil_variance)
+    too_wide = (slope - critical * se < -meaningful) | (slope + critical * se > meaningful)
     trend_code = np.where(classified, STABLE, INSUFFICIENT)
     trend_code[classified & ~(up | down) & too_wide] = NO_CLEAR_TREND
     trend_code[(up & better_up) | (down & ~better_up)] = RISING
     trend_code[(down & better_up) | (up & ~better_up)] = DECLINING
 
+    moving = up | down
+    latest_change, expected, latest_z = latest_year_change(prep, classified, moving, pupil_variance, school_variance)
+    sharp = sharp_change_labels(latest_z, better_up)
+    # A series whose latest year broke sharply from its past is not "stable", whatever its line says.
+    broke = (trend_code == STABLE) & (sharp > 0)
+    trend_code[broke] = NO_CLEAR_TREND
+
     template = np.where(prep.n_years > 0, FEW_YEARS, NO_YEARS)
     template[classified] = STEADY
     template[trend_code == NO_CLEAR_TREND] = UNCLEAR
-    template[up | down] = MOVED
+    template[broke] = BROKE
+    template[moving] = MOVED
     decimals = decimals_per_measure(prep, pupil_variance, school_variance)
     reason = trend_reasons(prep, template, slope, critical * se, trend_code, better_up, decimals, min_years, labels)
-    moving = up | down
-    latest_change, expected, latest_z = latest_year_change(prep, classified, moving, pupil_variance, school_variance)
     latest_note = latest_year_notes(prep, latest_change, expected, latest_z, moving, decimals)
     reason = reason + np.where(latest_note == "", "", " ") + latest_note
     has_rows = prep.n_years > 0
@@ -281,7 +291,7 @@ def _classify(
             "against_national": prep.against,
             "latest_change": latest_change,
             "latest_change_z": latest_z,
-            "sharp_change": as_strings(np.array(SHARP_LABELS, dtype=object), sharp_change_labels(latest_z, better_up)),
+            "sharp_change": as_strings(np.array(SHARP_LABELS, dtype=object), sharp),
             "latest_note": latest_note,
             "reason": reason,
         },

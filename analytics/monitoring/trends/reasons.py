@@ -15,9 +15,10 @@ import pandas as pd
 from analytics.calendar import format_academic_year
 from analytics.monitoring.trends.series import Prepared
 
-# Reason templates, by series. UNCLEAR: not moved, but the interval is too wide to call it stable.
-NO_YEARS, FEW_YEARS, STEADY, MOVED, UNCLEAR = range(5)
-N_TEMPLATES = 5
+# Reason templates, by series. UNCLEAR: not moved, but the interval is too wide to call it stable;
+# BROKE: narrow enough, but the latest year broke sharply from the earlier ones.
+NO_YEARS, FEW_YEARS, STEADY, MOVED, UNCLEAR, BROKE = range(6)
+N_TEMPLATES = 6
 
 
 def as_strings(table: np.ndarray, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
@@ -120,6 +121,8 @@ class _Fragments:
             return f"{name}{moved} over {self.count(i)}, {self.years(i)} (change of "
         if kind == UNCLEAR:
             return f"No clear trend, too few pupils to tell: {name} changed by "
+        if kind == BROKE:
+            return f"No clear trend, as the latest year broke from the earlier ones: {name} changed by "
         return f"{name} {'rose' if self.slope[i] > 0 else 'fell'} "
 
     def amount(self, i: int) -> str:
@@ -135,7 +138,7 @@ class _Fragments:
             return ""
         if self.template[i] == STEADY:
             return " a year is within what cohorts of about "
-        if self.template[i] == UNCLEAR:
+        if self.template[i] in (UNCLEAR, BROKE):
             places = self.places[i]
             low = (self.scaled[i] - self.scaled_half[i]) / 10.0**places
             high = (self.scaled[i] + self.scaled_half[i]) / 10.0**places
@@ -164,7 +167,7 @@ class _Fragments:
     def ending(self, i: int) -> str:
         if self.template[i] == STEADY:
             return f" pupils explain{self.no_national(i)})."
-        if self.template[i] == UNCLEAR:
+        if self.template[i] in (UNCLEAR, BROKE):
             return f" pupils{self.no_national(i)}."
         return " pupils explain." if self.template[i] == MOVED else ""
 
@@ -210,7 +213,7 @@ def trend_reasons(
     )
     shape_code = pd.factorize(shape)[0]
     # An unclear trend's sentence also carries its interval, so its half-width is part of the key.
-    half = np.where(template == UNCLEAR, parts.scaled_half, 0)
+    half = np.where((template == UNCLEAR) | (template == BROKE), parts.scaled_half, 0)
     slope_code, slopes = pd.factorize(np.where(described, parts.scaled, 0))
     half_code, halves = pd.factorize(half)
     amount_code = pd.factorize(_mix((slope_code, len(slopes)), (half_code, len(halves))))[0]
