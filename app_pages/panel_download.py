@@ -6,6 +6,8 @@ whose provenance hashes the whole store, are made only when a button is pressed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
@@ -42,11 +44,24 @@ def load_files(
     return {"": research_panel.zip_bytes(files), **files}
 
 
+def file_maker(key: tuple[str, int, str, str, bool], names: SchoolNames, name: str) -> Callable[[], bytes]:
+    """What a button hands over, made only when it is pressed: the provenance hashes the whole store."""
+
+    def make() -> bytes:
+        return load_files(*key, names)[name]
+
+    return make
+
+
 def render_panel_download(store: Store, measure_code: str, subgroup: str) -> None:
     """Download buttons for the panel of ``measure_code`` for ``subgroup``, with what it holds."""
-    key = (*shared.cache_key(store), measure_code, subgroup, shared.current_selection().presenter_mode)
     names = shared.school_names()
-    panel = load_panel(*key, names)
+    key = (*shared.cache_key(store), measure_code, subgroup, shared.current_selection().presenter_mode)
+    panel = None
+    with shared.user_errors():
+        panel = load_panel(*key, names)
+    if panel is None:
+        return
     summary = research_panel.panel_summary(panel)
     st.markdown("**A panel for your own analysis**: every school and year with a result, for R, Stata or pandas")
     stem = f"panel-{measure_code}-{subgroup}"
@@ -54,8 +69,7 @@ def render_panel_download(store: Store, measure_code: str, subgroup: str) -> Non
     for column, (label, name, mime) in zip(columns, DOWNLOADS, strict=True):
         column.download_button(
             label,
-            # Made on the click: the provenance hashes the whole store.
-            lambda name=name: load_files(*key, names)[name],
+            file_maker(key, names, name),
             f"{stem}.zip" if not name else f"{stem}-{name}",
             mime,
             icon=":material/download:",
@@ -65,7 +79,7 @@ def render_panel_download(store: Store, measure_code: str, subgroup: str) -> Non
     st.caption(
         f"{summary['rows']:,} rows: {summary['schools']:,} schools over {len(summary['academic_years'])} academic "
         f"years, {summary['supported_schools']} supported on this measure; {summary['schools_not_named']} "
-        "school(s) without a data-sharing agreement appear by pseudonym with no URN. The zip adds a README, a "
+        "school(s) appear by pseudonym with no URN, as on screen. The zip adds a README, a "
         "methods note to cite (estimators, software versions, the store's content hash and imports) and the "
         f"provenance as JSON. The same files: `python -m analytics panel --measure {measure_code} "
         f"--subgroup {subgroup} --out DIR`."

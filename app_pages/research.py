@@ -14,6 +14,7 @@ from analytics.research import charts as research_charts
 from analytics.store.schools import list_measures
 from app_pages import shared
 from app_pages.impact_view import show_impact_headline
+from app_pages.panel_download import render_panel_download
 
 MODES = {
     "kind": "Groups of one kind",
@@ -223,6 +224,7 @@ def main() -> None:
         if mode == "matched":
             show_impact_headline(store, int(choice[0]), measure)
         show_result(result)
+        render_panel_download(store, measure, subgroup)
 
 
 def choose_groups(store, mode: str, selection: shared.Selection) -> tuple[tuple | None, str | None, tuple | None]:

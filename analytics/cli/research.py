@@ -1,5 +1,6 @@
 """The ``research`` command: compare groups' change in a measure between two periods, or supported
-schools against matched similar schools, with every table as JSON or CSV."""
+schools against matched similar schools, with every table as JSON or CSV; and the ``panel`` command:
+a school x year panel with its data dictionary and provenance, for a researcher's own analysis."""
 
 from __future__ import annotations
 
@@ -51,6 +52,68 @@ def register(commands: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print every table, the notes and the methods note as JSON")
     parser.add_argument("--csv", type=Path, metavar="DIR", help="write one CSV per table (and methods.txt) into DIR")
     parser.set_defaults(handler=run_research)
+    register_panel(commands)
+
+
+def register_panel(commands: Any) -> None:
+    """Register ``panel --measure CODE --out DIR [--subgroup G] [--kind K] [--scope ID] [--json]``."""
+    parser = commands.add_parser(
+        "panel",
+        help="write a school x year panel for your own analysis (CSV, Parquet, data dictionary, methods note)",
+        description="Write one row per school and academic year with results on a measure (value, cohort, "
+        "national figure, supported flag, support start year, group, school context) as CSV and Parquet, "
+        "with a data dictionary, a README and a methods note naming the store's content hash and imports "
+        "(see docs/research.md). Schools without a data-sharing agreement appear by pseudonym, without URN.",
+    )
+    add_db_option(parser)
+    parser.add_argument("--measure", required=True, help="measure code, e.g. ks2_rwm_exp")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="directory to write the files into")
+    parser.add_argument("--subgroup", default="all", help="pupil group (default all)")
+    parser.add_argument("--kind", choices=RESEARCH_GROUP_KINDS, help="add each school's group of this kind")
+    parser.add_argument("--scope", type=int, help="only schools in this group (id)")
+    parser.add_argument("--json", action="store_true", help="print the provenance and the files written as JSON")
+    parser.set_defaults(handler=run_panel)
+
+
+def run_panel(args: argparse.Namespace) -> int:
+    """Build the panel ``args`` describe and write its files; problems are reported and exit with code 2."""
+    from analytics.errors import InsightError
+    from analytics.research.panel import data_dictionary, provenance, school_year_panel, write_panel
+    from analytics.store.db import Store
+
+    path = store_path(args)
+    try:
+        if not Path(path).exists():
+            raise InsightError(
+                f"There is no store at {path}. Create one with: python -m analytics init --db {path}",
+                title="No data store",
+            )
+        with Store(path, read_only=True) as store:
+            panel = school_year_panel(
+                store, args.measure, subgroup=args.subgroup, group_kind=args.kind, scope_group_id=args.scope
+            )
+            details = provenance(store, panel)
+        dictionary = data_dictionary(panel.attrs["query"]["measure"]["unit"], list(panel.columns))
+        written = write_panel(args.out, panel, dictionary, details)
+    except (InsightError, OSError) as error:
+        title = getattr(error, "title", "The panel cannot be written")
+        message = getattr(error, "message", str(error))
+        if args.json:
+            print(json.dumps({"ok": False, "error": {"title": title, "message": message}}, indent=2))
+        else:
+            print(f"error: {title}: {message}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps({"ok": True, **details, "files": [str(p) for p in written]}, indent=2, default=str))
+        return 0
+    summary = details["panel"]
+    print(
+        f"{summary['rows']:,} rows: {summary['schools']:,} schools x {len(summary['academic_years'])} academic years "
+        f"({summary['supported_schools']} supported); store hash {details['store']['content_hash'][:12]}…"
+    )
+    for file in written:
+        print(f"wrote {file}")
+    return 0
 
 
 def run_research(args: argparse.Namespace) -> int:
