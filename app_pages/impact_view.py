@@ -30,7 +30,7 @@ def show_impact_headline(store, intervention_id: int, measure: str) -> None:
         f"**Headline (as on the Interventions page):** {shared.VERDICT_BADGES.get(first.verdict, '')} {first.summary}"
     )
     st.caption(
-        "The matched comparison below is a check on this headline, over the years chosen here: it compares each "
-        "supported school with its nearest unsupported schools on one starting year, which regression to the "
-        "mean can fool when schools were chosen after a bad year."
+        "The matched comparison below is a check on this headline, over the years chosen here: each supported "
+        "school against its nearest unsupported schools on their levels and trends before the support and their "
+        "context, within a caliper; it too calls a difference only when its two checks agree."
     )

@@ -32,7 +32,8 @@ FEATURE_LABELS = {
     "pupils": "pupils on roll (log)",
     "pct_fsm": "% free school meals",
     "pct_eal": "% English as an additional language",
-    "baseline": "prior attainment (the measure in the first period)",
+    "baseline": "prior attainment (the measure's mean over the years before)",
+    "pre_slope": "trend in the measure over those years (change per year)",
 }
 
 

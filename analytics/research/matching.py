@@ -1,12 +1,22 @@
 """Supported schools against similar schools that were not supported: finding the comparison schools
-(:func:`match_comparison_schools`), checking their balance, and the whole comparison
-(:func:`supported_vs_matched`) with its matched-pairs estimate."""
+(:func:`match_comparison_schools`, or :func:`match_schools` on frames), the matched estimate
+(:func:`matched_estimate`) and the whole comparison (:func:`supported_vs_matched`).
+
+Schools picked for support usually had poor results, and a poor result is partly bad luck that does
+not repeat, so a supported school's change is only comparable with that of schools whose results
+before were as poor. One year before is a noisy guide (a bad year looks like a low level), so matching
+and the baseline use every year with results before the support: each school's mean over them and,
+with two or more years, its trend over them, beside its context (phase exactly; pupils on roll, % FSM,
+% EAL).
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,43 +24,87 @@ from scipy import stats
 
 from analytics.calendar import end_of_academic_year
 from analytics.research.analyse import analyse_groups
-from analytics.research.constants import (
-    BALANCE_LIMIT,
-    DEFAULT_MATCHES,
-    FEATURE_LABELS,
-    MATCH_FEATURES,
-    MATCHED,
-    MATCHED_PAIRS,
-    SUPPORTED,
+from analytics.research.balance import (
+    CALIPER_SD,
+    MATCHING_FEATURES,
+    PRE_SLOPE,
+    MatchedSet,
+    match_schools,
+    matching_notes,
+    method_note,
+    unmatched_note,
 )
+from analytics.research.constants import DEFAULT_MATCHES, MATCHED, MATCHED_PAIRS, SUPPORTED
 from analytics.research.data import (
     default_as_of,
     intervention_periods,
     measure_details,
+    measure_years,
     period_years,
     school_changes,
     scope_urns,
 )
 from analytics.research.errors import ResearchError
-from analytics.research.result import (
-    BALANCE_COLUMNS,
-    EXCLUDED_COLUMNS,
-    MATCH_COLUMNS,
-    TEST_COLUMNS,
-    GroupComparison,
-    years_label,
-)
-from analytics.stats.effect_sizes import standardised_difference
+from analytics.research.result import EXCLUDED_COLUMNS, TEST_COLUMNS, GroupComparison, years_label
 from analytics.stats.estimates import mean_ci
 from analytics.store.db import Store
 
+# The tests rows besides the combined one: each check alone, with the selection it is right for.
+OWN_MATCHES_ONLY = "t-test, own matches only"
+EVERY_CANDIDATE = "Welch's t-test, every candidate school"
 
-def _school_features(store: Store, changes: pd.DataFrame) -> pd.DataFrame:
+
+def pre_period_years(
+    store: Store, measure: str, from_years: Sequence[int], to_years: Sequence[int], subgroup: str = "all"
+) -> tuple[int, ...]:
+    """Every year with results on ``measure`` up to the last ``from`` year (and the ``from`` years themselves):
+    the pre-period the matching and the baseline use. An error when the periods are in the wrong order."""
+    if max(from_years) >= min(to_years):
+        raise ResearchError(
+            f"The 'from' period ({years_label(from_years)}) must end before the 'to' period "
+            f"({years_label(to_years)}) begins."
+        )
+    years = {y for y in measure_years(store, measure, subgroup) if y <= max(from_years)} | set(from_years)
+    return tuple(sorted(years))
+
+
+def school_features(
+    store: Store, measure: str, pre_years: Sequence[int], post_years: Sequence[int], subgroup: str = "all"
+) -> pd.DataFrame:
+    """Every school with a result before or after: ``school_changes`` columns (``before`` is the mean of
+    its results in ``pre_years``) plus ``baseline`` (the same mean), ``pre_slope`` (least-squares change
+    per year over its results in ``pre_years``; missing with fewer than two), ``n_pre_years``, ``phase``,
+    ``pupils`` (natural log), ``pct_fsm`` and ``pct_eal``."""
+    changes = school_changes(store, measure, pre_years, post_years, subgroup=subgroup)
+    yearly = store.read(
+        "SELECT urn, academic_year, value FROM results WHERE measure_code = $measure AND subgroup = $subgroup "
+        "AND term = 'year' AND value IS NOT NULL AND list_contains($years, academic_year)",
+        {"measure": measure, "subgroup": subgroup, "years": [int(y) for y in pre_years]},
+    )
+    yearly["x"] = yearly.academic_year - yearly.groupby("urn").academic_year.transform("mean")
+    yearly["y"] = yearly.value - yearly.groupby("urn").value.transform("mean")
+    sums = (yearly.assign(xy=yearly.x * yearly.y, xx=yearly.x**2)).groupby("urn")[["xy", "xx"]].sum()
+    counts = yearly.groupby("urn").size()
+    slopes = (sums.xy / sums.xx.where(sums.xx > 0)).where(counts >= 2)
     schools = store.read("SELECT urn, phase, pupils, pct_fsm, pct_eal FROM schools")
     frame = changes.merge(schools, on="urn", how="left")
-    frame["pupils"] = np.log(frame["pupils"].astype(float).where(frame["pupils"] > 0))
     frame["baseline"] = frame["before"]
+    frame[PRE_SLOPE] = frame.urn.map(slopes).astype(float)
+    frame["n_pre_years"] = frame.urn.map(counts).fillna(0).astype(int)
+    frame["pupils"] = np.log(frame["pupils"].astype(float).where(frame["pupils"] > 0))
     return frame
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What to compare: the measure, the user's two periods, the pupil group and the schools in scope."""
+
+    measure: str
+    before: tuple[int, ...]
+    after: tuple[int, ...]
+    subgroup: str
+    scope_group_id: int | None
+    as_of: date | None
 
 
 def match_comparison_schools(
@@ -61,115 +115,201 @@ def match_comparison_schools(
     to_year: int | Sequence[int],
     *,
     k: int = DEFAULT_MATCHES,
-    features: Sequence[str] = MATCH_FEATURES,
+    features: Sequence[str] = MATCHING_FEATURES,
     exclude_urns: Iterable[int] = (),
     scope_group_id: int | None = None,
     subgroup: str = "all",
     as_of: date | None = None,
+    caliper: float | None = CALIPER_SD,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``k`` most similar unsupported schools for each supported school.
+    """The ``k`` most similar unsupported schools for each supported school: ``(matches, balance)``.
 
-    Similar means: the same phase (exactly), and nearest in the standardised ``features`` —
-    pupils on roll (on a log scale, so 200 vs 400 counts like 600 vs 1,200), % FSM, % EAL and
-    prior attainment (the school's level on ``measure`` in the first period). Each feature is
-    divided by its standard deviation across the supported schools and the candidates, and the
-    distance is Euclidean. Matching is greedy nearest-available without replacement: the closest
-    pair of all is taken first, then the next closest, so a comparison school serves one
-    supported school. Only schools with results in both periods are matched, and none of
-    ``exclude_urns`` (other supported schools).
-
-    Returns
-    -------
-    tuple of DataFrame
-        ``matches``: ``urn, comparison_urn, rank, distance`` (rank 1 = closest);
-        ``balance``: per feature, the means of the supported schools, of all candidates and of the
-        matched schools, and the standardised mean differences before and after matching.
+    The pre-period is every year with results on ``measure`` up to the last ``from_year``
+    (:func:`pre_period_years`); a school's level before is its mean over those years. Candidates are
+    schools of the same phase with results before and in ``to_year``, none of ``exclude_urns`` (other
+    supported schools), only those in ``scope_group_id`` when given; see :func:`match_schools` for the
+    distance, the caliper and the greedy matching. Supported schools left without a comparison school
+    are those missing from ``matches``; :func:`supported_vs_matched` lists them with the reason.
     """
+    request = _Request(measure, period_years(from_year), period_years(to_year), subgroup, scope_group_id, as_of)
+    found = _matched_set(store, request, supported_urns, exclude_urns, k, features, caliper)[0]
+    return found.matches, found.balance
+
+
+def _matched_set(
+    store: Store,
+    request: _Request,
+    supported_urns: Iterable[int],
+    exclude_urns: Iterable[int],
+    k: int,
+    features: Sequence[str],
+    caliper: float | None,
+) -> tuple[MatchedSet, pd.DataFrame, pd.DataFrame, tuple[int, ...]]:
+    """Read the schools' features, choose the candidates and match.
+
+    Returns ``(matched set, supported schools with a change, candidates, pre-years)``; the frames are
+    :func:`school_features` rows."""
     if k < 1:
         raise ResearchError("Ask for at least one comparison school per supported school.")
-    unknown = [f for f in features if f not in MATCH_FEATURES]
+    unknown = [f for f in features if f not in MATCHING_FEATURES]
     if unknown:
-        raise ResearchError(f"Cannot match on {', '.join(unknown)}; choose from {', '.join(MATCH_FEATURES)}.")
-    before, after = period_years(from_year), period_years(to_year)
-    as_of = as_of or default_as_of(after)
-    scope = scope_urns(store, scope_group_id, as_of)
+        raise ResearchError(f"Cannot match on {', '.join(unknown)}; choose from {', '.join(MATCHING_FEATURES)}.")
+    if caliper is not None and not caliper > 0:
+        raise ResearchError("A caliper must be a positive number of standard deviations (or none).")
+    pre_years = pre_period_years(store, request.measure, request.before, request.after, request.subgroup)
+    as_of = request.as_of or default_as_of(request.after)
+    scope = scope_urns(store, request.scope_group_id, as_of)
+    frame = school_features(store, request.measure, pre_years, request.after, request.subgroup)
+    frame = frame.dropna(subset=["change"])
     treated_urns = {int(u) for u in supported_urns}
-    changes = school_changes(store, measure, before, after, subgroup=subgroup).dropna(subset=["change"])
-    frame = _school_features(store, changes)
-    treated = frame[frame.urn.isin(treated_urns)].reset_index(drop=True)
-    excluded = treated_urns | {int(u) for u in exclude_urns}
-    pool = frame[~frame.urn.isin(excluded) & frame.phase.isin(treated.phase.dropna().unique())]
+    treated = frame[frame.urn.isin(treated_urns)]
+    left_out = treated_urns | {int(u) for u in exclude_urns}
+    pool = frame[~frame.urn.isin(left_out) & frame.phase.isin(treated.phase.dropna().unique())]
     if scope is not None:
         pool = pool[pool.urn.isin(scope)]
-    pool = pool.dropna(subset=list(features)).reset_index(drop=True)
-    empty_matches = pd.DataFrame(columns=list(MATCH_COLUMNS))
-    if treated.empty or pool.empty:
-        return empty_matches, _balance(treated, pool, pool.iloc[0:0], features)
-    matches = _nearest_available(treated, pool, _distances(treated, pool, features), k)
-    matched = pool[pool.urn.isin(matches.comparison_urn)]
-    return matches, _balance(treated, pool, matched, features)
+    # A candidate needs every feature but the trend (one year before in the pre-period leaves it without).
+    pool = pool.dropna(subset=[f for f in features if f != PRE_SLOPE])
+    return match_schools(treated, pool, k=k, features=features, caliper=caliper), treated, pool, pre_years
 
 
-def _distances(treated: pd.DataFrame, pool: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
-    """Standardised Euclidean distance from each supported school (rows) to each candidate (columns);
-    infinite between schools of different phases or with no feature in common."""
-    both = pd.concat([treated[list(features)], pool[list(features)]])
-    spread = both.std(ddof=1).replace(0, np.nan)
-    z_treated = (treated[list(features)] / spread).to_numpy(dtype=float)
-    z_pool = (pool[list(features)] / spread).to_numpy(dtype=float)
-    usable = ~np.isnan(spread.to_numpy())
-    squared = (z_treated[:, None, usable] - z_pool[None, :, usable]) ** 2
-    # A supported school missing a feature is matched on the others (scaled to the same footing).
-    available = (~np.isnan(squared)).sum(axis=2)
-    distance = np.sqrt(np.nansum(squared, axis=2) * usable.sum() / np.maximum(available, 1))
-    distance[available == 0] = np.inf
-    same_phase = treated.phase.to_numpy()[:, None] == pool.phase.to_numpy()[None, :]
-    distance[~same_phase] = np.inf
-    return distance
+def matched_estimate(
+    supported: pd.DataFrame,
+    candidates: pd.DataFrame,
+    matches: pd.DataFrame,
+    confidence_level: float = 0.95,
+) -> pd.DataFrame:
+    """The matched estimate, as three ``TEST_COLUMNS`` rows: the combined answer, then its two checks.
+
+    ``supported`` and ``candidates`` carry ``urn``, ``phase`` and ``change`` (each school's change from
+    its mean before); ``matches`` is :func:`match_schools`' matches. Only supported schools with a match
+    count.
+
+    - ``OWN_MATCHES_ONLY``: the mean over supported schools of own change minus the mean change of own
+      comparison schools, with a one-sample t interval. Right when schools were chosen on the results
+      they had before (one bad year, or a low mean): their comparison schools had the same results, so
+      the same luck to recover from. Biased towards "worse" when they were chosen for a persistently low
+      true level: comparison schools with the same results but better true levels recover and they do not.
+    - ``EVERY_CANDIDATE``: the mean change of every supported school in ``supported`` (matched or not: it
+      needs no match, and keeping only the matched would keep those whose mean before luck had lifted)
+      minus that of every candidate of the same phase (Welch's t). Right for a persistently low true
+      level; biased towards "better" after a bad year.
+    - ``MATCHED_PAIRS`` (first): the estimate of the first, with an interval spanning both intervals and
+      a p-value that is below the level only when both checks are, in the same direction (the
+      intersection-union test, Berger 1982; the two estimates bracket the effect, Angrist and Pischke
+      2009, 5.4). It is right whichever way the schools were chosen: with no effect it says better or
+      worse at most as often as the unbiased check alone does.
+    """
+    change = candidates.set_index("urn")["change"]
+    own = matches.assign(comparison_change=matches.comparison_urn.map(change)).groupby("urn")["comparison_change"]
+    kept = supported[supported.urn.isin(matches.urn)]
+    differences = (kept.set_index("urn")["change"] - own.mean()).dropna().to_numpy(dtype=float)
+    pairs = _one_sample(differences, confidence_level)
+    # Every supported school with a change, matched or not: keeping only those the caliper found a match
+    # for would keep those whose mean before was lifted by luck, and bias this check towards "worse".
+    phase_mean = candidates.groupby("phase")["change"].mean()
+    supported = supported[supported.phase.isin(phase_mean.index)]
+    every = _welch(
+        (supported.change - supported.phase.map(phase_mean).astype(float)).to_numpy(dtype=float),
+        (candidates.change - candidates.phase.map(phase_mean).astype(float)).to_numpy(dtype=float),
+        confidence_level,
+    )
+    both = _intersection_union(pairs, every)
+    n = int(differences.size)
+    rows = [
+        _test_row(MATCHED_PAIRS, "change, supported minus own matches", both, n, _COMBINED_NOTE),
+        _test_row(OWN_MATCHES_ONLY, "change, supported minus own matches", pairs, n, _OWN_NOTE),
+        _test_row(
+            EVERY_CANDIDATE, "change, supported minus every candidate school", every, len(supported), _EVERY_NOTE
+        ),
+    ]
+    return pd.DataFrame(rows, columns=list(TEST_COLUMNS))
 
 
-def _nearest_available(treated: pd.DataFrame, pool: pd.DataFrame, distance: np.ndarray, k: int) -> pd.DataFrame:
-    """Greedy matching without replacement: the closest remaining pair of all, until each supported
-    school has ``k`` comparison schools or no finite distance is left (``MATCH_COLUMNS``)."""
-    needed = np.full(len(treated), k)
-    rows = []
-    work = distance.copy()
-    while True:
-        flat = int(np.argmin(work))
-        i, j = divmod(flat, work.shape[1])
-        if not np.isfinite(work[i, j]):
-            break
-        rows.append((int(treated.urn[i]), int(pool.urn[j]), k - int(needed[i]) + 1, float(distance[i, j])))
-        needed[i] -= 1
-        work[:, j] = np.inf
-        if needed[i] == 0:
-            work[i, :] = np.inf
-    return pd.DataFrame(rows, columns=list(MATCH_COLUMNS)).sort_values(["urn", "rank"]).reset_index(drop=True)
+_COMBINED_NOTE = (
+    "Each supported school against the mean of its own comparison schools; the interval spans both checks "
+    "below and the p-value is below the level only when both are, in the same direction, so the answer holds "
+    "whether the schools were chosen after a bad year or for persistently low results."
+)
+_OWN_NOTE = "Check right when schools were chosen on their results before (such as one bad year)."
+_EVERY_NOTE = (
+    "Every supported school with results (matched or not) against every candidate school of its phase; check "
+    "right when schools were chosen for persistently low results (a low true level)."
+)
 
 
-def _balance(treated: pd.DataFrame, pool: pd.DataFrame, matched: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
-    rows = []
-    for feature in features:
-        t, c, m = (f[feature].to_numpy(dtype=float) if len(f) else np.array([]) for f in (treated, pool, matched))
-        # The denominator stays the one before matching, so a better "after" means closer means,
-        # not a smaller spread (Stuart 2010).
-        before = standardised_difference(t, c) if t.size and c.size else math.nan
-        spread = (t.mean() - c.mean()) / before if before and not math.isnan(before) else math.nan
-        after = float((t.mean() - m.mean()) / spread) if m.size and spread and not math.isnan(spread) else math.nan
-        transform = np.exp if feature == "pupils" else (lambda x: x)
-        rows.append(
-            {
-                "feature": feature,
-                "label": FEATURE_LABELS[feature],
-                "mean_supported": float(transform(t.mean())) if t.size else math.nan,
-                "mean_unsupported": float(transform(c.mean())) if c.size else math.nan,
-                "mean_matched": float(transform(m.mean())) if m.size else math.nan,
-                "smd_before": before,
-                "smd_after": after,
-                "balanced": bool(abs(after) <= BALANCE_LIMIT) if not math.isnan(after) else False,
-            }
-        )
-    return pd.DataFrame(rows, columns=list(BALANCE_COLUMNS))
+def _one_sample(values: np.ndarray, confidence_level: float) -> dict[str, float]:
+    """The one-sample t-test of a mean difference against zero, with its interval (no test below two values)."""
+    estimate, low, high = mean_ci(values, confidence_level)
+    row = {"estimate": estimate, "low": low, "high": high, "statistic": math.nan, "df": math.nan, "p": math.nan}
+    if values.size >= 2:
+        row["df"] = float(values.size - 1)
+        error = float(values.std(ddof=1)) / math.sqrt(values.size)
+        if error > 0:
+            row["statistic"] = estimate / error
+            row["p"] = float(2 * stats.t.sf(abs(row["statistic"]), row["df"]))
+    return row
+
+
+def _welch(first: np.ndarray, second: np.ndarray, confidence_level: float) -> dict[str, float]:
+    """Welch's two-sample t on ``mean(first) - mean(second)``: interval, t, Welch-Satterthwaite df, p."""
+    first, second = first[~np.isnan(first)], second[~np.isnan(second)]
+    estimate = float(first.mean() - second.mean()) if first.size and second.size else math.nan
+    row = {
+        "estimate": estimate,
+        "low": math.nan,
+        "high": math.nan,
+        "statistic": math.nan,
+        "df": math.nan,
+        "p": math.nan,
+    }
+    if first.size < 2 or second.size < 2:
+        return row
+    a, b = first.var(ddof=1) / first.size, second.var(ddof=1) / second.size
+    if a + b <= 0:
+        return row
+    df = (a + b) ** 2 / (a**2 / (first.size - 1) + b**2 / (second.size - 1))
+    error = math.sqrt(a + b)
+    margin = float(stats.t.ppf((1 + confidence_level) / 2, df)) * error
+    statistic = estimate / error
+    p = float(2 * stats.t.sf(abs(statistic), df))
+    return row | {"low": estimate - margin, "high": estimate + margin, "statistic": statistic, "df": df, "p": p}
+
+
+def _intersection_union(first: dict[str, float], second: dict[str, float]) -> dict[str, float]:
+    """Both checks at once: the first's estimate, the span of both intervals, and the intersection-union p.
+
+    Each two-sided p is split into its one-sided halves by the sign of its estimate; the p for "higher"
+    is the larger of the two one-sided p's for "higher" (both must reject), likewise for "lower", and
+    the two-sided p is twice the smaller of those (at most 1). Its interval at the same level excludes
+    zero exactly when this p is below the level."""
+    combined = {"estimate": first["estimate"], "statistic": math.nan, "df": math.nan}
+    if any(math.isnan(row[key]) for row in (first, second) for key in ("p", "low", "high")):
+        return combined | {"low": math.nan, "high": math.nan, "p": math.nan}
+
+    def one_sided(row: dict[str, float]) -> tuple[float, float]:
+        half = row["p"] / 2
+        return (half, 1 - half) if row["estimate"] > 0 else (1 - half, half)
+
+    (higher_1, lower_1), (higher_2, lower_2) = one_sided(first), one_sided(second)
+    p = min(1.0, 2 * min(max(higher_1, higher_2), max(lower_1, lower_2)))
+    return combined | {"low": min(first["low"], second["low"]), "high": max(first["high"], second["high"]), "p": p}
+
+
+def _test_row(test: str, outcome: str, values: dict[str, float], n: int, note: str) -> dict[str, object]:
+    return {
+        "outcome": outcome,
+        "test": test,
+        "statistic": values["statistic"],
+        "df1": values["df"],
+        "df2": math.nan,
+        "p_value": values["p"],
+        "estimate": values["estimate"],
+        "ci_low": values["low"],
+        "ci_high": values["high"],
+        "n_groups": 2,
+        "n_schools": n,
+        "note": note,
+    }
 
 
 def supported_vs_matched(
@@ -180,21 +320,87 @@ def supported_vs_matched(
     from_year: int | Sequence[int] | None = None,
     to_year: int | Sequence[int] | None = None,
     k: int = DEFAULT_MATCHES,
-    features: Sequence[str] = MATCH_FEATURES,
+    features: Sequence[str] = MATCHING_FEATURES,
     scope_group_id: int | None = None,
     subgroup: str = "all",
     confidence_level: float = 0.95,
+    caliper: float | None = CALIPER_SD,
 ) -> GroupComparison:
     """An intervention's supported schools against the most similar schools that were not supported.
 
-    Defaults: the intervention's first focus measure; the last year with results before the support
-    began and the first full year it covered. Comparison schools come from
-    :func:`match_comparison_schools` and exclude every school supported on this measure by any
-    intervention. Besides the two-group comparison (``groups``, ``pairwise``, ``tests``), ``tests``
-    holds a ``matched-pairs t-test`` row: the mean over supported schools of (own change minus the
-    mean change of its comparison schools), with its interval: the effect on the supported schools
-    if the matches stand for what would have happened without support.
+    Defaults: the intervention's first focus measure; ``from_year`` the last year with results before the
+    support began, ``to_year`` the first full year it covered. ``from_year`` ends the pre-period: every
+    year with results up to it counts (:func:`pre_period_years`), so the result's ``from_years`` are all
+    of them and each school's change runs from its mean over them to ``to_year``: the groups, the tests
+    and the matched estimate all measure from there. Comparison schools come from :func:`match_schools`
+    and exclude every school supported on this measure by any intervention; supported schools left
+    without one (by the caliper, or with no school of their phase) are in ``excluded`` with the reason
+    and out of every figure. ``tests`` starts with the matched estimate and its two checks
+    (:func:`matched_estimate`), then the two-group tests.
     """
+    info, details, before, after = _study(store, intervention_id, measure, from_year, to_year)
+    measure = str(details["code"])
+    as_of = default_as_of(after)
+    request = _Request(measure, before, after, subgroup, scope_group_id, as_of)
+    supported_urns = _supported_in_scope(store, intervention_id, scope_urns(store, scope_group_id, as_of))
+    found, treated, candidates, pre_years = _matched_set(
+        store, request, supported_urns, _supported_on_measure(store, measure), k, features, caliper
+    )
+    if treated.empty:
+        raise ResearchError(
+            f"None of the supported schools has {details['label']} results in both {years_label(pre_years)} "
+            f"and {years_label(after)}."
+        )
+    kept = treated[treated.urn.isin(found.matches.urn)].assign(group=SUPPORTED)
+    if kept.empty:
+        raise ResearchError(
+            "No supported school has a like-for-like comparison school: "
+            + "; ".join(f"{u} {why}" for u, why in zip(found.unmatched.urn, found.unmatched.reason, strict=True))
+            + "."
+        )
+    missing = _without_results(store, measure, (pre_years, after), subgroup, supported_urns)
+    excluded = pd.concat([missing, found.unmatched.assign(group=SUPPORTED)], ignore_index=True)
+    control = candidates[candidates.urn.isin(found.matches.comparison_urn)].assign(group=MATCHED)
+    data = pd.concat([kept, control], ignore_index=True)
+    start = pd.Timestamp(info.start_date.iloc[0]).date()
+    notes = _timing_notes(start, pre_years, after) + matching_notes(found.matches, found.balance, len(kept), k)
+    if not found.unmatched.empty:
+        notes.append(unmatched_note(found, len(treated)))
+    result = analyse_groups(
+        data,
+        higher_is_better=details["higher_is_better"],
+        group_order=[SUPPORTED, MATCHED],
+        confidence_level=confidence_level,
+        excluded=excluded[list(EXCLUDED_COLUMNS)],
+        notes=notes,
+        measure=details,
+        from_years=pre_years,
+        to_years=after,
+        comparison=f"schools supported by {info.name.iloc[0]} and similar schools not supported",
+    )
+    estimate = matched_estimate(treated, candidates, found.matches, confidence_level)
+    result.tests = pd.concat([estimate, result.tests], ignore_index=True)
+    method = method_note(found, pre_years, after)
+    result.notes.append(method)
+    result.routine_notes.append(method)
+    result.matches, result.balance, result.subgroup, result.as_of = (
+        found.matches,
+        found.balance,
+        subgroup,
+        request.as_of,
+    )
+    return result
+
+
+def _study(
+    store: Store,
+    intervention_id: int,
+    measure: str | None,
+    from_year: int | Sequence[int] | None,
+    to_year: int | Sequence[int] | None,
+) -> tuple[pd.DataFrame, dict[str, Any], tuple[int, ...], tuple[int, ...]]:
+    """The intervention's name and start, the measure's details and the user's two periods, with the defaults
+    filled in (see :func:`supported_vs_matched`)."""
     info = store.read("SELECT name, start_date FROM interventions WHERE intervention_id = ?", [int(intervention_id)])
     if info.empty:
         raise ResearchError(f"There is no intervention {intervention_id}.")
@@ -205,50 +411,7 @@ def supported_vs_matched(
         default_from, default_to = intervention_periods(store, intervention_id, measure)
         from_year = default_from if from_year is None else from_year
         to_year = default_to if to_year is None else to_year
-    before, after = period_years(from_year), period_years(to_year)
-    as_of = default_as_of(after)
-    supported_urns = _supported_in_scope(store, intervention_id, scope_urns(store, scope_group_id, as_of))
-    matches, balance = match_comparison_schools(
-        store,
-        supported_urns,
-        measure,
-        before,
-        after,
-        k=k,
-        features=features,
-        exclude_urns=_supported_on_measure(store, measure),
-        scope_group_id=scope_group_id,
-        subgroup=subgroup,
-        as_of=as_of,
-    )
-    treated, excluded = _supported_changes(store, measure, (before, after), subgroup, supported_urns)
-    control = school_changes(store, measure, before, after, subgroup=subgroup, urns=matches.comparison_urn.tolist())
-    control = control.assign(group=MATCHED)
-    data = pd.concat([treated, control], ignore_index=True)
-    if treated.empty:
-        raise ResearchError(
-            f"None of the supported schools has {details['label']} results in both {years_label(before)} "
-            f"and {years_label(after)}."
-        )
-    start = pd.Timestamp(info.start_date.iloc[0]).date()
-    notes = _timing_notes(start, before, after) + _matching_notes(matches, balance, treated, k)
-    result = analyse_groups(
-        data,
-        higher_is_better=details["higher_is_better"],
-        group_order=[SUPPORTED, MATCHED],
-        confidence_level=confidence_level,
-        excluded=excluded,
-        notes=notes,
-        measure=details,
-        from_years=before,
-        to_years=after,
-        comparison=f"schools supported by {info.name.iloc[0]} and similar schools not supported",
-    )
-    result.tests = pd.concat(
-        [_matched_pairs_row(treated, control, matches, confidence_level), result.tests], ignore_index=True
-    )
-    result.matches, result.balance, result.subgroup, result.as_of = matches, balance, subgroup, as_of
-    return result
+    return info, details, period_years(from_year), period_years(to_year)
 
 
 def _focus_measure(store: Store, intervention_id: int, name: str) -> str:
@@ -283,14 +446,14 @@ def _supported_in_scope(store: Store, intervention_id: int, scope: list[int] | N
     return supported_urns
 
 
-def _supported_changes(
+def _without_results(
     store: Store,
     measure: str,
-    periods: tuple[tuple[int, ...], tuple[int, ...]],
+    periods: tuple[Sequence[int], Sequence[int]],
     subgroup: str,
     supported_urns: list[int],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The supported schools with a change (``group`` = ``SUPPORTED``), and those left out with the reason."""
+) -> pd.DataFrame:
+    """The supported schools without a result before or after (``EXCLUDED_COLUMNS``, with the reason)."""
     before, after = periods
     changes = school_changes(store, measure, before, after, subgroup=subgroup, urns=supported_urns)
     changes = changes.set_index("urn").reindex(supported_urns).reset_index()
@@ -303,8 +466,7 @@ def _supported_changes(
         for u, b, a in zip(changes.urn, changes.before, changes.after, strict=True)
         if pd.isna(b) or pd.isna(a)
     ]
-    treated = changes.dropna(subset=["change"]).assign(group=SUPPORTED)
-    return treated, pd.DataFrame(excluded, columns=list(EXCLUDED_COLUMNS))
+    return pd.DataFrame(excluded, columns=list(EXCLUDED_COLUMNS))
 
 
 def _timing_notes(start: date, before: Sequence[int], after: Sequence[int]) -> list[str]:
@@ -320,59 +482,3 @@ def _timing_notes(start: date, before: Sequence[int], after: Sequence[int]) -> l
             "already includes some of it."
         ]
     return []
-
-
-def _matching_notes(matches: pd.DataFrame, balance: pd.DataFrame, treated: pd.DataFrame, k: int) -> list[str]:
-    """Notes on the matches: none found, too few for some schools, or still unlike on a feature."""
-    if matches.empty:
-        return ["No unsupported school of the same phase has results in both periods: nothing to compare."]
-    notes = []
-    short = matches.groupby("urn").size()
-    short = short[short < k]
-    if len(short) or len(set(treated.urn) - set(matches.urn)):
-        notes.append(
-            f"Fewer than {k} comparison schools were available for some supported schools (too few similar "
-            "schools without support)."
-        )
-    poor = balance[~balance.balanced]
-    if not poor.empty:
-        notes.append(
-            "The matched schools still differ from the supported schools on "
-            + ", ".join(
-                f"{label} (standardised difference {smd:+.2f})"
-                for label, smd in zip(poor.label, poor.smd_after, strict=True)
-            )
-            + f"; differences above {BALANCE_LIMIT} mean the comparison is less like-for-like."
-        )
-    return notes
-
-
-def _matched_pairs_row(
-    treated: pd.DataFrame, control: pd.DataFrame, matches: pd.DataFrame, confidence_level: float
-) -> pd.DataFrame:
-    """Mean over supported schools of (own change - mean change of own comparison schools), a one-sample t."""
-    control_change = control.set_index("urn")["change"]
-    own = matches.assign(comparison_change=matches.comparison_urn.map(control_change)).groupby("urn")[
-        "comparison_change"
-    ]
-    differences = (treated.set_index("urn")["change"] - own.mean()).dropna().to_numpy(dtype=float)
-    estimate, low, high = mean_ci(differences, confidence_level)
-    statistic = p = math.nan
-    if differences.size >= 2 and differences.std(ddof=1) > 0:
-        test = stats.ttest_1samp(differences, 0.0)
-        statistic, p = float(test.statistic), float(test.pvalue)
-    row = {
-        "outcome": "change, supported minus own matches",
-        "test": MATCHED_PAIRS,
-        "statistic": statistic,
-        "df1": float(differences.size - 1) if differences.size > 1 else math.nan,
-        "df2": math.nan,
-        "p_value": p,
-        "estimate": estimate,
-        "ci_low": low,
-        "ci_high": high,
-        "n_groups": 2,
-        "n_schools": int(differences.size),
-        "note": "Each supported school against the mean of its own comparison schools.",
-    }
-    return pd.DataFrame([row], columns=list(TEST_COLUMNS))
