@@ -109,11 +109,13 @@ def _estimator_paragraphs() -> list[str]:
         "check compares the groups' yearly slopes before the support with Welch's t.",
         "Supported against similar schools (Research page, `research --intervention`). Comparison schools "
         f"have the same phase exactly and are nearest in {features}, each divided by its standard deviation, "
-        "by Euclidean distance; matching is greedy nearest-available without replacement, "
-        f"{DEFAULT_MATCHES} comparison schools per supported school by default, and only schools not supported "
-        "on the measure are candidates. Balance is the standardised mean difference on the pre-matching scale; "
-        f"above {BALANCE_LIMIT} a caution is given (Stuart 2010). The estimate is the mean over supported "
-        "schools of own change minus the mean change of its matches, with a t interval.",
+        "by Euclidean distance, within a caliper of 0.2 SD of the pre-period mean (Austin 2011); matching is "
+        f"greedy nearest-available without replacement in rounds, {DEFAULT_MATCHES} comparison schools per "
+        "supported school by default, and only schools not supported on the measure are candidates. Balance "
+        f"is the standardised mean difference on the pre-matching scale (above {BALANCE_LIMIT} a caution is "
+        "given; Stuart 2010) and the variance ratio. The estimate is the mean over supported schools of own "
+        "change minus the mean change of its matches; it calls a difference only when it and Welch's t against "
+        "every candidate school agree beyond chance (intersection-union test, Berger 1982).",
         "Comparing groups (Research page, `research`). Each school's change between two periods (several "
         "years averaged); group means weighted by school and by pupil with intervals; Welch's ANOVA (Welch "
         f"1951) with its permutation test ({GROUP_PERMUTATIONS:,} relabellings, a fixed seed; the one to trust "

@@ -60,11 +60,14 @@ def methods_note(result: GroupComparison) -> str:
     if not result.matches.empty:
         features = ", ".join(FEATURE_LABELS[f] for f in result.balance.feature)
         parts.append(
-            f"Comparison schools were chosen by nearest-neighbour matching without replacement: for each supported "
-            f"school, the most similar schools of the same phase that were not supported on this measure, by "
-            f"standardised Euclidean distance on {features}. Balance after matching is reported as standardised "
-            f"mean differences (limit {BALANCE_LIMIT}). The matched-pairs estimate is the mean over supported "
-            "schools of their change minus the mean change of their own comparison schools, with a t-interval."
+            f"Comparison schools were chosen by nearest-neighbour matching without replacement, in rounds: for "
+            f"each supported school, the most similar schools of the same phase that were not supported on this "
+            f"measure, by standardised Euclidean distance on {features}, within a caliper of 0.2 standard "
+            "deviations of the mean before (supported schools without a match are listed, not dropped). Balance "
+            f"is reported as standardised mean differences (limit {BALANCE_LIMIT}) and variance ratios. The "
+            "matched estimate is the mean over supported schools of their change minus the mean change of their "
+            "own comparison schools; it calls a difference only when it and Welch's t against every candidate "
+            "school agree beyond chance (an intersection-union test)."
         )
     parts.append(
         f"Group means are given with each school counting once (with {level} t-intervals) and weighted by pupils "
