@@ -22,7 +22,7 @@ from analytics.imports.files import (
     cell_text,
     default_name,
     is_blank,
-    normalise_heading,
+    locate_columns,
     read_bytes,
     read_table,
 )
@@ -172,21 +172,7 @@ def preview_context_events(
 
 def _match_headings(headings: list[Any], preview: EventsImportPreview) -> dict[str, int]:
     """Where each column is: its index in the heading row. Missing or doubled columns are problems."""
-    positions: dict[str, int] = {}
-    for index, heading in enumerate(headings):
-        key = normalise_heading(heading)
-        column = next((c for c, aliases in COLUMN_ALIASES.items() if key in aliases), None)
-        if column is None:
-            if key:
-                preview.warnings.append(f"The column {cell_text(heading)!r} is not used.")
-            continue
-        if column in positions:
-            first = cell_text(headings[positions[column]])
-            preview.problems.append(
-                ImportProblem(1, cell_text(heading), f"Both {first!r} and {cell_text(heading)!r} give the {column}.")
-            )
-            continue
-        positions[column] = index
+    positions = locate_columns(headings, COLUMN_ALIASES, preview.problems, preview.warnings)
     for column in REQUIRED_COLUMNS:
         if column not in positions:
             written = ", ".join(repr(cell_text(h)) for h in headings if not is_blank(h)) or "none"

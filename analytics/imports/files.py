@@ -318,3 +318,31 @@ def _uncached_formulas(data: bytes, table: Table) -> set[tuple[int, int]]:
         return found
     finally:
         book.close()
+
+
+def locate_columns(
+    headings: Sequence[Any], aliases: dict[str, Any], problems: list[Any], warnings: list[str]
+) -> dict[str, int]:
+    """Where each known column is in the heading row: its index, by ``aliases`` (column -> normalised names).
+
+    Unknown headings go to ``warnings``; a column given twice is an ``ImportProblem`` in ``problems`` (row 1,
+    the second heading). Missing columns are left to the caller, whose advice differs by file.
+    """
+    from analytics.imports.problems import ImportProblem
+
+    positions: dict[str, int] = {}
+    for index, heading in enumerate(headings):
+        key = normalise_heading(heading)
+        column = next((c for c, names in aliases.items() if key in names), None)
+        if column is None:
+            if key:
+                warnings.append(f"The column {cell_text(heading)!r} is not used.")
+            continue
+        if column in positions:
+            first = cell_text(headings[positions[column]])
+            problems.append(
+                ImportProblem(1, cell_text(heading), f"Both {first!r} and {cell_text(heading)!r} give the {column}.")
+            )
+            continue
+        positions[column] = index
+    return positions
