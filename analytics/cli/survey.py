@@ -37,7 +37,30 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--scale", default=None, metavar="MIN-MAX", help="the answer scale, e.g. 1-5 (default: from the file)"
     )
-    parser.add_argument("--lower-is-better", action="store_true", help="1 is best (observation grades)")
+    direction = parser.add_mutually_exclusive_group()
+    direction.add_argument("--lower-is-better", action="store_true", help="1 is best (observation grades)")
+    direction.add_argument(
+        "--higher-is-better", action="store_true", help="the highest answer is best (confirms the preview's guess)"
+    )
+    parser.add_argument(
+        "--labels",
+        default=None,
+        metavar='"LABEL=N,..."',
+        help='what answers written as words stand for, e.g. "Very confident=1,Confident=2,Unsure=missing" '
+        "(missing: not an answer on the scale)",
+    )
+    parser.add_argument(
+        "--reverse", nargs="+", default=[], metavar="ITEM", help="items that are reverse-scored (by code or wording)"
+    )
+    parser.add_argument(
+        "--drop-out-of-range", action="store_true", help="leave out answers outside the scale instead of refusing"
+    )
+    parser.add_argument(
+        "--reworded",
+        choices=("link", "apart"),
+        default=None,
+        help="items reworded between waves: analyse each pair as one item, or apart",
+    )
     parser.add_argument(
         "--replace", action="store_true", help="import again in place of an earlier import of these files"
     )
@@ -65,11 +88,20 @@ def run_import_survey(args: argparse.Namespace) -> int:
     if (failed := report_missing_store(args)) is not None:
         return failed
     path = store_path(args)
+    try:
+        values, missing = parse_labels(args.labels)
+    except ValueError as bad:
+        return report_failure(args, InsightError(str(bad), title="Bad option"))
     options = SurveyOptions(
         name=args.name,
         intervention_id=args.intervention,
         urns=tuple(args.school),
-        higher_is_better=False if args.lower_is_better else None,
+        higher_is_better=False if args.lower_is_better else (True if args.higher_is_better else None),
+        label_values=values,
+        missing_labels=missing,
+        item_changes={item: {"reverse_scored": True} for item in args.reverse},
+        drop_out_of_range=args.drop_out_of_range,
+        reworded_items=args.reworded,
     )
     if args.scale:
         match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", args.scale)
@@ -118,3 +150,21 @@ def progress_printer(args: argparse.Namespace) -> Callable[[float, str], None]:
             print(f"\r[{fraction:4.0%}] {message}".ljust(70), end="", file=sys.stderr, flush=True)
 
     return report
+
+
+def parse_labels(text: str | None) -> tuple[dict[str, float], tuple[str, ...]]:
+    """``"Very confident=1, Confident=2, Unsure=missing"`` -> ({label: value}, (labels not counted,))."""
+    values: dict[str, float] = {}
+    missing: list[str] = []
+    for part in [p for p in re.split(r"[,;]", text or "") if p.strip()]:
+        label, sep, value = part.rpartition("=")
+        if not sep or not label.strip():
+            raise ValueError(f"--labels takes LABEL=N pairs separated by commas; {part.strip()!r} is not one.")
+        if value.strip().casefold() in ("missing", "not counted", "na", "n/a"):
+            missing.append(label.strip())
+            continue
+        try:
+            values[label.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"--labels: {value.strip()!r} (for {label.strip()!r}) is not a number.") from None
+    return values, tuple(missing)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analytics.imports.survey.cells import clean_cell, column_name, heading_key, is_filled, per_value
+from analytics.imports.survey.cells import clean_cell, column_name, heading_key, is_blank, is_filled, per_value
 from analytics.imports.survey.model import Findings
 from analytics.imports.survey.sheets import Block, Sheet
 from analytics.imports.survey.waves import wave_in_words, wave_values
@@ -47,8 +47,14 @@ def read_wide(
     role_column = next((i for i, r in roles.items() if r == "role"), None)
     staff_roles = per_value(frame[role_column], clean_cell) if role_column is not None else None
     item_columns = [i for i in headings if i not in roles]
-    ignored = [
-        headings[i] for i, r in roles.items() if r in ("ignore", "answer", "item", "mean", "n", "sd", "difference")
+    ignored = [headings[i] for i, r in roles.items() if r in ("ignore", "answer", "item", "mean", "n", "sd")]
+    # A printed change ("Progress": an arrow, "no change", +1) is checked against the answers, never used.
+    printed = [
+        {"sheet": sheet, "row": int(number), "column": column_name(i, headings[i]), "heading": headings[i], "raw": raw}
+        for i, r in roles.items()
+        if r == "difference"
+        for number, raw in frame[i].items()
+        if not is_blank(raw)
     ]
     column_waves: dict[int, tuple[str, str]] = {}
     for index in item_columns:
@@ -88,7 +94,7 @@ def read_wide(
         findings.problem(
             sheet.label, header_row, None, "no column of answers was found: only " + ", ".join(headings.values()) + "."
         )
-    return Block(sheet, "responses", cells, ignored=ignored)
+    return Block(sheet, "responses", cells, ignored=ignored, differences=printed)
 
 
 def read_long(

@@ -16,7 +16,8 @@ from analytics.imports.survey.cells import as_number, cell_text, is_blank, per_v
 from analytics.imports.survey.mapping import mapping_table, note_guessed_labels
 from analytics.imports.survey.model import Findings, SurveyOptions
 from analytics.imports.survey.pseudonyms import respondent_pseudonym
-from analytics.imports.survey.scales import NO_ANSWER, UserLabels, choose_scale, label_or_none, scale_words, value_of
+from analytics.imports.survey.scale_choice import choose_scale
+from analytics.imports.survey.scales import NO_ANSWER, UserLabels, label_or_none, scale_words, value_of
 
 _PERSON_NAME = re.compile(r"^[A-Z][a-z'’-]+(?: [A-Z][A-Za-z'’-]+){1,3}$")
 
@@ -31,6 +32,7 @@ def read_values(
     findings: Findings,
     ignored: list[str],
     free_text: bool,
+    notes: list[str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
     """Answers -> values, one parse per distinct text; the scale chosen from the labels used.
 
@@ -44,12 +46,13 @@ def read_values(
     labels = labels[~labels.isin(NO_ANSWER) & ~labels.map(user.is_missing).astype(bool)]
     scale = choose_scale(
         list(pd.unique(labels)),
-        list(pd.unique(numbers)),
+        numbers.tolist(),
         instrument,
         headings,
         user=user,
         options=options,
         findings=findings,
+        notes=notes or [],
     )
     mapping = scale["mapping"]
     values = pd.Series(np.nan, index=cells.index, dtype=float)
@@ -124,6 +127,7 @@ def responses(
     scale: dict[str, Any],
     secret: str,
     findings: Findings,
+    drop_out_of_range: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, int], bool, int, int, bool]:
     """The answers as they would be stored, after every check of them.
 
@@ -140,7 +144,7 @@ def responses(
     missing = int((cells.how == "missing").sum())
     _report_unknown(cells, scale, findings)
     given = cells[cells.value.notna()]
-    bad = _report_out_of_scale(given, scale["scale_min"], scale["scale_max"], findings)
+    bad = _report_out_of_scale(given, scale["scale_min"], scale["scale_max"], drop_out_of_range, findings)
     identity = cells.identity.dropna()
     is_name = bool(len(identity)) and bool((identity == "name").any())
     repeated = _report_repeats(cells, is_name, findings)
@@ -175,18 +179,24 @@ def _report_unknown(cells: pd.DataFrame, scale: dict[str, Any], findings: Findin
         )
 
 
-def _report_out_of_scale(given: pd.DataFrame, low: int, high: int, findings: Findings) -> pd.DataFrame:
-    """The answers outside the scale (or not whole numbers), each reported."""
+def _report_out_of_scale(given: pd.DataFrame, low: int, high: int, drop: bool, findings: Findings) -> pd.DataFrame:
+    """The answers outside the scale (or not whole numbers), each reported: a problem, or left out when the
+    user chose to leave such answers out."""
     bad = given[(given.value < low) | (given.value > high) | (given.value != given.value.round())]
     for row in bad.itertuples():
-        findings.problem(
-            row.sheet,
-            int(row.row),
-            row.column,
-            f"{cell_text(row.raw)!r} is outside the answer scale {low} to {high}"
-            + (" (answers are whole numbers)" if float(row.value) != round(float(row.value)) else "")
-            + ". Correct it, or change the scale if it had more options.",
+        what = f"{cell_text(row.raw)!r} is outside the answer scale {low} to {high}" + (
+            " (answers are whole numbers)" if float(row.value) != round(float(row.value)) else ""
         )
+        if drop:
+            findings.warn(row.sheet, int(row.row), row.column, f"{what}; left out, as you chose.")
+        else:
+            findings.problem(
+                row.sheet,
+                int(row.row),
+                row.column,
+                f"{what}. Correct it, leave it out (Leave out answers outside the scale; on the command line "
+                "--drop-out-of-range), or change the scale if it had more options.",
+            )
     return bad
 
 

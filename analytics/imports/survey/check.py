@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.imports.survey import answers, tallies
-from analytics.imports.survey.items import instrument_of, item_table
+from analytics.imports.survey.items import add_sections, instrument_of, item_table
 from analytics.imports.survey.layout import read_sheet
 from analytics.imports.survey.model import (
     KIND_LABELS,
@@ -31,7 +31,10 @@ from analytics.imports.survey.model import (
     SurveyProblem,
 )
 from analytics.imports.survey.preview import SurveyPreview
-from analytics.imports.survey.scales import UserLabels, choose_scale
+from analytics.imports.survey.printed_changes import check_printed_changes
+from analytics.imports.survey.reworded import settle_reworded
+from analytics.imports.survey.scale_choice import choose_scale
+from analytics.imports.survey.scales import UserLabels, normalise_label
 from analytics.imports.survey.schools import link_schools
 from analytics.imports.survey.sheets import Block, RefusedFile, load_files, read_file
 from analytics.imports.survey.waves import assign_waves, wave_from_name
@@ -79,6 +82,7 @@ def build_preview(upload: _Upload, store: Store | None, file_names: list[str], f
     kind = kinds[0] if kinds else "responses"
     waves = assign_waves(data_blocks, findings) if data_blocks else []
     built = _build_kind(upload, kind, kinds, data_blocks, waves)
+    built.items = add_sections(built.items, [b.sections for b in data_blocks])
     if data_blocks and built.answers.empty and built.means.empty and not findings.problems:
         findings.problem(
             None,
@@ -102,7 +106,7 @@ def build_preview(upload: _Upload, store: Store | None, file_names: list[str], f
         file_names=file_names,
         file_hash=file_hash,
         kind=kind,
-        name=(options.name or "").strip() or _name_from_files(file_names),
+        name=(options.name or "").strip() or _name_from_files(file_names, waves),
         waves=waves,
         items=built.items,
         scale_min=built.scale["scale_min"],
@@ -123,6 +127,7 @@ def build_preview(upload: _Upload, store: Store | None, file_names: list[str], f
         schools_found=schools,
         options=options,
         matched_by_name=matched and built.matched_by_name,
+        questions=list(built.scale.get("questions", [])),
     )
 
 
@@ -151,22 +156,30 @@ def _build_kind(upload: _Upload, kind: str, kinds: list[str], data_blocks: list[
     headings = list(dict.fromkeys(h for b in data_blocks for h in b.cells.heading.dropna()))
     decimal_comma = {b.sheet.label: b.sheet.decimal_comma for b in data_blocks}
     instrument = instrument_of(upload.blocks)
+    notes = list(dict.fromkeys(note for b in data_blocks for note in b.notes))
     if kind == "responses" and data_blocks and len(kinds) == 1:
-        return _build_responses(upload, data_blocks, waves, headings, decimal_comma, instrument)
+        return _build_responses(upload, data_blocks, waves, headings, decimal_comma, instrument, notes)
     if kind == "counts" and len(kinds) == 1:
         cells = pd.concat([b.cells for b in data_blocks], ignore_index=True)
         items, codes = item_table(headings, instrument, options, findings)
         answered, respondents, scale, mapping = tallies.counts(
-            cells, codes, decimal_comma, headings, instrument=instrument, options=options, findings=findings
+            cells,
+            codes,
+            decimal_comma,
+            headings,
+            instrument=instrument,
+            options=options,
+            findings=findings,
+            notes=notes,
         )
         return _Built(items, scale, answers=answered, mapping=mapping, respondents=respondents)
     user = UserLabels.from_options(options)
     if kind == "means" and len(kinds) == 1:
         cells = pd.concat([b.cells for b in data_blocks], ignore_index=True)
         items, codes = item_table(headings, instrument, options, findings)
-        # Means cannot show the scale's range; the common 1-5 is assumed, said to be a guess, and any
-        # mean outside it is flagged rather than silently widening the scale.
-        scale = choose_scale([], [1.0], instrument, headings, user=user, options=options, findings=findings)
+        # Means cannot show the scale's range: unless the sheet says, the common 1-5 is assumed and asked
+        # about, and any mean outside it is flagged rather than silently widening the scale.
+        scale = choose_scale([], [], instrument, headings, user=user, options=options, findings=findings, notes=notes)
         means, respondents = tallies.means(cells, codes, waves, scale, decimal_comma, data_blocks, findings)
         return _Built(items, scale, means=means, respondents=respondents)
     items, _ = item_table([], instrument, options, findings)
@@ -180,6 +193,7 @@ def _build_responses(
     headings: list[str],
     decimal_comma: dict[str, bool],
     instrument: pd.DataFrame,
+    notes: list[str],
 ) -> _Built:
     findings, options = upload.findings, upload.options
     cells = pd.concat([b.cells for b in data_blocks], ignore_index=True)
@@ -192,14 +206,19 @@ def _build_responses(
         findings=findings,
         ignored=upload.ignored,
         free_text=True,
+        notes=notes,
     )
+    cells = settle_reworded(cells, waves, options, findings)
+    printed = [d for b in data_blocks for d in b.differences]
+    if printed:
+        check_printed_changes(printed, cells, waves, scale["higher_is_better"], findings)
     # Question columns nobody answered (the template's spare Q7, Q8, ...) are not items.
     answered = (cells.how != "missing").groupby(cells.heading, sort=False).transform("any")
     cells = cells[answered.astype(bool)]
     headings = list(dict.fromkeys(cells.heading))
     items, codes = item_table(headings, instrument, options, findings)
     stored, respondents, matched, pairs, missing, by_name = answers.responses(
-        cells, codes, waves, scale, upload.secret, findings
+        cells, codes, waves, scale, upload.secret, findings, drop_out_of_range=options.drop_out_of_range
     )
     return _Built(
         items,
@@ -214,10 +233,13 @@ def _build_responses(
     )
 
 
-def _name_from_files(names: Sequence[str]) -> str:
+def _name_from_files(names: Sequence[str], waves: Sequence[str]) -> str:
+    """The questionnaire's name from its file's: without "before and after", nor a wave word the waves came from
+    ("Confidence before.xlsx" -> Confidence; "Middle leaders survey.xlsx" keeps its "Middle")."""
     stem = Path(names[0]).stem if names else ""
+    stem = re.sub(r"\b(before|pre)[\s_-]*(and|&|/|-|_)[\s_-]*(after|post)\b", " ", stem, flags=re.IGNORECASE)
     wave = wave_from_name(stem)
-    if wave:
+    if wave and normalise_label(wave) in {normalise_label(w) for w in waves}:
         stem = re.sub(re.escape(wave), " ", stem, flags=re.IGNORECASE)
     stem = re.sub(r"[_\s-]+", " ", stem).strip(" -_.,")
     return stem[:1].upper() + stem[1:] if stem else "Questionnaire"

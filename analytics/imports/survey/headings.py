@@ -49,7 +49,10 @@ _ROLE_ALIASES: dict[str, tuple[str, ...]] = {
         "base", "sample_size", "total_responses", "total_respondents",
     ),
     "sd": ("sd", "standard_deviation", "std", "stdev", "std_dev", "s_d"),
-    "difference": ("difference", "change", "diff", "improvement", "difference_after_before", "change_in_mean"),
+    "difference": (
+        "difference", "change", "diff", "improvement", "difference_after_before", "change_in_mean", "progress",
+        "direction", "movement", "arrow", "trend", "improved", "change_in_grade", "grade_change", "moved",
+    ),
     "construct": ("construct", "scale_name", "construct_scale", "construct_or_scale", "subscale", "domain", "theme"),
     "reverse": ("reverse_scored", "reverse", "reversed", "reverse_scoring", "reverse_scored_yes_no"),
     "scale": ("scale", "answer_scale", "response_scale", "scale_range"),
@@ -89,22 +92,70 @@ def percent_heading(heading: object) -> str | None:
 
 
 def find_header(rows: list[tuple[int, list[Any]]]) -> int:
-    """Index in ``rows`` of the heading row: the first wide-enough row of mostly words, below any title."""
+    """Index in ``rows`` of the heading row: the first wide-enough row of headings, below any title.
+
+    A row of headings has at least two words, or one word beside answer options numbered in order (the
+    ``Strand | 1 | 2 | 3 | 4 | 5`` of a counts table). A row of waves or sections each spanning several
+    columns ("Before" merged over Q1-Q5, "Leadership" over three statements) is a group row when the row
+    under it is headings too.
+    """
     opening = rows[:HEADER_SEARCH_ROWS]
     widths = [sum(not is_blank(c) for c in cells) for _, cells in opening]
     widest = max(widths, default=0)
     for index, ((_, cells), width) in enumerate(zip(opening, widths, strict=True)):
-        filled = [c for c in cells if not is_blank(c)]
-        words = [c for c in filled if isinstance(c, str) and not NUMBER.match(c.strip())]
-        # Numbers can head the columns of a counts table (1 .. 5), so two words are enough.
-        if width >= max(2, 0.6 * widest) and len(words) >= min(2, len(filled)):
-            # A row naming two or more waves ("Before" merged over Q1-Q5, "After" over Q6-Q10) groups the
-            # headings below it.
-            waves = {wave_rank(c) for c in filled if isinstance(c, str)} - {None}
-            if len(waves) >= 2 and index + 1 < len(opening):
-                return index + 1
-            return index
+        if width < max(2, 0.6 * widest) or not _heading_like(cells):
+            continue
+        below = opening[index + 1][1] if index + 1 < len(opening) else []
+        if is_section_row(cells, below) and _heading_like(below, words_needed=2):
+            return index + 1
+        return index
     return 0
+
+
+def _heading_like(cells: list[Any], words_needed: int = 1) -> bool:
+    filled = [c for c in cells if not is_blank(c)]
+    words = [c for c in filled if isinstance(c, str) and not NUMBER.match(c.strip())]
+    if len(filled) >= 2 and len(words) >= min(2, len(filled)):
+        return len(words) >= words_needed or len(words) == len(filled)
+    numbers = [cell_text(c) for c in filled if c not in words]
+    if words_needed > 1 or len(words) != 1 or len(numbers) < 2 or not re.fullmatch(r"\d{1,2}", numbers[0]):
+        return False
+    # Answer options numbered in order head the columns of a counts table.
+    return numbers == [str(k) for k in range(int(numbers[0]), int(numbers[0]) + len(numbers))]
+
+
+def is_section_row(cells: list[Any], below: list[Any]) -> bool:
+    """Section names above the statements ("Leadership" merged over three statements): fewer distinct names
+    than the headings under them, each over two or more of them."""
+    under = [cell_text(c) if not is_blank(c) else "" for c in below]
+    # A heading merged down over both rows ("Code" in A1:A2) is not a section name.
+    names = [
+        "" if is_blank(c) or (index < len(under) and cell_text(c) == under[index]) else cell_text(c)
+        for index, c in enumerate(cells)
+    ]
+    distinct = {n for n in names if n}
+    if not distinct or len([u for u in under if u]) < 3 or len(distinct) >= len([u for u in under if u]):
+        return False
+    # Each name spans its merged cells (filled with its value) or the blank cells after it.
+    spans, current = [], ""
+    for index, heading in enumerate(under):
+        current = names[index] if index < len(names) and names[index] else current
+        if heading and current:
+            spans.append(current)
+    counts = {n: spans.count(n) for n in distinct}
+    return all(count >= 2 for count in counts.values()) or len(spans) >= 2 * len(distinct)
+
+
+def sections_over(cells: list[Any], headings: list[str]) -> dict[str, str]:
+    """Heading -> the section name above it, carried across merged or blank cells to the right."""
+    names = [cell_text(c) if not is_blank(c) else "" for c in cells] + [""] * len(headings)
+    sections: dict[str, str] = {}
+    current = ""
+    for index, heading in enumerate(headings):
+        current = names[index] or current
+        if heading and current and current != heading:
+            sections[heading] = current
+    return sections
 
 
 def combine_group_row(above: list[Any], headings: list[str]) -> list[str]:
@@ -138,6 +189,25 @@ def stat_columns(headings: dict[int, str], roles: dict[int, str]) -> dict[int, t
     for index, role in roles.items():
         if role == "n" and index not in found:
             found[index] = ("n", None)
+    return found
+
+
+def bare_mean_columns(
+    frame: pd.DataFrame, headings: dict[int, str], roles: dict[int, str]
+) -> dict[int, tuple[str, str | None]]:
+    """Means published without n: columns headed by a wave alone ("Before", "After") holding figures with
+    decimals, beside a column naming the items. Empty when the table is not like that."""
+    found: dict[int, tuple[str, str | None]] = {}
+    for index, heading in headings.items():
+        if index in roles or wave_rank(heading) is None:
+            continue
+        values = frame[index][per_value(frame[index], is_filled).astype(bool)]
+        numbers = [float(v) for v in values if isinstance(v, (int, float)) or NUMBER.match(str(v).strip())]
+        if values.size and len(numbers) == values.size and any(not n.is_integer() for n in numbers):
+            found[index] = ("mean", heading)
+    if len(found) < 2 or item_column(frame, headings, roles, found) is None:
+        return {}
+    found.update({i: ("difference", None) for i, r in roles.items() if r == "difference"})
     return found
 
 

@@ -79,6 +79,22 @@ def instrument_of(blocks: list[Block]) -> pd.DataFrame:
     return pd.concat(described, ignore_index=True) if described else pd.DataFrame(columns=ITEM_COLUMNS)
 
 
+def add_sections(items: pd.DataFrame, sections: list[dict[str, str]]) -> pd.DataFrame:
+    """Section names merged above the statements ("Leadership" over three of them) become the items'
+    constructs, where nothing else (an items sheet, the user) gave one."""
+    found = {normalise_label(heading): name for one in sections for heading, name in one.items()}
+    if not found or items.empty:
+        return items
+    items = items.copy()
+    for index, row in items.iterrows():
+        if row.construct is None or pd.isna(row.construct):
+            name = found.get(normalise_label(row.item_text)) or found.get(normalise_label(row.item_code))
+            if name is None:
+                name = next((n for h, n in found.items() if h.endswith(normalise_label(row.item_text))), None)
+            items.at[index, "construct"] = name
+    return items
+
+
 def item_table(
     headings: list[str], instrument: pd.DataFrame, options: SurveyOptions, findings: Findings
 ) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -121,6 +137,16 @@ def item_table(
             f"items described but with no answers in the file (left out): {', '.join(unused[:10])}.",
         )
     items = pd.DataFrame(rows, columns=["item_code", "item_text", "construct", "reverse_scored", "position"])
+    known = {normalise_label(c) for c in items.item_code} | {normalise_label(t) for t in items.item_text}
+    unknown = [str(code) for code in options.item_changes if normalise_label(code) not in known]
+    if unknown and not items.empty:
+        findings.problem(
+            None,
+            None,
+            None,
+            f"no item {', '.join(repr(u) for u in unknown)} in the file; the items are "
+            f"{', '.join(str(c) for c in items.item_code[:12])}.",
+        )
     return apply_item_changes(items, options), codes
 
 
@@ -152,7 +178,7 @@ def apply_item_changes(items: pd.DataFrame, options: SurveyOptions) -> pd.DataFr
         return items
     items = items.copy()
     for index, code in items.item_code.items():
-        change = changes.get(normalise_label(code), {})
+        change = changes.get(normalise_label(code)) or changes.get(normalise_label(items.at[index, "item_text"]), {})
         if "reverse_scored" in change and change["reverse_scored"] is not None:
             items.at[index, "reverse_scored"] = bool(change["reverse_scored"])
         text = change.get("item_text")
@@ -198,7 +224,13 @@ def item_changes_from_table(original: pd.DataFrame, edited: pd.DataFrame | None)
     if edited is None:
         return {}
     changes: dict[str, dict] = {}
-    for before, after in zip(original.itertuples(), edited.itertuples(), strict=True):
+    # Rows are matched by item code, never by position: a table that comes back re-sorted must not move
+    # one item's change onto another.
+    edited_by_code = {str(row.item_code): row for row in edited.itertuples()}
+    for before in original.itertuples():
+        after = edited_by_code.get(str(before.item_code))
+        if after is None:
+            continue
         change: dict[str, Any] = {}
         if bool(after.reverse_scored) != bool(before.reverse_scored):
             change["reverse_scored"] = bool(after.reverse_scored)

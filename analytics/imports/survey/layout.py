@@ -22,11 +22,14 @@ from analytics.imports.survey.headings import (
     INSTRUCTION_SHEETS,
     ITEM_SHEETS,
     ROLE_BY_KEY,
+    bare_mean_columns,
     combine_group_row,
     find_header,
+    is_section_row,
     item_column,
     option_value,
     percent_heading,
+    sections_over,
     stat_columns,
 )
 from analytics.imports.survey.items import read_item_sheet
@@ -34,6 +37,7 @@ from analytics.imports.survey.model import Findings
 from analytics.imports.survey.scales import UserLabels
 from analytics.imports.survey.sheets import Block, Sheet
 from analytics.imports.survey.summary_layouts import read_counts, read_means
+from analytics.imports.survey.transitions import is_transitions_table, read_transitions
 
 
 def read_sheet(sheet: Sheet, labels: UserLabels, findings: Findings) -> Block | None:
@@ -46,8 +50,13 @@ def read_sheet(sheet: Sheet, labels: UserLabels, findings: Findings) -> Block | 
     header_number, header_cells = sheet.rows[at]
     data = sheet.rows[at + 1 :]
     headings = [cell_text(c) if not is_blank(c) else "" for c in header_cells]
+    sections: dict[str, str] = {}
     if at > 0:
-        headings = combine_group_row(sheet.rows[at - 1][1], headings)
+        above = sheet.rows[at - 1][1]
+        combined = combine_group_row(above, headings)
+        if combined == headings and is_section_row(above, header_cells):
+            sections = sections_over(above, headings)
+        headings = combined
     width = max([len(headings), *(len(cells) for _, cells in data)])
     headings += [""] * (width - len(headings))
     if _describes_items(sheet, headings):
@@ -59,7 +68,26 @@ def read_sheet(sheet: Sheet, labels: UserLabels, findings: Findings) -> Block | 
     if frame.empty or not headings_kept:
         findings.problem(sheet.label, None, None, "has headings but no rows of answers.")
         return None
-    return classify(sheet, frame, headings_kept, header_number, labels, findings)
+    block = classify(sheet, frame, headings_kept, header_number, labels, findings)
+    if block is not None:
+        block.notes = sheet_notes(sheet, header_number)
+        block.sections = sections
+    return block
+
+
+def sheet_notes(sheet: Sheet, header_number: int) -> list[str]:
+    """The sheet's own words about its answers: title lines above the table and a note or key in one cell
+    below it ("1 = very confident, 5 = very unconfident"); how the scale is read can depend on them."""
+    notes = [cell_text(c) for number, cells in sheet.rows if number < header_number for c in cells if not is_blank(c)]
+    for number, cells in sheet.rows:
+        filled = [c for c in cells if not is_blank(c)]
+        if number > header_number and len(filled) == 1 and isinstance(filled[0], str) and len(filled[0]) > 15:
+            notes.append(cell_text(filled[0]))
+    return [n for n in notes if isinstance(n, str)]
+
+
+def has_person(roles: dict[int, str]) -> bool:
+    return any(r in ("respondent", "name") for r in roles.values())
 
 
 def _describes_items(sheet: Sheet, headings: list[str]) -> bool:
@@ -121,17 +149,18 @@ def classify(
             role = None
         if role is not None:
             roles[index] = role
-    stats = stat_columns(headings, roles)
+    stats = stat_columns(headings, roles) or ({} if has_person(roles) else bare_mean_columns(frame, headings, roles))
     options: dict[int, tuple[float, str]] = {
         i: value
         for i, h in headings.items()
         if i not in roles and (value := option_value(percent_heading(h) or h, labels.values)) is not None
     }
-    has_person = any(r in ("respondent", "name") for r in roles.values())
     if stats:
         return read_means(sheet, frame, headings, roles, stats, findings)
+    if set(roles) <= {min(headings)} and is_transitions_table(frame, headings, options, dict(labels.values)):
+        return read_transitions(sheet, frame, headings, options, findings)
     label_options = [i for i, (_, how) in options.items() if how != "number"]
-    if not has_person and (
+    if not has_person(roles) and (
         len(label_options) >= 2 or (len(options) >= 2 and item_column(frame, headings, roles, options) is not None)
     ):
         return read_counts(sheet, frame, headings, roles, options, findings)

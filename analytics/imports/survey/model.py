@@ -21,7 +21,7 @@ KINDS = ("responses", "counts", "means")
 KIND_LABELS = {
     "responses": "individual answers",
     "counts": "counts of each answer per item (a summary table)",
-    "means": "means with the number of respondents (a summary table)",
+    "means": "means per item and wave (a summary table)",
 }
 
 # The answer mapping's columns, and what it says of a label counted as no answer.
@@ -80,6 +80,11 @@ class SurveyOptions:
         Item code (as the preview shows it) -> changes to its description: any of ``reverse_scored``
         (bool), ``item_text`` and ``construct`` (text; empty for none). A reverse-worded item ("I find
         behaviour management stressful") marked reverse-scored is flipped before the results are worked out.
+    drop_out_of_range
+        Leave out answers outside the scale (a 7 typed among 1-5 answers) instead of refusing the file.
+    reworded_items
+        What to do with items that look reworded between waves (asked in the preview): ``"link"`` analyses each
+        pair as one item (under its first wording), ``"apart"`` as separate items; ``None`` asks.
     """
 
     name: str | None = None
@@ -92,6 +97,8 @@ class SurveyOptions:
     matched: bool | None = None
     missing_labels: tuple[str, ...] = ()
     item_changes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    drop_out_of_range: bool = False
+    reworded_items: str | None = None
 
 
 @dataclass

@@ -52,6 +52,9 @@ class SurveyPreview:
         They do not stop the import.
     already_imported
         The id of an earlier, not undone, import of the same files, if any.
+    questions
+        Where the scale's range or direction is a guess (nothing on the sheet says), one sentence each
+        asking the user to confirm it; the guess is what the preview uses until they answer.
     """
 
     file_names: list[str]
@@ -83,6 +86,7 @@ class SurveyPreview:
     store_path: str | None = None
     # Respondents were matched by a column of names (replaced by pseudonyms, never kept), not by codes.
     matched_by_name: bool = False
+    questions: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -100,10 +104,10 @@ class SurveyPreview:
         lines.append(f"  items: {len(self.items)}")
         if self.kind == "means":
             for wave in self.waves:
-                sizes = self.means.n[self.means.wave == wave]
-                lines.append(
-                    f"    {wave}: means for {len(sizes)} items, n up to {int(sizes.max()) if len(sizes) else 0}"
-                )
+                sizes = self.means.n[self.means.wave == wave].dropna()
+                items = int((self.means.wave == wave).sum())
+                n_text = f"n up to {int(sizes.max())}" if len(sizes) else "no number of respondents"
+                lines.append(f"    {wave}: means for {items} items, {n_text}")
         else:
             for wave in self.waves:
                 lines.append(f"    {wave}: {self.respondents.get(wave, 0):,} respondents")
@@ -121,6 +125,7 @@ class SurveyPreview:
             lines.append(f"  missing answers (left blank or not counted): {self.missing_answers:,}")
         if self.ignored_columns:
             lines.append(f"  columns not read: {', '.join(self.ignored_columns)}")
+        lines += [f"  to confirm: {q}" for q in self.questions]
         lines += [f"  warning: {w}" for w in self.warnings]
         if self.already_imported is not None:
             lines.append(f"  this upload was already imported (import {self.already_imported})")
@@ -148,6 +153,7 @@ class SurveyPreview:
             "means": len(self.means),
             "ignored_columns": self.ignored_columns,
             "already_imported": self.already_imported,
+            "questions": self.questions,
             "warnings": [asdict(w) for w in self.warnings],
             "problems": [asdict(p) for p in self.problems],
         }

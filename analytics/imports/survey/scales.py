@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
 from analytics.imports.survey.cells import as_number, is_blank
-from analytics.imports.survey.model import Findings, SurveyOptions
+from analytics.imports.survey.model import SurveyOptions
 
 
 @dataclass(frozen=True)
@@ -88,6 +86,23 @@ KNOWN_SCALES: tuple[LabelScale, ...] = (
         },
     ),
     LabelScale(
+        "confidence_both_ways",
+        "Confidence (Very unconfident 1 .. Very confident 5)",
+        ("Very unconfident", "Unconfident", "Neither confident nor unconfident", "Confident", "Very confident"),
+        synonyms={
+            "Not at all confident": 1,
+            "Quite unconfident": 2,
+            "Fairly unconfident": 2,
+            "Not very confident": 2,
+            "Neither confident or unconfident": 3,
+            "Neutral": 3,
+            "Neither": 3,
+            "Fairly confident": 4,
+            "Quite confident": 4,
+            "Extremely confident": 5,
+        },
+    ),
+    LabelScale(
         "quality",
         "Rating (Unsatisfactory 1 .. Excellent 4)",
         ("Unsatisfactory", "Satisfactory", "Good", "Excellent"),
@@ -107,6 +122,25 @@ KNOWN_SCALES: tuple[LabelScale, ...] = (
         synonyms={"Seldom": 2, "Occasionally": 3, "Usually": 4, "Most of the time": 4, "Very often": 4},
     ),
     LabelScale(
+        "level",
+        "Level (Low 1 .. High 3)",
+        ("Low", "Medium", "High"),
+        synonyms={"Med": 2, "Moderate": 2, "Mid": 2, "Middle": 2, "L": 1, "M": 2, "H": 3},
+    ),
+    LabelScale(
+        "pupil_voice",
+        "Pupil voice (Not very good 1 .. Good 3)",
+        ("Not very good", "Could be better", "Good"),
+        synonyms={"Not good": 1, "Ok": 2, "Okay": 2, "OK": 2},
+    ),
+    LabelScale("yes_no", "Yes or no (No 0, Yes 1)", ("No", "Yes"), scale_min=0, synonyms={"N": 0, "Y": 1}),
+    LabelScale(
+        "embedding",
+        "How far embedded (Not at all 1 .. Fully 4)",
+        ("Not at all", "Partly", "Mostly", "Fully"),
+        synonyms={"Not yet": 1, "Partially": 2, "Largely": 3, "Completely": 4, "Fully embedded": 4},
+    ),
+    LabelScale(
         "maturity",
         "Peer review maturity (Emerging 1 .. Sustainable 4)",
         ("Emerging", "Expanding", "Secure", "Sustainable"),
@@ -122,6 +156,7 @@ CANNOT_SAY = {
     "can't say", "cannot say", "no opinion", "dk", "don't know/not applicable", "not known",
 }  # fmt: skip
 _SCALE_WORDS = {
+    "unconfiden": "confidence_both_ways",
     "agree": "agreement",
     "confiden": "confidence",
     "ofsted": "ofsted",
@@ -163,7 +198,7 @@ def label_or_none(raw: object) -> str | None:
     return None if is_blank(raw) or as_number(raw) is not None else normalise_label(raw)
 
 
-def _parse_scale_text(text: str) -> tuple[int | None, int | None, bool | None, str | None]:
+def parse_scale_text(text: str) -> tuple[int | None, int | None, bool | None, str | None]:
     """``'1-5'``, ``'1 to 4 (1 is best)'`` or ``'Strongly disagree - Strongly agree'`` -> min, max, direction,
     and the known scale it names."""
     if not text:
@@ -203,145 +238,6 @@ class UserLabels:
         return label in self.missing or (
             label in CANNOT_SAY and label not in self.values and numbered_value(label) is None
         )
-
-
-def choose_scale(
-    labels: Iterable[str],
-    numbers: Iterable[float],
-    instrument: pd.DataFrame,
-    headings: list[str],
-    *,
-    user: UserLabels,
-    options: SurveyOptions,
-    findings: Findings,
-) -> dict[str, Any]:
-    """The answer scale: the label mapping, range, direction and name, from the labels and numbers written,
-    the scale the items sheet declares and what the user chose (in that order of precedence, user first)."""
-    labels = [label for label in labels if label]
-    remaining = [label for label in labels if label not in user.values and numbered_value(label) is None]
-    best = _best_known_scale(remaining)
-    mapping = _known_mapping(best)
-    mapping.update({k: (v, "your mapping") for k, v in user.values.items()})
-    declared = _declared_scales(instrument, findings)
-    scale_min, scale_max, guessed = _scale_range(
-        numbers, headings, options, declared, best, [v for v, _ in mapping.values()] if user.values else [], findings
-    )
-    direction = options.higher_is_better
-    if direction is None:
-        direction = _direction(declared, best, headings)
-    if best is not None and (best.scale_min, best.scale_max) == (scale_min, scale_max):
-        name, scale_labels = best.name, best.label_texts()
-    else:
-        name = "guessed from the answers: change it if the questionnaire had more options" if guessed else "numbers"
-        scale_labels = {}
-    return {
-        "mapping": mapping,
-        "scale_min": int(scale_min),
-        "scale_max": int(scale_max),
-        "higher_is_better": bool(direction),
-        "scale_name": name,
-        "scale_labels": scale_labels,
-        "best": best,
-    }
-
-
-def _best_known_scale(labels: list[str]) -> LabelScale | None:
-    """The known scale that recognises the most of the labels written (the first one on a tie)."""
-    best: LabelScale | None = None
-    best_cover = 0
-    for scale in KNOWN_SCALES:
-        cover = sum(label in scale.values() for label in set(labels))
-        if cover > best_cover:
-            best, best_cover = scale, cover
-    return best
-
-
-def _known_mapping(best: LabelScale | None) -> dict[str, tuple[float, str]]:
-    """Label -> (value, scale name): the best scale's labels, then those of scales with the same range and direction."""
-    mapping: dict[str, tuple[float, str]] = {}
-    if best is not None:
-        mapping.update({k: (float(v), best.name) for k, v in best.values().items()})
-        for scale in KNOWN_SCALES:
-            same = (scale.scale_min, scale.scale_max, scale.higher_is_better) == (
-                best.scale_min,
-                best.scale_max,
-                best.higher_is_better,
-            )
-            if scale is not best and same:
-                for k, v in scale.values().items():
-                    mapping.setdefault(k, (float(v), scale.name))
-    return mapping
-
-
-_Declared = tuple[int | None, int | None, bool | None, str | None]
-
-
-def _declared_scales(instrument: pd.DataFrame, findings: Findings) -> list[_Declared]:
-    """The scales the items sheet names; more than one range is a problem."""
-    texts = [t for t in instrument.get("scale", pd.Series(dtype=object)).tolist() if t]
-    declared = [_parse_scale_text(t) for t in texts]
-    declared_ranges = {(low, high) for low, high, _, _ in declared if low is not None}
-    if len(declared_ranges) > 1:
-        findings.problem(
-            None,
-            None,
-            "Scale",
-            "the items are described with different scales "
-            f"({', '.join(f'{a}-{b}' for a, b in sorted(declared_ranges))}); one questionnaire has one answer "
-            "scale. Import items on different scales as separate questionnaires.",
-        )
-    return declared
-
-
-def _scale_range(
-    numbers: Iterable[float],
-    headings: list[str],
-    options: SurveyOptions,
-    declared: list[_Declared],
-    best: LabelScale | None,
-    mapped: list[float],
-    findings: Findings,
-) -> tuple[int, int, bool]:
-    """(lowest, highest, guessed): the user's range, else the declared one, else the labels', else from the numbers."""
-    # _parse_scale_text gives both ends or neither.
-    declared_ranges = {(low, high) for low, high, _, _ in declared if low is not None and high is not None}
-    whole = [v for v in numbers if float(v).is_integer()]
-    guessed = False
-    if options.scale_min is not None and options.scale_max is not None:
-        scale_min, scale_max = options.scale_min, options.scale_max
-    else:
-        if declared_ranges:
-            low, high = sorted(declared_ranges)[0]
-        elif best is not None:
-            # Numbers beside the labels must fit the labels' scale; a 7 among agreement answers is a slip.
-            low, high = best.scale_min, best.scale_max
-        else:
-            observed = [v for v in whole if 0 <= v <= 10] + mapped
-            low = 0 if observed and min(observed) == 0 else 1
-            top = max(observed, default=5)
-            high = next((size for size in (5, 7, 10) if size >= top), int(top))
-            if top <= 4 and any(word in " ".join(headings).casefold() for word in ("grade", "ofsted")):
-                high = 4
-            guessed = bool(observed)
-        scale_min = low if options.scale_min is None else options.scale_min
-        scale_max = high if options.scale_max is None else options.scale_max
-    if scale_max <= scale_min:
-        findings.problem(
-            None, None, None, f"the scale must run from a lower to a higher number; got {scale_min} to {scale_max}."
-        )
-        scale_max = scale_min + 1
-    return scale_min, scale_max, guessed
-
-
-def _direction(declared: list[_Declared], best: LabelScale | None, headings: list[str]) -> bool:
-    """Whether higher is better when the user did not say: as declared, else as the labels' scale, else from the
-    headings (grades: 1 is best)."""
-    stated = [d for _, _, d, _ in declared if d is not None]
-    if stated:
-        return stated[0]
-    if best is not None:
-        return best.higher_is_better
-    return not any(word in " ".join(headings).casefold() for word in ("grade", "ofsted"))
 
 
 def value_of(

@@ -287,3 +287,6 @@ class Block:
     differences: list[dict[str, Any]] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     items: pd.DataFrame | None = None
+    # Title lines and notes on the sheet, and heading -> the section name merged above it.
+    notes: list[str] = field(default_factory=list)
+    sections: dict[str, str] = field(default_factory=dict)

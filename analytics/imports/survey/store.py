@@ -257,7 +257,7 @@ def _write_answers(cur: Any, preview: SurveyPreview, wave_ids: dict[str, int]) -
                 [
                     wave_ids[r.wave],
                     r.item,
-                    int(r.n),
+                    None if r.n is None or pd.isna(r.n) else int(r.n),
                     float(r.mean),
                     None if r.sd is None or pd.isna(r.sd) else float(r.sd),
                 ]

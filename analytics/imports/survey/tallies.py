@@ -18,7 +18,8 @@ import pandas as pd
 
 from analytics.imports.survey.cells import as_number, cell_text, decimals_of, is_blank, read_percent
 from analytics.imports.survey.model import MAPPING_COLUMNS, MISSING_CHOICE, Findings, SurveyOptions
-from analytics.imports.survey.scales import UserLabels, choose_scale, normalise_label, scale_words, value_of
+from analytics.imports.survey.scale_choice import choose_scale
+from analytics.imports.survey.scales import UserLabels, normalise_label, scale_words, value_of
 from analytics.imports.survey.sheets import MAX_ROWS, Block
 
 # (option value, percentage, decimals it was written with, its column)
@@ -42,6 +43,7 @@ def counts(
     instrument: pd.DataFrame,
     options: SurveyOptions,
     findings: Findings,
+    notes: list[str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int], dict[str, Any], pd.DataFrame]:
     """A table of counts (or percentages with n) -> (answers, respondents per wave, scale, answer mapping)."""
     user = UserLabels.from_options(options)
@@ -49,7 +51,14 @@ def counts(
     option_numbers = [n for n in (as_number(label) for label in labels) if n is not None]
     word_labels = [label for label in labels if as_number(label) is None]
     scale = choose_scale(
-        word_labels, option_numbers, instrument, headings, user=user, options=options, findings=findings
+        word_labels,
+        option_numbers,
+        instrument,
+        headings,
+        user=user,
+        options=options,
+        findings=findings,
+        notes=notes or (),
     )
     answer_options = _answer_options(cells, labels, scale, user, findings)
     records = []
@@ -305,7 +314,15 @@ def means(
     for block in blocks:
         for difference in block.differences:
             _check_difference(difference, block.sheet.decimal_comma, table, present, findings)
-    respondents = {str(w): int(g.n.max()) for w, g in table.groupby("wave", sort=False)}
+    respondents = {str(w): int(g.n.max()) if g.n.notna().any() else 0 for w, g in table.groupby("wave", sort=False)}
+    if len(table) and table.n.isna().all():
+        findings.warn(
+            None,
+            None,
+            None,
+            "the means have no number of respondents beside them, so they are described and their differences "
+            "checked, but no test of the change is possible. Add an n column (respondents per wave) if you have it.",
+        )
     return table[["wave", "item", "n", "mean", "sd"]], respondents
 
 
@@ -318,7 +335,10 @@ def _mean_row(row: Any, comma: bool, codes: dict[str, str], findings: Findings) 
         findings.problem(row.sheet, int(row.row), row.column, f"{cell_text(row.mean)!r} is not a number.")
         return None
     n = None if row.n_column is None or is_blank(row.n) else as_number(row.n, comma)
-    if n is None or n < 0 or not float(n).is_integer() or n > 10_000_000:
+    if row.n_column is None:
+        # A table with no n at all (as case studies publish means): kept and described, never tested.
+        pass
+    elif n is None or n < 0 or not float(n).is_integer() or n > 10_000_000:
         what = (
             "is missing" if row.n_column is None or is_blank(row.n) else f"{cell_text(row.n)!r} is not a whole number"
         )
@@ -336,7 +356,7 @@ def _mean_row(row: Any, comma: bool, codes: dict[str, str], findings: Findings) 
     return {
         "wave": row.wave,
         "item": codes[row.heading],
-        "n": int(n),
+        "n": None if n is None else int(n),
         "mean": mean,
         "sd": sd,
         "raw": row.mean,

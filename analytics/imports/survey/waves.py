@@ -152,6 +152,8 @@ def assign_waves(data_blocks: list[Block], findings: Findings) -> list[str]:
     for block in data_blocks:
         missing = block.cells.wave.isna() if len(block.cells) else pd.Series(dtype=bool)
         if missing.any():
+            # A column that is blank throughout is read as numbers; a wave is a name.
+            block.cells["wave"] = block.cells.wave.astype(object)
             block.cells.loc[missing, "wave"] = fallback_wave(block.sheet)
     labels: dict[str, str] = {}
     for block in data_blocks:
