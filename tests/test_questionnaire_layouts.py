@@ -213,10 +213,13 @@ def test_section_names_merged_above_statements_become_constructs_not_items() -> 
         (["High", "Medium", "low", "Low ", "MEDIUM"], [3, 2, 1, 1, 2], (1, 3)),
         (["Yes", "no", "Y", "N", "YES"], [1, 0, 1, 0, 1], (0, 1)),
         (["Good", "could be better", "Not very good", "good", "Could Be Better"], [3, 2, 1, 3, 2], (1, 3)),
-        (["Unconfident", "Neither confident nor unconfident", "Very confident", "confident", "very unconfident"],
-         [2, 3, 5, 4, 1], (1, 5)),
+        (
+            ["Unconfident", "Neither confident nor unconfident", "Very confident", "confident", "very unconfident"],
+            [2, 3, 5, 4, 1],
+            (1, 5),
+        ),
     ],
-)  # fmt: skip
+)
 def test_scales_schools_use_are_recognised(answers: list[str], expected: list[int], scale: tuple[int, int]):
     rows = [["Pupil", "Rating (autumn)", "Rating (summer)"], *[[f"P{k}", a, a] for k, a in enumerate(answers)]]
     preview = preview_survey([("log.xlsx", book_bytes({"Log": rows}))])
@@ -264,7 +267,10 @@ def test_a_printed_arrow_that_disagrees_with_the_grades_is_listed_by_row() -> No
 
 def test_reworded_item_is_asked_about_then_linked_or_kept_apart() -> None:
     sheets = {}
-    for wave, second in (("Before", "I feel confident teaching phonics"), ("After", "I feel confident teaching early reading and phonics")):  # fmt: skip
+    for wave, second in (
+        ("Before", "I feel confident teaching phonics"),
+        ("After", "I feel confident teaching early reading and phonics"),
+    ):
         sheets[wave] = [["Code", "I plan lessons well", second], *[[f"R{k}", "Agree", "Disagree"] for k in range(6)]]
     data = book_bytes(sheets)
     asked = preview_survey([("reworded.xlsx", data)])
@@ -292,15 +298,25 @@ def test_a_stray_seven_and_zero_are_problems_not_a_wider_scale(empty_store_path:
 
 
 def test_labels_given_on_the_command_line_are_used(empty_store_path: Path, tmp_path: Path):
-    rows = [["Code", "Mood before", "Mood after"], *[[f"R{k}", ["Sunny", "Cloudy", "Stormy"][k % 3], "Sunny"] for k in range(9)]]  # fmt: skip
+    rows = [
+        ["Code", "Mood before", "Mood after"],
+        *[[f"R{k}", ["Sunny", "Cloudy", "Stormy"][k % 3], "Sunny"] for k in range(9)],
+    ]
     path = tmp_path / "mood.xlsx"
     path.write_bytes(book_bytes({"Mood": rows}))
     refused = run_cli("import-survey", str(path), "--db", str(empty_store_path))
     assert refused.returncode == 2 and "'Sunny' is not an answer" in refused.stdout + refused.stderr
     done = run_cli(
-        "import-survey", str(path), "--db", str(empty_store_path), "--labels", "Stormy=1, Cloudy=2, Sunny=3",
-        "--scale", "1-3", "--json",
-    )  # fmt: skip
+        "import-survey",
+        str(path),
+        "--db",
+        str(empty_store_path),
+        "--labels",
+        "Stormy=1, Cloudy=2, Sunny=3",
+        "--scale",
+        "1-3",
+        "--json",
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     with Store(empty_store_path, read_only=True) as store:
         answers, _ = survey_long(store, json.loads(done.stdout)["survey_id"])
