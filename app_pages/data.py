@@ -3,6 +3,8 @@ would change before anything is written, import with a progress bar, and undo an
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -13,7 +15,7 @@ from app_pages import shared
 
 AUTO = "auto"
 KIND_CHOICES = {AUTO: "Recognise it from its columns", **import_dfe.KIND_LABELS}
-CHANGE_COLUMNS = {
+CHANGE_COLUMNS: dict[str, Any] = {
     "table": "Table",
     "measure_code": "Measure",
     "academic_year": st.column_config.NumberColumn("Year (ending)", format="%d"),
@@ -21,7 +23,7 @@ CHANGE_COLUMNS = {
     "updated": st.column_config.NumberColumn("Updated", format="%d"),
     "unchanged": st.column_config.NumberColumn("Unchanged", format="%d"),
 }
-LOG_COLUMNS = {
+LOG_COLUMNS: dict[str, Any] = {
     "import_id": st.column_config.NumberColumn("Import", format="%d"),
     "file_name": "File",
     "kind": "Kind",
@@ -50,22 +52,19 @@ def main() -> None:
 def show_upload(store, file_name: str, data: bytes, kind: str) -> None:
     try:
         preview = import_dfe.preview_import(store, data, kind, file_name=file_name)
+        year = None
+        if isinstance(preview, import_dfe.Preview) and preview.year_question is not None:
+            year = ask_year(preview.year_question, file_name)
+            if year is None:
+                return
+            preview = import_dfe.preview_import(store, data, kind, file_name=file_name, year=year)
     except InsightError as error:
         shared.show_error(error)
         return
     found = preview.kind if isinstance(preview, import_dfe.Preview) else "results"
     st.subheader(f"{file_name}: {import_dfe.KIND_LABELS[found]}")
     if preview.problems:
-        st.error(
-            f"**{len(preview.problems)} problem{'s' if len(preview.problems) != 1 else ''}: nothing can be imported "
-            "until they are put right.** Each names the row of the file as a spreadsheet shows it.",
-            icon=":material/error:",
-        )
-        st.dataframe(
-            pd.DataFrame([{"Row": p.row, "Column": p.column, "Problem": p.message} for p in preview.problems]),
-            hide_index=True,
-            key="problems",
-        )
+        show_problems(preview.problems)
         return
     for warning in preview.warnings:
         st.warning(warning, icon=":material/warning:")
@@ -75,9 +74,50 @@ def show_upload(store, file_name: str, data: bytes, kind: str) -> None:
         return
     show_preview(preview)
     if preview.has_changes:
-        confirm_import(store, file_name, data, preview.kind, "Import")
+        confirm_import(store, file_name, data, preview.kind, "Import", year)
     else:
         st.info("Nothing would change: the store already holds everything in this file.", icon=":material/info:")
+
+
+def ask_year(question: import_dfe.YearQuestion, file_name: str) -> int | None:
+    """The importer could not be sure of the file's academic year: the question in full, and a year picker."""
+    st.warning(f"**Which academic year is {file_name} for?**\n\n{escape(question.message)}", icon=":material/help:")
+    choices = question.choices or import_dfe.year_choices()
+    chosen = st.selectbox(
+        "Academic year of this file",
+        options=choices,
+        index=choices.index(question.suggested) if question.suggested in choices else None,
+        format_func=format_academic_year,
+        placeholder="Choose the year",
+        key=f"year_for_{file_name}",
+    )
+    return None if chosen is None else int(chosen)
+
+
+# Shown in full as a list; a longer list is a table (whose cells cut long messages short) below the first ones.
+PROBLEMS_IN_FULL = 20
+
+
+def show_problems(problems: list[import_dfe.ImportProblem]) -> None:
+    st.error(
+        f"**{len(problems)} problem{'s' if len(problems) != 1 else ''}: nothing can be imported until they are put "
+        "right.** Each names the row of the file as a spreadsheet shows it.",
+        icon=":material/error:",
+    )
+    st.markdown("\n".join(f"- {escape(str(p))}" for p in problems[:PROBLEMS_IN_FULL]))
+    if len(problems) > PROBLEMS_IN_FULL:
+        with st.expander(f"All {len(problems):,} problems"):
+            st.dataframe(
+                pd.DataFrame([{"Row": p.row, "Column": p.column, "Problem": p.message} for p in problems]),
+                hide_index=True,
+                column_config={"Problem": st.column_config.TextColumn("Problem", width="large")},
+                key="problems",
+            )
+
+
+def escape(text: str) -> str:
+    """Text shown as written: column names such as PTRWM_EXP_19 are not markdown."""
+    return "".join(f"\\{c}" if c in "\\`*_{}[]<>()#+-.!|$~" else c for c in text)
 
 
 def show_preview(preview: import_dfe.Preview) -> None:
@@ -87,7 +127,8 @@ def show_preview(preview: import_dfe.Preview) -> None:
     cols[2].metric("New results", f"{preview.results_new:,}")
     cols[3].metric("Updated results", f"{preview.results_updated:,}")
     if preview.years:
-        st.caption("Academic years: " + ", ".join(format_academic_year(y) for y in preview.years))
+        found = f" (from {preview.year_source})" if preview.year_source else ""
+        st.caption("Academic years: " + ", ".join(format_academic_year(y) for y in preview.years) + found)
     if preview.missing_values:
         st.caption(
             f"{preview.missing_values:,} figures are suppressed or missing in the file; they are kept with DfE's "
@@ -96,6 +137,9 @@ def show_preview(preview: import_dfe.Preview) -> None:
     if preview.results_rekeyed:
         st.caption(f"{preview.results_rekeyed:,} results already held move to their school's latest URN.")
     st.dataframe(preview.changes, hide_index=True, column_config=CHANGE_COLUMNS, key="changes")
+    if preview.fields:
+        st.markdown("**What happens to what is stored** (a field the file lacks, or leaves blank, keeps its value)")
+        st.markdown("\n".join(f"- {c.table}: {escape(c.text())}" for c in preview.fields))
     if not preview.skipped.empty:
         with st.expander(f"{len(preview.skipped):,} rows skipped, with the reasons"):
             reasons = preview.skipped.reason.value_counts().rename_axis("Reason").reset_index(name="Rows")
@@ -105,15 +149,15 @@ def show_preview(preview: import_dfe.Preview) -> None:
             )
 
 
-def confirm_import(store, file_name: str, data: bytes, kind: str, label: str) -> None:
+def confirm_import(store, file_name: str, data: bytes, kind: str, label: str, year: int | None = None) -> None:
     if not st.button(label, type="primary", icon=":material/upload:", key="confirm_import"):
         return
     _, report = shared.progress_bar()
     with shared.user_errors():
         summary = import_dfe.run_import(
-            store, data, kind, imported_by="Data page", progress=report, file_name=file_name
+            store, data, kind, imported_by="Data page", progress=report, file_name=file_name, year=year
         )
-        st.success("\n\n".join(summary.lines()), icon=":material/check_circle:")
+        st.success("\n\n".join(escape(line.strip()) for line in summary.lines()), icon=":material/check_circle:")
 
 
 def show_imports_log(store) -> None:

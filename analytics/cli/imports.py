@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,13 @@ def register(commands: Any) -> None:
     published.add_argument(
         "--kind", choices=["auto", *IMPORT_KINDS], default="auto", help="what the file is (default: auto)"
     )
-    published.add_argument("--year", type=int, default=None, help="academic year by the year it ends, if not found")
+    published.add_argument(
+        "--year",
+        type=academic_year_argument,
+        default=None,
+        metavar="YEAR",
+        help="the academic year the file is for, as 2021/22 or by the year it ends (2022), when the file does not say",
+    )
     published.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
     published.add_argument("--undo", type=int, default=None, metavar="ID", help="undo the import with this id")
     published.add_argument("--by", default="command line", help="who is importing, for the imports log")
@@ -108,10 +115,22 @@ def run_import_results(args: argparse.Namespace) -> int:
     return 0
 
 
+def academic_year_argument(text: str) -> int:
+    """``2021/22``, ``2021-22``, ``2021/2022`` or ``2022``: the year it ends, as the store keeps it."""
+    if match := re.fullmatch(r"\s*(\d{4})\s*(?:/|-|to)\s*(\d{4}|\d{2})\s*", text):
+        start, end = int(match[1]), match[2]
+        if int(end) == ((start + 1) if len(end) == 4 else (start + 1) % 100):
+            return start + 1
+    elif re.fullmatch(r"\s*\d{4}\s*", text):
+        return int(text)
+    raise argparse.ArgumentTypeError(f"{text!r} is not an academic year: write 2021/22 (or 2022, the year it ends)")
+
+
 def run_import(args: argparse.Namespace) -> int:
-    """Preview or import ``args.file`` (or undo ``args.undo``); problems exit with code 2."""
+    """Preview or import ``args.file`` (or undo ``args.undo``); problems exit with code 2. A file whose academic
+    year is not certain is refused with the question (``year_question`` in ``--json``), answered with ``--year``."""
     from analytics.errors import InsightError
-    from analytics.imports.dfe import preview_import, run_import, undo_import
+    from analytics.imports.dfe import YearNeeded, preview_import, run_import, undo_import
     from analytics.store.db import Store
 
     if (failed := report_missing_store(args)) is not None:
@@ -135,6 +154,17 @@ def run_import(args: argparse.Namespace) -> int:
                 summary = run_import(store, args.file, args.kind, imported_by=args.by, year=args.year)
                 payload = {"ok": True, **summary.to_dict()}
                 lines = summary.lines()
+    except YearNeeded as error:
+        if not args.json:
+            return report_failure(args, error)
+        payload = {
+            "ok": False,
+            "error": {"title": error.title, "message": error.message},
+            "problems": [{"row": p.row, "column": p.column, "message": p.message} for p in error.problems],
+            "year_question": error.question.to_dict(),
+        }
+        print(json.dumps(payload, indent=2))
+        return 2
     except InsightError as error:
         return report_failure(args, error)
     emit(payload, args.json, lines)

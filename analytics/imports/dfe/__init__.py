@@ -22,8 +22,12 @@ gias, groups, lineage, ofsted, absence
     Planning (and, where they have their own tables, comparing and writing) each other kind.
 plan
     The rows an import would write, and the helpers every kind's planner uses.
-diff, compare
-    Comparing planned rows with what the store holds.
+years
+    The academic year of a performance-tables file, from the evidence in it; a question when it is not certain.
+diff, compare, keep
+    Comparing planned rows with what the store holds; keeping every stored value the file has nothing for.
+needs
+    What a performance-tables file lacks that trends need (cohorts, England rows).
 reports, preview
     :class:`Preview` and :class:`Summary`; :func:`preview_import`.
 write, undo
@@ -51,6 +55,7 @@ from analytics.imports.dfe.preview import preview_import
 from analytics.imports.dfe.reports import Preview, Summary
 from analytics.imports.dfe.undo import undo_import
 from analytics.imports.dfe.write import ProgressCallback, run_import
+from analytics.imports.dfe.years import YearNeeded, YearQuestion, year_choices
 from analytics.imports.files import Source, heading_key
 from analytics.imports.log import list_imports
 from analytics.imports.problems import ImportProblem, ImportValidationError
@@ -74,10 +79,13 @@ __all__ = [
     "ProgressCallback",
     "Source",
     "Summary",
+    "YearNeeded",
+    "YearQuestion",
     "detect_kind",
     "heading_key",
     "list_imports",
     "preview_import",
     "run_import",
     "undo_import",
+    "year_choices",
 ]

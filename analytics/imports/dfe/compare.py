@@ -11,6 +11,7 @@ from analytics.catalogue import MEASURE_BY_CODE
 from analytics.imports.dfe.columns import SCHOOL_COLUMNS
 from analytics.imports.dfe.diff import TableChange, diff
 from analytics.imports.dfe.groups import compare_groups
+from analytics.imports.dfe.keep import keep_stored_values
 from analytics.imports.dfe.lineage import apply_lineage, results_to_rekey
 from analytics.imports.dfe.ofsted import compare_inspections
 from analytics.imports.dfe.plan import Plan
@@ -30,8 +31,13 @@ def compare(store: Store, plan: Plan) -> tuple[list[TableChange], pd.DataFrame, 
             incoming = incoming[~incoming.urn.isin(existing.urn)]
             change = diff("schools", incoming, existing.iloc[0:0], ["urn"], [])
         else:
+            incoming = _keep_special_phase(plan, incoming, existing)
+            incoming, fields, matched = keep_stored_values(
+                "schools", incoming, existing, ["urn"], plan.fields_in_file.get("schools")
+            )
+            plan.field_changes += fields
             compare = [c for c in incoming.columns if c != "urn"]
-            change = diff("schools", incoming, existing, ["urn"], compare)
+            change = diff("schools", incoming, existing, ["urn"], compare, matched)
         changes.append(change)
         school_urns |= {int(u) for u in incoming.urn}
 
@@ -60,8 +66,10 @@ def compare(store: Store, plan: Plan) -> tuple[list[TableChange], pd.DataFrame, 
             "AND list_contains(?, academic_year)",
             [codes, years],
         )
+        frame, fields, matched = keep_stored_values(table, frame, existing, key, plan.fields_in_file.get(table))
+        plan.field_changes += fields
         compare = [c for c in columns if c not in key]
-        changes.append(diff(table, frame, existing, key, compare))
+        changes.append(diff(table, frame, existing, key, compare, matched))
         known = set(store.read("SELECT code FROM measures").code)
         wanted = [c for c in codes if c not in known and c in MEASURE_BY_CODE]
         if wanted:
@@ -79,3 +87,13 @@ def compare(store: Store, plan: Plan) -> tuple[list[TableChange], pd.DataFrame, 
 
     rekey = results_to_rekey(store, latest)
     return changes, rekey, measures
+
+
+def _keep_special_phase(plan: Plan, incoming: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
+    """Without the type column a special school cannot be told apart (GIAS gives its phase as primary or
+    secondary), so a school stored as special stays special."""
+    in_file = plan.fields_in_file.get("schools")
+    if in_file is None or "school_type" in in_file or "phase" not in incoming:
+        return incoming
+    special = set(existing.urn[existing.phase.eq("Special")].astype(int))
+    return incoming.assign(phase=incoming.phase.where(~incoming.urn.isin(special), "Special"))

@@ -45,25 +45,69 @@ def norm(series: pd.Series) -> pd.Series:
     return series.map(one)
 
 
-def diff(table: str, incoming: pd.DataFrame, existing: pd.DataFrame, key: list[str], compare: list[str]) -> TableChange:
+def equal_values(left: pd.Series, right: pd.Series) -> np.ndarray:
+    """Row by row (by position), whether two columns hold the same value, as :func:`norm` compares them."""
+    if _numeric(left) and _numeric(right):
+        a = pd.to_numeric(left, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        b = pd.to_numeric(right, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        return np.asarray((a == b) | (np.isnan(a) & np.isnan(b)))
+    return np.asarray(norm(left).to_numpy() == norm(right).to_numpy())
+
+
+def match_rows(left: pd.DataFrame, right: pd.DataFrame, key: list[str]) -> pd.Series:
+    """For each row of ``left`` (by position), the position of the row of ``right`` with the same key, or NaN."""
+    left = left.reset_index(drop=True)
+    right = right.reset_index(drop=True)
+    mine, theirs = {}, {}
+    for k in key:
+        if _numeric(left[k]) and _numeric(right[k]):
+            mine[k] = pd.to_numeric(left[k]).astype("float64")
+            theirs[k] = pd.to_numeric(right[k]).astype("float64")
+        else:
+            mine[k], theirs[k] = _key_text(left[k]), _key_text(right[k])
+    lookup = pd.DataFrame(theirs).assign(position=np.arange(len(right), dtype="float64"))
+    lookup = lookup.drop_duplicates(subset=key, keep="first")
+    found = pd.DataFrame(mine).merge(lookup, on=key, how="left", sort=False)
+    return pd.Series(found.position.to_numpy(), index=left.index)
+
+
+def _numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def _key_text(series: pd.Series) -> pd.Series:
+    plain = series.astype(object)
+    if plain.map(lambda v: v is None or isinstance(v, str) or (isinstance(v, float) and np.isnan(v))).all():
+        return plain.where(plain.notna(), "").astype(str)
+    return norm(series).astype(str)
+
+
+def diff(
+    table: str,
+    incoming: pd.DataFrame,
+    existing: pd.DataFrame,
+    key: list[str],
+    compare: list[str],
+    matched: pd.Series | None = None,
+) -> TableChange:
+    """Which of ``incoming`` are new, changed or already stored in ``existing``; ``matched`` may give each incoming
+    row's position in ``existing`` (from :func:`match_rows`) when it is already known."""
     if incoming.empty:
         return TableChange(table, key, incoming, incoming, 0)
     left = incoming.reset_index(drop=True)
     if existing.empty:
         return TableChange(table, key, left, left.iloc[0:0], 0)
-    left_key = pd.Series(["\x1f".join(t) for t in zip(*(norm(left[k]) for k in key), strict=True)], index=left.index)
     right = existing.reset_index(drop=True)
-    right_key = ["\x1f".join(t) for t in zip(*(norm(right[k]) for k in key), strict=True)]
-    position = pd.Series(range(len(right)), index=right_key)
-    position = position[~position.index.duplicated()]
-    matched = left_key.map(position)
+    if matched is None:
+        matched = match_rows(left, right, key)
+    matched = pd.Series(np.asarray(matched), index=left.index)
     known = matched.notna()
     same = pd.Series(True, index=left.index)
     if known.any():
         mine = left[known]
         theirs = right.iloc[matched[known].astype(int).to_numpy()].set_axis(mine.index)
         for column in compare:
-            same[known] &= norm(mine[column]).to_numpy() == norm(theirs[column]).to_numpy()
+            same[known] &= equal_values(mine[column], theirs[column])
     new = left[~known]
     updated = left[known & ~same]
     return TableChange(table, key, new, updated, int((known & same).sum()))

@@ -62,5 +62,12 @@ def plan_gias(plan: Plan, _year: int | None) -> None:
     schools["close_date"] = parse_dates(plan, frame.CLOSEDATE, heading(plan, "CLOSEDATE"))
     plan.schools = schools[schools.urn.notna()].reset_index(drop=True)
     plan.schools_mode = "upsert"
+    # A partial extract (some columns only) leaves the fields it does not have as they are stored.
+    present = {f for f, column in _GIAS_COLUMNS.items() if plan.table.column(column) is not None}
+    plan.fields_in_file["schools"] = {
+        "urn",
+        *present,
+        *(["phase"] if "PHASEOFEDUCATION_NAME" in plan.table.keys else []),
+    }
     if plan.table.column("LINKED_ESTABLISHMENTS") is not None:
         plan.lineage = lineage_from_links(plan, urns, schools)

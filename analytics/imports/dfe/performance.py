@@ -3,14 +3,11 @@ the schools named."""
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analytics.calendar import academic_year_of, format_academic_year
 from analytics.imports.dfe.columns import (
     COMPARATOR_COLUMNS,
     KS_RECTYPES,
@@ -22,59 +19,17 @@ from analytics.imports.dfe.columns import (
 from analytics.imports.dfe.ks2 import ks2_specs
 from analytics.imports.dfe.ks4 import ks4_specs
 from analytics.imports.dfe.plan import Plan, check_urns, finish, heading, table_frame
+from analytics.imports.dfe.reading import CsvTable
+from analytics.imports.dfe.years import performance_year
 from analytics.imports.results import NATIONAL_AREA_CODE
-from analytics.imports.values import SUPPRESSION_CODES, parse_academic_year, parse_numbers, whole_numbers
+from analytics.imports.values import SUPPRESSION_CODES, parse_numbers, whole_numbers
 
 COLUMN_SPECS: dict[str, list[ColumnSpec]] = {"ks2": ks2_specs(), "ks4": ks4_specs()}
 
 
-# Columns whose "_NN" copies hold an earlier year's figure: the latest NN + 1 is the file's year.
-_PRIOR_YEAR_BASES = {"ks2": ("PTRWM_EXP", "READPROG", "TELIG"), "ks4": ("ATT8SCR", "P8MEA")}
-
-
-_YEAR_IN_NAME = re.compile(r"(?<!\d)(20\d\d)\s*[-_/ ]\s*(20\d\d|\d\d)(?!\d)")
-
-
-def _year_from_name(name: str) -> int | None:
-    match = _YEAR_IN_NAME.search(name)
-    if not match:
-        return None
-    year, _ = parse_academic_year(f"{match[1]}/{match[2]}")
-    return year
-
-
-def _performance_year(plan: Plan, given: int | None) -> int | None:
-    if given is not None:
-        return given
-    by_name = _year_from_name(plan.table.name)
-    suffixes = [
-        int(m[1])
-        for key in plan.table.keys
-        for base in _PRIOR_YEAR_BASES[plan.kind]
-        if (m := re.fullmatch(rf"{base}_(\d\d)", key))
-    ]
-    latest = academic_year_of(date.today())
-    by_columns = 2000 + max(suffixes) + 1 if suffixes and 2000 + max(suffixes) + 1 <= latest else None
-    if by_name and by_columns and by_name != by_columns:
-        plan.warnings.append(
-            f"the file name says {format_academic_year(by_name)} but its prior-year columns suggest "
-            f"{format_academic_year(by_columns)}; the file name was used."
-        )
-    year = by_name or by_columns
-    if year is None:
-        bases = ", ".join(f"{b}_NN" for b in _PRIOR_YEAR_BASES[plan.kind])
-        plan.problem(
-            plan.table.header_row,
-            None,
-            f"the academic year cannot be found: the file name has no year (such as 2018-19) and the heading row has "
-            f"no prior-year columns ({bases}). Put the year in the file name, or give it (--year 2019 for 2018/19).",
-        )
-    return year
-
-
 def plan_performance(plan: Plan, given_year: int | None) -> None:
     kind, table = plan.kind, plan.table
-    year = _performance_year(plan, given_year)
+    year = performance_year(plan, given_year)
     if year is None:
         return
     plan.years = [year]
@@ -105,7 +60,19 @@ def plan_performance(plan: Plan, given_year: int | None) -> None:
     plan.results = finish(result_frame, year, RESULT_COLUMNS)
     plan.comparators = finish(comparator_frame.assign(phase="all"), year, COMPARATOR_COLUMNS)
     plan.missing_values = int(plan.results.value.isna().sum() + plan.comparators.value.isna().sum())
+    plan.fields_in_file["results"] = plan.fields_in_file["comparators"] = _fields_in_file(table, specs)
     plan.schools = _schools(frame, school, area, urns, kind)
+
+
+def _fields_in_file(table: CsvTable, specs: list[ColumnSpec]) -> set[str]:
+    """The result fields the file has a column for: a narrow file may have the figures but no cohorts or limits."""
+    fields = {"value", "missing_code", "source_urn"}
+    if any(table.column(c) is not None for spec in specs for c in spec.cohort):
+        fields.add("cohort")
+    for name, attribute in (("ci_low", "lower"), ("ci_high", "upper")):
+        if any((c := getattr(spec, attribute)) and table.column(c) is not None for spec in specs):
+            fields.add(name)
+    return fields
 
 
 def _figures(plan: Plan, frame: pd.DataFrame, columns: set[str], specs: list[ColumnSpec]) -> pd.DataFrame:

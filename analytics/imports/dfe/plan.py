@@ -6,11 +6,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from analytics.imports.dfe.reading import CsvTable
 from analytics.imports.problems import ImportProblem
+
+if TYPE_CHECKING:
+    from analytics.imports.dfe.keep import FieldChange
+    from analytics.imports.dfe.years import YearQuestion
 
 # URNs are six digits for schools (100000 on); children's centres and old records have five.
 _URN = re.compile(r"\d{5,7}")
@@ -35,6 +40,13 @@ class Plan:
     lineage: pd.DataFrame | None = None
     inspections: pd.DataFrame | None = None
     missing_values: int = 0
+    # How the academic year was found ("the file name", ...), or the question to ask when it was not.
+    year_source: str = ""
+    year_question: YearQuestion | None = None
+    # Per table, the fields the file has a column for; a table not named has every field.
+    fields_in_file: dict[str, set[str]] = field(default_factory=dict)
+    # Filled in when the plan is compared with the store: what each field of an updated row does.
+    field_changes: list[FieldChange] = field(default_factory=list)
 
     def problem(self, row: int | None, column: str | None, message: str) -> None:
         self.problems.append(ImportProblem(row, column, message))

@@ -14,6 +14,7 @@ from analytics.imports.dfe.gias import plan_gias
 from analytics.imports.dfe.groups import plan_groups
 from analytics.imports.dfe.kinds import KIND_LABELS, KINDS, SIGNATURES
 from analytics.imports.dfe.lineage import plan_lineage
+from analytics.imports.dfe.needs import trend_needs
 from analytics.imports.dfe.ofsted import plan_ofsted
 from analytics.imports.dfe.performance import plan_performance
 from analytics.imports.dfe.plan import Plan
@@ -141,6 +142,8 @@ def make_preview(store: Store | None, plan: Plan) -> Preview:
     by_table = {c.table: c for c in changes}
     results = by_table.get("results")
     schools = by_table.get("schools")
+    if not plan.problems:
+        plan.warnings += trend_needs(store, plan, 0 if results is None else len(results.new))
     skipped = pd.DataFrame(plan.skipped, columns=["row", "reason"]).astype({"row": "Int64"})
     preview = Preview(
         rows=len(plan.table.rows),
@@ -167,6 +170,9 @@ def make_preview(store: Store | None, plan: Plan) -> Preview:
         results_new=0 if results is None else len(results.new),
         results_updated=0 if results is None else len(results.updated),
         results_rekeyed=int(rekey.results.sum()) if len(rekey) else 0,
+        fields=plan.field_changes,
+        year_source=plan.year_source,
+        year_question=plan.year_question,
     )
     preview.plan = plan
     preview.comparison = (changes, rekey, measures)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from analytics.imports.dfe.kinds import match_kind
 from analytics.imports.files import (
@@ -34,6 +34,8 @@ class CsvTable:
     keys: list[str]
     rows: list[tuple[int, list[str]]]
     header_row: int
+    # The lines above the heading row (a title such as "Key stage 2 performance tables 2018/19"), as text.
+    title: list[str] = field(default_factory=list)
 
     def column(self, key: str) -> int | None:
         try:
@@ -88,7 +90,10 @@ def read_csv(data: bytes, name: str) -> CsvTable:
         if any(c.strip() for c in cells)
     ]
     keys = [heading_key(h) for h in headings]
-    return CsvTable(name, hashlib.sha256(data).hexdigest(), headings, keys, rows, header_at + 1)
+    title = [" ".join(c.strip() for c in cells if c.strip()) for cells in records[:header_at]]
+    return CsvTable(
+        name, hashlib.sha256(data).hexdigest(), headings, keys, rows, header_at + 1, [t for t in title if t]
+    )
 
 
 def _is_heading(cells: Sequence[str]) -> bool:

@@ -11,8 +11,10 @@ import pandas as pd
 
 from analytics.calendar import format_academic_year
 from analytics.imports.dfe.diff import TableChange
+from analytics.imports.dfe.keep import FieldChange
 from analytics.imports.dfe.kinds import KIND_LABELS
 from analytics.imports.dfe.plan import Plan
+from analytics.imports.dfe.years import YearQuestion
 from analytics.imports.results import ImportSummary, ResultsImportPreview
 
 
@@ -36,6 +38,13 @@ class Preview(ResultsImportPreview):
     schools_updated, results_new, results_updated, results_rekeyed
         Schools whose details change; results that are new or change; results already in the
         store that move to their school's latest URN.
+    fields
+        Per table and field of the rows already stored, what the import does to them
+        (:class:`~analytics.imports.dfe.keep.FieldChange`): a field the file does not have, or a cell it
+        leaves blank or suppressed, keeps the stored value.
+    year_source, year_question
+        How the academic year was found (``"the file name"``, ...); when it could not be, the question
+        to ask (a :class:`~analytics.imports.dfe.years.YearQuestion`, also among ``problems``).
     """
 
     kind: str = ""
@@ -45,6 +54,9 @@ class Preview(ResultsImportPreview):
     results_new: int = 0
     results_updated: int = 0
     results_rekeyed: int = 0
+    fields: list[FieldChange] = field(default_factory=list)
+    year_source: str = ""
+    year_question: YearQuestion | None = None
     plan: Plan | None = field(default=None, repr=False)
     # The comparison with the store behind the counts, so run_import writes exactly what was shown.
     comparison: tuple[list[TableChange], pd.DataFrame, pd.DataFrame] | None = field(default=None, repr=False)
@@ -61,11 +73,13 @@ class Preview(ResultsImportPreview):
     def lines(self) -> list[str]:
         lines = [f"{self.file_name}: {self.kind_label}; {self.rows:,} rows of data"]
         if self.years:
-            lines.append(f"  academic years: {years_text(self.years)}")
+            found = f" (from {self.year_source})" if self.year_source else ""
+            lines.append(f"  academic years: {years_text(self.years)}{found}")
         if not self.changes.empty:
             totals = self.changes.groupby("table", sort=False)[["new", "updated", "unchanged"]].sum()
             for table, row in totals.iterrows():
                 lines.append(f"  {table}: {row.new:,} new, {row.updated:,} updated, {row.unchanged:,} unchanged")
+                lines += [f"    {c.text()}" for c in self.fields if c.table == table]
         if self.results_rekeyed:
             lines.append(f"  results moved to their school's latest URN: {self.results_rekeyed:,}")
         if self.missing_values:
@@ -90,6 +104,9 @@ class Preview(ResultsImportPreview):
             "results_updated": self.results_updated,
             "results_rekeyed": self.results_rekeyed,
             "has_changes": self.has_changes,
+            "fields": [c.to_dict() for c in self.fields],
+            "year_source": self.year_source,
+            "year_question": self.year_question.to_dict() if self.year_question else None,
         }
 
 
@@ -101,17 +118,21 @@ class Summary(ImportSummary):
     changes: pd.DataFrame = field(default_factory=pd.DataFrame)
     skipped: int = 0
     results_rekeyed: int = 0
+    fields: list[FieldChange] = field(default_factory=list)
+    year_source: str = ""
 
     def lines(self) -> list[str]:
         if self.import_id is None:
             return [f"{self.file_name}: nothing to import; the store already holds everything in it."]
         lines = [f"Imported {self.file_name} ({KIND_LABELS.get(self.kind, self.kind)}) as import {self.import_id}."]
         if self.years:
-            lines.append(f"  academic years: {years_text(self.years)}")
+            found = f" (from {self.year_source})" if self.year_source else ""
+            lines.append(f"  academic years: {years_text(self.years)}{found}")
         if not self.changes.empty:
             totals = self.changes.groupby("table", sort=False)[["new", "updated"]].sum()
             for table, row in totals.iterrows():
                 lines.append(f"  {table}: {row.new:,} new, {row.updated:,} updated")
+                lines += [f"    {c.text()}" for c in self.fields if c.table == table]
         if self.results_rekeyed:
             lines.append(f"  results moved to their school's latest URN: {self.results_rekeyed:,}")
         if self.skipped:
@@ -127,6 +148,8 @@ class Summary(ImportSummary):
             "changes": records(self.changes),
             "skipped": self.skipped,
             "results_rekeyed": self.results_rekeyed,
+            "fields": [c.to_dict() for c in self.fields],
+            "year_source": self.year_source,
         }
 
 

@@ -13,6 +13,7 @@ from analytics.imports.dfe.diff import TableChange
 from analytics.imports.dfe.lineage import move_results_to_latest_urn
 from analytics.imports.dfe.preview import preview_import
 from analytics.imports.dfe.reports import Preview, Summary
+from analytics.imports.dfe.years import YearNeeded
 from analytics.imports.files import Source
 from analytics.imports.log import save_replaced_rows, write_log_row
 from analytics.imports.problems import ImportValidationError
@@ -53,6 +54,8 @@ def run_import(
     ------
     ImportValidationError
         The file has problems (``.problems`` lists every one, each naming its row); nothing is written.
+        :class:`~analytics.imports.dfe.years.YearNeeded` when the problem is that the academic year is not
+        certain: its ``question`` says why and which years to choose from (pass the answer as ``year``).
     """
     report = progress or (lambda fraction, message: None)
     report(0.05, "Reading the file")
@@ -63,6 +66,8 @@ def run_import(
         report(1.0, "Done")
         return summary
     if preview.problems:
+        if preview.year_question is not None:
+            raise YearNeeded(preview.problems, preview.year_question)
         raise ImportValidationError(preview.problems)
     changes, rekey, measures = preview.comparison or ([], pd.DataFrame(), pd.DataFrame())
     summary = Summary(
@@ -85,6 +90,8 @@ def run_import(
         changes=preview.changes,
         skipped=len(preview.skipped),
         results_rekeyed=preview.results_rekeyed,
+        fields=preview.fields,
+        year_source=preview.year_source,
     )
     if not preview.has_changes:
         report(1.0, "Nothing to change")
