@@ -241,9 +241,11 @@ def _respondents(stored: pd.DataFrame, waves: list[str]) -> tuple[dict[str, int]
             mine.person.nunique() + mine[mine.person.isna()].drop_duplicates(["sheet", "row"]).shape[0]
         )
     pairs = 0
-    if len(waves) >= 2:
-        first = set(stored.person[stored.wave == waves[0]].dropna())
-        last = set(stored.person[stored.wave == waves[-1]].dropna())
+    # A wave with no answers (the template's unused Post sheet) is not the one the results compare with.
+    answered = [wave for wave in waves if (stored.wave == wave).any()]
+    if len(answered) >= 2:
+        first = set(stored.person[stored.wave == answered[0]].dropna())
+        last = set(stored.person[stored.wave == answered[-1]].dropna())
         pairs = len(first & last)
     anywhere_twice = stored.dropna(subset=["person"]).groupby("person").wave.nunique()
     matched = bool((anywhere_twice >= 2).any())

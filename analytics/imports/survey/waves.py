@@ -73,13 +73,23 @@ def wave_in_words(text: str) -> tuple[str, str] | None:
         return None
     for size in (2, 1):
         if len(parts) > size:
-            head, rest = " ".join(parts[:size]), " ".join(parts[size:])
+            head = " ".join(parts[:size])
             if wave_rank(head) is not None:
-                return head, rest
-            tail, rest = " ".join(parts[-size:]), " ".join(parts[:-size])
+                return head, _without_wave(text, parts[:size], at_start=True) or " ".join(parts[size:])
+            tail = " ".join(parts[-size:])
             if wave_rank(tail) is not None:
-                return tail, rest
+                return tail, _without_wave(text, parts[-size:], at_start=False) or " ".join(parts[:-size])
     return None
+
+
+_SEPARATORS = r"[\s_:()\[\]/|,.-]*"
+
+
+def _without_wave(text: str, words: list[str], *, at_start: bool) -> str:
+    """The heading as written without its wave words: "Observation 1-4 (before)" -> "Observation 1-4"."""
+    wave = r"[\s_:()\[\]/|,.-]+".join(re.escape(w) for w in words)
+    pattern = f"^{_SEPARATORS}{wave}{_SEPARATORS}" if at_start else f"{_SEPARATORS}{wave}{_SEPARATORS}$"
+    return re.sub(pattern, "", text.strip(), flags=re.IGNORECASE).strip()
 
 
 def wave_from_name(text: str) -> str | None:
