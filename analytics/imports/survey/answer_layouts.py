@@ -6,6 +6,7 @@ import pandas as pd
 
 from analytics.imports.survey.cells import clean_cell, column_name, heading_key, is_blank, is_filled, per_value
 from analytics.imports.survey.model import Findings
+from analytics.imports.survey.pupil_groups import group_of, row_groups
 from analytics.imports.survey.sheets import Block, Sheet
 from analytics.imports.survey.waves import wave_in_words, wave_values
 
@@ -47,6 +48,7 @@ def read_wide(
     role_column = next((i for i, r in roles.items() if r == "role"), None)
     staff_roles = per_value(frame[role_column], clean_cell) if role_column is not None else None
     item_columns = [i for i in headings if i not in roles]
+    groups = row_groups(frame, {i: str(group_of(headings[i])) for i, r in roles.items() if r == "group"})
     ignored = [headings[i] for i, r in roles.items() if r in ("ignore", "answer", "item", "mean", "n", "sd")]
     # A printed change ("Progress": an arrow, "no change", +1) is checked against the answers, never used.
     printed = [
@@ -79,13 +81,14 @@ def read_wide(
                     "role": staff_roles.to_numpy() if staff_roles is not None else None,
                     "heading": heading,
                     "raw": frame[index].to_numpy(),
+                    "groups": groups.to_numpy(),
                 }
             )
         )
     cells = (
         pd.concat(pieces, ignore_index=True)
         if pieces
-        else pd.DataFrame(columns=["row", "column", "wave", "respondent", "school", "role", "heading", "raw"])
+        else pd.DataFrame(columns=["row", "column", "wave", "respondent", "school", "role", "heading", "raw", "groups"])
     )
     cells.insert(0, "sheet", sheet.label)
     cells["identity"] = identity
@@ -125,6 +128,7 @@ def read_long(
             "role": per_value(frame[role_column], clean_cell).to_numpy() if role_column is not None else None,
             "heading": items.to_numpy(),
             "raw": frame[answer].to_numpy(),
+            "groups": row_groups(frame, {i: str(group_of(headings[i])) for i, r in roles.items() if r == "group"}),
             "identity": identity,
             "layout": "long",
         }

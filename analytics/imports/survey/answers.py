@@ -16,6 +16,7 @@ from analytics.imports.survey.cells import as_number, cell_text, is_blank, per_v
 from analytics.imports.survey.mapping import mapping_table, note_guessed_labels
 from analytics.imports.survey.model import Findings, SurveyOptions
 from analytics.imports.survey.pseudonyms import respondent_pseudonym
+from analytics.imports.survey.pupil_groups import respondent_groups
 from analytics.imports.survey.scale_choice import choose_scale
 from analytics.imports.survey.scales import NO_ANSWER, UserLabels, label_or_none, scale_words, value_of
 
@@ -163,6 +164,9 @@ def responses(
             "value": stored.value.astype(float).to_numpy(),
         }
     )
+    groups = respondent_groups(stored, pseudonyms, findings)
+    settled = {who: tuple(zip(g.characteristic, g.value, strict=True)) for who, g in groups.groupby("respondent")}
+    answers["groups"] = answers.respondent.map(lambda who: settled.get(who, ()) if isinstance(who, str) else ())
     respondents, pairs, matched = _respondents(stored, waves)
     return answers, respondents, matched, pairs, missing, is_name
 

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.imports.survey.cells import NUMBER, cell_text, heading_key, is_blank, is_filled, per_value
+from analytics.imports.survey.pupil_groups import GROUP_HEADINGS
 from analytics.imports.survey.scales import KNOWN_SCALES, normalise_label, numbered_value
 from analytics.imports.survey.sheets import HEADER_SEARCH_ROWS
 from analytics.imports.survey.waves import wave_in_words, wave_rank
@@ -40,7 +41,7 @@ _ROLE_ALIASES: dict[str, tuple[str, ...]] = {
     "ignore": (
         "timestamp", "start_time", "completion_time", "end_time", "date", "submitted", "submitted_at",
         "submission_date", "last_modified_time", "date_completed", "comments", "comment", "notes", "note",
-        "other_comments", "any_other_comments", "row", "row_number", "no", "number", "gender", "sex", "year_group",
+        "other_comments", "any_other_comments", "row", "row_number", "no", "number",
         "class", "form", "tutor_group", "subject", "department", "key_stage", "age",
     ),
     "mean": ("mean", "average", "mean_score", "average_score", "avg", "mean_rating", "average_rating"),
@@ -57,6 +58,7 @@ _ROLE_ALIASES: dict[str, tuple[str, ...]] = {
     "reverse": ("reverse_scored", "reverse", "reversed", "reverse_scoring", "reverse_scored_yes_no"),
     "scale": ("scale", "answer_scale", "response_scale", "scale_range"),
 }  # fmt: skip
+_ROLE_ALIASES["group"] = tuple(GROUP_HEADINGS)
 ROLE_BY_KEY = {alias: role for role, aliases in _ROLE_ALIASES.items() for alias in aliases}
 _STAT_WORDS = {"mean": "mean", "average": "mean", "avg": "mean", "n": "n", "sd": "sd", "count": "n", "number": "n"}
 _OPTION_MISSING = {"no_response", "no_answer", "not_answered", "blank", "missing", "did_not_answer", "skipped"}

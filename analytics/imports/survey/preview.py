@@ -119,6 +119,9 @@ class SurveyPreview:
                 else "anonymous (the waves are compared as separate groups)"
             )
             lines.append(f"  respondents: {pairing}")
+        for characteristic, counts in self.pupil_groups().items():
+            shown = ", ".join(f"{value} {count}" for value, count in counts.items())
+            lines.append(f"  pupil group {characteristic}: {shown} (results can be broken down by it)")
         direction = "higher is better" if self.higher_is_better else f"{self.scale_min} is best"
         lines.append(f"  scale: {self.scale_min} to {self.scale_max}, {direction} ({self.scale_name})")
         if self.missing_answers:
@@ -130,6 +133,18 @@ class SurveyPreview:
         if self.already_imported is not None:
             lines.append(f"  this upload was already imported (import {self.already_imported})")
         return lines
+
+    def pupil_groups(self) -> dict[str, dict[str, int]]:
+        """Characteristic -> value -> respondents, from the group columns the file has (sex, pupil premium, ...)."""
+        if "groups" not in self.answers or self.answers.empty:
+            return {}
+        people = self.answers.drop_duplicates("respondent")
+        found: dict[str, dict[str, int]] = {}
+        for groups in people.groups:
+            for characteristic, value in groups if isinstance(groups, tuple) else ():
+                found.setdefault(characteristic, {}).setdefault(value, 0)
+                found[characteristic][value] += 1
+        return {c: dict(sorted(v.items())) for c, v in found.items()}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -154,6 +169,7 @@ class SurveyPreview:
             "ignored_columns": self.ignored_columns,
             "already_imported": self.already_imported,
             "questions": self.questions,
+            "pupil_groups": self.pupil_groups(),
             "warnings": [asdict(w) for w in self.warnings],
             "problems": [asdict(p) for p in self.problems],
         }

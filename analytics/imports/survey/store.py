@@ -186,7 +186,7 @@ def _write(cur: Any, preview: SurveyPreview, imported_by: str) -> tuple[int, int
                 [survey_id, label, order],
             ).fetchone()[0]
         )
-    _write_answers(cur, preview, wave_ids)
+    _write_answers(cur, preview, wave_ids, survey_id)
     urns = sorted({int(u) for u in options.urns} | set(preview.schools_found))
     if urns:
         cur.executemany("INSERT INTO survey_schools (survey_id, urn) VALUES (?, ?)", [[survey_id, u] for u in urns])
@@ -229,7 +229,24 @@ def _write_instrument(cur: Any, preview: SurveyPreview, import_id: int) -> int:
     return instrument_id
 
 
-def _write_answers(cur: Any, preview: SurveyPreview, wave_ids: dict[str, int]) -> None:
+def _write_groups(cur: Any, preview: SurveyPreview, survey_id: int) -> None:
+    """Each respondent's pupil groups (sex, pupil premium, ...), once per respondent."""
+    if "groups" not in preview.answers:
+        return
+    rows = {
+        (str(who), characteristic): value
+        for who, groups in zip(preview.answers.respondent, preview.answers.groups, strict=True)
+        if isinstance(who, str) and isinstance(groups, tuple)
+        for characteristic, value in groups
+    }
+    if rows:
+        cur.executemany(
+            "INSERT INTO survey_respondent_groups (survey_id, respondent, characteristic, value) VALUES (?, ?, ?, ?)",
+            [[survey_id, who, characteristic, value] for (who, characteristic), value in rows.items()],
+        )
+
+
+def _write_answers(cur: Any, preview: SurveyPreview, wave_ids: dict[str, int], survey_id: int) -> None:
     """The answers (one row each) or, for a means table, the summaries."""
     if not preview.answers.empty:
         incoming = pd.DataFrame(
@@ -250,6 +267,7 @@ def _write_answers(cur: Any, preview: SurveyPreview, wave_ids: dict[str, int]) -
             )
         finally:
             cur.unregister("incoming_answers")
+        _write_groups(cur, preview, survey_id)
     if not preview.means.empty:
         cur.executemany(
             "INSERT INTO survey_summaries (wave_id, item_code, n, mean, sd) VALUES (?, ?, ?, ?, ?)",
@@ -280,6 +298,7 @@ def _remove_import(cur: Any, import_id: int) -> int:
             )
         cur.execute("DELETE FROM survey_waves WHERE survey_id = ?", [survey_id])
         cur.execute("DELETE FROM survey_schools WHERE survey_id = ?", [survey_id])
+        cur.execute("DELETE FROM survey_respondent_groups WHERE survey_id = ?", [survey_id])
         instrument = cur.execute("SELECT instrument_id FROM surveys WHERE survey_id = ?", [survey_id]).fetchone()[0]
         cur.execute("DELETE FROM surveys WHERE survey_id = ?", [survey_id])
         if not cur.execute("SELECT count(*) FROM surveys WHERE instrument_id = ?", [instrument]).fetchone()[0]:
