@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -188,30 +190,67 @@ def diverging_bars(distribution: pd.DataFrame, title: str) -> go.Figure:
     return figure
 
 
-def paired_slopes(pairs: pd.DataFrame, title: str, scale_min: float, scale_max: float) -> go.Figure:
+# How a respondent's move is drawn: judged in the item's direction, so "better" is one colour on every scale.
+SLOPE_STYLES = {
+    "better": ("#1b7837", "moved to a better answer"),
+    "worse": ("#b2182b", "moved to a worse answer"),
+    "same": (NEUTRAL, "same answer"),
+}
+
+
+def paired_slopes(
+    pairs: pd.DataFrame,
+    title: str,
+    scale_min: float,
+    scale_max: float,
+    *,
+    higher_is_better: bool = True,
+    labels: Mapping[int, str] | None = None,
+) -> go.Figure:
     """Each matched respondent's answer before and after; line width shows how many moved alike.
 
-    ``pairs`` has ``before, after`` (one row per respondent).
+    ``pairs`` has ``before, after`` (one row per respondent), in the item's raw answers.
+    ``higher_is_better`` is the item's direction (the opposite of the scale's for a reverse-scored
+    item): the axis is turned so that better answers are always at the top, and a move to a better
+    answer is always green, as the sentence and the diverging bars read it. ``labels`` (option ->
+    the file's own answer wording) name the axis ticks.
     """
     moves = pairs.groupby(["before", "after"], as_index=False).size()
     figure = go.Figure()
+    shown: set[str] = set()
     for row in moves.itertuples():
-        colour = NEUTRAL if row.after == row.before else ("#1b7837" if row.after > row.before else "#b2182b")
+        verdict = (
+            "same"
+            if row.after == row.before
+            else ("better" if (row.after > row.before) == higher_is_better else "worse")
+        )
         figure.add_trace(
             go.Scatter(
                 x=["before", "after"],
                 y=[row.before, row.after],
                 mode="lines+markers",
-                line=dict(width=1 + 2 * row.size, color=colour),
-                showlegend=False,
+                line=dict(width=1 + 2 * row.size, color=SLOPE_STYLES[verdict][0]),
+                name=SLOPE_STYLES[verdict][1],
+                legendgroup=verdict,
+                showlegend=verdict not in shown,
                 hovertemplate=f"{row.before:g} → {row.after:g}: {row.size} respondents<extra></extra>",
             )
         )
+        shown.add(verdict)
+    ticks = np.arange(np.ceil(scale_min), np.floor(scale_max) + 1)
+    names = labels or {}
+    low, high = scale_min - 0.3, scale_max + 0.3
     figure.update_layout(
         title=title,
         height=320,
         margin=dict(l=10, r=10, t=50, b=10),
-        yaxis=dict(range=[scale_min - 0.3, scale_max + 0.3], dtick=1),
+        # Better answers at the top, whichever end of the scale is good.
+        yaxis=dict(
+            range=[low, high] if higher_is_better else [high, low],
+            tickvals=list(ticks),
+            ticktext=[names.get(int(t), f"{t:g}") for t in ticks],
+        ),
+        legend=dict(orientation="h", y=-0.15),
     )
     return figure
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from analytics import charts
 from analytics import evaluation as prepost
+from analytics.evaluation.columns import MCNEMAR
 from analytics.stats.wording import format_intervals
 from app_pages import shared
 
@@ -31,9 +32,13 @@ ITEM_COLUMNS = {
 }
 PAIRED_HELP = "Mean over the respondents who answered both times (the pairs)"
 
-# Plain headings and rounded numbers for the results download, which goes straight into a report.
+# Plain headings and rounded numbers for the results download, which goes straight into a report: every
+# column of the comparison (the rank test, the effect sizes and their intervals too), so the file can be checked.
 EXPORT_HEADINGS = {
     "label": "Item or scale",
+    "item": "Item code",
+    "kind": "Row",
+    "paired": "Matched respondents",
     "wave_pre": "Before (wave)",
     "wave_post": "After (wave)",
     "n_pre": "n before",
@@ -45,17 +50,60 @@ EXPORT_HEADINGS = {
     "ci_low": "95% CI low",
     "ci_high": "95% CI high",
     "test": "Test",
+    "statistic": "Test statistic",
+    "df": "df",
     "p_value": "p",
     "p_holm": "p (Holm)",
+    "rank_test": "Rank test",
+    "rank_method": "Rank test p from",
+    "rank_statistic": "Rank statistic",
+    "rank_p_value": "Rank test p",
+    "rank_p_holm": "Rank test p (Holm)",
     "effect_size": "Effect size",
     "effect_size_name": "Effect size measure",
+    "effect_ci_low": "Effect size 95% CI low",
+    "effect_ci_high": "Effect size 95% CI high",
+    "rank_effect_size": "Rank effect size",
+    "rank_effect_size_name": "Rank effect size measure",
+    "rank_effect_ci_low": "Rank effect size 95% CI low",
+    "rank_effect_ci_high": "Rank effect size 95% CI high",
+    "improved": "Improved",
+    "same": "Same",
+    "declined": "Declined",
     "pct_improved": "% improved",
     "pct_same": "% same",
     "pct_declined": "% declined",
+    "higher_is_better": "Higher is better",
     "reverse_scored": "Reverse-scored",
+    "scale_min": "Scale from",
+    "scale_max": "Scale to",
     "warning": "Note",
     "note": "Note",
     "summary": "In words",
+    "headline": "Overall",
+}
+ROUNDING = {"mean_pre": 2, "mean_post": 2, "change": 2, "ci_low": 2, "ci_high": 2, "statistic": 2, "df": 1}
+ROUNDING |= {"effect_size": 2, "effect_ci_low": 2, "effect_ci_high": 2, "rank_statistic": 1}
+ROUNDING |= {"rank_effect_size": 2, "rank_effect_ci_low": 2, "rank_effect_ci_high": 2}
+ROUNDING |= {"p_value": 3, "p_holm": 3, "rank_p_value": 3, "rank_p_holm": 3}
+ROUNDING |= {"pct_improved": 0, "pct_same": 0, "pct_declined": 0}
+
+# The tests behind each sentence, for whoever checks the figures: collapsed under the main table.
+DETAIL_COLUMNS = {
+    "label": st.column_config.TextColumn("Item or scale", width=185),
+    "test": st.column_config.TextColumn("Test", width=120),
+    "test_figures": st.column_config.TextColumn("Statistic", width=90),
+    "p_value": st.column_config.NumberColumn("p", format="%.3f", width=58),
+    "p_holm": st.column_config.NumberColumn("p (Holm)", format="%.3f", width=72),
+    "rank_test": st.column_config.TextColumn("Rank test", width=140),
+    "rank_statistic": st.column_config.NumberColumn("Rank statistic", format="%g", width=90),
+    "rank_p_value": st.column_config.NumberColumn("Rank p", format="%.3f", width=62),
+    "rank_p_holm": st.column_config.NumberColumn("Rank p (Holm)", format="%.3f", width=90),
+    "rank_method": st.column_config.TextColumn("Rank p from", width=120),
+    "effect_size_name": st.column_config.TextColumn("Effect size", width=100),
+    "effect_text": st.column_config.TextColumn("Effect (95% CI)", width=130),
+    "rank_effect_size_name": st.column_config.TextColumn("Rank effect size", width=170),
+    "rank_effect_text": st.column_config.TextColumn("Rank effect (95% CI)", width=140),
 }
 
 
@@ -63,22 +111,41 @@ def report_table(results: pd.DataFrame) -> pd.DataFrame:
     """The results as a report needs them: plain headings, means to 2 places, p to 3, percentages whole."""
     kept = [c for c in EXPORT_HEADINGS if c in results.columns]
     table = results[kept].copy()
-    for column, places in {
-        "mean_pre": 2,
-        "mean_post": 2,
-        "change": 2,
-        "ci_low": 2,
-        "ci_high": 2,
-        "effect_size": 2,
-        "p_value": 3,
-        "p_holm": 3,
-        "pct_improved": 0,
-        "pct_same": 0,
-        "pct_declined": 0,
-    }.items():
+    for column, places in ROUNDING.items():
         if column in table.columns:
             table[column] = pd.to_numeric(table[column], errors="coerce").round(places)
     return table.rename(columns=EXPORT_HEADINGS)
+
+
+def _with_interval(values: pd.Series, lows: pd.Series, highs: pd.Series) -> list[str]:
+    """``+0.45 (+0.10 to +0.80)`` per row; just the value when there is no interval, empty when no value."""
+    texts = []
+    for value, low, high in zip(values, lows, highs, strict=True):
+        if pd.isna(value):
+            texts.append("")
+        elif pd.isna(low):
+            texts.append(f"{value:+.2f}")
+        else:
+            texts.append(f"{value:+.2f} ({low:+.2f} to {high:+.2f})")
+    return texts
+
+
+def details_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Each row's tests and effect sizes with their intervals, as the details expander shows them."""
+    statistic = pd.to_numeric(results.statistic, errors="coerce")
+    df = pd.to_numeric(results.df, errors="coerce")
+    figures = [
+        "" if pd.isna(t) else (f"{t:g} changed up" if test == MCNEMAR else f"t({d:.1f}) = {t:.2f}")
+        for t, d, test in zip(statistic, df, results.test, strict=True)
+    ]
+    table = results.assign(
+        test_figures=figures,
+        effect_text=_with_interval(results.effect_size, results.effect_ci_low, results.effect_ci_high),
+        rank_effect_text=_with_interval(
+            results.rank_effect_size, results.rank_effect_ci_low, results.rank_effect_ci_high
+        ),
+    )
+    return table[[c for c in DETAIL_COLUMNS if c in table.columns]]
 
 
 def file_stem(name: str, survey_id: int) -> str:
@@ -125,8 +192,10 @@ def show_survey(store, survey_id: int) -> None:
     shown_name = shared.school_names().redact([str(instrument["name"])])[0]
     paired = "matched respondents (paired tests)" if instrument["matched"] else "anonymous answers (unpaired tests)"
     st.caption(f"{shown_name} · {paired} · compares {results.wave_pre.iloc[0]} with {results.wave_post.iloc[0]}")
+    show_headlines(results)
     show_sentences(results)
     show_items_table(results, instrument, survey_id)
+    show_details(results, survey_id)
     export = report_table(results)
     sheets = {"Results": export}
     if answers.empty:
@@ -144,6 +213,26 @@ def show_survey(store, survey_id: int) -> None:
         excel_label="Download results and answer counts (Excel)" if len(sheets) > 1 else "Download results (Excel)",
         key=f"survey_{survey_id}",
     )
+
+
+def show_headlines(results: pd.DataFrame) -> None:
+    """How many items (and scales) changed by more than chance would explain, allowing for testing them all."""
+    if "headline" not in results.columns:
+        return
+    for headline in dict.fromkeys(str(h) for h in results.headline.fillna("") if str(h)):
+        st.markdown(f"**{headline}**")
+
+
+def show_details(results: pd.DataFrame, survey_id: int) -> None:
+    """The tests and effect sizes behind the sentences, with their intervals, collapsed for whoever checks them."""
+    with st.expander("Tests and effect sizes in detail"):
+        st.dataframe(details_table(results), hide_index=True, column_config=DETAIL_COLUMNS, key=f"details_{survey_id}")
+        st.caption(
+            "p (Holm) allows for testing several items at once; the sentences use it. Intervals are 95%. For "
+            "matched respondents the signed-rank test's p is exact (every way the signs of the changes could have "
+            "fallen) for up to 200 changed answers, and the rank-biserial r's interval inverts that exact test, so "
+            "it excludes 0 exactly when that p is below 0.05. See docs/prepost.md."
+        )
 
 
 def show_sentences(results: pd.DataFrame) -> None:
@@ -197,8 +286,9 @@ def show_distributions(answers: pd.DataFrame, instrument: dict, results: pd.Data
         item="item",
         scale_min=instrument["scale_min"],
         scale_max=instrument["scale_max"],
-        labels=instrument["scale_labels"],
+        labels=instrument["scale_labels"] or None,
         higher_is_better=instrument["higher_is_better"],
+        reverse_items=instrument["reverse_items"],
     )
     items = [i for i in instrument["items"] if i in set(distribution.item)]
     labels = instrument["item_labels"]
@@ -212,9 +302,16 @@ def show_distributions(answers: pd.DataFrame, instrument: dict, results: pd.Data
         pairs = prepost.paired_answers(
             answers, item=item, before=results.wave_pre.iloc[0], after=results.wave_post.iloc[0]
         )
+        # The item's own direction: a reverse-scored item's good end is the scale's other end.
+        item_is_reversed = item in set(instrument["reverse_items"])
         right.plotly_chart(
             charts.paired_slopes(
-                pairs, "Each respondent, before and after", instrument["scale_min"], instrument["scale_max"]
+                pairs,
+                "Each respondent, before and after",
+                instrument["scale_min"],
+                instrument["scale_max"],
+                higher_is_better=instrument["higher_is_better"] != item_is_reversed,
+                labels=instrument["scale_labels"] or None,
             ),
             key=f"slopes_{survey_id}",
         )

@@ -57,6 +57,16 @@ def anonymous_frame(before: list[float], after: list[float], item: str = "q") ->
     )
 
 
+def enumerated_signed_rank(differences: np.ndarray) -> tuple[float, float, float]:
+    """W+ and its exact lower and upper tail probabilities, by listing every sign pattern of the tied ranks."""
+    nonzero = differences[differences != 0]
+    ranks = stats.rankdata(np.abs(nonzero))
+    observed = ranks[nonzero > 0].sum()
+    patterns = (np.arange(2**ranks.size)[:, None] >> np.arange(ranks.size)) & 1
+    sums = patterns @ ranks
+    return float(observed), float((sums <= observed + 1e-9).mean()), float((sums >= observed - 1e-9).mean())
+
+
 @pytest.fixture
 def likert() -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(7)
@@ -75,15 +85,18 @@ def test_paired_rows_match_scipy(likert: tuple[np.ndarray, np.ndarray], alternat
         paired_frame(before, after), scale_min=1, scale_max=5, alternative=alternative, confidence_level=0.9
     ).iloc[0]
     t = stats.ttest_rel(after, before, alternative=alternative)
+    # 17 changed answers with ties: the rank test's p is exact, counted here over all 2^17 sign patterns.
+    w_plus, lower, upper = enumerated_signed_rank(after - before)
+    w_p = {"less": lower, "greater": upper}.get(alternative, min(1.0, 2 * min(lower, upper)))
     nonzero = (after - before)[after != before]
-    method = "exact" if np.unique(np.abs(nonzero)).size == nonzero.size else "approx"
-    w = stats.wilcoxon(after - before, correction=True, method=method, alternative=alternative)
+    w_statistic = min(w_plus, stats.rankdata(np.abs(nonzero)).sum() - w_plus) if alternative == "two-sided" else w_plus
     assert row.paired and row.test == "paired t-test" and row.rank_test == "Wilcoxon signed-rank"
     assert row.n_pairs == 30 and row.n_pre == 30 and row.n_post == 30
     assert row.statistic == pytest.approx(t.statistic) and row.p_value == pytest.approx(t.pvalue)
     interval = t.confidence_interval(0.9)
     assert (row.ci_low, row.ci_high) == pytest.approx((interval.low, interval.high))
-    assert row.rank_statistic == pytest.approx(w.statistic) and row.rank_p_value == pytest.approx(w.pvalue)
+    assert row.rank_statistic == pytest.approx(w_statistic) and row.rank_p_value == pytest.approx(w_p)
+    assert row.rank_method == "exact"
     assert row.change == pytest.approx(np.mean(after - before))
     assert row.effect_size == pytest.approx(np.mean(after - before) / np.std(after - before, ddof=1))
 
@@ -118,15 +131,16 @@ def test_every_documented_column_is_returned(likert: tuple[np.ndarray, np.ndarra
 def test_sleep_data_paired_matches_r() -> None:
     # R: t.test(extra ~ group, data = sleep, paired = TRUE) with group 2 as "after":
     #   t = 4.0621, df = 9, p-value = 0.002833, 95% CI 0.7001142 2.4598858, mean difference 1.58.
-    # R: wilcox.test(sleep$extra[11:20], sleep$extra[1:10], paired = TRUE): V = 45, p-value = 0.009091
-    # (a zero and ties, so the normal approximation with continuity correction).
+    # R: wilcox.test(sleep$extra[11:20], sleep$extra[1:10], paired = TRUE): V = 45, p-value = 0.009091 from the
+    # normal approximation it falls back to (a zero and ties). The exact answer (exactRankTests::wilcox.exact):
+    # the 9 non-zero changes are all positive, 1 sign pattern of 2^9 in each tail, p = 2 / 512 = 0.0039.
     row = compare_pre_post(paired_frame(SLEEP_1, SLEEP_2), scale_min=-5, scale_max=10).iloc[0]
     assert row.statistic == pytest.approx(4.0621, abs=1e-4)
     assert row.df == 9
     assert row.p_value == pytest.approx(0.002833, abs=1e-6)
     assert (row.ci_low, row.ci_high) == pytest.approx((0.7001142, 2.4598858), abs=1e-7)
     assert row.change == pytest.approx(1.58)
-    assert row.rank_p_value == pytest.approx(0.009091, abs=1e-6)
+    assert row.rank_statistic == 0 and row.rank_p_value == pytest.approx(2 / 2**9)
     assert (row.improved, row.same, row.declined) == (9, 1, 0)
 
 

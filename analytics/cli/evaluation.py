@@ -59,8 +59,13 @@ def run_prepost(args: argparse.Namespace) -> int:
         if not store.scalar("SELECT count(*) FROM surveys WHERE survey_id = ?", [args.survey]):
             raise StoreError(f"There is no questionnaire {args.survey} in {store.path}.")
         results = prepost_for_survey(store, args.survey)
-    # Every column the page shows (rank tests, effect-size intervals...), in the documented order.
-    print_records(results, [c for c in PREPOST_COLUMNS if c in results.columns], args.json)
+    if not args.json:
+        # The overall sentences lead, as on the page: how many items changed once testing them all is allowed for.
+        for headline in dict.fromkeys(str(h) for h in results.headline.fillna("") if str(h)):
+            print(headline)
+    # Every column the page shows (item wording in label, rank tests, effect sizes with their intervals, the
+    # headline), in the documented order; the page's download carries the same columns.
+    print_records(results, ["survey_id", *[c for c in PREPOST_COLUMNS if c in results.columns]], args.json)
     return 0
 
 

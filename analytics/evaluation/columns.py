@@ -11,6 +11,8 @@ PAIRED_T, WILCOXON = "paired t-test", "Wilcoxon signed-rank"
 WELCH_T, MANN_WHITNEY = "Welch's t-test", "Mann-Whitney U"
 D_Z, HEDGES_G = "Cohen's d_z", "Hedges' g"
 RANK_BISERIAL, CLIFFS_DELTA = "matched-pairs rank-biserial r", "Cliff's delta"
+# A yes / no item answered by the same people twice.
+MCNEMAR = "McNemar's exact test"
 
 PREPOST_COLUMNS = (
     "item",
@@ -36,6 +38,7 @@ PREPOST_COLUMNS = (
     "rank_statistic",
     "rank_p_value",
     "rank_p_holm",
+    "rank_method",
     "effect_size",
     "effect_size_name",
     "effect_ci_low",
@@ -56,6 +59,7 @@ PREPOST_COLUMNS = (
     "scale_max",
     "warning",
     "summary",
+    "headline",
 )
 
 
@@ -91,7 +95,9 @@ MEANS_ONLY_COLUMNS = (
     "p_value",
     "effect_size",
     "effect_size_name",
+    "p_holm",
     "higher_is_better",
+    "reverse_scored",
     "note",
     "summary",
 )

@@ -30,6 +30,7 @@ def ordinal_distribution(
     scale_max: int,
     labels: Mapping[Any, str] | Sequence[str] | None = None,
     higher_is_better: bool = True,
+    reverse_items: Sequence[str] = (),
     count: str | None = None,
 ) -> pd.DataFrame:
     """Counts and percentages of each answer option, per item and wave, ready for a diverging bar.
@@ -47,7 +48,10 @@ def ordinal_distribution(
     labels
         Option -> label (a mapping, or a sequence from ``scale_min`` up); default the number.
     higher_is_better
-        Which end is good: the better options go on the positive side of the bar.
+        Which end of the scale is good: the better options go on the positive side of the bar.
+    reverse_items
+        Items worded the other way ("I worry that ..."): their good end is the scale's other end, so their
+        sides are flipped, as in :func:`compare_pre_post`, and a bar's right is always the better answers.
     count
         Column of answer counts when ``data`` is a summary table.
 
@@ -91,12 +95,20 @@ def ordinal_distribution(
     names = label_options(labels, options)
     result["label"] = result.option.map(names)
     midpoint = (scale_min + scale_max) / 2
-    raw_side = np.sign(result.option - midpoint).astype("int64")
-    result["side"] = raw_side if higher_is_better else -raw_side
+    result["side"] = _sides(result, midpoint, higher_is_better, reverse_items)
     result["position"] = result.side * result.pct
     starts, ends = _segments(result, midpoint)
     result["start"], result["end"] = starts, ends
     return result[list(DISTRIBUTION_COLUMNS)]
+
+
+def _sides(result: pd.DataFrame, midpoint: float, higher_is_better: bool, reverse_items: Sequence[str]) -> np.ndarray:
+    """+1 for options on the item's good side of the midpoint, -1 on its poor side, 0 in the middle; a
+    reverse-scored item's good side is the scale's other end."""
+    raw_side = np.sign(result.option.to_numpy() - midpoint).astype("int64")
+    reversed_item = result["item"].isin({str(code) for code in reverse_items}).to_numpy()
+    good_is_high = np.where(reversed_item, not higher_is_better, higher_is_better)
+    return np.where(good_is_high, raw_side, -raw_side).astype("int64")
 
 
 def _segments(result: pd.DataFrame, midpoint: float) -> tuple[np.ndarray, np.ndarray]:

@@ -1,10 +1,15 @@
 """Paired statistics for respondents matched across two waves: where the tests for matched answers are chosen.
 
 From each matched respondent's change ``d = after - before``: the paired t-test with Cohen's d_z
-and its noncentral-t interval, and the Wilcoxon signed-rank test (zeros dropped; exact only when
-there are no ties and at most 50 pairs, else the continuity-corrected normal approximation, as R's
-``wilcox.test``) with Kerby's matched-pairs rank-biserial r and its Fisher-z interval. Also the
-counts of respondents who improved, stayed the same or declined.
+and its noncentral-t interval, and the Wilcoxon signed-rank test with Kerby's matched-pairs
+rank-biserial r (exact with ties for up to 200 changed answers, and an interval that inverts the
+exact test: :mod:`analytics.evaluation.signed_rank`). A yes / no item (a two-point scale) is tested
+with McNemar's exact test: of those whose answer changed, how many changed up, against a fair coin
+(the binomial test on the discordant pairs; McNemar 1947, exact form as R's ``exact2x2::mcnemar.exact``).
+Also the counts of respondents who improved, stayed the same or declined.
+
+McNemar, Q. (1947). Note on the sampling error of the difference between correlated proportions or
+percentages. *Psychometrika*, 12(2), 153-157.
 """
 
 from __future__ import annotations
@@ -17,30 +22,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analytics.evaluation.columns import MCNEMAR
 from analytics.evaluation.inputs import SMALL_SAMPLE
+from analytics.evaluation.signed_rank import rank_biserial, signed_rank_test
 from analytics.stats.effect_sizes import noncentral_t_interval
-
-
-def _matched_rank_biserial(differences: np.ndarray, confidence_level: float) -> tuple[float, float, float]:
-    """Kerby's matched-pairs rank-biserial correlation with a Fisher-z interval (R's effectsize)."""
-    nonzero = differences[differences != 0]
-    n = nonzero.size
-    if n == 0:
-        return math.nan, math.nan, math.nan
-    ranks = stats.rankdata(np.abs(nonzero))
-    positive, negative = ranks[nonzero > 0].sum(), ranks[nonzero < 0].sum()
-    r = float((positive - negative) / (positive + negative))
-    se = math.sqrt((2 * n**3 + 3 * n**2 + n) / 6) / ((n**2 + n) / 2)
-    z = float(stats.norm.ppf(1 - (1 - confidence_level) / 2))
-    # atanh(+-1) is infinite; nudging inside keeps an honest, wide interval for a unanimous change.
-    centre = math.atanh(float(np.clip(r, -0.9999, 0.9999)))
-    return r, math.tanh(centre - z * se), math.tanh(centre + z * se)
-
-
-def _wilcoxon_method(nonzero: np.ndarray) -> str:
-    """Exact null distribution only when it is valid: no ties, no zeros (dropped first), n <= 50."""
-    has_ties = np.unique(np.abs(nonzero)).size < nonzero.size
-    return "exact" if nonzero.size <= 50 and not has_ties else "approx"
 
 
 def paired_statistics(
@@ -82,6 +67,8 @@ def paired_statistics(
         return
     if _paired_t_test(before, after, differences, row, notes, alternative, confidence_level):
         _signed_rank_test(differences, row, alternative, confidence_level)
+        if _is_yes_no(row, before, after):
+            _mcnemar_test(before, after, row, alternative)
 
 
 def _paired_t_test(
@@ -126,22 +113,35 @@ def _paired_t_test(
 
 def _signed_rank_test(differences: np.ndarray, row: dict[str, Any], alternative: str, confidence_level: float) -> None:
     """The Wilcoxon signed-rank test and the rank-biserial r, when anyone's answer changed."""
-    nonzero = differences[differences != 0]
-    if nonzero.size:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ranked = stats.wilcoxon(
-                differences,
-                zero_method="wilcox",
-                correction=True,
-                method=_wilcoxon_method(nonzero),
-                alternative=alternative,
-            )
-        r, r_low, r_high = _matched_rank_biserial(differences, confidence_level)
-        row.update(
-            rank_statistic=float(ranked.statistic),
-            rank_p_value=float(ranked.pvalue),
-            rank_effect_size=r,
-            rank_effect_ci_low=r_low,
-            rank_effect_ci_high=r_high,
-        )
+    ranked = signed_rank_test(differences, alternative)
+    if math.isnan(ranked.p_value):
+        return
+    r, r_low, r_high = rank_biserial(differences, confidence_level)
+    row.update(
+        rank_statistic=ranked.statistic,
+        rank_p_value=ranked.p_value,
+        rank_method=ranked.method,
+        rank_effect_size=r,
+        rank_effect_ci_low=r_low,
+        rank_effect_ci_high=r_high,
+    )
+
+
+def _is_yes_no(row: dict[str, Any], before: np.ndarray, after: np.ndarray) -> bool:
+    """A two-point item (yes / no) whose every answer is one of the two points."""
+    ends = (row["scale_min"], row["scale_max"])
+    return (
+        row["kind"] == "item"
+        and row["scale_max"] - row["scale_min"] == 1
+        and bool(np.isin(before, ends).all() and np.isin(after, ends).all())
+    )
+
+
+def _mcnemar_test(before: np.ndarray, after: np.ndarray, row: dict[str, Any], alternative: str) -> None:
+    """McNemar's exact test: of the people whose answer changed, how many moved up, against a fair coin."""
+    up = int((after > before).sum())
+    changed = up + int((after < before).sum())
+    if changed == 0:
+        return
+    result = stats.binomtest(up, changed, 0.5, alternative=alternative)
+    row.update(test=MCNEMAR, statistic=float(up), df=math.nan, p_value=float(result.pvalue))

@@ -17,11 +17,13 @@ One row per item (``kind='item'``), then one per scale (``kind='scale'``):
 - ``mean_pre``, ``mean_post``: means over the matched respondents when paired, over all
   answers in each wave when unpaired; ``change = mean_post - mean_pre`` in raw scale units,
   with ``ci_low``, ``ci_high``;
-- ``test`` (``"paired t-test"`` or ``"Welch's t-test"``), ``statistic`` (t), ``df``,
-  ``p_value`` and ``p_holm``;
+- ``test`` (``"paired t-test"``, ``"Welch's t-test"``, or ``"McNemar's exact test"`` for a
+  matched yes / no item), ``statistic`` (t; for McNemar the number of changed answers that went
+  up), ``df``, ``p_value`` and ``p_holm``;
 - ``rank_test`` (``"Wilcoxon signed-rank"`` or ``"Mann-Whitney U"``), ``rank_statistic``
   (scipy's: the smaller signed-rank sum for a two-sided Wilcoxon, else the sum of positive
-  ranks; U of the ``after`` wave for Mann-Whitney), ``rank_p_value``, ``rank_p_holm``;
+  ranks; U of the ``after`` wave for Mann-Whitney), ``rank_p_value``, ``rank_p_holm``,
+  ``rank_method`` (``"exact"`` or ``"normal approximation"`` for the signed-rank test; ``""`` otherwise);
 - ``effect_size`` (``"Cohen's d_z"`` paired, ``"Hedges' g"`` unpaired, named in
   ``effect_size_name``) with ``effect_ci_low``, ``effect_ci_high``;
 - ``rank_effect_size`` (``"matched-pairs rank-biserial r"`` paired, ``"Cliff's delta"``
@@ -34,7 +36,12 @@ One row per item (``kind='item'``), then one per scale (``kind='scale'``):
 - ``warning``: small samples, missing waves, unmatched answers, constant answers; ``""``
   when there is nothing to say;
 - ``summary``: one plain sentence, e.g. "Giving feedback pupils act on rose from 3.3 to
-  3.6 of 5 (an improvement); the change is small and could be chance (n = 12)."
+  3.6 of 5 (an improvement); the change is small and could be chance (n = 12)." With several
+  items it reads the Holm-adjusted p first: "... might be chance once the other 28 items are
+  allowed for (Holm p = 0.310; p = 0.021 on its own, n = 12)";
+- ``headline``: the same on every row of a kind: how many items (or scales) changed by more
+  than chance would explain once testing them all is allowed for, e.g. "1 of 29 items changed
+  by more than chance would explain (for the better), allowing for testing 29 at once (Holm)."
 
 Effect sizes and ``change`` have the sign of after minus before; read them with
 ``higher_is_better``. Statistics that cannot be computed are NaN and ``warning`` says why.
@@ -50,10 +57,12 @@ Notes
 -----
 Paired (matched) rows use the differences ``d = after - before`` of respondents who answered
 in both waves: the paired t-test (``scipy.stats.ttest_rel``), the Wilcoxon signed-rank test
-(zeros dropped, exact when there are no ties and at most 50 pairs, otherwise the normal
-approximation with continuity correction, as R's ``wilcox.test``), Cohen's
-``d_z = mean(d) / sd(d)`` with the noncentral-t interval (Steiger & Fouladi 1997), and Kerby's
-rank-biserial ``r = (W+ - W-) / (W+ + W-)`` with a Fisher-z interval.
+(zeros dropped; exact permutation distribution of the tied ranks for up to 200 non-zero
+differences, otherwise the normal approximation with continuity correction, as R's
+``wilcox.test``), Cohen's ``d_z = mean(d) / sd(d)`` with the noncentral-t interval (Steiger &
+Fouladi 1997), and Kerby's rank-biserial ``r = (W+ - W-) / (W+ + W-)`` with the interval that
+inverts the exact test (:mod:`analytics.evaluation.signed_rank`). A matched item on a two-point
+scale (yes / no) is tested with McNemar's exact test, the binomial test on the changed answers.
 
 Unpaired rows use Welch's t-test (``ttest_ind(equal_var=False)``), the Mann-Whitney U test
 (continuity-corrected), Hedges' ``g = J d`` with the pooled standard deviation,
@@ -125,7 +134,7 @@ from analytics.evaluation.inputs import (
     waves_in_order,
 )
 from analytics.evaluation.paired import paired_statistics
-from analytics.evaluation.sentences import row_summary
+from analytics.evaluation.sentences import family_headline, row_summary
 from analytics.evaluation.unpaired import unpaired_statistics
 from analytics.stats.multiple import holm_adjust
 
@@ -342,12 +351,18 @@ def _scale_row(
 
 
 def _holm_adjusted(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """The rows as a table, with Holm's adjustment over the items and, separately, over the scales."""
+    """The rows as a table, with Holm's adjustment over the items and, separately, over the scales, and the
+    sentences that read each p-value with it."""
     result = pd.DataFrame(rows, columns=list(PREPOST_COLUMNS))
     for kind in ("item", "scale"):
         mask = (result.kind == kind).to_numpy()
         result.loc[mask, "p_holm"] = holm_adjust(result.p_value[mask].to_numpy(dtype=float))
         result.loc[mask, "rank_p_holm"] = holm_adjust(result.rank_p_value[mask].to_numpy(dtype=float))
+        tested = {column: int(result.loc[mask, column].notna().sum()) for column in ("p_value", "rank_p_value")}
+        for index in result.index[mask]:
+            if not result.at[index, "summary"]:
+                result.at[index, "summary"] = row_summary(result.loc[index].to_dict(), tested)
+        result.loc[mask, "headline"] = family_headline(result[mask], kind)
     return result.astype(
         {
             "n_pre": "int64",
@@ -410,6 +425,8 @@ def _compare_one(
         rank_test=WILCOXON if paired else MANN_WHITNEY,
         effect_size_name=D_Z if paired else HEDGES_G,
         rank_effect_size_name=RANK_BISERIAL if paired else CLIFFS_DELTA,
+        rank_method="",
+        headline="",
         improved=pd.NA,
         same=pd.NA,
         declined=pd.NA,
@@ -430,10 +447,9 @@ def _compare_one(
         return row
     if paired:
         paired_statistics(answers, row, notes, alternative, confidence_level)
-        n_text = f"n = {row['n_pairs']}"
     else:
         unpaired_statistics(pre, post, row, notes, alternative, confidence_level)
-        n_text = f"n = {pre.size} before, {post.size} after"
     row["warning"] = " ".join(notes)
-    row["summary"] = row_summary(row, n_text)
+    # Written once every row's Holm-adjusted p is known (see _holm_adjusted).
+    row["summary"] = ""
     return row

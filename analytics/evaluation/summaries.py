@@ -25,9 +25,10 @@ from analytics.evaluation.inputs import (
     whole_counts,
 )
 from analytics.evaluation.prepost import compare_pre_post
-from analytics.evaluation.sentences import scale_phrase
+from analytics.evaluation.sentences import chance_phrase, scale_phrase
 from analytics.stats.effect_sizes import effect_word
-from analytics.stats.wording import p_text, two_figures
+from analytics.stats.multiple import holm_adjust
+from analytics.stats.wording import two_figures
 
 
 def compare_counts(
@@ -115,6 +116,7 @@ def compare_means_only(
     before: Any = None,
     after: Any = None,
     higher_is_better: bool = True,
+    reverse_items: Sequence[str] = (),
     labels: Mapping[str, str] | None = None,
     confidence_level: float = 0.95,
 ) -> pd.DataFrame:
@@ -130,7 +132,7 @@ def compare_means_only(
         Column of standard deviations, when the summary kept them: then Welch's t-test and Hedges'
         g are computed from the summaries (``scipy.stats.ttest_ind_from_stats``). Without it no test
         is possible.
-    before, after, higher_is_better, labels, confidence_level
+    before, after, higher_is_better, reverse_items, labels, confidence_level
         As in :func:`compare_pre_post`.
 
     Returns
@@ -138,8 +140,9 @@ def compare_means_only(
     DataFrame
         One row per item: ``item, label, wave_pre, wave_post, n_pre, n_post, mean_pre, mean_post,
         change`` (after - before), ``ci_low, ci_high, test, statistic, p_value, effect_size,
-        effect_size_name`` (NaN, and ``test`` ``"none"``, without ``sd``), ``higher_is_better``,
-        ``note`` and ``summary``.
+        effect_size_name`` (NaN, and ``test`` ``"none"``, without ``sd``), ``p_holm`` (Holm over the
+        items tested), ``higher_is_better`` (the item's: flipped when reverse-scored), ``reverse_scored``,
+        ``note`` and ``summary`` (read with ``p_holm`` when several items were tested).
 
     Notes
     -----
@@ -153,6 +156,7 @@ def compare_means_only(
     spreads = numeric_values(data[sd], sd) if sd else None
     before, after = choose_waves(waves_in_order(data[wave]), before, after)
     names = dict(labels or {})
+    reverse = {str(code) for code in reverse_items}
     rows = []
     for code in pd.unique(data[item].astype(str)):
         mine = (data[item].astype(str) == code).to_numpy()
@@ -168,7 +172,8 @@ def compare_means_only(
             wave_post=str(after),
             test="none",
             effect_size_name="",
-            higher_is_better=higher_is_better,
+            higher_is_better=higher_is_better != (code in reverse),
+            reverse_scored=code in reverse,
         )
         if not at_pre.any() or not at_post.any():
             missing = str(before) if not at_pre.any() else str(after)
@@ -178,7 +183,25 @@ def compare_means_only(
         else:
             _compare_means(row, at_pre, at_post, (means, sizes, spreads), confidence_level)
         rows.append(row)
+    _holm_sentences(rows)
     return pd.DataFrame(rows, columns=list(MEANS_ONLY_COLUMNS)).astype({"n_pre": "int64", "n_post": "int64"})
+
+
+def _holm_sentences(rows: list[dict[str, Any]]) -> None:
+    """Holm's adjustment over the tested items, and the tested items' sentences that read their p with it."""
+    adjusted = holm_adjust(np.array([row["p_value"] for row in rows], dtype=float))
+    tested = int(np.isfinite(adjusted).sum())
+    for row, p_holm in zip(rows, adjusted, strict=True):
+        row["p_holm"] = float(p_holm)
+        opening = row.pop("opening", None)
+        if opening is not None:
+            chance, figures = chance_phrase(row["p_value"], float(p_holm), tested)
+            joiner = "but" if chance.startswith("might") else "and"
+            count = f"n = {row['n_pre']} before, {row['n_post']} after"
+            row["summary"] = (
+                f"{opening}; the change is {effect_word(row['effect_size'])} {joiner} {chance} "
+                f"({f'{figures}, ' if figures else ''}{count})."
+            )
 
 
 def describe_single_wave(
@@ -300,8 +323,8 @@ def _welch_from_summaries(
         note="Computed from the kept means, standard deviations and numbers (Welch's t-test); no rank "
         "test or distribution is possible from these summaries.",
     )
-    chance = "could be chance" if p_value >= 0.05 else f"is unlikely to be chance alone ({p_text(p_value)})"
-    row["summary"] = f"{sentence}; the change is {effect_word(g)} and {chance} (n = {n_pre} before, {n_post} after)."
+    # The sentence is finished once every item's Holm-adjusted p is known (_holm_sentences).
+    row["opening"] = sentence
 
 
 def _describe_item(

@@ -12,8 +12,8 @@ import pandas as pd
 
 from analytics.evaluation.columns import MEANS_ONLY_COLUMNS, PREPOST_COLUMNS
 from analytics.evaluation.prepost import compare_pre_post
+from analytics.evaluation.sentences import family_headline
 from analytics.evaluation.summaries import compare_means_only
-from analytics.stats.multiple import holm_adjust
 from analytics.store.db import Store
 
 
@@ -221,24 +221,16 @@ def _summary_only_result(
             f"Survey {instrument['survey_id']} ({instrument['survey_name']}) has means for {len(present)} wave(s); "
             "a before-and-after comparison needs two."
         )
-    reverse = set(instrument["reverse_items"])
-    parts = []
-    for flipped in (False, True):
-        mine = summaries[summaries["item"].isin(reverse) == flipped]
-        if mine.empty:
-            continue
-        parts.append(
-            compare_means_only(
-                mine,
-                sd="sd",
-                before=before or present[0],
-                after=after or present[-1],
-                higher_is_better=instrument["higher_is_better"] != flipped,
-                labels=instrument["item_labels"],
-                confidence_level=confidence_level,
-            ).assign(reverse_scored=flipped)
-        )
-    means = pd.concat(parts, ignore_index=True)
+    means = compare_means_only(
+        summaries,
+        sd="sd",
+        before=before or present[0],
+        after=after or present[-1],
+        higher_is_better=instrument["higher_is_better"],
+        reverse_items=instrument["reverse_items"],
+        labels=instrument["item_labels"],
+        confidence_level=confidence_level,
+    )
     order = {code: k for k, code in enumerate(instrument["items"])}
     means = means.sort_values("item", key=lambda codes: codes.map(order)).reset_index(drop=True)
     result = pd.DataFrame({column: [math.nan] * len(means) for column in PREPOST_COLUMNS})
@@ -253,8 +245,9 @@ def _summary_only_result(
     result["scale_max"] = instrument["scale_max"]
     result["warning"] = means.note.fillna("").to_numpy()
     result["rank_test"] = ""
+    result["rank_method"] = ""
     result["rank_effect_size_name"] = ""
-    result["p_holm"] = holm_adjust(result.p_value.to_numpy(dtype=float))
+    result["headline"] = family_headline(result.assign(higher_is_better=result.higher_is_better.astype(bool)))
     for column in ("improved", "same", "declined"):
         result[column] = pd.array([pd.NA] * len(result), dtype="Int64")
     result.insert(0, "survey_id", int(instrument["survey_id"]))
