@@ -167,17 +167,7 @@ def load_single_wave(path: str, data_version: int, survey_id: int) -> tuple[pd.D
     """A survey with answers in one wave only: described, with no claim of change."""
     store = shared.open_store(path)
     answers, instrument = prepost.survey_long(store, survey_id)
-    if answers.empty:
-        return answers, instrument, pd.DataFrame(columns=list(prepost.SINGLE_WAVE_COLUMNS))
-    described = prepost.describe_single_wave(
-        answers,
-        scale_min=instrument["scale_min"],
-        scale_max=instrument["scale_max"],
-        higher_is_better=instrument["higher_is_better"],
-        labels=instrument["item_labels"],
-        option_labels=instrument["scale_labels"] or None,
-    )
-    return answers, instrument, described
+    return answers, instrument, prepost.describe_stored_wave(store, survey_id)
 
 
 def show_survey(store, survey_id: int) -> None:
@@ -196,6 +186,7 @@ def show_survey(store, survey_id: int) -> None:
     show_sentences(results)
     show_items_table(results, instrument, survey_id)
     show_details(results, survey_id)
+    show_groups(store, survey_id)
     export = report_table(results)
     sheets = {"Results": export}
     if answers.empty:
@@ -213,6 +204,46 @@ def show_survey(store, survey_id: int) -> None:
         excel_label="Download results and answer counts (Excel)" if len(sheets) > 1 else "Download results (Excel)",
         key=f"survey_{survey_id}",
     )
+
+
+@st.cache_data(show_spinner=False)
+def load_groups(path: str, data_version: int, survey_id: int) -> pd.DataFrame:
+    return prepost.prepost_by_group(shared.open_store(path), survey_id)
+
+
+def show_groups(store, survey_id: int) -> None:
+    """The same results per pupil group the file recorded (sex, pupil premium, ...), small groups cautioned."""
+    groups = load_groups(*shared.cache_key(store), survey_id)
+    if groups.empty:
+        return
+    with st.expander("By pupil group"):
+        characteristic = st.radio(
+            "Group by", list(dict.fromkeys(groups.characteristic)), horizontal=True, key=f"group_by_{survey_id}"
+        )
+        mine = groups[(groups.characteristic == characteristic) & (groups.kind == "item")]
+        table = mine[["group", "people", "label", "mean_pre", "mean_post", "pct_improved", "pct_declined", "p_holm"]]
+        st.dataframe(
+            table.round({"mean_pre": 2, "mean_post": 2, "pct_improved": 0, "pct_declined": 0, "p_holm": 3}),
+            hide_index=True,
+            column_config={
+                "group": characteristic,
+                "people": st.column_config.NumberColumn("People", format="%d"),
+                "label": st.column_config.TextColumn("Item", width="large"),
+                "mean_pre": "Before",
+                "mean_post": "After",
+                "pct_improved": st.column_config.NumberColumn("% better", format="%d%%"),
+                "pct_declined": st.column_config.NumberColumn("% worse", format="%d%%"),
+                "p_holm": "p (Holm)",
+            },
+            key=f"groups_{survey_id}_{characteristic}",
+        )
+        for group, caution in mine.drop_duplicates("group")[["group", "caution"]].itertuples(index=False):
+            if caution:
+                st.caption(f":material/warning: {group}: {caution}.")
+        st.caption(
+            "Each group is tested as the whole questionnaire is. Breaking results down several ways makes some "
+            "group look different by chance alone: read a difference between groups as a question to follow up."
+        )
 
 
 def show_headlines(results: pd.DataFrame) -> None:

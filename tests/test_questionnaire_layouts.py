@@ -322,3 +322,42 @@ def test_labels_given_on_the_command_line_are_used(empty_store_path: Path, tmp_p
         answers, _ = survey_long(store, json.loads(done.stdout)["survey_id"])
     first = answers[answers.wave_order == answers.wave_order.min()]
     assert sorted(first.value.astype(int)) == sorted([3, 2, 1] * 3)
+
+
+def test_results_break_down_by_the_pupil_groups_the_file_recorded(empty_store_path: Path, tmp_path: Path):
+    rng = np.random.default_rng(11)
+    people = 26
+    sex = ["Boy" if k % 2 else "girl" for k in range(people)]
+    premium = ["Y" if k % 4 == 0 else "N" for k in range(people)]
+    before = rng.integers(1, 6, size=people)
+    after = np.clip(before + rng.integers(-1, 3, size=people), 1, 5)
+    sheets = {}
+    for wave, codes in (("Before", before), ("After", after)):
+        rows: list[list[object]] = [["Pupil", "Gender", "PP", "I enjoy reading"]]
+        rows += [[f"P{k}", sex[k], premium[k], int(codes[k])] for k in range(people)]
+        sheets[wave] = rows
+    path = tmp_path / "reading attitudes.xlsx"
+    path.write_bytes(book_bytes(sheets))
+    imported = run_cli("import-survey", str(path), "--db", str(empty_store_path), "--scale", "1-5", "--json")
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert json.loads(imported.stdout)["pupil_groups"]["Pupil premium"] == {"No": 19, "Yes": 7}
+    survey_id = json.loads(imported.stdout)["survey_id"]
+    result = run_cli("prepost", str(survey_id), "--db", str(empty_store_path), "--by-group", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {(r["characteristic"], r["group"]): r for r in json.loads(result.stdout) if r["kind"] == "item"}
+    expected = {
+        ("Sex", "Male"): [s == "Boy" for s in sex],
+        ("Sex", "Female"): [s == "girl" for s in sex],
+        ("Pupil premium", "Yes"): [p == "Y" for p in premium],
+        ("Pupil premium", "No"): [p == "N" for p in premium],
+    }
+    assert set(rows) == set(expected)
+    for key, members in expected.items():
+        mask = np.array(members)
+        row = rows[key]
+        assert row["people"] == mask.sum() and row["n_pairs"] == mask.sum()
+        assert row["mean_pre"] == pytest.approx(before[mask].mean()) and row["mean_post"] == pytest.approx(
+            after[mask].mean()
+        )
+        assert row["improved"] == int((after[mask] > before[mask]).sum())
+        assert ("only" in row["caution"]) == (mask.sum() < 10)

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 def register(commands: Any) -> None:
     prepost = commands.add_parser("prepost", help="before/after comparison of a questionnaire, per item and scale")
     prepost.add_argument("survey", type=int, metavar="SURVEY", help="the questionnaire's id")
+    prepost.add_argument(
+        "--by-group",
+        action="store_true",
+        help="the results per pupil group the file recorded (sex, pupil premium, EAL, SEND, year group)",
+    )
     add_db_option(prepost)
     add_json_option(prepost)
     prepost.set_defaults(handler=run_prepost)
@@ -51,21 +56,33 @@ def plain_number(value: object) -> object:
 
 def run_prepost(args: argparse.Namespace) -> int:
     from analytics.errors import StoreError
-    from analytics.evaluation.columns import PREPOST_COLUMNS
-    from analytics.evaluation.surveys import prepost_for_survey
+    from analytics.evaluation.columns import PREPOST_COLUMNS, SINGLE_WAVE_COLUMNS
+    from analytics.evaluation.survey_groups import GROUP_COLUMNS, prepost_by_group
+    from analytics.evaluation.surveys import describe_stored_wave, prepost_for_survey, waves_answered
     from analytics.store.db import Store
 
     with Store(store_path(args), read_only=True) as store:
         if not store.scalar("SELECT count(*) FROM surveys WHERE survey_id = ?", [args.survey]):
             raise StoreError(f"There is no questionnaire {args.survey} in {store.path}.")
-        results = prepost_for_survey(store, args.survey)
+        if waves_answered(store, args.survey) < 2:
+            # One wave (a survey taken only after the work): described, with no claim of change.
+            described = describe_stored_wave(store, args.survey)
+            if not args.json:
+                print("One wave only: the answers are described; a change needs a second wave.")
+            print_records(described, ["survey_id", *SINGLE_WAVE_COLUMNS], args.json)
+            return 0
+        results = prepost_by_group(store, args.survey) if args.by_group else prepost_for_survey(store, args.survey)
+    if args.by_group and results.empty:
+        print("[]" if args.json else "The file recorded no pupil groups (sex, pupil premium, EAL, SEND, year group).")
+        return 0
     if not args.json:
         # The overall sentences lead, as on the page: how many items changed once testing them all is allowed for.
         for headline in dict.fromkeys(str(h) for h in results.headline.fillna("") if str(h)):
             print(headline)
     # Every column the page shows (item wording in label, rank tests, effect sizes with their intervals, the
     # headline), in the documented order; the page's download carries the same columns.
-    print_records(results, ["survey_id", *[c for c in PREPOST_COLUMNS if c in results.columns]], args.json)
+    leading = ["survey_id", *(GROUP_COLUMNS if args.by_group else [])]
+    print_records(results, [*leading, *[c for c in PREPOST_COLUMNS if c in results.columns]], args.json)
     return 0
 
 

@@ -13,7 +13,10 @@ prepost
     Holm-adjusted p-values and one plain sentence per row.
 paired
     The statistics for matched respondents: paired t-test and d_z, the Wilcoxon signed-rank test
-    (where its exact-or-approximate method is chosen) and the rank-biserial r.
+    and the rank-biserial r, McNemar's exact test for yes/no items.
+signed_rank
+    The exact permutation distribution of the signed-rank statistic with tied ranks, and the
+    rank-biserial interval from inverting it.
 unpaired
     The statistics for anonymous waves: Welch's t-test and Hedges' g, Mann-Whitney U and Cliff's delta.
 sentences
@@ -25,7 +28,10 @@ distributions
     :func:`ordinal_distribution`: answer distributions laid out for a diverging stacked bar.
 surveys
     Stored questionnaires: :func:`survey_long`, :func:`survey_summaries`, :func:`prepost_for_survey`
-    (the comparison with the options the instrument implies) and :func:`paired_answers`.
+    (the comparison with the options the instrument implies), :func:`describe_stored_wave` (one wave)
+    and :func:`paired_answers`.
+survey_groups
+    :func:`prepost_by_group`: the same results per pupil group the file recorded, small groups cautioned.
 impact
     :func:`intervention_impact` and :func:`impact_series`: supported schools' change in results
     against comparable schools' (difference in differences by least squares, with an adjustment
@@ -54,7 +60,14 @@ from analytics.evaluation.distributions import ordinal_distribution
 from analytics.evaluation.impact import impact_series, intervention_impact
 from analytics.evaluation.prepost import compare_pre_post
 from analytics.evaluation.summaries import compare_counts, compare_means_only, describe_single_wave
-from analytics.evaluation.surveys import paired_answers, prepost_for_survey, survey_long, survey_summaries
+from analytics.evaluation.survey_groups import prepost_by_group
+from analytics.evaluation.surveys import (
+    describe_stored_wave,
+    paired_answers,
+    prepost_for_survey,
+    survey_long,
+    survey_summaries,
+)
 
 __all__ = [
     "DISTRIBUTION_COLUMNS",
@@ -66,10 +79,12 @@ __all__ = [
     "compare_means_only",
     "compare_pre_post",
     "describe_single_wave",
+    "describe_stored_wave",
     "impact_series",
     "intervention_impact",
     "ordinal_distribution",
     "paired_answers",
+    "prepost_by_group",
     "prepost_for_survey",
     "survey_long",
     "survey_summaries",

@@ -152,7 +152,8 @@ def compare_means_only(
     """
     require_columns(data, {"mean": mean, "n": n, "sd": sd, "wave": wave, "item": item})
     means = numeric_values(data[mean], mean)
-    sizes = whole_counts(data[n], n)
+    # Means published without their n (as case studies print them) are described; nothing can be tested.
+    sizes = pd.Series(np.nan, index=data.index) if data[n].isna().all() else whole_counts(data[n], n)
     spreads = numeric_values(data[sd], sd) if sd else None
     before, after = choose_waves(waves_in_order(data[wave]), before, after)
     names = dict(labels or {})
@@ -177,14 +178,18 @@ def compare_means_only(
         )
         if not at_pre.any() or not at_post.any():
             missing = str(before) if not at_pre.any() else str(after)
-            row.update(n_pre=int(sizes[at_pre].sum()), n_post=int(sizes[at_post].sum()))
+            row.update(n_pre=_count(sizes[at_pre]), n_post=_count(sizes[at_post]))
             row["note"] = f"No figure for the {missing} wave, so there is nothing to compare."
             row["summary"] = f"{row['label']}: no figure for the {missing} wave, so there is no comparison."
         else:
             _compare_means(row, at_pre, at_post, (means, sizes, spreads), confidence_level)
         rows.append(row)
     _holm_sentences(rows)
-    return pd.DataFrame(rows, columns=list(MEANS_ONLY_COLUMNS)).astype({"n_pre": "int64", "n_post": "int64"})
+    return pd.DataFrame(rows, columns=list(MEANS_ONLY_COLUMNS)).astype({"n_pre": "Int64", "n_post": "Int64"})
+
+
+def _count(sizes: pd.Series) -> int | None:
+    return None if sizes.isna().all() else int(sizes.sum())
 
 
 def _holm_sentences(rows: list[dict[str, Any]]) -> None:
@@ -272,14 +277,24 @@ def _compare_means(
     """Fill ``row`` from one item's kept figures in both waves; a Welch test only when spreads were kept."""
     means, sizes, spreads = figures
     label, higher_is_better = row["label"], row["higher_is_better"]
-    n_pre, n_post = int(sizes[at_pre].iloc[0]), int(sizes[at_post].iloc[0])
     m_pre, m_post = float(means[at_pre].iloc[0]), float(means[at_post].iloc[0])
-    row.update(n_pre=n_pre, n_post=n_post, mean_pre=m_pre, mean_post=m_post, change=m_post - m_pre)
+    row.update(mean_pre=m_pre, mean_post=m_post, change=m_post - m_pre)
     pre_text, post_text = two_figures(m_pre, m_post)
     verb = "stayed at" if m_post == m_pre else ("rose from" if m_post > m_pre else "fell from")
     direction = "" if m_post == m_pre else (" to " + post_text)
     judged = "" if m_post == m_pre else (" (better)" if (m_post > m_pre) == higher_is_better else " (worse)")
     sentence = f"{label} {verb} {pre_text}{direction}{judged}"
+    if sizes[at_pre].isna().any() or sizes[at_post].isna().any():
+        row.update(n_pre=None, n_post=None)
+        row["note"] = (
+            "Only the averages were kept, without the number of respondents or how the answers were spread, so "
+            "no test or confidence interval is possible: this describes the change but cannot show it is more "
+            "than chance."
+        )
+        row["summary"] = f"{sentence}; without the number of respondents no test is possible."
+        return
+    n_pre, n_post = int(sizes[at_pre].iloc[0]), int(sizes[at_post].iloc[0])
+    row.update(n_pre=n_pre, n_post=n_post)
     s_pre = float(spreads[at_pre].iloc[0]) if spreads is not None else math.nan
     s_post = float(spreads[at_post].iloc[0]) if spreads is not None else math.nan
     if spreads is None or math.isnan(s_pre) or math.isnan(s_post) or min(n_pre, n_post) < 2:

@@ -10,10 +10,10 @@ from typing import Any
 
 import pandas as pd
 
-from analytics.evaluation.columns import MEANS_ONLY_COLUMNS, PREPOST_COLUMNS
+from analytics.evaluation.columns import MEANS_ONLY_COLUMNS, PREPOST_COLUMNS, SINGLE_WAVE_COLUMNS
 from analytics.evaluation.prepost import compare_pre_post
 from analytics.evaluation.sentences import family_headline
-from analytics.evaluation.summaries import compare_means_only
+from analytics.evaluation.summaries import compare_means_only, describe_single_wave
 from analytics.store.db import Store
 
 
@@ -184,6 +184,38 @@ def prepost_for_survey(
     return result
 
 
+def describe_stored_wave(store: Store, survey_id: int) -> pd.DataFrame:
+    """A stored questionnaire with answers in one wave only, described with no claim of change
+    (:func:`describe_single_wave`'s columns, after ``survey_id``)."""
+    answers, instrument = survey_long(store, survey_id)
+    if answers.empty:
+        return pd.DataFrame(columns=["survey_id", *SINGLE_WAVE_COLUMNS])
+    described = describe_single_wave(
+        answers,
+        scale_min=instrument["scale_min"],
+        scale_max=instrument["scale_max"],
+        higher_is_better=instrument["higher_is_better"],
+        labels=instrument["item_labels"],
+        option_labels=instrument["scale_labels"] or None,
+    )
+    described.insert(0, "survey_id", int(survey_id))
+    return described
+
+
+def waves_answered(store: Store, survey_id: int) -> int:
+    """How many of a questionnaire's waves hold answers or summaries."""
+    return int(
+        store.scalar(
+            """
+            SELECT count(DISTINCT w.wave_id) FROM survey_waves w
+            WHERE w.survey_id = ? AND (EXISTS (SELECT 1 FROM survey_responses r WHERE r.wave_id = w.wave_id)
+                                       OR EXISTS (SELECT 1 FROM survey_summaries m WHERE m.wave_id = w.wave_id))
+            """,
+            [int(survey_id)],
+        )
+    )
+
+
 def survey_summaries(store: Store, survey_id: int) -> pd.DataFrame:
     """A summary-only survey's means: ``wave`` (ordered categorical), ``item, n, mean, sd`` (sd may be missing).
 
@@ -252,7 +284,7 @@ def _summary_only_result(
         result[column] = pd.array([pd.NA] * len(result), dtype="Int64")
     result.insert(0, "survey_id", int(instrument["survey_id"]))
     return result.astype(
-        {"n_pre": "int64", "n_post": "int64", "n_pairs": "int64", "paired": "bool", "higher_is_better": "bool"}
+        {"n_pre": "Int64", "n_post": "Int64", "n_pairs": "int64", "paired": "bool", "higher_is_better": "bool"}
     )
 
 
