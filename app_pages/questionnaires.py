@@ -12,6 +12,7 @@ import streamlit as st
 from analytics.evaluation import interventions
 from analytics.imports import survey as import_survey
 from analytics.imports.survey import SurveyOptions
+from app_pages import questionnaire_mapping as grids
 from app_pages import shared, survey_view
 
 FILES_KEY = "questionnaire_files"
@@ -32,11 +33,6 @@ TEMPLATE_SCALES = {
     "frequency": "Never .. Always",
     "numbers": "Numbers 1-5",
 }
-PROBLEM_COLUMNS = {
-    "Sheet": st.column_config.TextColumn("Sheet or file", width="medium"),
-    "Row": st.column_config.TextColumn("Row", width="small"),
-    "Column": st.column_config.TextColumn("Column"),
-}
 LOG_COLUMNS = {
     "import_id": st.column_config.NumberColumn("Import", format="%d"),
     "status": st.column_config.TextColumn("Status", width="small"),
@@ -46,16 +42,6 @@ LOG_COLUMNS = {
     "imported_at": st.column_config.DatetimeColumn("When", format="D MMM YYYY, HH:mm"),
     "row_count": st.column_config.NumberColumn("Rows", format="%d"),
     "intervention": "Intervention",
-}
-ITEM_EDITOR_COLUMNS = {
-    "item_code": st.column_config.TextColumn("Code", disabled=True, width="small"),
-    "item_text": st.column_config.TextColumn("Wording", width="large"),
-    "construct": st.column_config.TextColumn("Scale (construct)", help="Items with the same name are also averaged"),
-    "reverse_scored": st.column_config.CheckboxColumn(
-        "Reverse-scored",
-        help="Tick an item worded the other way round (agreeing is worse, e.g. 'I find behaviour management "
-        "stressful'): its answers are flipped, so a rise always means an improvement.",
-    ),
 }
 
 
@@ -178,21 +164,6 @@ def current_preview(store, files: list[tuple[str, bytes]], options: SurveyOption
     return preview
 
 
-def problem_table(problems: list, label: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "Sheet": shown_text(p.sheet or ""),
-                "Row": "" if p.row is None else str(p.row),
-                "Column": p.column or "",
-                label: shown_text(p.message),
-            }
-            for p in problems
-        ],
-        columns=["Sheet", "Row", "Column", label],
-    )
-
-
 def show_preview(store, files: list[tuple[str, bytes]], preview: import_survey.SurveyPreview) -> None:
     if preview.problems and not preview.waves and preview.items.empty:
         # Nothing could be read (a PDF renamed .xlsx, an empty file): a summary or the mapping form would mislead.
@@ -209,7 +180,8 @@ def show_preview(store, files: list[tuple[str, bytes]], preview: import_survey.S
     cols[0].metric("Waves", len(preview.waves), help=", ".join(preview.waves))
     cols[1].metric("Items", len(preview.items))
     cols[2].metric("Respondents", " / ".join(f"{preview.respondents.get(w, 0):,}" for w in preview.waves) or "0")
-    cols[3].metric("Matched pairs", f"{preview.matched_pairs:,}" if preview.kind == "responses" else "–")
+    pairs, meaning = matched_pairs_shown(preview)
+    cols[3].metric("Matched pairs", pairs, help=meaning)
     cols[4].metric("Missing answers", f"{preview.missing_answers:,}")
     lines = [line.strip() for line in preview.lines() if not line.strip().startswith("warning")]
     lines += school_lines(store, preview)
@@ -222,26 +194,41 @@ def show_preview(store, files: list[tuple[str, bytes]], preview: import_survey.S
             "your spreadsheet shows them.",
             icon=":material/error:",
         )
-        st.dataframe(
-            problem_table(preview.problems, "Problem"), hide_index=True, column_config=PROBLEM_COLUMNS, key="problems"
-        )
+        grids.show_findings(preview.problems, "Problem", shown_text)
     if preview.warnings:
         st.warning(
             f"**{len(preview.warnings)} thing{'s' if len(preview.warnings) != 1 else ''} to check.** They do not stop "
-            "the import and stay listed here; the figures are used as the table below says.",
+            "the import and stay listed here; the figures are used as each says.",
             icon=":material/warning:",
         )
-        st.dataframe(
-            problem_table(preview.warnings, "Warning"), hide_index=True, column_config=PROBLEM_COLUMNS, key="warnings"
-        )
-    adjust(store, preview)
+        grids.show_findings(preview.warnings, "Warning", shown_text)
+    questions = grids.show_questions(preview, shown_text)
+    adjust(store, preview, opened=bool(preview.problems or questions))
     confirm(store, files, preview)
 
 
-def adjust(store, preview: import_survey.SurveyPreview) -> None:
-    """The scale, its direction, the answer labels' values, the name and the links, before anything is saved."""
+def matched_pairs_shown(preview: import_survey.SurveyPreview) -> tuple[str, str]:
+    """The "Matched pairs" figure and what it means: a count only where there are individuals to pair, and said to
+    be partial while answers are still unread (an answer with a problem pairs nobody until it is put right)."""
+    if preview.kind != "responses":
+        return "–", "A summary table: there are no individual answers to pair."
+    if preview.problems:
+        return f"{preview.matched_pairs:,} so far", (
+            "People with answers in both the first and the last wave, counting only the answers read so far: an "
+            "answer with a problem is not counted until the problem is put right."
+        )
+    if len(preview.waves) < 2:
+        return "–", "One wave only: there is nothing to pair."
+    if not preview.matched:
+        return "–", "Nobody could be followed from one wave to the next: the waves are compared as groups."
+    return f"{preview.matched_pairs:,}", "People with answers in both the first and the last wave."
+
+
+def adjust(store, preview: import_survey.SurveyPreview, *, opened: bool) -> None:
+    """The scale, its direction, the answer labels' values, the name and the links, before anything is saved.
+    Open when something must be put right or a guess confirmed."""
     with (
-        st.expander("Check or change the scale, the answer mapping and the links", expanded=bool(preview.problems)),
+        st.expander("Check or change the scale, the answer mapping and the links", expanded=opened),
         st.form("questionnaire_adjust"),
     ):
         name = st.text_input("Name of the questionnaire", value=preview.name)
@@ -252,11 +239,11 @@ def adjust(store, preview: import_survey.SurveyPreview) -> None:
         direction = right.radio(
             "Direction", list(directions), index=0 if preview.higher_is_better else 1, format_func=directions.get
         )
-        mapping = mapping_editor(preview)
-        edited_items = items_editor(preview)
+        mapping = grids.mapping_editor(preview)
+        edited_items = grids.items_editor(preview)
         intervention, urns = links_inputs(store, preview)
         if st.form_submit_button("Apply and check again", icon=":material/refresh:"):
-            changed_items = import_survey.item_changes_from_table(preview.items, edited_items)
+            changed_items = grids.item_changes(preview.items, edited_items)
             st.session_state[OPTIONS_KEY] = SurveyOptions(
                 name=name,
                 intervention_id=intervention,
@@ -264,61 +251,12 @@ def adjust(store, preview: import_survey.SurveyPreview) -> None:
                 scale_min=int(low),
                 scale_max=int(high),
                 higher_is_better=bool(direction),
-                label_values=edited_mapping(preview.label_mapping, mapping),
+                label_values=grids.edited_mapping(preview.label_mapping, mapping),
                 missing_labels=import_survey.missing_labels_from_table(mapping),
                 matched=preview.options.matched,
                 item_changes={**preview.options.item_changes, **changed_items},
             )
             st.rerun()
-
-
-def mapping_editor(preview: import_survey.SurveyPreview) -> pd.DataFrame | None:
-    """The answers written as words and the number each stands for, editable; ``None`` when all were numbers."""
-    mapping = None
-    if not preview.label_mapping.empty:
-        st.caption(
-            "Answers written as words, and the number each stands for. Give a number to any answer that "
-            "was not recognised, or change one that is wrong. Tick **Not counted** for an answer that is not "
-            'on the scale, such as "Don\'t know" or "Not applicable": it is left out like a blank answer.'
-        )
-        mapping = st.data_editor(
-            preview.label_mapping,
-            hide_index=True,
-            disabled=["label", "answers", "recognised"],
-            column_config={
-                "label": "Answer as written",
-                "value": st.column_config.NumberColumn("Value", step=1),
-                "answers": st.column_config.NumberColumn("Answers", format="%d"),
-                "recognised": "Recognised as",
-                "missing": st.column_config.CheckboxColumn("Not counted", help="A missing answer, not a value"),
-            },
-            key="mapping_editor",
-        )
-    return mapping
-
-
-def items_editor(preview: import_survey.SurveyPreview) -> pd.DataFrame | None:
-    """The questions, with reverse scoring, wording and scales editable; ``None`` when there are none."""
-    edited_items = None
-    if not preview.items.empty:
-        st.caption(
-            f"The questions ({len(preview.items)}). Tick **Reverse-scored** for any worded the other way round, "
-            "so that its results read the right way; correct the wording or group items into a scale if needed."
-        )
-        hint = import_survey.maybe_reverse_worded(preview.items)
-        if hint:
-            st.caption(
-                ":material/lightbulb: Possibly worded the other way round: "
-                + "; ".join(f"**{code}** ({text})" for code, text in hint)
-            )
-        edited_items = st.data_editor(
-            preview.items[list(ITEM_EDITOR_COLUMNS)],
-            hide_index=True,
-            column_config=ITEM_EDITOR_COLUMNS,
-            num_rows="fixed",
-            key="items_editor",
-        )
-    return edited_items
 
 
 def links_inputs(store, preview: import_survey.SurveyPreview) -> tuple[int | None, list[int]]:
@@ -354,19 +292,6 @@ def school_lines(store, preview: import_survey.SurveyPreview) -> list[str]:
     listed = ", ".join(str(n) for n in names.name)
     count = len(preview.schools_found)
     return [f"schools: {count} from the school column, found in the store ({listed})"]
-
-
-def edited_mapping(original: pd.DataFrame, edited: pd.DataFrame | None) -> dict[str, float]:
-    """Labels whose value the user gave or changed (compared after normalising, as the importer does)."""
-    if edited is None:
-        return {}
-    values = {}
-    for before, after in zip(original.itertuples(), edited.itertuples(), strict=True):
-        if pd.isna(after.value) or bool(getattr(after, "missing", False)):
-            continue
-        if pd.isna(before.value) or float(before.value) != float(after.value) or before.recognised == "your mapping":
-            values[str(after.label)] = float(after.value)
-    return values
 
 
 def confirm(store, files: list[tuple[str, bytes]], preview: import_survey.SurveyPreview) -> None:

@@ -66,6 +66,7 @@ def test_every_page_is_listed() -> None:
         "app_pages/context_events_panel.py",
         "app_pages/impact_view.py",
         "app_pages/panel_download.py",
+        "app_pages/questionnaire_mapping.py",
     }
     assert listed == set(PAGES)
     source = (REPO_ROOT / "app.py").read_text()

@@ -88,11 +88,72 @@ def test_problems_are_listed_and_nothing_can_be_imported(writable_demo_path: Pat
     app.session_state[FILES_KEY] = [("before.csv", bad), ("after.csv", b"Code,Q1\nA,Agree\n")]
     app.run()
     assert not app.exception, [e.value for e in app.exception]
-    problems = next(d.value for d in app.dataframe if "Problem" in d.value.columns)
-    assert {(r.Sheet, r.Row) for r in problems.itertuples()} >= {("before.csv", "3"), ("before.csv", "4")}
+    # A few problems are sentences, each whole (a grid cell would cut it off) and led by where it is.
+    listed = next(m.value for m in app.markdown if "Agreed" in m.value).splitlines()
+    agreed = next(line for line in listed if "'Agreed'" in line)
+    assert agreed.startswith("- **before.csv, row 3, column B (Q1)**")
+    assert agreed.endswith("Correct it, or give it a value in the mapping.")
+    assert any(line.startswith("- **before.csv, row 4**") and "appears twice" in line for line in listed)
     assert app.button(key="questionnaire_import").disabled
+    # Pairs cannot be counted honestly while answers are unread: the figure says it is partial.
+    pairs = next(m for m in app.metric if m.label == "Matched pairs")
+    assert pairs.value.endswith("so far")
     with Store(writable_demo_path) as store:
         assert store.content_hash() == before
+
+
+def test_many_problems_are_a_table_that_keeps_every_word(writable_demo_path: Path, monkeypatch) -> None:
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    rows = "".join(f"P{i},Brillant,Agree\n" for i in range(12))
+    app.session_state[FILES_KEY] = [
+        ("before.csv", f"Code,Q1,Q2\n{rows}".encode()),
+        ("after.csv", b"Code,Q1,Q2\nP1,Agree,Agree\n"),
+    ]
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    table = next(t.value for t in app.table if "Problem" in t.value.columns)
+    assert len(table) == 12
+    assert list(table.Row) == [str(r) for r in range(2, 14)]
+    assert set(table.Column) == {"B (Q1)"} and set(table.Sheet) == {"before.csv"}
+    assert all(m.startswith("'Brillant' is not an answer") and m.endswith("in the mapping.") for m in table.Problem)
+
+
+def test_a_guessed_scale_is_asked_about_above_the_form_with_the_guess_chosen(
+    writable_demo_path: Path, monkeypatch
+) -> None:
+    from analytics.imports import survey as import_survey_module
+
+    real = import_survey_module.preview_survey
+    question = "The title says '1 = Outstanding': read as lower is better (1 is best). Is that right?"
+
+    def asking(*args, **kwargs):
+        preview = real(*args, **kwargs)
+        preview.higher_is_better = False
+        preview.questions = [question]
+        return preview
+
+    monkeypatch.setattr(import_survey_module, "preview_survey", asking)
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    app.session_state[FILES_KEY] = [("obs-before.csv", b"Code,Q1\nA,3\nB,2\n"), ("obs-after.csv", b"Code,Q1\nA,2\n")]
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    asked = next(w.value for w in app.warning if question in w.value)
+    assert "already chosen below" in asked
+    form = next(e for e in app.expander if e.label.startswith("Check or change the scale"))
+    assert form.proto.expanded, "the form opens so the guess can be confirmed or changed"
+    assert next(r for r in app.radio if r.label == "Direction").value is False
+
+
+def test_an_anonymous_questionnaire_claims_no_matched_pairs(writable_demo_path: Path, monkeypatch) -> None:
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    before = b"Q1,Q2\nAgree,Agree\nDisagree,Agree\n"
+    app.session_state[FILES_KEY] = [("before.csv", before), ("after.csv", b"Q1,Q2\nAgree,Agree\n")]
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    pairs = next(m for m in app.metric if m.label == "Matched pairs")
+    assert pairs.value == "–" and "compared as groups" in pairs.help
+    form = next(e for e in app.expander if e.label.startswith("Check or change the scale"))
+    assert not form.proto.expanded, "nothing to put right or confirm: the form stays out of the way"
 
 
 def test_a_mapping_given_on_the_page_is_used(writable_demo_path: Path, monkeypatch) -> None:

@@ -151,10 +151,7 @@ def compare_means_only(
     a hundred. The note says so, and the summary describes the change without judging it.
     """
     require_columns(data, {"mean": mean, "n": n, "sd": sd, "wave": wave, "item": item})
-    means = numeric_values(data[mean], mean)
-    # Means published without their n (as case studies print them) are described; nothing can be tested.
-    sizes = pd.Series(np.nan, index=data.index) if data[n].isna().all() else whole_counts(data[n], n)
-    spreads = numeric_values(data[sd], sd) if sd else None
+    means, sizes, spreads = _kept_figures(data, mean, n, sd)
     before, after = choose_waves(waves_in_order(data[wave]), before, after)
     names = dict(labels or {})
     reverse = {str(code) for code in reverse_items}
@@ -186,6 +183,15 @@ def compare_means_only(
         rows.append(row)
     _holm_sentences(rows)
     return pd.DataFrame(rows, columns=list(MEANS_ONLY_COLUMNS)).astype({"n_pre": "Int64", "n_post": "Int64"})
+
+
+def _kept_figures(
+    data: pd.DataFrame, mean: str, n: str, sd: str | None
+) -> tuple[pd.Series, pd.Series, pd.Series | None]:
+    """The means, their n and SDs as numbers; means published without their n (as case studies print them) get
+    missing sizes: they are described, and nothing can be tested."""
+    sizes = pd.Series(np.nan, index=data.index) if data[n].isna().all() else whole_counts(data[n], n)
+    return numeric_values(data[mean], mean), sizes, numeric_values(data[sd], sd) if sd else None
 
 
 def _count(sizes: pd.Series) -> int | None:

@@ -7,8 +7,8 @@ import pandas as pd
 from analytics.imports.survey.cells import clean_cell, column_name, heading_key, is_blank, is_filled, per_value
 from analytics.imports.survey.model import Findings
 from analytics.imports.survey.pupil_groups import group_of, row_groups
-from analytics.imports.survey.sheets import Block, Sheet
-from analytics.imports.survey.waves import wave_in_words, wave_values
+from analytics.imports.survey.sheets import Block, Sheet, sheet_title
+from analytics.imports.survey.waves import wave_in_words, wave_rank, wave_values
 
 
 def people(frame: pd.DataFrame, roles: dict[int, str]) -> tuple[pd.Series, str | None]:
@@ -66,6 +66,10 @@ def read_wide(
     has_wave_column = "wave" in roles.values()
     if len({heading_key(w) for w, _ in column_waves.values()}) < 2 or has_wave_column:
         column_waves = {}
+    whole = {i: headings[i] for i in item_columns if wave_rank(headings[i]) is not None}
+    if len(whole) >= 2 and len(whole) == len(item_columns) and not has_wave_column:
+        # A column per wave and nothing else ("Pupil | Autumn | Spring | Summer"): one item, named by the title.
+        column_waves = {i: (heading, sheet_title(sheet)) for i, heading in whole.items()}
     row_waves = None if column_waves else wave_values(sheet, frame, roles, headings, findings)
     pieces = []
     for index in item_columns:

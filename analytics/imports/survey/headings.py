@@ -32,7 +32,8 @@ _ROLE_ALIASES: dict[str, tuple[str, ...]] = {
     "role": ("role", "job_title", "job_role", "position", "your_role"),
     "wave": (
         "wave", "time", "timepoint", "time_point", "when", "survey_wave", "round", "stage", "occasion",
-        "administration", "pre_post", "pre_or_post", "before_after", "before_or_after", "period",
+        "administration", "pre_post", "pre_or_post", "before_after", "before_or_after", "period", "term",
+        "half_term", "assessment_point", "data_drop", "data_collection", "collection_point", "survey_point",
     ),
     "item": (
         "item", "item_code", "question", "question_code", "question_number", "statement", "item_text", "question_text",

@@ -56,6 +56,15 @@ class Sheet:
         return f"{self.file}, sheet {self.name}" if self.name is not None else self.file
 
 
+def sheet_title(sheet: Sheet, default: str = "Answers") -> str:
+    """What a sheet is about: its title line (one text cell in the first rows), else its name."""
+    for _, cells in sheet.rows[:3]:
+        filled = [c for c in cells if not is_blank(c)]
+        if len(filled) == 1 and isinstance(filled[0], str) and len(filled[0].strip()) > 3:
+            return " ".join(filled[0].split())
+    return sheet.name or default
+
+
 class RefusedFile(Exception):
     """A file that cannot be read at all; becomes a problem without a row."""
 

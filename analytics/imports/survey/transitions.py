@@ -22,7 +22,7 @@ from analytics.imports.survey.cells import as_number, cell_text, column_name, is
 from analytics.imports.survey.headings import option_value
 from analytics.imports.survey.model import Findings
 from analytics.imports.survey.scales import normalise_label
-from analytics.imports.survey.sheets import Block, Sheet
+from analytics.imports.survey.sheets import Block, Sheet, sheet_title
 from analytics.imports.survey.waves import wave_rank
 
 _CORNER_SPLIT = re.compile(r"\s*(?:\\|/|→|->|\bto\b|\bthen\b|\bvs\.?\b)\s*", re.IGNORECASE)
@@ -52,7 +52,7 @@ def read_transitions(
     """Each count becomes that many matched pairs of answers (anonymous people ``move 1``, ``move 2``, ...)."""
     first = min(headings)
     before, after = _wave_names(headings[first])
-    item = _item_name(sheet)
+    item = sheet_title(sheet, "Movement between answers")
     records: list[dict[str, Any]] = []
     person = 0
     for number, row in frame.iterrows():
@@ -95,12 +95,3 @@ def _wave_names(corner: str) -> tuple[str, str]:
             return f"{first} (before)", f"{second} (after)"
         return first, second
     return "Before", "After"
-
-
-def _item_name(sheet: Sheet) -> str:
-    """The question the table is about: the sheet's title line, else the sheet's name."""
-    for _, cells in sheet.rows[:3]:
-        filled = [c for c in cells if not is_blank(c)]
-        if len(filled) == 1 and isinstance(filled[0], str) and len(filled[0]) > 3:
-            return cell_text(filled[0])
-    return sheet.name or "Movement between answers"

@@ -27,6 +27,12 @@ _WAVE_WORDS: dict[str, float] = {
     "pre_programme": 0,
     "pre_project": 0,
     "autumn": 0,
+    "autumn_term": 0,
+    "start_of_year": 0,
+    "start_of_term": 0,
+    "beginning_of_year": 0,
+    "september": 0,
+    "on_entry": 0,
     "mid": 1,
     "middle": 1,
     "midpoint": 1,
@@ -34,6 +40,8 @@ _WAVE_WORDS: dict[str, float] = {
     "interim": 1,
     "mid_year": 1,
     "spring": 1,
+    "spring_term": 1,
+    "mid_term": 1,
     "post": 2,
     "after": 2,
     "end": 2,
@@ -45,6 +53,11 @@ _WAVE_WORDS: dict[str, float] = {
     "post_programme": 2,
     "post_project": 2,
     "summer": 2,
+    "summer_term": 2,
+    "end_of_year": 2,
+    "end_of_term": 2,
+    "july": 2,
+    "on_exit": 2,
     "follow_up": 3,
     "followup": 3,
 }
@@ -71,7 +84,7 @@ def wave_in_words(text: str) -> tuple[str, str] | None:
     parts = [p for p in re.split(r"[\s_:()\[\]/|,.-]+", text.strip()) if p]
     if len(parts) < 2:
         return None
-    for size in (2, 1):
+    for size in (3, 2, 1):
         if len(parts) > size:
             head = " ".join(parts[:size])
             if wave_rank(head) is not None:
@@ -98,7 +111,7 @@ def wave_from_name(text: str) -> str | None:
     if wave_rank(stem) is not None:
         return stem.strip()
     words = [p for p in re.split(r"[^0-9A-Za-z]+", stem) if p]
-    for size in (2, 1):
+    for size in (3, 2, 1):
         for start in range(len(words) - size + 1):
             phrase = " ".join(words[start : start + size])
             if wave_rank(phrase) is not None:
