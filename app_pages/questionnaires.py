@@ -239,6 +239,7 @@ def adjust(store, preview: import_survey.SurveyPreview, *, opened: bool) -> None
         direction = right.radio(
             "Direction", list(directions), index=0 if preview.higher_is_better else 1, format_func=directions.get
         )
+        drop, reworded = answer_choices(preview)
         mapping = grids.mapping_editor(preview)
         edited_items = grids.items_editor(preview)
         intervention, urns = links_inputs(store, preview)
@@ -255,8 +256,36 @@ def adjust(store, preview: import_survey.SurveyPreview, *, opened: bool) -> None
                 missing_labels=import_survey.missing_labels_from_table(mapping),
                 matched=preview.options.matched,
                 item_changes={**preview.options.item_changes, **changed_items},
+                drop_out_of_range=drop,
+                reworded_items=reworded,
             )
             st.rerun()
+
+
+REWORDED = {"link": "Link reworded items as one", "apart": "Keep them apart"}
+
+
+def answer_choices(preview: import_survey.SurveyPreview) -> tuple[bool, str | None]:
+    """What to do with answers outside the scale and with items reworded between waves, when the file has any."""
+    options = preview.options
+    messages = [p.message for p in preview.problems] + [w.message for w in preview.warnings]
+    drop = options.drop_out_of_range
+    if drop or any("outside the answer scale" in m for m in messages):
+        drop = st.checkbox(
+            "Leave out answers outside the scale",
+            value=drop,
+            help="A 7 typed among answers from 1 to 5 is left out (listed below) instead of stopping the import.",
+        )
+    reworded = options.reworded_items
+    if reworded or any("reworded" in m for m in messages):
+        reworded = st.radio(
+            "Items answered only before and only after that look like one question reworded",
+            list(REWORDED),
+            index=list(REWORDED).index(reworded) if reworded else 0,
+            format_func=REWORDED.get,
+            horizontal=True,
+        )
+    return drop, reworded
 
 
 def links_inputs(store, preview: import_survey.SurveyPreview) -> tuple[int | None, list[int]]:

@@ -316,3 +316,31 @@ def test_an_unreadable_file_shows_only_its_problem(writable_demo_path: Path, mon
     assert any("could not be read" in e.value for e in app.error)
     assert not any("What was understood" in m.value for m in app.markdown)
     assert not [b for b in app.button if b.key == "questionnaire_import"]
+
+
+def test_stray_answers_and_reworded_items_are_settled_on_the_page(writable_demo_path: Path, monkeypatch) -> None:
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    rows = "\n".join(f"R{k},{1 + k % 5},{1 + (k + 2) % 5}" for k in range(30))
+    before = f"Code,I plan lessons well,I feel confident teaching phonics\n{rows}\nR30,7,3\n".encode()
+    after = f"Code,I plan lessons well,I feel confident teaching early reading and phonics\n{rows}\n".encode()
+    app.session_state[FILES_KEY] = [("before.csv", before), ("after.csv", after)]
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert app.button(key="questionnaire_import").disabled
+    next(c for c in app.checkbox if c.label == "Leave out answers outside the scale").check()
+    next(r for r in app.radio if r.label.startswith("Items answered only before")).set_value("link")
+    next(b for b in app.button if b.label == "Apply and check again").click()
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert not app.button(key="questionnaire_import").disabled
+    app.button(key="questionnaire_import").click().run()
+    with Store(writable_demo_path) as store:
+        items = store.read(
+            "SELECT item_text FROM survey_items WHERE instrument_id = (SELECT max(instrument_id) FROM survey_instruments)"
+        )
+        kept = store.scalar(
+            "SELECT count(*) FROM survey_responses WHERE wave_id IN "
+            "(SELECT wave_id FROM survey_waves WHERE survey_id = (SELECT max(survey_id) FROM surveys))"
+        )
+    assert sorted(items.item_text) == ["I feel confident teaching phonics", "I plan lessons well"]
+    assert kept == 30 * 2 * 2 + 1  # R30's 7 left out, its 3 kept
