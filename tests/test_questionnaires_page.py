@@ -336,7 +336,8 @@ def test_stray_answers_and_reworded_items_are_settled_on_the_page(writable_demo_
     app.button(key="questionnaire_import").click().run()
     with Store(writable_demo_path) as store:
         items = store.read(
-            "SELECT item_text FROM survey_items WHERE instrument_id = (SELECT max(instrument_id) FROM survey_instruments)"
+            "SELECT item_text FROM survey_items "
+            "WHERE instrument_id = (SELECT max(instrument_id) FROM survey_instruments)"
         )
         kept = store.scalar(
             "SELECT count(*) FROM survey_responses WHERE wave_id IN "
