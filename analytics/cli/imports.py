@@ -14,7 +14,21 @@ from analytics.cli.common import add_db_option, add_json_option, emit, report_fa
 
 # The kinds `import --kind` accepts; tests/test_cli.py checks they are the importer's own
 # (analytics.imports.dfe.KINDS), which is not imported here so that building the parser stays cheap.
-IMPORT_KINDS = ("ks2", "ks4", "gias", "gias-groups", "urn-lineage", "ofsted", "absence", "results")
+IMPORT_KINDS = (
+    "ks2",
+    "ks4",
+    "gias",
+    "gias-groups",
+    "urn-lineage",
+    "ofsted",
+    "absence",
+    "ees-ks2",
+    "ees-ks4",
+    "ees-exclusions",
+    "ees-census",
+    "gias-links",
+    "results",
+)
 PROBLEMS_LISTED = 50
 
 
@@ -56,6 +70,11 @@ def register(commands: Any) -> None:
         help="the academic year the file is for, as 2021/22 or by the year it ends (2022), when the file does not say",
     )
     published.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    published.add_argument(
+        "--include-independent",
+        action="store_true",
+        help="import the independent schools a national file lists too (by default only state-funded schools)",
+    )
     published.add_argument("--undo", type=int, default=None, metavar="ID", help="undo the import with this id")
     published.add_argument("--by", default="command line", help="who is importing, for the imports log")
     add_json_option(published)
@@ -144,14 +163,23 @@ def run_import(args: argparse.Namespace) -> int:
             elif args.file is None:
                 raise InsightError("Name the file to import (or --undo ID).", title="No file")
             elif args.dry_run:
-                preview = preview_import(store, args.file, args.kind, year=args.year)
+                preview = preview_import(
+                    store, args.file, args.kind, year=args.year, state_funded_only=not args.include_independent
+                )
                 payload = {"ok": preview.ok, **preview.to_dict()}
                 lines = preview.lines() + [f"  problem: {p}" for p in preview.problems[:PROBLEMS_LISTED]]
                 if preview.problems:
                     emit(payload, args.json, lines)
                     return 2
             else:
-                summary = run_import(store, args.file, args.kind, imported_by=args.by, year=args.year)
+                summary = run_import(
+                    store,
+                    args.file,
+                    args.kind,
+                    imported_by=args.by,
+                    year=args.year,
+                    state_funded_only=not args.include_independent,
+                )
                 payload = {"ok": True, **summary.to_dict()}
                 lines = summary.lines()
     except YearNeeded as error:

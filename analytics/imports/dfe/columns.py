@@ -51,6 +51,11 @@ NFTYPES = {
 }
 
 
+# NFTYPE codes of schools that are not state-funded (DfE's abbreviations list: IND independent school, INDSPS
+# other independent special school, INDSPEC independent school approved for pupils with SEN).
+NOT_STATE_FUNDED = {"IND", "INDSPS", "INDSPEC", "ISP"}
+
+
 RESULT_COLUMNS = [*RESULT_KEY, "value", "cohort", "missing_code", "ci_low", "ci_high", "source_urn"]
 
 
@@ -67,6 +72,8 @@ SCHOOL_COLUMNS = [
     "trust",
     "pupils",
     "pct_fsm",
+    "pct_eal",
+    "pct_sen",
     "status",
     "open_date",
     "close_date",

@@ -11,7 +11,7 @@ from analytics.catalogue import MEASURE_BY_CODE
 from analytics.imports.dfe.columns import SCHOOL_COLUMNS
 from analytics.imports.dfe.diff import TableChange, diff
 from analytics.imports.dfe.groups import compare_groups
-from analytics.imports.dfe.keep import keep_stored_values
+from analytics.imports.dfe.keep import FieldChange, keep_stored_values
 from analytics.imports.dfe.lineage import apply_lineage, results_to_rekey
 from analytics.imports.dfe.ofsted import compare_inspections
 from analytics.imports.dfe.plan import Plan
@@ -28,10 +28,11 @@ def compare(store: Store, plan: Plan) -> tuple[list[TableChange], pd.DataFrame, 
         urns = [int(u) for u in incoming.urn]
         existing = store.read(f"SELECT {', '.join(SCHOOL_COLUMNS)} FROM schools WHERE list_contains(?, urn)", [urns])
         if plan.schools_mode == "add":
-            incoming = incoming[~incoming.urn.isin(existing.urn)]
-            change = diff("schools", incoming, existing.iloc[0:0], ["urn"], [])
+            change = diff("schools", incoming[~incoming.urn.isin(existing.urn)], existing.iloc[0:0], ["urn"], [])
+            change.updated = _all_through(plan, incoming, existing)
         else:
             incoming = _keep_special_phase(plan, incoming, existing)
+            incoming = _only_for_new_schools(plan, incoming, existing)
             incoming, fields, matched = keep_stored_values(
                 "schools", incoming, existing, ["urn"], plan.fields_in_file.get("schools")
             )
@@ -41,13 +42,7 @@ def compare(store: Store, plan: Plan) -> tuple[list[TableChange], pd.DataFrame, 
         changes.append(change)
         school_urns |= {int(u) for u in incoming.urn}
 
-    lineage = store.read("SELECT old_urn, latest_urn, link_date, source FROM urn_lineage")
-    if plan.lineage is not None:
-        # Only the latest URN matters; which source said so first is kept.
-        change = diff("urn_lineage", plan.lineage, lineage, ["old_urn"], ["latest_urn"])
-        changes.append(change)
-        lineage = pd.concat([lineage[~lineage.old_urn.isin(plan.lineage.old_urn)], plan.lineage])
-    latest = {int(o): int(n) for o, n in zip(lineage.old_urn, lineage.latest_urn, strict=True) if int(n) in school_urns}
+    latest = _latest_urns(store, plan, school_urns, changes)
 
     measures = pd.DataFrame()
     for table, frame, key in (
@@ -89,6 +84,19 @@ def compare(store: Store, plan: Plan) -> tuple[list[TableChange], pd.DataFrame, 
     return changes, rekey, measures
 
 
+def _latest_urns(store: Store, plan: Plan, school_urns: set[int], changes: list[TableChange]) -> dict[int, int]:
+    """Old URN -> latest URN, for latest URNs that are schools in the store or the file, with the file's lineage."""
+    lineage = store.read("SELECT old_urn, latest_urn, link_date, source FROM urn_lineage")
+    if plan.lineage is not None:
+        # Only the latest URN matters; which source said so first is kept.
+        changes.append(diff("urn_lineage", plan.lineage, lineage, ["old_urn"], ["latest_urn"]))
+        lineage = pd.concat([lineage[~lineage.old_urn.isin(plan.lineage.old_urn)], plan.lineage])
+    latest = {int(o): int(n) for o, n in zip(lineage.old_urn, lineage.latest_urn, strict=True) if int(n) in school_urns}
+    if plan.lineage is not None:
+        plan.conversions_joined = int(plan.lineage.old_urn.astype(int).isin(list(latest)).sum())
+    return latest
+
+
 def _keep_special_phase(plan: Plan, incoming: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
     """Without the type column a special school cannot be told apart (GIAS gives its phase as primary or
     secondary), so a school stored as special stays special."""
@@ -97,3 +105,40 @@ def _keep_special_phase(plan: Plan, incoming: pd.DataFrame, existing: pd.DataFra
         return incoming
     special = set(existing.urn[existing.phase.eq("Special")].astype(int))
     return incoming.assign(phase=incoming.phase.where(~incoming.urn.isin(special), "Special"))
+
+
+# The phase a key stage's results show a school teaches.
+_KEY_STAGE_PHASE = {"ks2": "Primary", "ees-ks2": "Primary", "ks4": "Secondary", "ees-ks4": "Secondary"}
+
+
+def _all_through(plan: Plan, incoming: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
+    """Stored schools a file of the other key stage names: a school with KS2 and KS4 results is all-through.
+
+    A school added from a KS2 file is stored as Primary; when the KS4 file lists it too, it becomes All-through
+    (and one stored as All-through, or Special, stays so)."""
+    phase = _KEY_STAGE_PHASE.get(plan.kind)
+    other = {"Primary": "Secondary", "Secondary": "Primary"}.get(phase or "")
+    named = existing[existing.urn.isin(incoming.urn)]
+    both = named[named.phase.eq(other)] if other else named.iloc[0:0]
+    if not both.empty:
+        plan.field_changes.append(FieldChange("schools", "phase", True, changed=len(both), added=0, kept=0))
+        plan.warnings.append(
+            f"{len(both):,} schools stored as {other} have {phase} results in this file too: they are now All-through."
+        )
+    return both.assign(phase="All-through").reset_index(drop=True)
+
+
+def _only_for_new_schools(plan: Plan, incoming: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
+    """The fields a file gives only for schools the store lacks (a census's name and phase) keep their stored values
+    for the schools it has."""
+    fields = [f for f in plan.new_school_fields if f in incoming and f in existing]
+    if not fields or existing.empty:
+        return incoming
+    stored = existing.drop_duplicates("urn").set_index("urn")
+    held = incoming.urn.isin(stored.index)
+    incoming = incoming.copy()
+    for field in fields:
+        kept = incoming.loc[held, "urn"].map(stored[field])
+        incoming[field] = incoming[field].astype(object)
+        incoming.loc[held, field] = kept.astype(object)
+    return incoming

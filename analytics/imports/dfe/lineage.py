@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -29,6 +30,15 @@ def lineage_from_links(plan: Plan, urns: pd.Series, schools: pd.DataFrame) -> pd
             if match:
                 other = int(match[1])
                 edges.add((int(urn), other) if match[2].lower() == "successor" else (other, int(urn)))
+    opened = dict(zip(schools.urn.dropna().astype(int), schools.open_date, strict=False))
+    return lineage_from_edges(plan, edges, "GIAS links", lambda old, latest: opened.get(latest))
+
+
+def lineage_from_edges(
+    plan: Plan, edges: set[tuple[int, int]], source: str, link_date: Callable[[int, int], Any]
+) -> pd.DataFrame:
+    """Old URN -> latest URN from (predecessor, successor) pairs, following only one-to-one links to the end of the
+    chain; ``link_date(old, latest)`` dates each."""
     successors: dict[int, set[int]] = {}
     predecessors: dict[int, set[int]] = {}
     for old, new in edges:
@@ -44,7 +54,6 @@ def lineage_from_links(plan: Plan, urns: pd.Series, schools: pd.DataFrame) -> pd
             f"{len(successors) - len(one_to_one)} GIAS links are amalgamations or splits; those schools' results "
             "keep their own URNs."
         )
-    opened = dict(zip(schools.urn.dropna().astype(int), schools.open_date, strict=False))
     rows = []
     for old in sorted(one_to_one):
         latest, seen = one_to_one[old], {old}
@@ -52,7 +61,7 @@ def lineage_from_links(plan: Plan, urns: pd.Series, schools: pd.DataFrame) -> pd
             seen.add(latest)
             latest = one_to_one[latest]
         if latest != old:
-            rows.append({"old_urn": old, "latest_urn": latest, "link_date": opened.get(latest), "source": "GIAS links"})
+            rows.append({"old_urn": old, "latest_urn": latest, "link_date": link_date(old, latest), "source": source})
     return pd.DataFrame(rows, columns=["old_urn", "latest_urn", "link_date", "source"])
 
 

@@ -13,9 +13,12 @@ from analytics.imports.dfe.columns import (
     KS_RECTYPES,
     KS_SCHOOL_RECTYPES,
     NFTYPES,
+    NOT_STATE_FUNDED,
     RESULT_COLUMNS,
     ColumnSpec,
 )
+from analytics.imports.dfe.conversions import COLUMNS as CONVERSION_COLUMNS
+from analytics.imports.dfe.conversions import conversions_in_file
 from analytics.imports.dfe.ks2 import ks2_specs
 from analytics.imports.dfe.ks4 import ks4_specs
 from analytics.imports.dfe.plan import Plan, check_urns, finish, heading, table_frame
@@ -34,15 +37,16 @@ def plan_performance(plan: Plan, given_year: int | None) -> None:
         return
     plan.years = [year]
     specs = [s for s in COLUMN_SPECS[kind] if table.column(s.value) is not None]
-    identity = ["RECTYPE", "URN", "LEA", "SCHNAME", "NFTYPE", "TOTPUPS"]
+    identity = ["RECTYPE", "URN", "LEA", "SCHNAME", "NFTYPE", "TOTPUPS", *CONVERSION_COLUMNS]
     columns = set(identity)
     for spec in specs:
         columns.update(c for c in (spec.value, spec.lower, spec.upper, *spec.cohort) if c)
     frame = table_frame(table, columns)
     rectype = frame.RECTYPE
-    school = rectype.isin(list(KS_SCHOOL_RECTYPES))
+    listed = rectype.isin(list(KS_SCHOOL_RECTYPES))
+    school = listed & ~_independent(plan, frame, listed) if plan.state_funded_only else listed
     area = rectype.map(KS_RECTYPES[kind])
-    for row, value in rectype[~school & area.isna()].items():
+    for row, value in rectype[~listed & area.isna()].items():
         plan.skipped.append((int(row), f"record type {value or 'blank'} is not a school, LA or England row"))
     for row in area[area.eq("england_all")].index:
         plan.skipped.append(
@@ -61,7 +65,21 @@ def plan_performance(plan: Plan, given_year: int | None) -> None:
     plan.comparators = finish(comparator_frame.assign(phase="all"), year, COMPARATOR_COLUMNS)
     plan.missing_values = int(plan.results.value.isna().sum() + plan.comparators.value.isna().sum())
     plan.fields_in_file["results"] = plan.fields_in_file["comparators"] = _fields_in_file(table, specs)
-    plan.schools = _schools(frame, school, area, urns, kind)
+    plan.schools = conversions_in_file(plan, frame, urns, _schools(frame, school, area, urns, kind))
+
+
+def _independent(plan: Plan, frame: pd.DataFrame, school: pd.Series) -> pd.Series:
+    """School rows of independent schools (NFTYPE IND, INDSPS, ...), which the national KS4 file lists too: skipped."""
+    independent = school & frame.NFTYPE.str.strip().str.upper().isin(NOT_STATE_FUNDED)
+    plan.skipped.extend(
+        (
+            int(row),
+            f"an independent school (NFTYPE {frame.NFTYPE[row]}): only state-funded schools are imported "
+            "(--include-independent to add them)",
+        )
+        for row in frame.index[independent]
+    )
+    return independent
 
 
 def _fields_in_file(table: CsvTable, specs: list[ColumnSpec]) -> set[str]:
@@ -79,7 +97,8 @@ def _figures(plan: Plan, frame: pd.DataFrame, columns: set[str], specs: list[Col
     """One row per file row and spec: ``measure_code, subgroup, value, missing_code, cohort, ci_low, ci_high, row``."""
     # Every figure is parsed in one pass over the whole block of cells, then picked out per measure.
     table = plan.table
-    present = sorted(c for c in columns - {"RECTYPE", "URN", "LEA", "SCHNAME", "NFTYPE"} if table.column(c) is not None)
+    identity = {"RECTYPE", "URN", "LEA", "SCHNAME", "NFTYPE", *CONVERSION_COLUMNS}
+    present = sorted(c for c in columns - identity if table.column(c) is not None)
     block = frame[present].to_numpy(dtype=object)
     flat_value, flat_code, flat_bad = parse_numbers(pd.Series(block.ravel(), dtype=object))
     values = flat_value.to_numpy(dtype=np.float64, na_value=np.nan).reshape(block.shape)

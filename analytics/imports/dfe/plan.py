@@ -47,6 +47,14 @@ class Plan:
     fields_in_file: dict[str, set[str]] = field(default_factory=dict)
     # Filled in when the plan is compared with the store: what each field of an updated row does.
     field_changes: list[FieldChange] = field(default_factory=list)
+    # National files list independent schools too; only state-funded ones are imported unless asked.
+    state_funded_only: bool = True
+    # School fields written only for a school the store lacks (a census file's name and phase never overwrite GIAS's).
+    new_school_fields: set[str] = field(default_factory=set)
+    # Academy conversions the file itself records (URN_AC, OPEN_AC; GIAS links): said in the preview and summary.
+    conversions: int = 0
+    # Of those, how many join a school in the store or the file (set when compared with the store; None before).
+    conversions_joined: int | None = None
 
     def problem(self, row: int | None, column: str | None, message: str) -> None:
         self.problems.append(ImportProblem(row, column, message))

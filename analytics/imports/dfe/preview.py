@@ -7,13 +7,16 @@ import pandas as pd
 
 from analytics.imports import results as import_results
 from analytics.imports.dfe.absence import plan_absence
+from analytics.imports.dfe.census import plan_census
 from analytics.imports.dfe.compare import compare
 from analytics.imports.dfe.detect import kind_of
 from analytics.imports.dfe.diff import TableChange
+from analytics.imports.dfe.ees import plan_ees
 from analytics.imports.dfe.gias import plan_gias
 from analytics.imports.dfe.groups import plan_groups
 from analytics.imports.dfe.kinds import KIND_LABELS, KINDS, SIGNATURES
 from analytics.imports.dfe.lineage import plan_lineage
+from analytics.imports.dfe.links import plan_links
 from analytics.imports.dfe.needs import trend_needs
 from analytics.imports.dfe.ofsted import plan_ofsted
 from analytics.imports.dfe.performance import plan_performance
@@ -32,6 +35,7 @@ def preview_import(
     *,
     file_name: str | None = None,
     year: int | None = None,
+    state_funded_only: bool = True,
 ) -> Preview | ResultsImportPreview:
     """Read and check a file and say what importing it would change; nothing is written.
 
@@ -48,6 +52,8 @@ def preview_import(
     year
         The academic year (by the year it ends) of a performance-tables file whose name and columns
         do not say.
+    state_funded_only
+        Skip the independent schools a national file lists (the default); ``False`` imports them too.
 
     Returns
     -------
@@ -76,12 +82,12 @@ def preview_import(
             f"{name} does not have the columns of a {kind} file ({KIND_LABELS[kind]}); looked for {looked_for}. "
             "Choose another kind, or let the app recognise the file.",
         )
-    plan = build_plan(table, kind, year)
+    plan = build_plan(table, kind, year, state_funded_only=state_funded_only)
     return make_preview(store, plan)
 
 
-def build_plan(table: CsvTable, kind: str, year: int | None) -> Plan:
-    plan = Plan(kind, table)
+def build_plan(table: CsvTable, kind: str, year: int | None, *, state_funded_only: bool = True) -> Plan:
+    plan = Plan(kind, table, state_funded_only=state_funded_only)
     check_shape(plan)
     builder = {
         "ks2": plan_performance,
@@ -91,6 +97,11 @@ def build_plan(table: CsvTable, kind: str, year: int | None) -> Plan:
         "urn-lineage": plan_lineage,
         "ofsted": plan_ofsted,
         "absence": plan_absence,
+        "ees-ks2": plan_ees,
+        "ees-ks4": plan_ees,
+        "ees-exclusions": plan_ees,
+        "ees-census": plan_census,
+        "gias-links": plan_links,
     }[kind]
     if not plan.problems:
         builder(plan, year)
@@ -173,10 +184,29 @@ def make_preview(store: Store | None, plan: Plan) -> Preview:
         fields=plan.field_changes,
         year_source=plan.year_source,
         year_question=plan.year_question,
+        conversions=plan.conversions,
+        conversion_summary=conversion_summary(plan, changes),
     )
     preview.plan = plan
     preview.comparison = (changes, rekey, measures)
     return preview
+
+
+def conversion_summary(plan: Plan, changes: list[TableChange]) -> str:
+    """ "13 schools converted; their histories were joined", from the file's own conversion records."""
+    if not plan.conversions:
+        return ""
+    said = f"{plan.conversions:,} school{'s' if plan.conversions != 1 else ''} converted"
+    joined = plan.conversions_joined
+    if joined is None:
+        return said + "."
+    if joined == plan.conversions:
+        return said + "; their histories were joined under the latest URN."
+    waiting = plan.conversions - joined
+    return (
+        f"{said}; {joined:,} histories joined under the latest URN, {waiting:,} will be once the latest school is "
+        "in the store (import the GIAS establishments extract)."
+    )
 
 
 def _change_table(changes: list[TableChange]) -> pd.DataFrame:

@@ -42,6 +42,9 @@ class Preview(ResultsImportPreview):
         Per table and field of the rows already stored, what the import does to them
         (:class:`~analytics.imports.dfe.keep.FieldChange`): a field the file does not have, or a cell it
         leaves blank or suppressed, keeps the stored value.
+    conversions, conversion_summary
+        Academy conversions the file itself records (``URN_AC``/``OPEN_AC``, GIAS links) and the sentence saying
+        whether their histories were joined ("13 schools converted; their histories were joined ...").
     year_source, year_question
         How the academic year was found (``"the file name"``, ...); when it could not be, the question
         to ask (a :class:`~analytics.imports.dfe.years.YearQuestion`, also among ``problems``).
@@ -57,6 +60,8 @@ class Preview(ResultsImportPreview):
     fields: list[FieldChange] = field(default_factory=list)
     year_source: str = ""
     year_question: YearQuestion | None = None
+    conversions: int = 0
+    conversion_summary: str = ""
     plan: Plan | None = field(default=None, repr=False)
     # The comparison with the store behind the counts, so run_import writes exactly what was shown.
     comparison: tuple[list[TableChange], pd.DataFrame, pd.DataFrame] | None = field(default=None, repr=False)
@@ -82,6 +87,8 @@ class Preview(ResultsImportPreview):
                 lines += [f"    {c.text()}" for c in self.fields if c.table == table]
         if self.results_rekeyed:
             lines.append(f"  results moved to their school's latest URN: {self.results_rekeyed:,}")
+        if self.conversion_summary:
+            lines.append(f"  academy conversions: {self.conversion_summary}")
         if self.missing_values:
             lines.append(f"  missing or suppressed values (kept with their code): {self.missing_values:,}")
         if not self.skipped.empty:
@@ -107,6 +114,8 @@ class Preview(ResultsImportPreview):
             "fields": [c.to_dict() for c in self.fields],
             "year_source": self.year_source,
             "year_question": self.year_question.to_dict() if self.year_question else None,
+            "conversions": self.conversions,
+            "conversion_summary": self.conversion_summary,
         }
 
 
@@ -120,6 +129,8 @@ class Summary(ImportSummary):
     results_rekeyed: int = 0
     fields: list[FieldChange] = field(default_factory=list)
     year_source: str = ""
+    conversions: int = 0
+    conversion_summary: str = ""
 
     def lines(self) -> list[str]:
         if self.import_id is None:
@@ -135,6 +146,8 @@ class Summary(ImportSummary):
                 lines += [f"    {c.text()}" for c in self.fields if c.table == table]
         if self.results_rekeyed:
             lines.append(f"  results moved to their school's latest URN: {self.results_rekeyed:,}")
+        if self.conversion_summary:
+            lines.append(f"  academy conversions: {self.conversion_summary}")
         if self.skipped:
             lines.append(f"  rows skipped: {self.skipped:,}")
         lines += [f"  note: {w}" for w in self.warnings]
@@ -150,6 +163,8 @@ class Summary(ImportSummary):
             "results_rekeyed": self.results_rekeyed,
             "fields": [c.to_dict() for c in self.fields],
             "year_source": self.year_source,
+            "conversions": self.conversions,
+            "conversion_summary": self.conversion_summary,
         }
 
 

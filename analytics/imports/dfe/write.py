@@ -32,12 +32,13 @@ def run_import(
     progress: ProgressCallback | None = None,
     file_name: str | None = None,
     year: int | None = None,
+    state_funded_only: bool = True,
 ) -> Summary | ImportSummary:
     """Check a file and, if it has no problems, write what it changes in one transaction.
 
     Parameters
     ----------
-    store, source, kind, file_name, year
+    store, source, kind, file_name, year, state_funded_only
         As for :func:`preview_import`.
     imported_by
         Who imported it, for the ``imports_log``.
@@ -59,7 +60,7 @@ def run_import(
     """
     report = progress or (lambda fraction, message: None)
     report(0.05, "Reading the file")
-    preview = preview_import(store, source, kind, file_name=file_name, year=year)
+    preview = preview_import(store, source, kind, file_name=file_name, year=year, state_funded_only=state_funded_only)
     if not isinstance(preview, Preview):
         report(0.5, "Writing results")
         summary = import_results.import_results(store, source, imported_by=imported_by, file_name=preview.file_name)
@@ -70,7 +71,21 @@ def run_import(
             raise YearNeeded(preview.problems, preview.year_question)
         raise ImportValidationError(preview.problems)
     changes, rekey, measures = preview.comparison or ([], pd.DataFrame(), pd.DataFrame())
-    summary = Summary(
+    summary = _summary_of(preview, changes)
+    if not preview.has_changes:
+        report(1.0, "Nothing to change")
+        return summary
+    report(0.4, "Writing to the store")
+    with store.transaction() as cur:
+        import_id = _write(cur, preview, imported_by, (changes, rekey, measures), report)
+    summary.import_id = import_id
+    report(1.0, "Done")
+    return summary
+
+
+def _summary_of(preview: Preview, changes: list[TableChange]) -> Summary:
+    """What the import will have written, before it is (``import_id`` is set once it is)."""
+    return Summary(
         import_id=None,  # type: ignore[arg-type]
         file_name=preview.file_name,
         file_hash=preview.file_hash,
@@ -92,16 +107,9 @@ def run_import(
         results_rekeyed=preview.results_rekeyed,
         fields=preview.fields,
         year_source=preview.year_source,
+        conversions=preview.conversions,
+        conversion_summary=preview.conversion_summary,
     )
-    if not preview.has_changes:
-        report(1.0, "Nothing to change")
-        return summary
-    report(0.4, "Writing to the store")
-    with store.transaction() as cur:
-        import_id = _write(cur, preview, imported_by, (changes, rekey, measures), report)
-    summary.import_id = import_id
-    report(1.0, "Done")
-    return summary
 
 
 def _count(changes: list[TableChange], table: str, what: str) -> int:
