@@ -298,10 +298,16 @@ def decision_form(store, agenda: meetings.Agenda, school: pd.Series, version: in
     suggested = school.suggested_category if isinstance(school.suggested_category, str) else None
     with st.form(f"decision_{version}"):
         st.markdown("**Record a decision**")
-        # With no suggestion (not enough evidence) the box starts empty, so nothing is confirmed by default.
-        default = CATEGORIES.index(suggested) if suggested in CATEGORIES else None
+        # The box starts on the category the board last decided, so pressing Record confirms it and never
+        # escalates a school to the suggestion by default; with no decision yet it starts empty.
+        decided = shared.decided_category(school)
         category = st.selectbox(
-            "Category", CATEGORIES, index=default, format_func=CATEGORY_LABELS.__getitem__, placeholder="choose"
+            "Category",
+            CATEGORIES,
+            index=CATEGORIES.index(decided) if decided in CATEGORIES else None,
+            format_func=CATEGORY_LABELS.__getitem__,
+            placeholder="choose",
+            help=f"Suggested from the evidence: {suggested}." if suggested else "No category is suggested.",
         )
         rag = st.selectbox("RAG", ["red", "amber", "green"], index=None, placeholder="from the category")
         reasons = st.text_area("Reasons", placeholder="What the board considered and why it decided this")

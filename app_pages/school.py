@@ -291,10 +291,16 @@ def show_category_history(store, urn: int, status: pd.Series | None) -> None:
     with st.form(f"record_decision_{version}"):
         st.markdown("**Record a decision**")
         left, middle, right = st.columns(3)
-        # With no suggestion (not enough evidence) the box starts empty, so nothing is confirmed by default.
-        default = CATEGORIES.index(suggested) if suggested in CATEGORIES else None
+        # The box starts on the category the board last decided, so pressing Record confirms it and never
+        # escalates a school to the suggestion by default; with no decision yet it starts empty.
+        decided = shared.decided_category(status)
         category = left.selectbox(
-            "Category", CATEGORIES, index=default, format_func=CATEGORY_LABELS.__getitem__, placeholder="choose"
+            "Category",
+            CATEGORIES,
+            index=CATEGORIES.index(decided) if decided in CATEGORIES else None,
+            format_func=CATEGORY_LABELS.__getitem__,
+            placeholder="choose",
+            help=f"Suggested from the evidence: {suggested}." if suggested else "No category is suggested.",
         )
         rag = middle.selectbox("RAG", ["red", "amber", "green"], index=None, placeholder="from the category")
         decided_on = right.date_input("Decided on", value=date.today(), max_value=date.today(), format="DD/MM/YYYY")

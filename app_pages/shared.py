@@ -376,3 +376,9 @@ VERDICT_BADGES = {
     "cannot tell": ":gray-badge[Cannot tell]",
     "not enough data": ":gray-badge[Not enough evidence]",
 }
+
+
+def decided_category(row: pd.Series | None) -> str | None:
+    """The category the board last decided for a school (a status or agenda row), if any."""
+    value = None if row is None else row.get("decided_category")
+    return value if isinstance(value, str) and value else None

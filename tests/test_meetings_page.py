@@ -118,3 +118,22 @@ def test_school_by_school_names_only_the_school_being_discussed(
         assert not [n for n in schools.name if n in text]
     else:
         assert len(named) > 1
+
+
+def test_the_decision_form_starts_on_the_decided_category_never_the_suggestion(
+    writable_demo_path: Path, monkeypatch
+) -> None:
+    with Store(writable_demo_path) as store:
+        meeting = meetings.get_meeting(store, 2)
+        order = meetings.build_agenda(store, 2, meetings.board_for_meeting(store, meeting)).schools
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    differing = 0
+    for position in range(len(order)):
+        school = order.iloc[position]
+        decided = school.decided_category if isinstance(school.decided_category, str) else None
+        box = by_label(app.selectbox, "Category")[0]
+        assert box.value == decided, (school["name"], decided, school.suggested_category)
+        differing += decided != school.suggested_category
+        if position + 1 < len(order):
+            by_label(app.button, "Next")[0].click().run()
+    assert differing, "the demo has schools whose suggestion differs from the decision"
