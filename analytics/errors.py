@@ -37,3 +37,9 @@ class SchemaTooNewError(StoreError):
     """The store was written by a newer version of School Improvement Insight."""
 
     title = "This data store is newer than the app"
+
+
+class StoreBusyError(StoreError):
+    """Two writes overlapped and this one was not saved; trying again succeeds."""
+
+    title = "Not saved: someone else saved at the same moment"

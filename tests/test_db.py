@@ -192,3 +192,44 @@ def test_rows_written_with_explicit_ids_do_not_collide_with_new_ones(tmp_path: P
                 [dt.date(2026, 2, 1)],
             ).fetchone()[0]
     assert new_id == 8
+
+
+def test_two_people_recording_decisions_at_once_both_save(writable_demo_path: Path) -> None:
+    """Two sessions of the app share one store; overlapping writes used to abort each other (a shared counter
+    row), losing a third of the saves. Every decision must now be kept, and the data version move on."""
+    import threading
+
+    from analytics.monitoring.categories import record_decision
+
+    with Store(writable_demo_path) as store:
+        urns = store.read("SELECT urn FROM schools ORDER BY urn LIMIT 2").urn.astype(int).tolist()
+        before_version = store.data_version()
+        before = store.count_rows("category_decisions")
+        failures: list[BaseException] = []
+
+        def board_member(urn: int) -> None:
+            for k in range(25):
+                try:
+                    record_decision(store, urn=urn, category="2", reasons=f"review {k}", decided_by="Chair")
+                except BaseException as error:
+                    failures.append(error)
+
+        people = [threading.Thread(target=board_member, args=(urn,)) for urn in urns]
+        for person in people:
+            person.start()
+        for person in people:
+            person.join()
+        assert failures == []
+        assert store.count_rows("category_decisions") == before + 50
+        assert store.data_version() == before_version + 50
+
+
+def test_a_commit_that_fails_reports_its_own_cause(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed COMMIT (a full disk) must surface its own error, not 'cannot rollback - no transaction'."""
+    with Store(tmp_path / "store.duckdb") as store:
+        with pytest.raises(duckdb.Error) as raised, store.transaction() as cur:
+            cur.execute("INSERT INTO schools (urn, name, phase) VALUES (1, 'First', 'Primary')")
+            cur.execute("COMMIT")  # the transaction ends here, as a failed commit would end it
+            cur.execute("SELECT * FROM no_such_table")
+        assert "no_such_table" in str(raised.value)
+        assert "cannot rollback" not in str(raised.value)

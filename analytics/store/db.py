@@ -16,14 +16,14 @@ import hashlib
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from analytics.errors import SchemaTooNewError, StoreError
+from analytics.errors import SchemaTooNewError, StoreBusyError, StoreError
 
 if TYPE_CHECKING:
     # Only for annotations: duckdb loads pandas itself when a query's result is read as a frame, so
@@ -65,6 +65,7 @@ DATA_TABLES: tuple[str, ...] = (
     "urn_lineage",
     "import_replaced_rows",
     "demo_truth",
+    "survey_respondent_groups",
 )
 
 # Columns that record when something happened to the file rather than what it holds; a content
@@ -245,8 +246,15 @@ class Store:
         return default if value is None else str(value)
 
     def data_version(self) -> int:
-        """A counter that every committed write increases: the key for caches of this store."""
-        return int(self.meta("data_version", "0") or 0)
+        """A counter that every committed write increases: the key for caches of this store.
+
+        It is the counter stores kept before migration 0011 plus the newest row of ``store_writes``, which
+        every write appends to (appending never conflicts, where updating one counter row did).
+        """
+        base = int(self.meta("data_version", "0") or 0)
+        if self.schema_version() < 11:
+            return base
+        return base + int(self.scalar("SELECT coalesce(max(write_id), 0) FROM store_writes") or 0)
 
     def is_empty(self) -> bool:
         return self.count_rows("schools") == 0
@@ -269,13 +277,16 @@ class Store:
         cur.execute("BEGIN TRANSACTION")
         try:
             yield cur
-            cur.execute(
-                "INSERT INTO store_meta VALUES ('data_version', '1') ON CONFLICT (key) DO UPDATE "
-                "SET value = CAST(CAST(store_meta.value AS INTEGER) + 1 AS VARCHAR)"
-            )
+            cur.execute("INSERT INTO store_writes DEFAULT VALUES")
             cur.execute("COMMIT")
+        except duckdb.TransactionException as conflict:
+            _roll_back(cur)
+            raise StoreBusyError(
+                "Someone else saved to the store at the same moment, so this change was not saved. Nothing was "
+                "lost: press the button again."
+            ) from conflict
         except BaseException:
-            cur.execute("ROLLBACK")
+            _roll_back(cur)
             raise
         finally:
             cur.close()
@@ -385,6 +396,13 @@ class Store:
             if count:
                 problems.append(f"{count} {label}")
         return problems
+
+
+def _roll_back(cur: duckdb.DuckDBPyConnection) -> None:
+    """Roll back what can be; a failed COMMIT (a full disk) has already ended the transaction, and the error
+    that matters is the one that ended it, not "cannot rollback - no transaction is active"."""
+    with suppress(duckdb.Error):
+        cur.execute("ROLLBACK")
 
 
 def _explain_open_failure(path: Path, exc: duckdb.Error) -> str:
