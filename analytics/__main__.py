@@ -30,10 +30,10 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from analytics.cli import context, evaluation, imports, meetings, monitoring, research, store, survey
+from analytics.cli import context, evaluation, imports, meetings, monitoring, privacy, research, store, survey
 from analytics.errors import InsightError
 
-COMMAND_FAMILIES = (store, monitoring, evaluation, meetings, context, imports, survey, research)
+COMMAND_FAMILIES = (store, monitoring, evaluation, meetings, context, imports, survey, research, privacy)
 
 
 def build_parser() -> argparse.ArgumentParser:

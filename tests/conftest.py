@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,16 @@ from analytics.demo import DEFAULT_SEED, build_demo_store
 from analytics.store.db import Store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pseudonym_key_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every test (and every command it runs) keeps pseudonym keys in a temporary key file, never in the
+    real ``~/.config``; a test that needs a key file of its own sets ``SCHOOL_INSIGHT_KEY_FILE`` itself."""
+    path = tmp_path_factory.mktemp("keys") / "pseudonym.key"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SCHOOL_INSIGHT_KEY_FILE", str(path))
+        yield path
 
 
 @pytest.fixture(scope="session")
