@@ -177,11 +177,12 @@ def diverging_bars(distribution: pd.DataFrame, title: str) -> go.Figure:
             )
         )
     figure.update_layout(
-        title=title,
         barmode="overlay",
-        height=200 + 40 * len(waves),
-        margin=dict(l=10, r=10, t=110, b=10),
-        title_y=0.97,
+        height=240 + 40 * len(waves),
+        # Room above the bars for the title and a legend of long answer labels wrapped onto two lines
+        # ("Neither confident nor unconfident"), which ran into the title with less.
+        margin=dict(l=10, r=10, t=150, b=10),
+        title=dict(text=title, y=0.98, yanchor="top"),
         xaxis=dict(title="% of answers (poorer answers left, better right)", range=[-100, 100], zeroline=True),
         yaxis=dict(categoryorder="array", categoryarray=waves[::-1]),
         # Above the bars, clear of the axis title, in scale order.

@@ -179,7 +179,11 @@ def show_preview(store, files: list[tuple[str, bytes]], preview: import_survey.S
     cols = st.columns(5)
     cols[0].metric("Waves", len(preview.waves), help=", ".join(preview.waves))
     cols[1].metric("Items", len(preview.items))
-    cols[2].metric("Respondents", " / ".join(f"{preview.respondents.get(w, 0):,}" for w in preview.waves) or "0")
+    if preview.kind == "means" and not preview.means.empty and preview.means.n.isna().all():
+        cols[2].metric("Respondents", "not given", help="The table gives means without their numbers of respondents.")
+    else:
+        counts = " / ".join(f"{preview.respondents.get(w, 0):,}" for w in preview.waves)
+        cols[2].metric("Respondents", counts or "0")
     pairs, meaning = matched_pairs_shown(preview)
     cols[3].metric("Matched pairs", pairs, help=meaning)
     cols[4].metric("Missing answers", f"{preview.missing_answers:,}")

@@ -10,25 +10,24 @@ import streamlit as st
 from analytics import charts
 from analytics import evaluation as prepost
 from analytics.evaluation.columns import MCNEMAR
+from analytics.evaluation.summaries import ONE_WAVE_CAUTION
 from analytics.stats.wording import format_intervals
 from app_pages import shared
 
 # Widths (pixels) that fit a 1400-pixel screen beside the sidebar; each item's note is shown under its sentence,
 # and the effect size's measure in a line under the table.
 ITEM_COLUMNS = {
-    "label": st.column_config.TextColumn("Item or scale", width=185),
+    "label": st.column_config.TextColumn("Item or scale", width=170),
     "n_pairs": st.column_config.NumberColumn("Pairs", width=52, help="Respondents who answered both times"),
-    "n_both": st.column_config.TextColumn("n before / after", width=100),
+    "n_both": st.column_config.TextColumn("n before / after", width=88),
     "mean_pre": st.column_config.NumberColumn("Before", format="%.2f", width=60),
     "mean_post": st.column_config.NumberColumn("After", format="%.2f", width=60),
     "change": st.column_config.NumberColumn("Change", format="%+.2f", width=66),
-    "interval": st.column_config.TextColumn("95% CI", width=105),
-    "effect": st.column_config.TextColumn("Effect size", width=78),
-    "p_value": st.column_config.NumberColumn("p", format="%.3f", width=58),
-    "p_holm": st.column_config.NumberColumn(
-        "p (Holm)", format="%.3f", width=72, help="Adjusted for testing several items"
-    ),
-    "pct_improved": st.column_config.NumberColumn("% improved", format="%.0f%%", width=82),
+    "interval": st.column_config.TextColumn("95% CI", width=100),
+    "effect": st.column_config.TextColumn("Effect size", width=70),
+    "p_value": st.column_config.TextColumn("p", width=58),
+    "p_holm": st.column_config.TextColumn("p (Holm)", width=66, help="Adjusted for testing several items"),
+    "pct_improved": st.column_config.NumberColumn("% better", format="%.0f%%", width=70),
 }
 PAIRED_HELP = "Mean over the respondents who answered both times (the pairs)"
 
@@ -90,10 +89,10 @@ ROUNDING |= {"pct_improved": 0, "pct_same": 0, "pct_declined": 0}
 
 # The tests behind each sentence, for whoever checks the figures: collapsed under the main table.
 DETAIL_COLUMNS = {
-    "label": st.column_config.TextColumn("Item or scale", width=185),
+    "label": st.column_config.TextColumn("Item or scale", width=170),
     "test": st.column_config.TextColumn("Test", width=120),
     "test_figures": st.column_config.TextColumn("Statistic", width=90),
-    "p_value": st.column_config.NumberColumn("p", format="%.3f", width=58),
+    "p_value": st.column_config.TextColumn("p", width=58),
     "p_holm": st.column_config.NumberColumn("p (Holm)", format="%.3f", width=72),
     "rank_test": st.column_config.TextColumn("Rank test", width=140),
     "rank_statistic": st.column_config.NumberColumn("Rank statistic", format="%g", width=90),
@@ -180,20 +179,25 @@ def show_survey(store, survey_id: int) -> None:
         show_single_wave(store, survey_id)
         return
     shown_name = shared.school_names().redact([str(instrument["name"])])[0]
-    paired = "matched respondents (paired tests)" if instrument["matched"] else "anonymous answers (unpaired tests)"
+    paired = (
+        "means only (described, not tested)"
+        if answers.empty
+        else "matched respondents (paired tests)"
+        if instrument["matched"]
+        else "anonymous answers (unpaired tests)"
+    )
     st.caption(f"{shown_name} · {paired} · compares {results.wave_pre.iloc[0]} with {results.wave_post.iloc[0]}")
     show_headlines(results)
     show_sentences(results)
     show_items_table(results, instrument, survey_id)
-    show_details(results, survey_id)
+    if results.p_value.notna().any() or results.rank_p_value.notna().any():
+        show_details(results, survey_id)
     show_groups(store, survey_id)
     export = report_table(results)
     sheets = {"Results": export}
     if answers.empty:
-        st.caption(
-            "Only the means and numbers of respondents were kept for this questionnaire, so there are no answer "
-            "distributions to draw."
-        )
+        kept = "means" if results.n_pre.isna().all() else "means and numbers of respondents"
+        st.caption(f"Only the {kept} were kept for this questionnaire, so there are no answer distributions to draw.")
     else:
         sheets["Answers by option"] = show_distributions(answers, instrument, results, survey_id)
     shared.download_buttons(
@@ -284,12 +288,24 @@ def show_sentences(results: pd.DataFrame) -> None:
         st.markdown(line)
 
 
+def p_shown(p: object) -> str:
+    """A p-value as the sentences give it: "<0.001" rather than 0.000, empty when there is no test."""
+    if p is None or pd.isna(p):
+        return ""
+    return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"
+
+
 def show_items_table(results: pd.DataFrame, instrument: dict, survey_id: int) -> None:
     """The results table, with the columns that make sense for paired or unpaired answers, and its footnote."""
     table = results.assign(
-        n_both=[f"{a} / {b}" for a, b in zip(results.n_pre, results.n_post, strict=True)],
+        n_both=[
+            "not given" if pd.isna(a) or pd.isna(b) else f"{a} / {b}"
+            for a, b in zip(results.n_pre, results.n_post, strict=True)
+        ],
         interval=format_intervals(results.ci_low, results.ci_high),
         effect=["" if pd.isna(e) else f"{e:+.2f}" for e in results.effect_size],
+        p_value=[p_shown(p) for p in results.p_value],
+        p_holm=[p_shown(p) for p in results.p_holm],
     )
     columns = dict(ITEM_COLUMNS)
     if instrument["matched"]:
@@ -357,7 +373,30 @@ def show_single_wave(store, survey_id: int) -> None:
         "they changed. Upload the other wave to compare.",
         icon=":material/info:",
     )
+    # The box above says once that one wave cannot show a change; each item's sentence need not repeat it.
     for sentence in described.summary:
-        st.markdown(f"- {sentence}")
-    if not described.empty:
-        st.dataframe(described.drop(columns=["summary"]), hide_index=True, key=f"single_{survey_id}")
+        st.markdown(f"- {str(sentence).replace(ONE_WAVE_CAUTION, '').strip()}")
+    if described.empty:
+        return
+    table = described[["label", "n", "mean", "median", "pct_top", "top_options"]]
+    st.dataframe(
+        table.round({"mean": 2, "pct_top": 0}),
+        hide_index=True,
+        column_config={
+            "label": st.column_config.TextColumn("Item", width="large"),
+            "n": st.column_config.NumberColumn("Answers", format="%d"),
+            "mean": st.column_config.NumberColumn("Mean", format="%.2f"),
+            "median": "Median",
+            "pct_top": st.column_config.NumberColumn("% in the best options", format="%d%%"),
+            "top_options": "Best options",
+        },
+        key=f"single_{survey_id}",
+    )
+    shared.download_buttons(
+        file_stem(str(instrument["name"]), survey_id),
+        table,
+        {"Answers described": table},
+        csv_label="Download the description (CSV)",
+        excel_label="Download the description (Excel)",
+        key=f"single_download_{survey_id}",
+    )

@@ -361,3 +361,30 @@ def test_results_break_down_by_the_pupil_groups_the_file_recorded(empty_store_pa
         )
         assert row["improved"] == int((after[mask] > before[mask]).sum())
         assert ("only" in row["caution"]) == (mask.sum() < 10)
+
+
+def test_a_title_line_above_the_items_is_not_a_section_or_a_scale() -> None:
+    sheets = {}
+    for wave in ("Before", "After"):
+        sheets[wave] = [
+            ["Year 5 pupil survey (1 = strongly disagree, 5 = strongly agree)"],
+            [f"Autumn term - {wave.lower()} the programme"],
+            ["Pupil", "I enjoy reading", "I read at home", "I talk about books"],
+            *[[f"P{k}", 1 + k % 5, 1 + (k + 1) % 5, 1 + (k + 2) % 5] for k in range(10)],
+        ]
+    preview = preview_survey([("pupil survey.xlsx", book_bytes(sheets))])
+    assert preview.ok, [str(p) for p in preview.problems]
+    assert preview.items.construct.isna().all()
+    assert (preview.scale_min, preview.scale_max, preview.higher_is_better) == (1, 5, True)
+
+
+def test_a_printed_difference_beside_a_whole_number_mean_is_checked_to_the_table_s_decimals() -> None:
+    rows: list[list[object]] = [
+        ["Statement", "Before", "After", "Difference"],
+        ["I feel confident teaching phonics", 2.83, 3.67, 0.84],
+        ["Pupils' reading has improved", 3, 3.8, 0.6],
+    ]
+    preview = preview_survey([("means.xlsx", book_bytes({"Summary": rows}))])
+    flagged = [w for w in preview.warnings if "printed difference" in w.message]
+    assert [w.row for w in flagged] == [3]
+    assert "3.8 - 3 = 0.80" in flagged[0].message

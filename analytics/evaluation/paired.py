@@ -40,8 +40,8 @@ def paired_statistics(
     unmatched = row["n_pre"] + row["n_post"] - 2 * n
     if unmatched:
         notes.append(
-            f"{unmatched} answer{'s' if unmatched != 1 else ''} from people seen in only one wave (or without a "
-            "code) left out of the paired comparison."
+            f"{unmatched} answer{'s' if unmatched != 1 else ''} left out of the paired comparison: from people who "
+            "answered this item in only one wave (a blank, N/A or an answer left out in the other) or had no code."
         )
     better = 1.0 if row["higher_is_better"] else -1.0
     # Rounding removes float noise (1.1 - -0.2 != 0.1 - -1.2) that would split tied differences.

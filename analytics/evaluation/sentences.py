@@ -88,7 +88,16 @@ def row_summary(row: Mapping[str, Any], tested: Mapping[str, int]) -> str:
     chance, figures = chance_phrase(p_value, row["p_holm"], tested.get("p_value", 1), noun)
     size = f"the change is {effect_word(effect)}" if not math.isnan(effect) else "the change"
     joiner = " but" if chance.startswith("might") else " and"
-    return f"{opening}; {size}{joiner} {chance} ({_join(figures, count)})."
+    return f"{opening}; {size}{joiner} {chance} ({_join(figures, count)}).{_moved(row)}"
+
+
+def _moved(row: Mapping[str, Any]) -> str:
+    """`` 9 of 12 better, 3 the same, 0 worse.`` for a matched item: how many people moved which way."""
+    counts = [row.get(key) for key in ("improved", "same", "declined")]
+    if not row["paired"] or row["kind"] != "item" or any(c is None or pd.isna(c) for c in counts):
+        return ""
+    better, same, worse = (int(c) for c in counts if c is not None)
+    return f" {better} of {better + same + worse} better, {same} the same, {worse} worse."
 
 
 def _join(figures: str, count: str) -> str:

@@ -215,6 +215,9 @@ def _holm_sentences(rows: list[dict[str, Any]]) -> None:
             )
 
 
+ONE_WAVE_CAUTION = "With one wave this shows where things stand, not whether they changed."
+
+
 def describe_single_wave(
     data: pd.DataFrame,
     *,
@@ -382,7 +385,6 @@ def _describe_item(
         "warning": warning,
         "summary": (
             f"{label}: {pct_top:.0f}% chose {top_text} {scale_text}; "
-            f"mean {answers.mean():.1f}, median {np.median(answers):g} (n = {n}). With one wave this shows "
-            "where things stand, not whether they changed."
+            f"mean {answers.mean():.1f}, median {np.median(answers):g} (n = {n}). {ONE_WAVE_CAUTION}"
         ),
     }

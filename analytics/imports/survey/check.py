@@ -128,6 +128,7 @@ def build_preview(upload: _Upload, store: Store | None, file_names: list[str], f
         options=options,
         matched_by_name=matched and built.matched_by_name,
         questions=list(built.scale.get("questions", [])),
+        transitions=any("layout" in b.cells and (b.cells.layout == "transitions").any() for b in data_blocks),
     )
 
 

@@ -137,6 +137,9 @@ def is_section_row(cells: list[Any], below: list[Any]) -> bool:
         for index, c in enumerate(cells)
     ]
     distinct = {n for n in names if n}
+    # One name over everything is a title line ("Year 5 pupil survey ..."), not sections.
+    if len(distinct) < 2:
+        return False
     if not distinct or len([u for u in under if u]) < 3 or len(distinct) >= len([u for u in under if u]):
         return False
     # Each name spans its merged cells (filled with its value) or the blank cells after it.

@@ -87,6 +87,8 @@ class SurveyPreview:
     # Respondents were matched by a column of names (replaced by pseudonyms, never kept), not by codes.
     matched_by_name: bool = False
     questions: list[str] = field(default_factory=list)
+    # A transitions table (how many moved from each answer to each): its people are the table's counts.
+    transitions: bool = False
 
     @property
     def ok(self) -> bool:
@@ -98,7 +100,12 @@ class SurveyPreview:
 
     def lines(self) -> list[str]:
         """What was understood, in words, for the command line and the upload page."""
-        lines = [f"{', '.join(self.file_names)}: {KIND_LABELS.get(self.kind, self.kind)}"]
+        kind = (
+            "how many people moved from each answer to each (read as that many matched people)"
+            if self.transitions
+            else KIND_LABELS.get(self.kind, self.kind)
+        )
+        lines = [f"{', '.join(self.file_names)}: {kind}"]
         lines.append(f"  questionnaire: {self.name}")
         lines.append(f"  waves: {', '.join(self.waves) or 'none found'}")
         lines.append(f"  items: {len(self.items)}")
@@ -113,6 +120,7 @@ class SurveyPreview:
                 lines.append(f"    {wave}: {self.respondents.get(wave, 0):,} respondents")
         if self.kind == "responses":
             how = "name (names replaced by codes, not kept)" if self.matched_by_name else "respondent code"
+            how = "the table itself (each count is that many people)" if self.transitions else how
             pairing = (
                 f"matched by {how} ({self.matched_pairs:,} answered before and after)"
                 if self.matched
@@ -169,6 +177,7 @@ class SurveyPreview:
             "ignored_columns": self.ignored_columns,
             "already_imported": self.already_imported,
             "questions": self.questions,
+            "transitions": self.transitions,
             "pupil_groups": self.pupil_groups(),
             "warnings": [asdict(w) for w in self.warnings],
             "problems": [asdict(p) for p in self.problems],

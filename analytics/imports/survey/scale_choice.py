@@ -65,8 +65,7 @@ def choose_scale(
     if stated.says_anything and not scale_labels:
         name = f"as the sheet says: {_quoted(stated.text)}"
     if turned and best is not None:
-        ends = f"{best.labels[0]} {best.scale_min} .. {best.labels[-1]} {best.scale_max}"
-        name = f"{ends}, numbered as the sheet says: {_quoted(stated.text)}"
+        name = f"{best.name}: {_quoted(stated.text)}"
     return {
         "mapping": mapping,
         "scale_min": int(scale_min),
@@ -108,10 +107,11 @@ def _orient(best: LabelScale | None, stated: StatedScale) -> tuple[LabelScale | 
     if not turned or agree:
         return best, False
     flip = best.scale_min + best.scale_max
+    labels = tuple(reversed(best.labels))
     reversed_scale = LabelScale(
         best.key,
-        best.name,
-        tuple(reversed(best.labels)),
+        f"{labels[0]} {best.scale_min} .. {labels[-1]} {best.scale_max}, as the sheet numbers it",
+        labels,
         best.scale_min,
         not best.higher_is_better,
         {text: flip - value for text, value in best.synonyms.items()},

@@ -382,10 +382,10 @@ def _check_difference(
         return
     before, after = mine.loc[present[0]], mine.loc[present[-1]]
     actual = after["mean"] - before["mean"]
-    tolerance = (
-        0.5 * (10 ** -decimals_of(difference["raw"]) + 10 ** -decimals_of(before.raw) + 10 ** -decimals_of(after.raw))
-        + 1e-9
-    )
+    # Each of the three figures was rounded to the decimals the table prints; a whole number among them ("3" in a
+    # column of 3.67, 2.9, ...) was rounded as finely as the others, not to the unit.
+    decimals = max(decimals_of(difference["raw"]), decimals_of(before.raw), decimals_of(after.raw))
+    tolerance = 1.5 * 10**-decimals + 1e-9
     if abs(printed - actual) > tolerance:
         flipped = " (it is before minus after)" if abs(printed + actual) <= tolerance else ""
         findings.warn(

@@ -102,7 +102,8 @@ def _without_wave(text: str, words: list[str], *, at_start: bool) -> str:
     """The heading as written without its wave words: "Observation 1-4 (before)" -> "Observation 1-4"."""
     wave = r"[\s_:()\[\]/|,.-]+".join(re.escape(w) for w in words)
     pattern = f"^{_SEPARATORS}{wave}{_SEPARATORS}" if at_start else f"{_SEPARATORS}{wave}{_SEPARATORS}$"
-    return re.sub(pattern, "", text.strip(), flags=re.IGNORECASE).strip()
+    rest = re.sub(pattern, "", text.strip(), flags=re.IGNORECASE).strip()
+    return rest[:1].upper() + rest[1:]
 
 
 def wave_from_name(text: str) -> str | None:
@@ -181,7 +182,9 @@ def assign_waves(data_blocks: list[Block], findings: Findings) -> list[str]:
     labels: dict[str, str] = {}
     for block in data_blocks:
         for wave in pd.unique(block.cells.wave.dropna()) if len(block.cells) else []:
-            labels.setdefault(normalise_label(wave), str(wave).strip())
+            written = str(wave).strip()
+            # "autumn" from one heading and "Summer" from another read as one list: "Autumn, Summer".
+            labels.setdefault(normalise_label(wave), written[:1].upper() + written[1:])
     for block in data_blocks:
         if len(block.cells):
             block.cells["wave"] = block.cells.wave.map(
