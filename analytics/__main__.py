@@ -16,6 +16,9 @@ import-survey    load questionnaire answers or summary tables from Excel or CSV 
 research     compare groups' change in a measure, or supported vs matched schools (see docs/research.md)
 add-event    record a strand 5 event at a school; events lists them; withdraw-event takes one back
 import-events    load strand 5 events from Excel or CSV (URN, date, kind, note); --undo ID
+position     percentile and quintile per school, measure and year (nationally, and among similar schools)
+grid         significance at a glance: + better, - worse, = not distinguishable, ? not enough evidence
+areas        a school's areas of interest in plain English (see docs/position.md)
 
 Each family of commands lives in a module of ``analytics/cli/`` with a ``register(commands)`` function
 that adds its parsers and sets each one's ``handler``. The parser is built from those light modules
@@ -30,10 +33,10 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from analytics.cli import context, evaluation, imports, meetings, monitoring, privacy, research, store, survey
+from analytics.cli import context, evaluation, imports, meetings, monitoring, position, privacy, research, store, survey
 from analytics.errors import InsightError
 
-COMMAND_FAMILIES = (store, monitoring, evaluation, meetings, context, imports, survey, research, privacy)
+COMMAND_FAMILIES = (store, monitoring, position, evaluation, meetings, context, imports, survey, research, privacy)
 
 
 def build_parser() -> argparse.ArgumentParser:

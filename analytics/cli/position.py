@@ -1,0 +1,150 @@
+"""Where schools stand: ``position`` (percentile and quintile nationally and among similar schools), ``grid``
+(significance at a glance, school x measure) and ``areas`` (a school's areas of interest in plain English).
+Method: docs/position.md."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING, Any
+
+from analytics.cli.common import add_db_option, add_json_option, store_path
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from analytics.store.db import Store
+
+YEAR_HELP = "academic year by the year it ends (2025 = 2024/25)"
+DIRECTION_NOTE = (
+    "Percentiles are oriented so that higher is always better (for a measure where lower is better, the lowest "
+    "figure ranks highest): quintile 1 is the bottom 20% (the worst results), quintile 5 the top 20% (the best)."
+)
+
+
+def register(commands: Any) -> None:
+    position = commands.add_parser("position", help="percentile and quintile per school, measure and year")
+    position.add_argument("--urn", type=int, action="append", help="only this school (repeatable)")
+    position.add_argument("--measure", action="append", help="only this measure code (repeatable)")
+    position.add_argument("--year", type=int, action="append", help=f"only this {YEAR_HELP} (repeatable)")
+    position.add_argument("--subgroup", default="all", help="pupil group (default: all)")
+    grid = commands.add_parser("grid", help="significance at a glance: a mark per school and measure")
+    grid.add_argument("--group", type=int, help="only the schools of this group (and its sub-groups)")
+    grid.add_argument("--urn", type=int, action="append", help="only this school (repeatable)")
+    grid.add_argument("--measure", action="append", help="only this measure code (repeatable)")
+    grid.add_argument("--year", type=int, help=f"{YEAR_HELP}; default latest")
+    grid.add_argument("--subgroup", default="all", help="pupil group (default: all)")
+    grid.add_argument("--only-significant", action="store_true", help="only significantly better (+) or worse (-)")
+    grid.add_argument("--only-declining", action="store_true", help="only declining, or fell sharply last year")
+    grid.add_argument("--bottom-quintile", action="store_true", help="only the bottom 20%% (the worst)")
+    areas = commands.add_parser("areas", help="a school's areas of interest in plain English, with their numbers")
+    areas.add_argument("--urn", type=int, required=True, help="the school")
+    areas.add_argument("--year", type=int, help=f"{YEAR_HELP}; default latest")
+    for command, handler in ((position, run_position), (grid, run_grid), (areas, run_areas)):
+        add_db_option(command)
+        add_json_option(command)
+        command.set_defaults(handler=handler)
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: missing values as null, numpy numbers as plain ones."""
+    plain = frame.astype(object).where(frame.notna(), None)
+    return json.loads(json.dumps(plain.to_dict(orient="records"), default=_plain))
+
+
+def _plain(value: object) -> object:
+    return value.item() if hasattr(value, "item") else None
+
+
+def _check_measures(store: Store, measures: list[str] | None) -> None:
+    from analytics.errors import InsightError
+
+    if not measures:
+        return
+    known = set(store.read("SELECT DISTINCT measure_code FROM results").measure_code)
+    unknown = [m for m in measures if m not in known]
+    if unknown:
+        raise InsightError(
+            f"No results for {', '.join(unknown)}; measures with results: {', '.join(sorted(known))}.",
+            title="Unknown measure",
+        )
+
+
+def run_position(args: argparse.Namespace) -> int:
+    from analytics.monitoring.significance_grid import positions_with_marks
+    from analytics.store.db import Store
+
+    with Store(store_path(args), read_only=True) as store:
+        _check_measures(store, args.measure)
+        frame = positions_with_marks(
+            store, years=args.year, measures=args.measure, urns=args.urn, subgroup=args.subgroup
+        )
+    if args.json:
+        print(json.dumps({"direction": DIRECTION_NOTE, "positions": records(frame)}, indent=2))
+        return 0
+    print(DIRECTION_NOTE)
+    for row in frame.itertuples():
+        where = (
+            "no figure"
+            if row.percentile != row.percentile
+            else f"percentile {row.percentile:.0f}, {row.quintile_label}"
+        )
+        mark = row.mark if isinstance(row.mark, str) else "?"
+        print(f"  {row.urn}  {row.measure_code:<24} {row.academic_year}  {mark}  {where}  ({row.position_basis})")
+    return 0
+
+
+def run_grid(args: argparse.Namespace) -> int:
+    from analytics.cli.monitoring import results_year
+    from analytics.monitoring.significance_grid import MARK_WORDS, grid_table, significance_grid
+    from analytics.store.db import Store
+
+    with Store(store_path(args), read_only=True) as store:
+        year = results_year(store, args.year)
+        _check_measures(store, args.measure)
+        grid = significance_grid(
+            store,
+            year=year,
+            group_id=args.group,
+            urns=args.urn,
+            measures=args.measure,
+            subgroup=args.subgroup,
+            only_significant=args.only_significant,
+            only_declining=args.only_declining,
+            bottom_quintile=args.bottom_quintile,
+        )
+    filters = {
+        "only_significant": args.only_significant,
+        "only_declining": args.only_declining,
+        "bottom_quintile": args.bottom_quintile,
+    }
+    if args.json:
+        payload = {"year": year, "group": args.group, "filters": filters, "marks": MARK_WORDS}
+        print(json.dumps({**payload, "direction": DIRECTION_NOTE, "cells": records(grid)}, indent=2))
+        return 0
+    print("  ".join(f"{mark} {words}" for mark, words in MARK_WORDS.items()))
+    table = grid_table(grid)
+    print(table.to_string() if not table.empty else "No cells match.")
+    return 0
+
+
+def run_areas(args: argparse.Namespace) -> int:
+    from analytics.cli.monitoring import results_year
+    from analytics.errors import InsightError
+    from analytics.monitoring.areas import areas_of_interest
+    from analytics.store.db import Store
+
+    with Store(store_path(args), read_only=True) as store:
+        if store.read("SELECT urn FROM schools WHERE urn = ?", [args.urn]).empty:
+            raise InsightError(f"There is no school with URN {args.urn} in the store.", title="Unknown school")
+        year = results_year(store, args.year)
+        areas = areas_of_interest(store, args.urn, year=year)
+    if args.json:
+        print(json.dumps({"urn": args.urn, "year": year, "areas": records(areas)}, indent=2))
+        return 0
+    if areas.empty:
+        print(f"No areas of interest for {args.urn} up to {year}: no result is both significant and in the top or "
+              "bottom 20%, and no trend is significant.")  # fmt: skip
+    for row in areas.itertuples():
+        print(f"- [{row.kind}] {row.sentence}")
+    return 0
