@@ -7,8 +7,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from analytics.cli.common import add_db_option, add_json_option, emit, report_failure, report_missing_store, store_path
 
@@ -145,6 +147,23 @@ def academic_year_argument(text: str) -> int:
     raise argparse.ArgumentTypeError(f"{text!r} is not an academic year: write 2021/22 (or 2022, the year it ends)")
 
 
+def terminal_progress(args: argparse.Namespace, stream: TextIO | None = None) -> Callable[[float, str], None] | None:
+    """A progress line on the terminal (``[ 40%] Comparing with what the store holds``), rewritten in place; nothing
+    when the output is JSON or not a terminal (a script reading the output sees only the result)."""
+    out = stream or sys.stderr
+    if args.json or not out.isatty():
+        return None
+    width = [0]
+
+    def show(fraction: float, message: str) -> None:
+        line = f"[{round(fraction * 100):3d}%] {message}"
+        out.write("\r" + line.ljust(width[0]) + ("\n" if fraction >= 1 else ""))
+        out.flush()
+        width[0] = 0 if fraction >= 1 else max(width[0], len(line))
+
+    return show
+
+
 def run_import(args: argparse.Namespace) -> int:
     """Preview or import ``args.file`` (or undo ``args.undo``); problems exit with code 2. A file whose academic
     year is not certain is refused with the question (``year_question`` in ``--json``), answered with ``--year``."""
@@ -164,7 +183,12 @@ def run_import(args: argparse.Namespace) -> int:
                 raise InsightError("Name the file to import (or --undo ID).", title="No file")
             elif args.dry_run:
                 preview = preview_import(
-                    store, args.file, args.kind, year=args.year, state_funded_only=not args.include_independent
+                    store,
+                    args.file,
+                    args.kind,
+                    year=args.year,
+                    state_funded_only=not args.include_independent,
+                    progress=terminal_progress(args),
                 )
                 payload = {"ok": preview.ok, **preview.to_dict()}
                 lines = preview.lines() + [f"  problem: {p}" for p in preview.problems[:PROBLEMS_LISTED]]
@@ -179,6 +203,7 @@ def run_import(args: argparse.Namespace) -> int:
                     imported_by=args.by,
                     year=args.year,
                     state_funded_only=not args.include_independent,
+                    progress=terminal_progress(args),
                 )
                 payload = {"ok": True, **summary.to_dict()}
                 lines = summary.lines()

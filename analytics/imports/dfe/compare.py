@@ -53,8 +53,8 @@ def compare(store: Store, plan: Plan) -> tuple[list[TableChange], pd.DataFrame, 
             continue
         if table == "results":
             frame = apply_lineage(plan, frame, latest)
-        codes = sorted(set(frame.measure_code))
-        years = sorted({int(y) for y in frame.academic_year})
+        codes = sorted(set(frame.measure_code.unique()))
+        years = sorted({int(y) for y in frame.academic_year.unique()})
         columns = [c for c in frame.columns if c != "row"]
         existing = store.read(
             f'SELECT {", ".join(columns)} FROM "{table}" WHERE list_contains(?, measure_code) '

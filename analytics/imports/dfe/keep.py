@@ -113,7 +113,8 @@ def keep_stored_values(
     """
     fields = [c for c in incoming.columns if c not in key and c != "row" and c in existing.columns]
     reported = [c for c in fields if c not in FIGURE_FIELDS[1:]]
-    merged = incoming.reset_index(drop=True).copy()
+    # Copy-on-write: only the columns given stored values are copied.
+    merged = incoming.reset_index(drop=True)
     # With no stored row to keep anything of, only the fields the file lacks are worth a line.
     lacking = [FieldChange(table, c, False, 0, 0, 0) for c in reported if in_file is not None and c not in in_file]
     if merged.empty or existing.empty:
@@ -125,17 +126,16 @@ def keep_stored_values(
     rows = merged.index[known]
     stored = existing.reset_index(drop=True).iloc[position[known].astype(int).to_numpy()].set_axis(rows)
     changes = []
+    positions = np.flatnonzero(known)
     for group in _field_groups(fields):
         first = group[0]
-        mine = merged.loc[rows]
+        mine = merged.loc[rows, [c for c in dict.fromkeys((first, "value", "missing_code")) if c in merged]]
         keep = _says_nothing_new(mine, stored, first)
         had = ~_blank(stored[first]).to_numpy(copy=True)
         if first == "value" and "missing_code" in stored:
             had |= stored["missing_code"].notna().to_numpy()
         for column in group:
-            values = merged[column].astype(object)
-            values.loc[rows[keep]] = stored.loc[rows[keep], column].astype(object)
-            merged[column] = _like(values, incoming[column])
+            merged[column] = _put_back(merged[column], positions[keep], stored[column].iloc[keep], incoming[column])
         differs = np.zeros(len(rows), dtype=bool)
         for column in group:
             differs |= ~_same(merged.loc[rows, column], stored[column])
@@ -178,6 +178,29 @@ def _blank(values: pd.Series) -> pd.Series:
     if values.dtype == object:
         blank |= values.astype(str).str.strip().eq("")
     return blank
+
+
+def _put_back(current: pd.Series, positions: np.ndarray, stored: pd.Series, model: pd.Series) -> pd.Series:
+    """``current`` with the values at ``positions`` replaced by ``stored``'s, in ``model``'s dtype where they fit it.
+
+    Only the values put back are converted (a national file has millions of rows and may keep none of them).
+    """
+    if not len(positions):
+        return current
+    kept = None
+    if current.dtype == model.dtype:
+        try:
+            kept = stored.astype(object).astype(model.dtype)
+        except (TypeError, ValueError):
+            kept = None
+    if kept is None:
+        # A stored value the file's column cannot hold: the whole column becomes plain values, as _like has it.
+        values = current.astype(object)
+        values.iloc[positions] = stored.astype(object).to_numpy()
+        return _like(values, model)
+    result = current.copy()
+    result.iloc[positions] = kept.array
+    return result
 
 
 def _like(values: pd.Series, model: pd.Series) -> pd.Series:

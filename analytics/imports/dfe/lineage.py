@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analytics.imports.dfe.plan import Plan, check_urns, heading, table_frame
@@ -78,7 +79,13 @@ def plan_lineage(plan: Plan, _year: int | None) -> None:
 def apply_lineage(plan: Plan, frame: pd.DataFrame, latest: dict[int, int]) -> pd.DataFrame:
     if not latest:
         return frame
-    mapped = frame.urn.map(lambda u: latest.get(int(u)) if pd.notna(u) else None).astype("Int64")
+    old_urns = pd.Index(np.fromiter(latest, dtype=np.float64, count=len(latest)))
+    latest_urns = np.fromiter(latest.values(), dtype=np.int64, count=len(latest))
+    at = old_urns.get_indexer(frame.urn.to_numpy(dtype=np.float64, na_value=np.nan))
+    mapped = pd.Series(
+        pd.arrays.IntegerArray(latest_urns[np.maximum(at, 0)], at < 0),
+        index=frame.index,
+    )
     moving = mapped.notna()
     if not moving.any():
         return frame

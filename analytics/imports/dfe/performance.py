@@ -21,7 +21,7 @@ from analytics.imports.dfe.conversions import COLUMNS as CONVERSION_COLUMNS
 from analytics.imports.dfe.conversions import conversions_in_file
 from analytics.imports.dfe.ks2 import ks2_specs
 from analytics.imports.dfe.ks4 import ks4_specs
-from analytics.imports.dfe.plan import Plan, check_urns, finish, heading, table_frame
+from analytics.imports.dfe.plan import CellGrid, Plan, cell_grid, check_urns, finish, heading
 from analytics.imports.dfe.reading import CsvTable
 from analytics.imports.dfe.years import performance_year
 from analytics.imports.results import NATIONAL_AREA_CODE
@@ -41,7 +41,9 @@ def plan_performance(plan: Plan, given_year: int | None) -> None:
     columns = set(identity)
     for spec in specs:
         columns.update(c for c in (spec.value, spec.lower, spec.upper, *spec.cohort) if c)
-    frame = table_frame(table, columns)
+    plan.report(0.2, f"Reading {len(specs) * len(table.rows):,} figures")
+    grid = cell_grid(table, columns)
+    frame = grid.frame()
     rectype = frame.RECTYPE
     listed = rectype.isin(list(KS_SCHOOL_RECTYPES))
     school = listed & ~_independent(plan, frame, listed) if plan.state_funded_only else listed
@@ -57,11 +59,15 @@ def plan_performance(plan: Plan, given_year: int | None) -> None:
         )
     urns = check_urns(plan, frame.URN.where(school, ""), heading(plan, "URN"), allow_blank=True)
     urns = urns.where(school)
-    long = _figures(plan, frame, columns, specs)
+    long = _figures(plan, grid, columns, specs)
+    del grid
+    plan.report(0.4, "Sorting the figures into school results and comparators")
     long["urn"] = np.tile(urns.to_numpy(dtype=np.float64, na_value=np.nan), len(specs))
-    result_frame = long[np.tile(school.to_numpy(), len(specs)) & long.urn.notna().to_numpy()]
     comparator_frame = _comparators(long, area, frame.LEA, specs)
+    result_frame = long[np.tile(school.to_numpy(), len(specs)) & long.urn.notna().to_numpy()]
+    del long  # A national file's figures are millions of rows: one copy at a time.
     plan.results = finish(result_frame, year, RESULT_COLUMNS)
+    del result_frame
     plan.comparators = finish(comparator_frame.assign(phase="all"), year, COMPARATOR_COLUMNS)
     plan.missing_values = int(plan.results.value.isna().sum() + plan.comparators.value.isna().sum())
     plan.fields_in_file["results"] = plan.fields_in_file["comparators"] = _fields_in_file(table, specs)
@@ -93,20 +99,20 @@ def _fields_in_file(table: CsvTable, specs: list[ColumnSpec]) -> set[str]:
     return fields
 
 
-def _figures(plan: Plan, frame: pd.DataFrame, columns: set[str], specs: list[ColumnSpec]) -> pd.DataFrame:
+def _figures(plan: Plan, grid: CellGrid, columns: set[str], specs: list[ColumnSpec]) -> pd.DataFrame:
     """One row per file row and spec: ``measure_code, subgroup, value, missing_code, cohort, ci_low, ci_high, row``."""
-    # Every figure is parsed in one pass over the whole block of cells, then picked out per measure.
+    # Each distinct text is parsed once, then every cell takes its text's figure.
     table = plan.table
     identity = {"RECTYPE", "URN", "LEA", "SCHNAME", "NFTYPE", *CONVERSION_COLUMNS}
     present = sorted(c for c in columns - identity if table.column(c) is not None)
-    block = frame[present].to_numpy(dtype=object)
-    flat_value, flat_code, flat_bad = parse_numbers(pd.Series(block.ravel(), dtype=object))
-    values = flat_value.to_numpy(dtype=np.float64, na_value=np.nan).reshape(block.shape)
-    codes = flat_code.to_numpy(dtype=object).reshape(block.shape)
-    _report_bad_cells(plan, frame.index, present, flat_bad.to_numpy().reshape(block.shape), block)
+    block = grid.codes[:, [grid.keys.index(c) for c in present]]
+    text_value, text_code, text_bad = parse_numbers(pd.Series(grid.texts, dtype=object))
+    values = text_value.to_numpy(dtype=np.float64, na_value=np.nan)[block]
+    codes = text_code.to_numpy(dtype=object)[block]
+    _report_bad_cells(plan, grid.rows, present, text_bad.to_numpy()[block], grid.texts[block])
     whole = np.where((values >= 0) & (values == np.round(values)), values, np.nan)
     at = {c: i for i, c in enumerate(present)}
-    n = len(frame)
+    n = len(grid.rows)
     parts: dict[str, list[Any]] = {
         k: [] for k in ("measure_code", "subgroup", "value", "missing_code", "cohort", "ci_low", "ci_high")
     }
@@ -123,7 +129,7 @@ def _figures(plan: Plan, frame: pd.DataFrame, columns: set[str], specs: list[Col
         for name, ci_column in (("ci_low", spec.lower), ("ci_high", spec.upper)):
             parts[name].append(values[:, at[ci_column]] if ci_column in at else np.full(n, np.nan))
     long = pd.DataFrame({k: np.concatenate(v) if v else [] for k, v in parts.items()})
-    long["row"] = np.tile(frame.index.to_numpy(), len(specs))
+    long["row"] = np.tile(grid.rows.to_numpy(), len(specs))
     return long
 
 

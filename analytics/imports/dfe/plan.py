@@ -4,10 +4,12 @@ columns, URNs and dates."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from analytics.imports.dfe.reading import CsvTable
@@ -16,6 +18,9 @@ from analytics.imports.problems import ImportProblem
 if TYPE_CHECKING:
     from analytics.imports.dfe.keep import FieldChange
     from analytics.imports.dfe.years import YearQuestion
+
+# Called with (fraction done, message) as a preview or import goes on: the Data page's progress bar, the CLI's line.
+ProgressCallback = Callable[[float, str], None]
 
 # URNs are six digits for schools (100000 on); children's centres and old records have five.
 _URN = re.compile(r"\d{5,7}")
@@ -56,19 +61,59 @@ class Plan:
     # Of those, how many join a school in the store or the file (set when compared with the store; None before).
     conversions_joined: int | None = None
 
+    # The file's rows of data (the cells themselves are let go once the plan is built).
+    rows_read: int = 0
+    # Where a long step says how far it has got; preview_import's progress callback, or nothing.
+    progress: ProgressCallback | None = field(default=None, repr=False)
+
+    def report(self, fraction: float, message: str) -> None:
+        if self.progress is not None:
+            self.progress(fraction, message)
+
     def problem(self, row: int | None, column: str | None, message: str) -> None:
         self.problems.append(ImportProblem(row, column, message))
 
 
+@dataclass
+class CellGrid:
+    """Columns of a file as codes into one array of distinct stripped texts: a national file's 3 million cells
+    hold a few thousand distinct texts, so each is stripped and read once (see :func:`cell_grid`)."""
+
+    keys: list[str]
+    codes: np.ndarray
+    texts: np.ndarray
+    rows: pd.Index
+
+    def frame(self) -> pd.DataFrame:
+        """The columns as stripped text, indexed by file row number."""
+        data = {k: self.texts[self.codes[:, i]] for i, k in enumerate(self.keys)}
+        return pd.DataFrame(data, index=self.rows, dtype=object)
+
+
+def cell_grid(table: CsvTable, keys: Iterable[str]) -> CellGrid:
+    """The named columns (by key) as a :class:`CellGrid`; absent columns, and cells a short row lacks, are blank."""
+    wanted = list(dict.fromkeys(keys))
+    rows = pd.Index([n for n, _ in table.rows], name="row")
+    width = len(table.headings)
+    present = [i for i in (table.column(k) for k in wanted) if i is not None]
+    grid = np.full((len(rows), len(wanted)), "", dtype=object)
+    if present and len(rows):
+        # One C-level pick per row is far quicker than a Python step per cell; DfE leaves off a row's empty end
+        # cells, so a short row is padded with blanks first.
+        # (The first column is picked twice so that one column still comes back as a tuple.)
+        pick = itemgetter(*present, present[0])
+        padding = [""] * width
+        picked = np.array([pick(c) if len(c) >= width else pick(c + padding) for _, c in table.rows], dtype=object)
+        found = [j for j, k in enumerate(wanted) if table.column(k) is not None]
+        grid[:, found] = picked[:, :-1]
+    codes, raw = pd.factorize(grid.ravel())
+    texts = np.array([str(text).strip() for text in raw], dtype=object)
+    return CellGrid(wanted, codes.reshape(grid.shape), texts, rows)
+
+
 def table_frame(table: CsvTable, keys: Iterable[str]) -> pd.DataFrame:
     """The named columns (by key) as stripped text, indexed by file row number; absent columns are blank."""
-    wanted = list(dict.fromkeys(keys))
-    positions = {k: table.column(k) for k in wanted}
-    data = {
-        k: [cells[i].strip() if i is not None and i < len(cells) else "" for _, cells in table.rows]
-        for k, i in positions.items()
-    }
-    return pd.DataFrame(data, index=pd.Index([n for n, _ in table.rows], name="row"), dtype=object)
+    return cell_grid(table, keys).frame()
 
 
 def check_urns(

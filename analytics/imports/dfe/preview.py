@@ -3,6 +3,8 @@ nothing."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from analytics.imports import results as import_results
@@ -20,7 +22,7 @@ from analytics.imports.dfe.links import plan_links
 from analytics.imports.dfe.needs import trend_needs
 from analytics.imports.dfe.ofsted import plan_ofsted
 from analytics.imports.dfe.performance import plan_performance
-from analytics.imports.dfe.plan import Plan
+from analytics.imports.dfe.plan import Plan, ProgressCallback
 from analytics.imports.dfe.reading import CsvTable, load, read_csv, row_problem
 from analytics.imports.dfe.reports import Preview
 from analytics.imports.files import Source
@@ -36,6 +38,7 @@ def preview_import(
     file_name: str | None = None,
     year: int | None = None,
     state_funded_only: bool = True,
+    progress: ProgressCallback | None = None,
 ) -> Preview | ResultsImportPreview:
     """Read and check a file and say what importing it would change; nothing is written.
 
@@ -54,19 +57,26 @@ def preview_import(
         do not say.
     state_funded_only
         Skip the independent schools a national file lists (the default); ``False`` imports them too.
+    progress
+        Called with ``(fraction done, message)`` from the start (a whole-England file takes seconds to read).
 
     Returns
     -------
     Preview
         Counts by table, measure and year, rows skipped with reasons, and ``problems``: the file can
-        be imported only when that is empty. A generic long-format file (kind ``results``) gives the
-        :class:`~analytics.imports.results.ResultsImportPreview` of :mod:`analytics.imports.results`.
+        be imported only when that is empty. Pass it to :func:`~analytics.imports.dfe.write.run_import`
+        (``preview=``) so that the import writes what it shows without reading the file again. A generic
+        long-format file (kind ``results``) gives the :class:`~analytics.imports.results.ResultsImportPreview`
+        of :mod:`analytics.imports.results`.
 
     Raises
     ------
     ImportValidationError
         The file cannot be read at all, or is of no kind this app understands.
     """
+    report = progress or _silent
+    report(0.0, "Reading the file")
+    asked = (kind, year, state_funded_only)
     name, data = load(source, file_name)
     table = read_csv(data, name)
     if kind == "auto":
@@ -75,6 +85,7 @@ def preview_import(
         raise ValueError(f"kind must be 'auto' or one of {', '.join(KINDS)}; got {kind!r}.")
     if kind == "results":
         return import_results.read_results_file(data, file_name=name, store=store)
+    del data
     if not any(set(columns) <= set(table.keys) for columns in SIGNATURES[kind]):
         looked_for = " or ".join("+".join(columns) for columns in SIGNATURES[kind])
         raise row_problem(
@@ -82,12 +93,31 @@ def preview_import(
             f"{name} does not have the columns of a {kind} file ({KIND_LABELS[kind]}); looked for {looked_for}. "
             "Choose another kind, or let the app recognise the file.",
         )
-    plan = build_plan(table, kind, year, state_funded_only=state_funded_only)
-    return make_preview(store, plan)
+    report(0.15, f"Reading the figures in {len(table.rows):,} rows")
+    plan = build_plan(table, kind, year, state_funded_only=state_funded_only, progress=report)
+    del table  # The plan keeps what it needs; a national file's cells are hundreds of megabytes.
+    report(0.6, "Comparing with what the store holds")
+    preview = make_preview(store, plan)
+    preview.asked = asked
+    report(1.0, "File checked")
+    return preview
 
 
-def build_plan(table: CsvTable, kind: str, year: int | None, *, state_funded_only: bool = True) -> Plan:
-    plan = Plan(kind, table, state_funded_only=state_funded_only)
+def _silent(fraction: float, message: str) -> None:
+    """The progress callback when nobody is listening."""
+
+
+def build_plan(
+    table: CsvTable,
+    kind: str,
+    year: int | None,
+    *,
+    state_funded_only: bool = True,
+    progress: ProgressCallback | None = None,
+) -> Plan:
+    """The plan of ``table``'s import; ``table``'s cells are let go once read (the plan counts its rows)."""
+    plan = Plan(kind, table, state_funded_only=state_funded_only, progress=progress or _silent)
+    plan.rows_read = len(table.rows)
     check_shape(plan)
     builder = {
         "ks2": plan_performance,
@@ -105,6 +135,7 @@ def build_plan(table: CsvTable, kind: str, year: int | None, *, state_funded_onl
     }[kind]
     if not plan.problems:
         builder(plan, year)
+    plan.table = replace(table, rows=[])
     return plan
 
 
@@ -143,7 +174,9 @@ def make_preview(store: Store | None, plan: Plan) -> Preview:
     changes: list[TableChange] = []
     rekey = pd.DataFrame(columns=["urn", "latest_urn"])
     measures = pd.DataFrame()
+    data_version = None
     if store is not None and not plan.problems:
+        data_version = store.data_version()
         changes, rekey, measures = compare(store, plan)
     elif not plan.problems:
         for name, frame in (("schools", plan.schools), ("results", plan.results), ("comparators", plan.comparators)):
@@ -157,7 +190,7 @@ def make_preview(store: Store | None, plan: Plan) -> Preview:
         plan.warnings += trend_needs(store, plan, 0 if results is None else len(results.new))
     skipped = pd.DataFrame(plan.skipped, columns=["row", "reason"]).astype({"row": "Int64"})
     preview = Preview(
-        rows=len(plan.table.rows),
+        rows=plan.rows_read,
         results=0 if plan.results is None else len(plan.results),
         comparators=0 if plan.comparators is None else len(plan.comparators),
         schools_added=[] if schools is None else [int(u) for u in schools.new.urn],
@@ -189,6 +222,7 @@ def make_preview(store: Store | None, plan: Plan) -> Preview:
     )
     preview.plan = plan
     preview.comparison = (changes, rekey, measures)
+    preview.data_version = data_version
     return preview
 
 

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import hashlib
+from typing import Any, TypeGuard
 
 import pandas as pd
 
+from analytics.errors import StoreBusyError
 from analytics.imports import results as import_results
 from analytics.imports.dfe.columns import SCHOOL_COLUMNS
 from analytics.imports.dfe.diff import TableChange
 from analytics.imports.dfe.lineage import move_results_to_latest_urn
+from analytics.imports.dfe.plan import ProgressCallback
 from analytics.imports.dfe.preview import preview_import
+from analytics.imports.dfe.reading import load
 from analytics.imports.dfe.reports import Preview, Summary
 from analytics.imports.dfe.years import YearNeeded
 from analytics.imports.files import Source
 from analytics.imports.log import save_replaced_rows, write_log_row
 from analytics.imports.problems import ImportValidationError
-from analytics.imports.results import COMPARATOR_KEY, RESULT_KEY, ImportSummary
+from analytics.imports.results import COMPARATOR_KEY, RESULT_KEY, ImportSummary, ResultsImportPreview
 from analytics.store.db import Store
-
-ProgressCallback = Callable[[float, str], None]
 
 
 def run_import(
@@ -33,6 +34,7 @@ def run_import(
     file_name: str | None = None,
     year: int | None = None,
     state_funded_only: bool = True,
+    preview: Preview | None = None,
 ) -> Summary | ImportSummary:
     """Check a file and, if it has no problems, write what it changes in one transaction.
 
@@ -43,7 +45,12 @@ def run_import(
     imported_by
         Who imported it, for the ``imports_log``.
     progress
-        Called with ``(fraction done, message)`` as the import goes on (the Data page's progress bar).
+        Called with ``(fraction done, message)`` from the start to the end (the Data page's progress bar).
+    preview
+        The :func:`preview_import` of this file the user has seen: it is written as it is, without reading the
+        file or comparing it with the store again, when it was made from the same bytes with the same ``kind``,
+        ``year`` and ``state_funded_only`` and the store has not changed since; otherwise the file is previewed
+        again (and the new comparison written).
 
     Returns
     -------
@@ -59,13 +66,44 @@ def run_import(
         certain: its ``question`` says why and which years to choose from (pass the answer as ``year``).
     """
     report = progress or (lambda fraction, message: None)
-    report(0.05, "Reading the file")
-    preview = preview_import(store, source, kind, file_name=file_name, year=year, state_funded_only=state_funded_only)
-    if not isinstance(preview, Preview):
+    report(0.0, "Reading the file")
+    name, data = load(source, file_name)
+    checked: Preview | ResultsImportPreview
+    if preview_is_current(preview, store, data, (kind, year, state_funded_only)):
+        report(0.5, "Writing what the preview showed")
+        checked = preview
+    else:
+        checked = preview_import(
+            store,
+            data,
+            kind,
+            file_name=name,
+            year=year,
+            state_funded_only=state_funded_only,
+            progress=lambda fraction, message: report(0.5 * fraction, message),
+        )
+    if not isinstance(checked, Preview):
         report(0.5, "Writing results")
-        summary = import_results.import_results(store, source, imported_by=imported_by, file_name=preview.file_name)
+        summary = import_results.import_results(store, data, imported_by=imported_by, file_name=checked.file_name)
         report(1.0, "Done")
         return summary
+    return _write_preview(store, checked, imported_by, report)
+
+
+def preview_is_current(
+    preview: Preview | None, store: Store, data: bytes, asked: tuple[str, int | None, bool]
+) -> TypeGuard[Preview]:
+    """Whether ``preview`` is of these bytes, asked for in the same way, and compared with the store as it is now."""
+    return (
+        isinstance(preview, Preview)
+        and preview.comparison is not None
+        and preview.asked == asked
+        and preview.file_hash == hashlib.sha256(data).hexdigest()
+        and preview.data_version == store.data_version()
+    )
+
+
+def _write_preview(store: Store, preview: Preview, imported_by: str, report: ProgressCallback) -> Summary:
     if preview.problems:
         if preview.year_question is not None:
             raise YearNeeded(preview.problems, preview.year_question)
@@ -75,9 +113,15 @@ def run_import(
     if not preview.has_changes:
         report(1.0, "Nothing to change")
         return summary
-    report(0.4, "Writing to the store")
+    report(0.55, "Writing to the store")
     with store.transaction() as cur:
+        if store.data_version() != preview.data_version:
+            raise StoreBusyError(
+                "Someone else saved to the store while this file was being checked, so it was not imported. Nothing "
+                "was lost: press the button again."
+            )
         import_id = _write(cur, preview, imported_by, (changes, rekey, measures), report)
+        report(0.95, "Saving")
     summary.import_id = import_id
     report(1.0, "Done")
     return summary
@@ -155,7 +199,7 @@ def _write(
         change = by_table.get(name)
         if change is None:
             continue
-        report(0.4 + 0.08 * step, f"Writing {name.replace('_', ' ')}")
+        report(0.55 + 0.05 * step, f"Writing {name.replace('_', ' ')}")
         if name == "groups":
             ids = _write_groups(cur, change, import_id)
             if "group_memberships" in by_table:
@@ -165,9 +209,24 @@ def _write(
             _write_keyed_by_id(cur, "inspections", change, import_id)
             continue
         save_replaced_rows(cur, name, change.updated, TABLE_KEYS[name], import_id)
-        rows = pd.concat([change.new, change.updated]).drop(columns=["row"], errors="ignore")
-        if rows.empty:
-            continue
+        _write_rows(cur, name, change, import_id)
+    if not rekey.empty:
+        report(0.92, "Moving results to their school's latest URN")
+        move_results_to_latest_urn(cur, rekey[["urn", "latest_urn"]])
+    return import_id
+
+
+def _write_rows(cur: Any, name: str, change: TableChange, import_id: int) -> None:
+    """Insert the new rows and update the changed ones.
+
+    The new rows were not in the store when it was compared (and the store has not changed since, see
+    :func:`_write_preview`), so they go in with a plain INSERT: an upsert of a national file's two million results
+    takes a third more memory and time for nothing.
+    """
+    if not change.new.empty:
+        _insert(cur, name, change.new.drop(columns=["row"], errors="ignore").assign(import_id=import_id))
+    if not change.updated.empty:
+        rows = change.updated.drop(columns=["row"], errors="ignore")
         updates = ", ".join(f"{c} = excluded.{c}" for c in _UPDATE_COLUMNS[name] if c in rows.columns)
         _insert(
             cur,
@@ -175,10 +234,6 @@ def _write(
             rows.assign(import_id=import_id),
             f"ON CONFLICT ({', '.join(TABLE_KEYS[name])}) DO UPDATE SET {updates}, import_id = excluded.import_id",
         )
-    if not rekey.empty:
-        report(0.95, "Moving results to their school's latest URN")
-        move_results_to_latest_urn(cur, rekey[["urn", "latest_urn"]])
-    return import_id
 
 
 def _insert(cur: Any, table: str, frame: pd.DataFrame, conflict: str = "") -> None:
