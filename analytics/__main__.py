@@ -19,6 +19,9 @@ import-events    load strand 5 events from Excel or CSV (URN, date, kind, note);
 position     percentile and quintile per school, measure and year (nationally, and among similar schools)
 grid         significance at a glance: + better, - worse, = not distinguishable, ? not enough evidence
 areas        a school's areas of interest in plain English (see docs/position.md)
+withdraw-decision, correct-decision, close-action, correct-action, withdraw-action, correct-meeting,
+withdraw-meeting, correct-note, withdraw-note, correct-intervention, withdraw-intervention
+             correct or withdraw what was recorded, keeping every earlier version; history shows it all
 
 Each family of commands lives in a module of ``analytics/cli/`` with a ``register(commands)`` function
 that adds its parsers and sets each one's ``handler``. The parser is built from those light modules
@@ -33,10 +36,34 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from analytics.cli import context, evaluation, imports, meetings, monitoring, position, privacy, research, store, survey
+from analytics.cli import (
+    context,
+    corrections,
+    evaluation,
+    imports,
+    meetings,
+    monitoring,
+    position,
+    privacy,
+    research,
+    store,
+    survey,
+)
 from analytics.errors import InsightError
 
-COMMAND_FAMILIES = (store, monitoring, position, evaluation, meetings, context, imports, survey, research, privacy)
+COMMAND_FAMILIES = (
+    store,
+    monitoring,
+    position,
+    evaluation,
+    meetings,
+    corrections,
+    context,
+    imports,
+    survey,
+    research,
+    privacy,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -96,7 +96,9 @@ def run_impact(args: argparse.Namespace) -> int:
 
     with Store(store_path(args), read_only=True) as store:
         if args.all:
-            ids = [int(i) for i in store.read("SELECT intervention_id FROM interventions ORDER BY 1").intervention_id]
+            # A withdrawn intervention (recorded by mistake) was never support to evaluate.
+            current = "SELECT intervention_id FROM interventions WHERE withdrawn_at IS NULL ORDER BY 1"
+            ids = [int(i) for i in store.read(current).intervention_id]
         elif not store.scalar("SELECT count(*) FROM interventions WHERE intervention_id = ?", [args.intervention]):
             raise StoreError(f"There is no intervention {args.intervention} in {store.path}.")
         else:

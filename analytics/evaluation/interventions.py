@@ -29,8 +29,12 @@ class InterventionError(InsightError):
     title = "The intervention was not recorded"
 
 
-def list_interventions(store: Store, *, group_id: int | None = None, as_of: date | None = None) -> pd.DataFrame:
+def list_interventions(
+    store: Store, *, group_id: int | None = None, as_of: date | None = None, include_withdrawn: bool = False
+) -> pd.DataFrame:
     """Every intervention, or those that supported a school in a group (and its sub-groups).
+
+    One withdrawn as recorded by mistake is left out unless ``include_withdrawn`` (for the history).
 
     Returns
     -------
@@ -39,7 +43,8 @@ def list_interventions(store: Store, *, group_id: int | None = None, as_of: date
         end_date, status, cost, targets, supported`` (number of schools), ``supported_urns`` (a
         list, by school name; names are for the page to show as the trust rules allow),
         ``focus_measures`` (codes, ", "-joined), ``surveys`` (number linked) and ``academic_year``
-        (the year the support started, by its end year). Newest first.
+        (the year the support started, by its end year), ``withdrawn_by, withdrawn_at, withdrawn_reason``.
+        Newest first.
     """
     as_of = as_of or date.today()
     return store.read(
@@ -61,15 +66,17 @@ def list_interventions(store: Store, *, group_id: int | None = None, as_of: date
                coalesce(s.supported, 0) AS supported, coalesce(s.urns, []) AS supported_urns,
                coalesce(f.focus_measures, '') AS focus_measures, coalesce(l.surveys, 0) AS surveys,
                CASE WHEN month(i.start_date) >= 9 THEN year(i.start_date) + 1 ELSE year(i.start_date) END
-                   AS academic_year
+                   AS academic_year,
+               i.withdrawn_by, i.withdrawn_at, i.withdrawn_reason
         FROM interventions i
         LEFT JOIN supported s USING (intervention_id)
         LEFT JOIN focus f USING (intervention_id)
         LEFT JOIN linked l USING (intervention_id)
-        WHERE $group_id IS NULL OR s.in_scope OR i.group_id IN (SELECT group_id FROM scope_groups)
+        WHERE ($group_id IS NULL OR s.in_scope OR i.group_id IN (SELECT group_id FROM scope_groups))
+          AND ($withdrawn OR i.withdrawn_at IS NULL)
         ORDER BY i.start_date DESC, i.name
         """,
-        {"group_id": group_id, "as_of": as_of},
+        {"group_id": group_id, "as_of": as_of, "withdrawn": include_withdrawn},
     )
 
 
@@ -86,10 +93,12 @@ def intervention_surveys(store: Store, intervention_id: int) -> pd.DataFrame:
 
 
 def list_surveys(store: Store) -> pd.DataFrame:
-    """Every questionnaire with the intervention it is linked to: ``survey_id, name, intervention``."""
+    """Every questionnaire with the intervention it is linked to (none once that was withdrawn):
+    ``survey_id, name, intervention``."""
     return store.read(
         """SELECT s.survey_id, s.name, i.name AS intervention
-           FROM surveys s LEFT JOIN interventions i USING (intervention_id) ORDER BY s.name"""
+           FROM surveys s LEFT JOIN interventions i ON i.intervention_id = s.intervention_id AND i.withdrawn_at IS NULL
+           ORDER BY s.name"""
     )
 
 
@@ -244,7 +253,7 @@ def impact_overview(store: Store, urns: Sequence[int]) -> pd.DataFrame:
     chosen = store.read(
         """SELECT DISTINCT i.intervention_id, i.name, i.status, i.start_date FROM interventions i
            JOIN intervention_schools s USING (intervention_id)
-           WHERE list_contains($urns, s.urn) ORDER BY i.start_date DESC, i.name""",
+           WHERE list_contains($urns, s.urn) AND i.withdrawn_at IS NULL ORDER BY i.start_date DESC, i.name""",
         {"urns": [int(u) for u in urns]},
     )
     rows = []

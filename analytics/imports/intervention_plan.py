@@ -127,7 +127,7 @@ def read_store_state(store: Store) -> StoreState:
     measures = store.read("SELECT code, label FROM measures ORDER BY code")
     held = store.read(
         "SELECT intervention_id, name, kind, start_date, end_date, cost, supporting_urn FROM interventions "
-        "ORDER BY intervention_id"
+        "WHERE withdrawn_at IS NULL ORDER BY intervention_id"
     )
     interventions = [
         {

@@ -28,7 +28,7 @@ from analytics.meetings.records import (
     previous_meeting_date,
 )
 from analytics.monitoring import board as early_warning
-from analytics.monitoring.categories import current_decisions
+from analytics.monitoring.categories import STANDING_DECISION, current_decisions
 from analytics.monitoring.criteria import Criterion
 from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
 from analytics.ofsted import describe_inspection
@@ -100,7 +100,9 @@ def build_agenda(store: Store, meeting_id: int, board: pd.DataFrame) -> Agenda:
     since = previous_meeting_date(store, day, meeting["group_id"]) or day - ONE_TERM
     covered = meeting_schools(store, meeting)
     board = board[board.urn.isin(covered.urn)]
-    decisions = store.read("SELECT decision_id, urn, decided_on, category, rag FROM category_decisions")
+    decisions = store.read(
+        f"SELECT decision_id, urn, decided_on, category, rag FROM category_decisions WHERE {STANDING_DECISION}"
+    )
     standing = current_decisions(decisions, day)
     sections: dict[str, pd.DataFrame] = {}
     listed_for: dict[int, list[str]] = {}
@@ -169,13 +171,16 @@ def _running_order(board: pd.DataFrame, covered: pd.DataFrame, listed_for: dict[
 def _category_changes(store: Store, board: pd.DataFrame, since: date, day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Decisions since the last meeting that changed a category; and schools whose suggestion differs.
 
+    Only decisions that stand count: a decision withdrawn or corrected as recorded by mistake is no change
+    (a mistaken 4a and its correction are not two changes).
+
     Returns ``(changes, differences)``: ``urn, name, from_category, to_category, decided_on, reason``
     and ``urn, name, decided_category, suggested_category, summary``.
     """
     decided = store.read(
         """SELECT urn, decided_on, category, reasons, decision_id,
                   lag(category) OVER (PARTITION BY urn ORDER BY decided_on, decision_id) AS before
-           FROM category_decisions WHERE decided_on <= ?""",
+           FROM category_decisions WHERE decided_on <= ? AND withdrawn_at IS NULL""",
         [day],
     )
     decided["decided_on"] = pd.to_datetime(decided.decided_on).dt.date

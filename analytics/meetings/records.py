@@ -1,7 +1,9 @@
 """What is written and read about meetings: the meetings themselves, actions, follow-ups, notes, minutes.
 
-An action agreed at a meeting stays open until a follow-up closes it (done or dropped); the agenda
-(:mod:`analytics.meetings.agenda`) lists every action still open when a meeting begins.
+An action agreed at a meeting stays open until a follow-up closes it (done or dropped), at a later meeting
+or between meetings; the agenda (:mod:`analytics.meetings.agenda`) lists every action still open when a
+meeting begins. A meeting, action, note or follow-up recorded by mistake is withdrawn, not deleted
+(:mod:`analytics.meetings.corrections`): the readers here leave withdrawn records out unless asked for them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from analytics.corrections import log_corrections
 from analytics.errors import InsightError
 from analytics.store.db import Store
 from analytics.store.schools import GROUP_MEMBERS_SQL
@@ -60,7 +63,8 @@ def create_meeting(store: Store, meeting: NewMeeting) -> int:
     ):
         problems.append(f"There is no partnership group {meeting.group_id}.")
     if not problems and store.scalar(
-        "SELECT count(*) FROM meetings WHERE meeting_date = ? AND kind = ? AND group_id IS NOT DISTINCT FROM ?",
+        """SELECT count(*) FROM meetings
+           WHERE meeting_date = ? AND kind = ? AND group_id IS NOT DISTINCT FROM ? AND withdrawn_at IS NULL""",
         [meeting.meeting_date, kind, meeting.group_id],
     ):
         problems.append(
@@ -80,23 +84,32 @@ def create_meeting(store: Store, meeting: NewMeeting) -> int:
     return int(row[0])
 
 
-def list_meetings(store: Store) -> pd.DataFrame:
-    """Every meeting, newest first, with counts of what was recorded at it.
+def list_meetings(store: Store, *, include_withdrawn: bool = False) -> pd.DataFrame:
+    """The meetings, newest first, with counts of what stands of what was recorded at each.
+
+    ``include_withdrawn`` lists meetings withdrawn as recorded by mistake too (for the history).
 
     Returns
     -------
     DataFrame
         ``meeting_id, meeting_date, kind, kind_label, title, attendees, group_id, group_name,
-        decisions, actions, followups, notes``.
+        decisions, actions, followups, notes, withdrawn_by, withdrawn_at, withdrawn_reason``.
     """
     meetings = store.read(
         """SELECT m.meeting_id, m.meeting_date, m.kind, m.title, m.attendees, m.group_id, g.name AS group_name,
-                  (SELECT count(*) FROM category_decisions d WHERE d.meeting_id = m.meeting_id) AS decisions,
-                  (SELECT count(*) FROM actions a WHERE a.meeting_id = m.meeting_id) AS actions,
-                  (SELECT count(*) FROM action_followups f WHERE f.meeting_id = m.meeting_id) AS followups,
-                  (SELECT count(*) FROM meeting_notes n WHERE n.meeting_id = m.meeting_id) AS notes
+                  (SELECT count(*) FROM category_decisions d
+                   WHERE d.meeting_id = m.meeting_id AND d.withdrawn_at IS NULL) AS decisions,
+                  (SELECT count(*) FROM actions a WHERE a.meeting_id = m.meeting_id AND a.withdrawn_at IS NULL)
+                      AS actions,
+                  (SELECT count(*) FROM action_followups f
+                   WHERE f.meeting_id = m.meeting_id AND f.withdrawn_at IS NULL) AS followups,
+                  (SELECT count(*) FROM meeting_notes n WHERE n.meeting_id = m.meeting_id AND n.withdrawn_at IS NULL)
+                      AS notes,
+                  m.withdrawn_by, m.withdrawn_at, m.withdrawn_reason
            FROM meetings m LEFT JOIN groups g USING (group_id)
-           ORDER BY m.meeting_date DESC, m.meeting_id DESC"""
+           WHERE $withdrawn OR m.withdrawn_at IS NULL
+           ORDER BY m.meeting_date DESC, m.meeting_id DESC""",
+        {"withdrawn": include_withdrawn},
     )
     meetings.insert(3, "kind_label", meetings.kind.map(MEETING_KINDS).fillna(meetings.kind))
     return meetings
@@ -104,9 +117,13 @@ def list_meetings(store: Store) -> pd.DataFrame:
 
 def get_meeting(store: Store, meeting_id: int) -> dict:
     """One meeting as a dict (``meeting_id, meeting_date, kind, kind_label, title, attendees, group_id,
-    minutes``); :class:`MeetingNotFound` when there is none."""
+    minutes, withdrawn_by, withdrawn_at, withdrawn_reason``); :class:`MeetingNotFound` when there is none.
+
+    A withdrawn meeting is returned too (its record is history); :func:`standing_meeting` refuses one."""
     found = store.read(
-        "SELECT meeting_id, meeting_date, kind, title, attendees, group_id, minutes FROM meetings WHERE meeting_id = ?",
+        """SELECT meeting_id, meeting_date, kind, title, attendees, group_id, minutes,
+                  withdrawn_by, withdrawn_at, withdrawn_reason
+           FROM meetings WHERE meeting_id = ?""",
         [meeting_id],
     )
     if found.empty:
@@ -115,6 +132,20 @@ def get_meeting(store: Store, meeting_id: int) -> dict:
     meeting["meeting_date"] = pd.Timestamp(meeting["meeting_date"]).date()
     meeting["kind_label"] = MEETING_KINDS.get(meeting["kind"], meeting["kind"])
     meeting["group_id"] = None if pd.isna(meeting["group_id"]) else int(meeting["group_id"])
+    for key in ("minutes", "attendees", "withdrawn_by", "withdrawn_at", "withdrawn_reason"):
+        meeting[key] = None if pd.isna(meeting[key]) else meeting[key]
+    return meeting
+
+
+def standing_meeting(store: Store, meeting_id: int) -> dict:
+    """:func:`get_meeting`, refusing a meeting that was withdrawn: nothing more is recorded at it."""
+    meeting = get_meeting(store, meeting_id)
+    if meeting["withdrawn_at"] is not None:
+        when = pd.Timestamp(meeting["withdrawn_at"])
+        raise MeetingError(
+            f"Meeting {meeting_id} was withdrawn on {when:%-d %B %Y} by {meeting['withdrawn_by'] or 'someone'}; "
+            "nothing more can be recorded at it."
+        )
     return meeting
 
 
@@ -125,17 +156,25 @@ def previous_meeting_date(store: Store, meeting_date: date, group_id: int | None
     board's "since the last meeting" is its own, so what happened between its meetings stays on its agenda.
     """
     found = store.scalar(
-        "SELECT max(meeting_date) FROM meetings WHERE meeting_date < $day AND group_id IS NOT DISTINCT FROM $group",
+        """SELECT max(meeting_date) FROM meetings
+           WHERE meeting_date < $day AND group_id IS NOT DISTINCT FROM $group AND withdrawn_at IS NULL""",
         {"day": meeting_date, "group": group_id},
     )
     return None if found is None else pd.Timestamp(found).date()
 
 
-def save_minutes(store: Store, meeting_id: int, minutes: str) -> None:
-    """Replace the meeting's minutes (the written record) with ``minutes``."""
-    get_meeting(store, meeting_id)
+def save_minutes(store: Store, meeting_id: int, minutes: str, *, saved_by: str = "") -> None:
+    """Save the meeting's minutes (the written record); the text they replace is kept in the meeting's
+    corrections (:func:`analytics.corrections.correction_history`) with who saved the new text, when."""
+    before = standing_meeting(store, meeting_id)["minutes"]
+    after = minutes.strip() or None
+    if before == after:
+        return
     with store.transaction() as cur:
-        cur.execute("UPDATE meetings SET minutes = ? WHERE meeting_id = ?", [minutes.strip() or None, meeting_id])
+        cur.execute("UPDATE meetings SET minutes = ? WHERE meeting_id = ?", [after, meeting_id])
+        log_corrections(
+            cur, "meeting", meeting_id, {"minutes": (before, after)}, corrected_by=saved_by.strip(), reason=None
+        )
 
 
 def meeting_schools(store: Store, meeting: dict) -> pd.DataFrame:
@@ -154,7 +193,7 @@ def record_action(
 ) -> int:
     """Record an action agreed at a meeting; returns its ``action_id``."""
     text, owner = text.strip(), owner.strip()
-    meeting = get_meeting(store, meeting_id)
+    meeting = standing_meeting(store, meeting_id)
     problems = []
     if not text:
         problems.append("Say what is to be done.")
@@ -177,30 +216,37 @@ def record_action(
 
 
 def record_followup(
-    store: Store, *, action_id: int, meeting_id: int | None, status: str, note: str = "", noted_on: date | None = None
+    store: Store,
+    *,
+    action_id: int,
+    meeting_id: int | None,
+    status: str,
+    note: str = "",
+    noted_on: date | None = None,
+    noted_by: str = "",
 ) -> int:
     """Note progress on an action and set its status (open, done or dropped); one transaction.
 
-    Closing an action (done or dropped) records the date; reopening one clears it.
+    Closing an action (done or dropped) records the date; reopening one clears it. ``meeting_id`` is
+    ``None`` for a follow-up between meetings (:func:`analytics.meetings.corrections.close_action`).
     """
     status = status.strip().lower()
     noted_on = noted_on or date.today()
     problems = []
     if status not in ACTION_STATUSES:
         problems.append(f"Status must be one of {', '.join(ACTION_STATUSES)}.")
-    if not store.scalar("SELECT count(*) FROM actions WHERE action_id = ?", [action_id]):
-        problems.append(f"There is no action {action_id}.")
-    if meeting_id is not None and not store.scalar("SELECT count(*) FROM meetings WHERE meeting_id = ?", [meeting_id]):
-        problems.append(f"There is no meeting {meeting_id}.")
+    problems += _withdrawn_problems(store, "actions", "action_id", action_id, "action")
+    if meeting_id is not None:
+        problems += _withdrawn_problems(store, "meetings", "meeting_id", meeting_id, "meeting")
     if status == "dropped" and not note.strip():
         problems.append("Say why the action is dropped; the reason is kept with it.")
     if problems:
         raise MeetingError(" ".join(problems))
     with store.transaction() as cur:
         row = cur.execute(
-            """INSERT INTO action_followups (action_id, meeting_id, noted_on, status, note)
-               VALUES (?, ?, ?, ?, ?) RETURNING followup_id""",
-            [action_id, meeting_id, noted_on, status, note.strip() or None],
+            """INSERT INTO action_followups (action_id, meeting_id, noted_on, status, note, noted_by)
+               VALUES (?, ?, ?, ?, ?, ?) RETURNING followup_id""",
+            [action_id, meeting_id, noted_on, status, note.strip() or None, noted_by.strip() or None],
         ).fetchone()
         assert row is not None  # INSERT ... RETURNING gives the new row
         cur.execute(
@@ -210,11 +256,21 @@ def record_followup(
     return int(row[0])
 
 
+def _withdrawn_problems(store: Store, table: str, id_column: str, record_id: int, noun: str) -> list[str]:
+    """ "There is no action 9" or "Action 9 was withdrawn", or nothing; ``table`` and ``id_column`` are ours."""
+    found = store.read(f'SELECT withdrawn_at FROM "{table}" WHERE "{id_column}" = ?', [record_id])
+    if found.empty:
+        return [f"There is no {noun} {record_id}."]
+    if pd.notna(found.withdrawn_at.iloc[0]):
+        return [f"{noun.capitalize()} {record_id} was withdrawn; nothing more can be recorded against it."]
+    return []
+
+
 def record_note(
     store: Store, *, meeting_id: int, note: str, section: str = GENERAL_NOTE, urn: int | None = None, noted_by: str = ""
 ) -> int:
     """Keep what was said about a school (or the meeting) under an agenda section; returns ``note_id``."""
-    get_meeting(store, meeting_id)
+    standing_meeting(store, meeting_id)
     if not note.strip():
         raise MeetingError("The note is empty.")
     if not section.strip():
@@ -229,12 +285,18 @@ def record_note(
     return int(row[0])
 
 
-def meeting_notes(store: Store, meeting_id: int) -> pd.DataFrame:
-    """Notes kept at a meeting: ``note_id, urn, section, note, noted_by, noted_at``, in order taken."""
+def meeting_notes(store: Store, meeting_id: int, *, include_withdrawn: bool = False) -> pd.DataFrame:
+    """Notes kept at a meeting, in order taken: ``note_id, urn, section, note, noted_by, noted_at,
+    withdrawn_by, withdrawn_at, withdrawn_reason, corrects_note_id``.
+
+    A note corrected (replaced by a later note) or withdrawn is left out unless ``include_withdrawn``.
+    """
     return store.read(
-        """SELECT note_id, urn, section, note, noted_by, noted_at FROM meeting_notes
-           WHERE meeting_id = ? ORDER BY note_id""",
-        [meeting_id],
+        """SELECT note_id, urn, section, note, noted_by, noted_at, withdrawn_by, withdrawn_at, withdrawn_reason,
+                  corrects_note_id
+           FROM meeting_notes WHERE meeting_id = $meeting AND ($withdrawn OR withdrawn_at IS NULL)
+           ORDER BY note_id""",
+        {"meeting": meeting_id, "withdrawn": include_withdrawn},
     )
 
 
@@ -243,7 +305,8 @@ def actions_to_follow_up(store: Store, meeting_date: date, urns: Sequence[int] |
 
     An action closed at or after ``meeting_date`` is included (it was open when the meeting
     started), so a meeting's record shows what it followed up. Actions about no single school are
-    always included; ``urns`` limits the rest to the meeting's schools.
+    always included; ``urns`` limits the rest to the meeting's schools. Withdrawn actions, actions of
+    withdrawn meetings and withdrawn follow-ups are left out: a mistake is not carried forward.
 
     Returns
     -------
@@ -255,12 +318,13 @@ def actions_to_follow_up(store: Store, meeting_date: date, urns: Sequence[int] |
     actions = store.read(
         """WITH latest AS (
                SELECT action_id, arg_max(note, (noted_on, followup_id)) AS last_note, max(noted_on) AS last_noted_on
-               FROM action_followups GROUP BY action_id
+               FROM action_followups WHERE withdrawn_at IS NULL GROUP BY action_id
            )
            SELECT a.action_id, a.urn, a.text, a.owner, a.due_date, m.meeting_date AS raised_on,
                   m.title AS raised_at, a.status, a.closed_on, l.last_note, l.last_noted_on
            FROM actions a JOIN meetings m USING (meeting_id) LEFT JOIN latest l USING (action_id)
            WHERE m.meeting_date < $day AND (a.status = 'open' OR a.closed_on >= $day)
+             AND a.withdrawn_at IS NULL AND m.withdrawn_at IS NULL
              AND (a.urn IS NULL OR $urns IS NULL OR list_contains($urns, a.urn))
            ORDER BY a.due_date NULLS LAST, a.action_id""",
         {"day": meeting_date, "urns": None if urns is None else [int(u) for u in urns]},
@@ -273,10 +337,10 @@ def actions_to_follow_up(store: Store, meeting_date: date, urns: Sequence[int] |
 
 
 def actions_agreed_at(store: Store, meeting_id: int) -> pd.DataFrame:
-    """Actions raised at the meeting: ``action_id, urn, text, owner, due_date, status, closed_on``."""
+    """Actions raised at the meeting that stand: ``action_id, urn, text, owner, due_date, status, closed_on``."""
     return store.read(
         """SELECT action_id, urn, text, owner, due_date, status, closed_on FROM actions
-           WHERE meeting_id = ? ORDER BY action_id""",
+           WHERE meeting_id = ? AND withdrawn_at IS NULL ORDER BY action_id""",
         [meeting_id],
     )
 
@@ -284,19 +348,21 @@ def actions_agreed_at(store: Store, meeting_id: int) -> pd.DataFrame:
 def meeting_record(store: Store, meeting_id: int) -> dict[str, pd.DataFrame]:
     """What a meeting recorded, for its minutes and pack: decisions, actions agreed, follow-ups, notes.
 
-    Every table has a ``urn`` column (empty for entries about no single school).
+    Every table has a ``urn`` column (empty for entries about no single school). Only what stands: withdrawn
+    and corrected entries are in the histories, not in the record.
     """
     return {
         "Decisions at this meeting": store.read(
             """SELECT urn, category, rag, reasons AS reason, decided_by, suggested_category
-               FROM category_decisions WHERE meeting_id = ? ORDER BY decision_id""",
+               FROM category_decisions WHERE meeting_id = ? AND withdrawn_at IS NULL ORDER BY decision_id""",
             [meeting_id],
         ),
         "Actions agreed at this meeting": actions_agreed_at(store, meeting_id).drop(columns="action_id"),
         "Follow-ups at this meeting": store.read(
             """SELECT a.urn, a.text, a.owner, f.status, f.note
                FROM action_followups f JOIN actions a USING (action_id)
-               WHERE f.meeting_id = ? ORDER BY f.followup_id""",
+               WHERE f.meeting_id = ? AND f.withdrawn_at IS NULL AND a.withdrawn_at IS NULL
+               ORDER BY f.followup_id""",
             [meeting_id],
         ),
         "Notes": meeting_notes(store, meeting_id)[["urn", "section", "note"]],

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from analytics.corrections import status_of
 from analytics.errors import InsightError
 from analytics.monitoring import sufficiency
 from analytics.monitoring.criteria import (
@@ -75,24 +76,49 @@ SUGGESTION_COLUMNS = (
     "differs",
 )
 MONTHS_IN_CATEGORY_2 = 12
+# The decisions that stand: not withdrawn, not replaced by a correction (which withdraws what it replaces).
+STANDING_DECISION = "withdrawn_at IS NULL"
 
 
 class DecisionError(InsightError):
     title = "The decision was not recorded"
 
 
-def decision_history(store: Store, urn: int | None = None) -> pd.DataFrame:
-    """Every recorded category decision (newest first), with the meeting it was made at."""
-    return store.read(
+def decision_history(store: Store, urn: int | None = None, *, include_withdrawn: bool = False) -> pd.DataFrame:
+    """Category decisions (newest first), with the meeting each was made at.
+
+    Parameters
+    ----------
+    urn
+        One school's decisions (default: every school's).
+    include_withdrawn
+        Also list decisions withdrawn or corrected as recorded by mistake, for the full history; off,
+        only the decisions that stand (what a school's category and its changes are read from).
+
+    Returns
+    -------
+    DataFrame
+        ``decision_id, urn, school, decided_on, category, rag, reasons, decided_by, suggested_category,
+        overrides_suggestion, meeting_id, meeting, status`` ("current", "withdrawn", or "corrected":
+        replaced by a later decision) ``, withdrawn_by, withdrawn_at, withdrawn_reason,
+        corrects_decision_id, corrected_by_decision_id``.
+    """
+    history = store.read(
         """SELECT d.decision_id, d.urn, s.name AS school, d.decided_on, d.category, d.rag, d.reasons,
-                  d.decided_by, d.suggested_category, d.overrides_suggestion, d.meeting_id, m.title AS meeting
+                  d.decided_by, d.suggested_category, d.overrides_suggestion, d.meeting_id, m.title AS meeting,
+                  d.withdrawn_by, d.withdrawn_at, d.withdrawn_reason, d.corrects_decision_id,
+                  (SELECT min(c.decision_id) FROM category_decisions c
+                   WHERE c.corrects_decision_id = d.decision_id) AS corrected_by_decision_id
            FROM category_decisions d
            JOIN schools s USING (urn)
            LEFT JOIN meetings m USING (meeting_id)
-           WHERE $urn IS NULL OR d.urn = $urn
+           WHERE ($urn IS NULL OR d.urn = $urn) AND ($withdrawn OR d.withdrawn_at IS NULL)
            ORDER BY d.decided_on DESC, d.decision_id DESC""",
-        {"urn": urn},
+        {"urn": urn, "withdrawn": include_withdrawn},
     )
+    corrected = history.corrected_by_decision_id.notna() & history.withdrawn_at.notna()
+    history.insert(12, "status", status_of(history.withdrawn_at, corrected))
+    return history
 
 
 def current_decisions(decisions: pd.DataFrame, as_of: date) -> pd.DataFrame:
@@ -385,7 +411,9 @@ def suggest_categories_for_store(
     evaluations = evaluate_criteria(
         store, criteria if criteria is not None else rules_for(store), year=year, as_of=as_of, trends=trends, urns=urns
     )
-    decisions = store.read("SELECT decision_id, urn, decided_on, category, rag FROM category_decisions")
+    decisions = store.read(
+        f"SELECT decision_id, urn, decided_on, category, rag FROM category_decisions WHERE {STANDING_DECISION}"
+    )
     schools = store.read(
         "SELECT urn FROM schools WHERE $urns IS NULL OR list_contains($urns, urn) ORDER BY urn",
         {"urns": list(urns) if urns is not None else None},
@@ -399,6 +427,18 @@ def suggest_categories_for_store(
         urns=schools.urn.astype(int).tolist(),
     )
     return suggestions, evaluations
+
+
+def meeting_problems(store: Store, meeting_id: int | None) -> list[str]:
+    """Why a decision cannot be recorded at ``meeting_id``: no such meeting, or it was withdrawn."""
+    if meeting_id is None:
+        return []
+    found = store.read("SELECT withdrawn_at FROM meetings WHERE meeting_id = ?", [meeting_id])
+    if found.empty:
+        return [f"There is no meeting {meeting_id}."]
+    if pd.notna(found.withdrawn_at.iloc[0]):
+        return [f"Meeting {meeting_id} was withdrawn; record the decision at another meeting, or at none."]
+    return []
 
 
 def record_decision(
@@ -437,8 +477,7 @@ def record_decision(
         problems.append("A decision cannot be dated in the future.")
     if not store.scalar("SELECT count(*) FROM schools WHERE urn = ?", [urn]):
         problems.append(f"There is no school with URN {urn}.")
-    if meeting_id is not None and not store.scalar("SELECT count(*) FROM meetings WHERE meeting_id = ?", [meeting_id]):
-        problems.append(f"There is no meeting {meeting_id}.")
+    problems += meeting_problems(store, meeting_id)
     if problems:
         raise DecisionError(" ".join(problems))
     overrides = None if suggested_category is None else category != suggested_category

@@ -112,8 +112,9 @@ def school_interventions(store: Store, urn: int) -> pd.DataFrame:
                   CASE WHEN i.supporting_urn = $urn THEN 'gave support' ELSE 'was supported' END AS role,
                   i.supporting_urn, i.supporting_person
            FROM interventions i
-           WHERE i.supporting_urn = $urn
-              OR i.intervention_id IN (SELECT intervention_id FROM intervention_schools WHERE urn = $urn)
+           WHERE i.withdrawn_at IS NULL
+             AND (i.supporting_urn = $urn
+                  OR i.intervention_id IN (SELECT intervention_id FROM intervention_schools WHERE urn = $urn))
            ORDER BY i.start_date DESC""",
         {"urn": urn},
     )

@@ -206,7 +206,7 @@ def supported_schools(
         """
         SELECT s.urn, string_agg(i.name, '; ' ORDER BY i.start_date) AS interventions
         FROM intervention_schools s JOIN interventions i USING (intervention_id)
-        WHERE i.start_date <= $end AND (i.end_date IS NULL OR i.end_date >= $start)
+        WHERE i.start_date <= $end AND (i.end_date IS NULL OR i.end_date >= $start) AND i.withdrawn_at IS NULL
           AND ($ids IS NULL OR list_contains($ids, i.intervention_id))
         GROUP BY s.urn ORDER BY s.urn
         """,

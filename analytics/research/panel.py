@@ -262,7 +262,7 @@ def _with_support(store: Store, panel: pd.DataFrame, measure_code: str) -> pd.Da
         SELECT s.urn, i.intervention_id, i.start_date
         FROM intervention_schools s JOIN interventions i USING (intervention_id)
         JOIN intervention_measures m USING (intervention_id)
-        WHERE m.measure_code = ?
+        WHERE m.measure_code = ? AND i.withdrawn_at IS NULL
         ORDER BY s.urn, i.start_date, i.intervention_id
         """,
         [measure_code],

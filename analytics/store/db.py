@@ -66,6 +66,7 @@ DATA_TABLES: tuple[str, ...] = (
     "import_replaced_rows",
     "demo_truth",
     "survey_respondent_groups",
+    "record_corrections",
 )
 
 # Columns that record when something happened to the file rather than what it holds; a content
