@@ -8,6 +8,8 @@ member's laptop (CSV injection, OWASP). Every export passes text through
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -44,6 +46,27 @@ RAG_FILLS = {
 }
 
 
+# Characters an .xlsx file cannot hold (XML 1.0 forbids them): one in a cell makes the whole workbook fail to
+# save. Word's Shift+Enter pastes U+000B into notes, so they are common in typed text.
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def excel_text(text: str) -> str:
+    """Text an .xlsx cell can hold: a vertical tab or form feed becomes a new line, other control
+    characters a space. The store keeps what was typed; only the file is changed."""
+    return _XML_ILLEGAL.sub(lambda m: "\n" if m.group() in "\x0b\x0c" else " ", text)
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` ready for a workbook made elsewhere (e.g. a filled-in form): formulas neutralised
+    (:func:`safe_frame`) and characters no .xlsx can hold replaced (:func:`excel_text`)."""
+    safe = safe_frame(frame)
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(lambda v: excel_text(v) if isinstance(v, str) else v)
+    return safe
+
+
 def to_excel_bytes(sheets: dict[str, pd.DataFrame], *, title: str = "") -> bytes:
     """An .xlsx workbook with one formatted sheet per frame, ready to print.
 
@@ -62,7 +85,7 @@ def to_excel_bytes(sheets: dict[str, pd.DataFrame], *, title: str = "") -> bytes
     for name, frame in sheets.items():
         sheet = workbook.create_sheet(_sheet_title(name))
         safe = safe_frame(frame)
-        sheet.append(list(safe.columns))
+        sheet.append([_excel_value(c) for c in safe.columns])
         for row in safe.itertuples(index=False):
             sheet.append([_excel_value(v) for v in row])
         for cell in sheet[1]:
@@ -97,13 +120,15 @@ def to_excel_bytes(sheets: dict[str, pd.DataFrame], *, title: str = "") -> bytes
 
 
 def _header_text(text: str) -> str:
-    # "&" starts a header code in Excel (&P, &D ...), so a literal one is doubled.
-    return str(neutralise_formula(text)).replace("&", "&&")
+    # "&" starts a header code in Excel (&P, &D ...), so a literal one is doubled; Excel refuses a header
+    # longer than 255 characters, so a long typed title is cut short.
+    short = " ".join(excel_text(str(neutralise_formula(text))).split())
+    return (short if len(short) <= 100 else short[:99] + "…").replace("&", "&&")
 
 
 def _sheet_title(title: str) -> str:
     """Excel sheet names: at most 31 characters and none of []:*?/\\."""
-    cleaned = "".join("-" if c in "[]:*?/\\" else c for c in title)
+    cleaned = "".join("-" if c in "[]:*?/\\" else " " if c.isspace() else c for c in excel_text(title))
     return cleaned[:31] or "Sheet"
 
 
@@ -113,7 +138,9 @@ def _excel_value(value: object) -> object:
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return excel_text(", ".join(str(v) for v in value))
+    if isinstance(value, str):
+        return excel_text(value)
     if hasattr(value, "item"):
         return value.item()
     return value

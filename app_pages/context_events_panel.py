@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from analytics import privacy
 from analytics.monitoring import context_events as events_api
 from analytics.store.db import Store
 from app_pages import shared
@@ -39,6 +40,9 @@ def render_context_events(store_path_or_store: Store | str | Path, urn: int, pre
     if presenter:
         show_shared_events(events)
         return
+    # Notes and who recorded or withdrew an event are typed, and may name another school that must not be
+    # named here; the school whose profile this is may be (as its header names it).
+    events = privacy.redact_frame(events, "context_events", shared.school_names((urn,)))
     show_officer_events(events)
     with st.expander("Record an event", icon=":material/add:"):
         record_form(store, urn)

@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from analytics import privacy
 from analytics.calendar import format_academic_year
 from analytics.errors import InsightError
 from analytics.imports import dfe as import_dfe
@@ -62,7 +63,7 @@ def show_upload(store, file_name: str, data: bytes, kind: str) -> None:
         shared.show_error(error)
         return
     found = preview.kind if isinstance(preview, import_dfe.Preview) else "results"
-    st.subheader(f"{file_name}: {import_dfe.KIND_LABELS[found]}")
+    st.subheader(f"{shared.shown_text(file_name)}: {import_dfe.KIND_LABELS[found]}")
     if preview.problems:
         show_problems(preview.problems)
         return
@@ -81,7 +82,10 @@ def show_upload(store, file_name: str, data: bytes, kind: str) -> None:
 
 def ask_year(question: import_dfe.YearQuestion, file_name: str) -> int | None:
     """The importer could not be sure of the file's academic year: the question in full, and a year picker."""
-    st.warning(f"**Which academic year is {file_name} for?**\n\n{escape(question.message)}", icon=":material/help:")
+    st.warning(
+        f"**Which academic year is {shared.shown_text(file_name)} for?**\n\n{escape(question.message)}",
+        icon=":material/help:",
+    )
     choices = question.choices or import_dfe.year_choices()
     chosen = st.selectbox(
         "Academic year of this file",
@@ -117,7 +121,7 @@ def show_problems(problems: list[import_dfe.ImportProblem]) -> None:
 
 def escape(text: str) -> str:
     """Text shown as written: column names such as PTRWM_EXP_19 are not markdown."""
-    return "".join(f"\\{c}" if c in "\\`*_{}[]<>()#+-.!|$~" else c for c in text)
+    return shared.plain(text)
 
 
 def show_preview(preview: import_dfe.Preview) -> None:
@@ -162,7 +166,8 @@ def confirm_import(store, file_name: str, data: bytes, kind: str, label: str, ye
 
 def show_imports_log(store) -> None:
     st.subheader("Imports")
-    log = import_dfe.list_imports(store)
+    # File names and who imported are typed (a file may be named after a school that must not be named here).
+    log = privacy.redact_frame(import_dfe.list_imports(store), "imports_log", shared.school_names())
     if log.empty:
         st.caption("Nothing has been imported into this store yet.")
         return
@@ -173,7 +178,7 @@ def show_imports_log(store) -> None:
     st.caption("Undo removes what an import added and puts back what it changed.")
     for row in active.itertuples():
         left, right = st.columns([4, 1])
-        left.markdown(f"Import {row.import_id}: `{row.file_name}` ({row.kind})")
+        left.markdown(f"Import {row.import_id}: {shared.plain(row.file_name)} ({row.kind})")
         if right.button("Undo", key=f"undo_{row.import_id}", icon=":material/undo:"):
             with shared.user_errors():
                 touched = import_dfe.undo_import(store, int(row.import_id))

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from analytics import charts
+from analytics import charts, privacy
 from analytics import evaluation as prepost
 from analytics.calendar import academic_year_of, format_academic_year
 from analytics.evaluation import interventions
@@ -44,9 +44,13 @@ def main() -> None:
         return
     listed = load_list(*shared.cache_key(store), selection.group_id, selection.as_of)
     names = shared.school_names()
+    # Name, focus, targets and supporting person are typed, and may name a school that must not be named.
+    listed = privacy.redact_frame(listed, "interventions", names)
     listed = listed.assign(
         supporter=[names.supporter(u, p) for u, p in zip(listed.supporting_urn, listed.supporting_person, strict=True)],
-        supported_schools=["; ".join(names.name(u) for u in urns) for urns in listed.supported_urns],
+        # By the names shown, never by real name: the order would hint at a pseudonym's real initial.
+        supported_schools=["; ".join(sorted(names.name(u) for u in urns)) for urns in listed.supported_urns],
+        headline=names.redact(listed.headline),
     )
     record_form(store)
     if listed.empty:
@@ -54,9 +58,9 @@ def main() -> None:
         return
     shown = filter_list(listed)
     st.caption(
-        f"{selection.group_label} · {len(shown)} of {len(listed)} interventions. The headline compares supported "
-        "schools with the other schools of their phase that were not supported, or gives the clearest "
-        "questionnaire result. Select a row to see it in full."
+        f"{shared.plain(selection.group_label)} · {len(shown)} of {len(listed)} interventions. The headline "
+        "compares supported schools with the other schools of their phase that were not supported, or gives the "
+        "clearest questionnaire result. Select a row to see it in full."
     )
     event = st.dataframe(
         pd.DataFrame(
@@ -82,16 +86,16 @@ def main() -> None:
             "Headline result": st.column_config.TextColumn(width="large"),
         },
     )
-    names = dict(zip(shown.intervention_id.astype(int), shown.name, strict=True))
-    if not names:
+    titles = dict(zip(shown.intervention_id.astype(int), shown.name, strict=True))
+    if not titles:
         return
     with_evidence = shown[(shown.surveys > 0) | (shown.focus_measures != "")].intervention_id
     chosen = int(with_evidence.iloc[0]) if not with_evidence.empty else None
     if event and event.selection.rows:
         chosen = int(shown.intervention_id.iloc[event.selection.rows[0]])
-    options = list(names)
+    options = list(titles)
     intervention_id = st.selectbox(
-        "Intervention", options, index=options.index(chosen) if chosen in options else 0, format_func=names.get
+        "Intervention", options, index=options.index(chosen) if chosen in options else 0, format_func=titles.get
     )
     show_intervention(store, shown.set_index("intervention_id").loc[intervention_id], intervention_id)
 
@@ -117,19 +121,20 @@ def filter_list(listed: pd.DataFrame) -> pd.DataFrame:
 
 
 def show_intervention(store, details: pd.Series, intervention_id: int) -> None:
-    st.subheader(str(details["name"]))
+    # Typed text is shown as text: a link or image typed into a focus is never followed.
+    st.subheader(shared.plain(details["name"]))
     period = (
         f"{details.start_date:%B %Y} to {details.end_date:%B %Y}"
         if pd.notna(details.end_date)
         else (f"from {details.start_date:%B %Y}")
     )
     cost = f" · £{details.cost:,.0f}" if pd.notna(details.cost) else ""
-    st.caption(
-        f"{details.kind} · {period} · {details.status}{cost} · support from {details.supporter or 'not recorded'}"
-    )
-    st.markdown(f"**For:** {details.supported_schools or 'no schools recorded'}")
+    supporter = shared.plain(details.supporter) or "not recorded"
+    st.caption(f"{details.kind} · {period} · {details.status}{cost} · support from {supporter}")
+    st.markdown(f"**For:** {shared.plain(details.supported_schools) or 'no schools recorded'}")
     if details.focus or details.targets:
-        st.markdown(f"**Focus:** {details.focus or '–'}  \n**Targets:** {details.targets or '–'}")
+        focus, targets = shared.plain(details.focus) or "–", shared.plain(details.targets) or "–"
+        st.markdown(f"**Focus:** {focus}  \n**Targets:** {targets}")
     school_tab, survey_tab = st.tabs(["School results", "Questionnaires"])
     with school_tab:
         show_school_results(store, intervention_id, details)
@@ -209,7 +214,7 @@ def show_questionnaires(store, intervention_id: int) -> None:
         st.info("No questionnaire is linked to this intervention.")
         return
     for survey in surveys.itertuples():
-        st.markdown(f"#### {survey.name}")
+        st.markdown(f"#### {shared.shown_text(survey.name)}")
         survey_view.show_survey(store, int(survey.survey_id))
     st.caption("Each chart downloads as a PNG from the camera button that appears when you point at it.")
 
@@ -221,7 +226,7 @@ def record_form(store) -> None:
         measures = list_measures(store)
         labels = dict(zip(measures.code, measures.label, strict=True))
         listed = interventions.list_surveys(store)
-        questionnaires = dict(zip(listed.survey_id.astype(int), listed.name, strict=True))
+        questionnaires = dict(zip(listed.survey_id.astype(int), shared.school_names().redact(listed.name), strict=True))
         with st.form("record_intervention"):
             name = st.text_input("Name", placeholder="e.g. Year 6 reading fluency project")
             left, right = st.columns(2)

@@ -91,12 +91,13 @@ def main() -> None:
         return
     agenda = load_agenda(store, meeting_id)
     meeting = agenda.meeting
-    scope = "every school" if meeting["group_id"] is None else listed.set_index("meeting_id").group_name[meeting_id]
+    group = listed.set_index("meeting_id").group_name[meeting_id]
+    scope = "every school" if meeting["group_id"] is None else shared.shown_text(group)
     # On a projector every line above the school pushes its evidence below the fold.
     if not large:
         st.caption(
             f"**{meeting['kind_label']}**, {meeting['meeting_date']:%A %-d %B %Y}. Covers {scope}; "
-            f"changes since {agenda.since:%-d %B %Y}. {meeting.get('attendees') or ''}"
+            f"changes since {agenda.since:%-d %B %Y}. {shared.shown_text(meeting.get('attendees'))}"
         )
     agenda_tab, school_tab, actions_tab, record_tab = st.tabs(
         ["Agenda", "School by school", "Actions", "Minutes and meeting pack"]
@@ -143,7 +144,7 @@ def new_meeting_form(store, selection: shared.Selection) -> None:
         kind = st.selectbox("Kind", list(meetings.MEETING_KINDS), format_func=meetings.MEETING_KINDS.__getitem__)
         title = st.text_input("Title", placeholder="From the kind and date when left empty")
         attendees = st.text_input("Attendees", placeholder="Chair; officers; headteacher representatives")
-        st.caption(f"Covers: **{selection.group_label}** (choose another group in the sidebar).")
+        st.caption(f"Covers: **{shared.plain(selection.group_label)}** (choose another group in the sidebar).")
         if st.form_submit_button("Create meeting", type="primary"):
             with shared.user_errors():
                 new = meetings.NewMeeting(meeting_date, kind, title, attendees, selection.group_id)
@@ -173,7 +174,8 @@ def show_agenda(agenda: meetings.Agenda) -> None:
         column.metric(SHORT_TITLES.get(title, title), len(table), help=SECTION_HELP.get(title))
     st.subheader(f"Running order: {len(agenda.schools)} schools")
     st.caption("The schools in the order the meeting takes them. Go through them in **School by school**.")
-    show_table(agenda.schools[["urn", "name", "rag", "decided_category", "listed_for"]], names, key="order")
+    order = meeting_pack.running_order(agenda, names)
+    show_table(order[meeting_pack.RUNNING_ORDER_COLUMNS], names, key="order")
     for title, table in agenda.sections.items():
         st.subheader(f"{title} ({len(table)})")
         st.caption(SECTION_HELP.get(title, ""))
@@ -184,11 +186,11 @@ def show_agenda(agenda: meetings.Agenda) -> None:
 
 
 def show_school_by_school(store, agenda: meetings.Agenda, selection: shared.Selection) -> None:
-    order = agenda.schools
-    if order.empty:
+    if agenda.schools.empty:
         st.info("No school is on this agenda.")
         return
     names = shared.school_names()
+    order = meeting_pack.running_order(agenda, names)
     position = walk_agenda(order, names)
     school = order.iloc[position]
     urn = int(school.urn)
@@ -237,23 +239,25 @@ def walk_agenda(order: pd.DataFrame, names) -> int:
 def show_school_heading(school: pd.Series, selection: shared.Selection):
     """The school's name (unless it may not be named), its RAG, categories and reasons; the names to use."""
     urn = int(school.urn)
-    # The school being discussed may be named, unless it has not agreed to share its data or the
-    # viewer hides it too (presenter mode).
-    discussed = (urn,) if bool(school.data_sharing_signed) else ()
-    if selection.presenter_mode and discussed and st.toggle("Hide this school's name too", key="hide_discussed"):
-        discussed = ()
+    # In presenter mode the school being discussed is shown by its pseudonym only, like every other: its
+    # real name above "3 of 58: School E13", or in place of the pseudonym the running order shows at that
+    # place, would decode the pseudonym for the rest of the session. Off presenter mode it is named when it
+    # has agreed to share its data, and everywhere by that same name.
+    discussed = (urn,) if bool(school.data_sharing_signed) and not selection.presenter_mode else ()
     shown = shared.school_names(discussed)
     rag = shared.RAG_BADGES.get(school.rag, "")
     decided = school.decided_category if isinstance(school.decided_category, str) else "none"
     suggested = school.suggested_category if isinstance(school.suggested_category, str) else "not enough evidence"
-    st.header(f"{shown.name(urn)}", anchor=False)
+    st.header(shared.plain(shown.name(urn)), anchor=False)
     st.markdown(
         f"{rag} Category decided: **{decided}** · suggested: **{suggested}** · on the agenda for {school.listed_for}"
     )
     if discussed:
         if st.button("Open the school profile", icon=":material/school:"):
             shared.open_profile(urn)
-    elif not bool(school.data_sharing_signed):
+    elif selection.presenter_mode:
+        st.caption("Presenter mode: this school is shown by its pseudonym, like every other.")
+    else:
         st.caption("This school has not signed a data-sharing agreement, so it is not named here.")
     if isinstance(school.reasons, str) and school.reasons:
         # Reasons are joined by "; ", which also occurs inside one (e.g. "(2 points below; 195 pupils"):
@@ -287,16 +291,23 @@ def _record_date(agenda: meetings.Agenda) -> date:
     return min(agenda.meeting["meeting_date"], date.today())
 
 
-def _saved(message: str) -> None:
+def _saved(message: str, *slots: str) -> None:
     st.toast(message, icon=":material/check_circle:")
-    # New form keys give empty fields for the next entry; a refused entry keeps what was typed.
+    shared.forget_drafts(*slots)
+    # New widget keys give empty fields for the next entry; a refused entry keeps what was typed.
     st.session_state[FORM_VERSION_KEY] = st.session_state.get(FORM_VERSION_KEY, 0) + 1
     st.rerun()
 
 
+def draft_slot(agenda: meetings.Agenda, urn: int | None, field: str) -> str:
+    return f"{int(agenda.meeting['meeting_id'])}:{urn}:{field}"
+
+
 def decision_form(store, agenda: meetings.Agenda, school: pd.Series, version: int) -> None:
     suggested = school.suggested_category if isinstance(school.suggested_category, str) else None
-    with st.form(f"decision_{version}"):
+    urn = int(school.urn)
+    slot = draft_slot(agenda, urn, "reasons")
+    with st.container(border=True):
         st.markdown("**Record a decision**")
         # The box starts on the category the board last decided, so pressing Record confirms it and never
         # escalates a school to the suggestion by default; with no decision yet it starts empty.
@@ -308,15 +319,20 @@ def decision_form(store, agenda: meetings.Agenda, school: pd.Series, version: in
             format_func=CATEGORY_LABELS.__getitem__,
             placeholder="choose",
             help=f"Suggested from the evidence: {suggested}." if suggested else "No category is suggested.",
+            key=f"decision_category_{urn}_{version}",
         )
-        rag = st.selectbox("RAG", ["red", "amber", "green"], index=None, placeholder="from the category")
-        reasons = st.text_area("Reasons", placeholder="What the board considered and why it decided this")
-        decided_by = st.text_input("Decided by", value=agenda.meeting["kind_label"])
-        if st.form_submit_button("Record decision", type="primary"):
+        rag = st.selectbox(
+            "RAG", ["red", "amber", "green"], index=None, placeholder="from the category", key=f"rag_{urn}_{version}"
+        )
+        reasons = shared.drafted(
+            st.text_area, "Reasons", slot, version, placeholder="What the board considered and why it decided this"
+        )
+        decided_by = st.text_input("Decided by", value=agenda.meeting["kind_label"], key=f"by_{urn}_{version}")
+        if st.button("Record decision", type="primary", key=f"record_{urn}_{version}"):
             with shared.user_errors():
                 record_decision(
                     store,
-                    urn=int(school.urn),
+                    urn=urn,
                     category=category,
                     rag=rag or RAG_FOR_CATEGORY.get(category or ""),
                     reasons=reasons,
@@ -325,38 +341,50 @@ def decision_form(store, agenda: meetings.Agenda, school: pd.Series, version: in
                     meeting_id=int(agenda.meeting["meeting_id"]),
                     suggested_category=suggested,
                 )
-                _saved(f"Recorded category {category}; it is in the school's category history.")
+                _saved(f"Recorded category {category}; it is in the school's category history.", slot)
 
 
 def action_form(store, agenda: meetings.Agenda, urn: int | None, version: int) -> None:
-    with st.form(f"action_{urn}_{version}"):
+    slots = [draft_slot(agenda, urn, field) for field in ("action", "owner")]
+    with st.container(border=True):
         st.markdown("**Agree an action**")
-        text = st.text_area("Action", placeholder="What is to be done")
-        owner = st.text_input("Owner", placeholder="A person or a role")
-        due = st.date_input("Due", value=agenda.meeting["meeting_date"] + timedelta(weeks=6), format="DD/MM/YYYY")
-        if st.form_submit_button("Add action"):
+        text = shared.drafted(st.text_area, "Action", slots[0], version, placeholder="What is to be done")
+        owner = shared.drafted(st.text_input, "Owner", slots[1], version, placeholder="A person or a role")
+        due = st.date_input(
+            "Due",
+            value=agenda.meeting["meeting_date"] + timedelta(weeks=6),
+            format="DD/MM/YYYY",
+            key=f"due_{urn}_{version}",
+        )
+        if st.button("Add action", key=f"add_action_{urn}_{version}"):
             with shared.user_errors():
                 meetings.record_action(
                     store, meeting_id=int(agenda.meeting["meeting_id"]), text=text, owner=owner, due_date=due, urn=urn
                 )
-                _saved("Action added; it stays on every agenda until it is closed.")
+                _saved("Action added; it stays on every agenda until it is closed.", *slots)
 
 
 def note_form(store, agenda: meetings.Agenda, urn: int, version: int) -> None:
-    with st.form(f"note_{urn}_{version}"):
+    slot = draft_slot(agenda, urn, "note")
+    with st.container(border=True):
         st.markdown("**Note for the minutes**")
-        text = st.text_area("Note", placeholder="The explanation given, what the board asked for")
-        if st.form_submit_button("Save note"):
+        text = shared.drafted(
+            st.text_area, "Note", slot, version, placeholder="The explanation given, what the board asked for"
+        )
+        if st.button("Save note", key=f"save_note_{urn}_{version}"):
             with shared.user_errors():
                 meetings.record_note(store, meeting_id=int(agenda.meeting["meeting_id"]), note=text, urn=urn)
-                _saved("Note saved.")
+                _saved("Note saved.", slot)
 
 
 def review_form(store, agenda: meetings.Agenda, urn: int, version: int) -> None:
-    with st.form(f"review_{urn}_{version}"):
+    slots = {section: draft_slot(agenda, urn, f"review {section}") for section in meetings.REVIEW_SECTIONS}
+    with st.container(border=True):
         st.markdown("**Review in the consistent format** (leave a section empty to skip it)")
-        texts = {section: st.text_area(section, height=68) for section in meetings.REVIEW_SECTIONS}
-        if st.form_submit_button("Save review notes", type="primary"):
+        texts = {
+            section: shared.drafted(st.text_area, section, slot, version, height=68) for section, slot in slots.items()
+        }
+        if st.button("Save review notes", type="primary", key=f"save_review_{urn}_{version}"):
             written = {section: text for section, text in texts.items() if text.strip()}
             if not written:
                 st.warning("Every section is empty; nothing was saved.")
@@ -366,11 +394,14 @@ def review_form(store, agenda: meetings.Agenda, urn: int, version: int) -> None:
                     meetings.record_note(
                         store, meeting_id=int(agenda.meeting["meeting_id"]), note=text, section=section, urn=urn
                     )
-                _saved(f"Saved notes for {len(written)} sections.")
+                _saved(f"Saved notes for {len(written)} sections.", *slots.values())
 
 
 def followup_form(store, agenda: meetings.Agenda, actions: pd.DataFrame, *, key: str) -> None:
-    labels = {int(r.action_id): f"{r.text} ({r.owner})" for r in actions.itertuples()}
+    # Action texts and owners are typed: shown redacted like the tables above them.
+    names = shared.school_names()
+    texts = names.redact([f"{r.text} ({r.owner})" for r in actions.itertuples()])
+    labels = {int(r.action_id): str(text) for r, text in zip(actions.itertuples(), texts, strict=True)}
     version = st.session_state.get(FORM_VERSION_KEY, 0)
     with st.form(f"followup_{key}_{version}"):
         st.markdown("**Follow up an action**")
@@ -416,13 +447,20 @@ def show_record(store, agenda: meetings.Agenda, selection: shared.Selection) -> 
     meeting_id = int(agenda.meeting["meeting_id"])
     record = load_record(*shared.cache_key(store), meeting_id)
     names = shared.school_names()
-    with st.form("minutes"):
-        minutes = st.text_area("Minutes", value=agenda.meeting.get("minutes") or "", height=200)
-        if st.form_submit_button("Save minutes"):
-            with shared.user_errors():
-                meetings.save_minutes(store, meeting_id, minutes)
-                st.toast("Minutes saved.", icon=":material/check_circle:")
-                st.rerun()
+    typed = agenda.meeting.get("minutes") or ""
+    # An editor must show what was typed, hidden schools' names included, so it opens only when asked for
+    # (never in presenter mode); otherwise the minutes are shown redacted, as text.
+    if selection.presenter_mode or not st.toggle("Edit the minutes", key="edit_minutes"):
+        st.markdown("**Minutes**" + (" (switch presenter mode off to edit them)" if selection.presenter_mode else ""))
+        st.text(shared.redact(typed) or "None yet.")
+    else:
+        with st.form("minutes"):
+            minutes = st.text_area("Minutes", value=typed, height=200)
+            if st.form_submit_button("Save minutes"):
+                with shared.user_errors():
+                    meetings.save_minutes(store, meeting_id, minutes)
+                    st.toast("Minutes saved.", icon=":material/check_circle:")
+                    st.rerun()
     for title, table in record.items():
         st.subheader(f"{title}: {len(table)}")
         if not table.empty:

@@ -37,7 +37,7 @@ def main() -> None:
         return
     store, selection, schools = started
     st.caption(
-        f"{selection.group_label} · results {selection.year_label} · Ofsted grades and LA categories "
+        f"{shared.plain(selection.group_label)} · results {selection.year_label} · Ofsted grades and LA categories "
         f"as at {selection.as_of:%-d %B %Y}"
     )
     board = shared.board_for(store, selection) if selection.year else None
@@ -173,6 +173,31 @@ def show_changes(store, selection: shared.Selection, board: pd.DataFrame) -> Non
     )
 
 
+COARSE_COLUMNS = {"pupils": "Pupils", "pct_fsm": "% FSM quintile"}
+
+
+def all_schools_table(schools: pd.DataFrame, hidden: frozenset[int]) -> pd.DataFrame:
+    """Every school with its context, sorted by the name shown (never by a real name, whose order would hint
+    at a pseudonym's initial). A school shown by pseudonym gets coarse context only: pupils in bands, % FSM
+    as a quintile, no type, URN or dates, since exact figures beside a pseudonym identify it with GIAS."""
+    table = schools[list(SCHOOL_COLUMNS)].sort_values("name", kind="stable").reset_index(drop=True)
+    masked = table.urn.astype(int).isin(hidden)
+    table["urn"] = [None if m else int(u) for u, m in zip(table.urn, masked, strict=True)]
+    if not masked.any():
+        return table
+    quintiles = shared.fsm_quintiles(table.pct_fsm)
+    table["pupils"] = [
+        shared.pupil_band(n) if m else ("" if pd.isna(n) else f"{int(n)}")
+        for n, m in zip(table.pupils, masked, strict=True)
+    ]
+    table["pct_fsm"] = [
+        q if m else ("" if pd.isna(f) else f"{f:.1f}") for f, q, m in zip(table.pct_fsm, quintiles, masked, strict=True)
+    ]
+    for column in ("school_type", "ofsted_date", "category_date"):
+        table[column] = table[column].astype(object).where(~masked, None)
+    return table
+
+
 def show_all_schools(schools: pd.DataFrame, selection: shared.Selection) -> None:
     summary = overview_summary(schools)
     with st.expander(f"All {len(schools)} schools: phase, Ofsted and the full list"):
@@ -181,8 +206,9 @@ def show_all_schools(schools: pd.DataFrame, selection: shared.Selection) -> None
         right.plotly_chart(
             charts.count_bar(summary["ofsted"], "Latest Ofsted grade", charts.OFSTED_COLOURS), key="ofsted"
         )
-        table = schools[list(SCHOOL_COLUMNS)].assign(urn=shared.school_names().shown_urns(schools.urn))
-        st.dataframe(table, hide_index=True, column_config=SCHOOL_COLUMNS, key="all_schools")
+        table = all_schools_table(schools, shared.school_names().hidden)
+        columns = SCHOOL_COLUMNS if table.pupils.dtype != object else SCHOOL_COLUMNS | COARSE_COLUMNS
+        st.dataframe(table, hide_index=True, column_config=columns, key="all_schools")
         st.download_button(
             "Download this table (CSV)",
             data=to_csv_bytes(table),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -12,7 +13,7 @@ import streamlit as st
 from analytics import peer_review as pr
 from analytics import privacy
 from analytics.errors import InsightError
-from analytics.store.schools import list_schools
+from analytics.export import excel_text, spreadsheet_safe
 from app_pages import shared
 
 FORM_VERSION_KEY = "peer_review_form_version"
@@ -65,12 +66,6 @@ def load_list(path: str, data_version: int) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False)
-def load_real_names(path: str, data_version: int) -> pd.DataFrame:
-    """Every school's real name: only to find and replace names in free text, never to show."""
-    return list_schools(shared.open_store(path))
-
-
-@st.cache_data(show_spinner=False)
 def blank_diagnostic() -> bytes:
     return pr.diagnostic_workbook()
 
@@ -96,9 +91,8 @@ def main() -> None:
     subject, names = choose_subject(store, selection, schools, listed)
     if subject is None:
         return
-    replacements = name_replacements(store, names)
-    history = redacted(load_history(*shared.cache_key(store), subject.urn, subject.group_id), replacements)
-    st.subheader(subject.label)
+    history = redacted(load_history(*shared.cache_key(store), subject.urn, subject.group_id), names)
+    st.subheader(shared.plain(subject.label))
     shape_tab, evidence_tab, record_tab, excel_tab = st.tabs(
         ["Shape and changes", "Evidence and history", "Record an assessment", "Excel diagnostic"]
     )
@@ -110,7 +104,7 @@ def main() -> None:
     with record_tab:
         record_form(store, subject)
     with excel_tab:
-        show_diagnostic(store, subject, history, replacements)
+        show_diagnostic(store, subject, history, names)
 
 
 def choose_subject(
@@ -129,9 +123,12 @@ def choose_subject(
         if groups.empty:
             st.info("There are no partnership groups in this store yet.")
             return None, shared.school_names()
-        names = {int(g.group_id): str(g.name) for g in groups.itertuples()}
+        # Group names are typed: one called after a school must not name it.
+        typed = shared.school_names().redact(groups.name.tolist())
+        names = {int(g.group_id): str(n) for g, n in zip(groups.itertuples(), typed, strict=True)}
         labels = {
-            int(g.group_id): f"{g.name} ({KIND_LABELS.get(g.kind, g.kind)})" + count_note(group_counts, g.group_id)
+            int(g.group_id): f"{names[int(g.group_id)]} ({KIND_LABELS.get(g.kind, g.kind)})"
+            + count_note(group_counts, g.group_id)
             for g in groups.itertuples()
         }
         options = list(labels)
@@ -143,7 +140,7 @@ def choose_subject(
         return Subject(None, int(group_id), names[int(group_id)], "group"), shared.school_names()
     signed = dict(zip(schools.urn.astype(int), schools.data_sharing_signed.astype(bool), strict=True))
     if not school_counts:
-        where = "" if selection.group_id is None else f" in {selection.group_label}"
+        where = "" if selection.group_id is None else f" in {shared.plain(selection.group_label)}"
         st.info(
             f"**No school{where} has a peer review recorded yet**"
             + (": so far only partnership groups have been assessed." if group_counts else ".")
@@ -160,12 +157,9 @@ def choose_subject(
         help="Schools with a recorded assessment are listed first.",
         key="peer_review_school",
     )
-    # The school being discussed may be named, in presenter mode too, unless it has no data-sharing
-    # agreement; the presenter may also hide it.
-    if selection.presenter_mode and st.toggle("Hide this school's name too", key="peer_review_hide_discussed"):
-        discussed: tuple[int, ...] = ()
-    else:
-        discussed = (urn,) if signed.get(urn) else ()
+    # The school being discussed is named when it has agreed to share its data, except in presenter mode:
+    # there it keeps the pseudonym the picker shows, since its real name beside it would decode the pseudonym.
+    discussed: tuple[int, ...] = (urn,) if signed.get(urn) and not selection.presenter_mode else ()
     names = shared.school_names(discussed)
     return Subject(int(urn), None, names.name(urn, shown[urn]), "school"), names
 
@@ -176,30 +170,20 @@ def count_note(counts: dict[int, int], subject: int) -> str:
     return f" · {n} assessment{'s' if n != 1 else ''}" if n else ""
 
 
-def name_replacements(store, names: privacy.SchoolNames) -> dict[str, str]:
-    """Real name to shown pseudonym for every school that must not be named, for free text."""
-    everyone = load_real_names(*shared.cache_key(store))
-    return {
-        real: names.name(urn)
-        for urn, real in zip(everyone.urn.astype(int), everyone.name, strict=True)
-        if urn in names.hidden
-    }
-
-
-def redacted(frame: pd.DataFrame, replacements: dict[str, str]) -> pd.DataFrame:
-    """Free-text columns with school names that must not be shown replaced by pseudonyms."""
-    frame = frame.copy()
-    for column in ("partner", "evidence", "actions", "challenge_comments", "name"):
-        if column in frame:
-            frame[column] = pr.redact_names(frame[column], replacements)
+def redacted(frame: pd.DataFrame, names: privacy.SchoolNames) -> pd.DataFrame:
+    """Every typed column (partner, evidence, actions, comments, completed by) with schools that must not be
+    named replaced: on screen and in the CSV, Excel and diagnostic downloads alike."""
+    frame = privacy.redact_frame(frame, "peer_reviews", names)
+    if "name" in frame:
+        frame["name"] = names.redact(frame["name"])
     return frame
 
 
 def show_shape(subject: Subject, history: pd.DataFrame) -> None:
     if history.empty:
         st.info(
-            f"No assessment of {subject.label} is recorded yet. Record one in **Record an assessment**, or upload "
-            "a filled-in diagnostic in **Excel diagnostic**.",
+            f"No assessment of {shared.plain(subject.label)} is recorded yet. Record one in **Record an "
+            "assessment**, or upload a filled-in diagnostic in **Excel diagnostic**.",
             icon=":material/info:",
         )
         return
@@ -223,7 +207,9 @@ def show_shape(subject: Subject, history: pd.DataFrame) -> None:
         help=pr.OVERALL_RULE,
     )
     partner = "; ".join(p for p in dict.fromkeys(latest.partner) if isinstance(p, str) and p) or "not recorded"
-    right.markdown(f"**Latest assessment:** {dates[0]:%d %b %Y}, peer challenged by {partner}  \n**Why:** {reason}")
+    right.markdown(
+        f"**Latest assessment:** {dates[0]:%d %b %Y}, peer challenged by {shared.plain(partner)}  \n**Why:** {reason}"
+    )
     right.caption(pr.OVERALL_RULE)
     chart_side, table_side = st.columns([5, 4])
     shown_dates = chart_side.multiselect(
@@ -235,7 +221,9 @@ def show_shape(subject: Subject, history: pd.DataFrame) -> None:
     )
     if shown_dates:
         chart_side.plotly_chart(
-            pr.maturity_radar(history[history.review_date.isin(shown_dates)], f"Maturity shape: {subject.label}"),
+            pr.maturity_radar(
+                history[history.review_date.isin(shown_dates)], f"Maturity shape: {html.escape(subject.label)}"
+            ),
             key="maturity_radar",
         )
     else:
@@ -266,7 +254,8 @@ def show_evidence(subject: Subject, history: pd.DataFrame) -> None:
     show_ratings(history[history.review_date == day])
     st.download_button(
         "Download this assessment as the Excel diagnostic",
-        filled_diagnostic(history, day, subject.label),
+        # Typed text goes into a workbook: no live formula, no character that stops it saving.
+        filled_diagnostic(spreadsheet_safe(history), day, excel_text(subject.label)),
         f"peer-review-{slug(subject.label)}-{day:%Y-%m-%d}.xlsx",
         shared.EXCEL_MIME,
         icon=":material/download:",
@@ -310,10 +299,10 @@ def show_scope_summary(
         return
     latest = pr.latest_by_subject(in_scope)
     latest["name"] = [
-        names.name(int(u)) if kind == "school" else n
+        names.name(int(u)) if kind == "school" else names.redact_text(str(n))
         for kind, u, n in zip(latest.subject_kind, latest.urn, latest["name"], strict=True)
     ]
-    with st.expander(f"Latest assessment of every group and school in {selection.group_label}"):
+    with st.expander(f"Latest assessment of every group and school in {shared.plain(selection.group_label)}"):
         st.dataframe(
             latest[["name", "subject_kind", "review_date", "overall_level", "previous_level", "movement"]],
             hide_index=True,
@@ -343,7 +332,7 @@ def record_form(store, subject: Subject) -> None:
             hide_index=True,
         )
     with st.form(f"peer_review_record_{version}"):
-        st.markdown(f"**Record an assessment of {subject.label}**")
+        st.markdown(f"**Record an assessment of {shared.plain(subject.label)}**")
         left, middle, right = st.columns(3)
         review_date = left.date_input(
             "Date of the assessment", value=date.today(), max_value=date.today(), format="DD/MM/YYYY"
@@ -402,7 +391,7 @@ def record_form(store, subject: Subject) -> None:
             st.rerun()
 
 
-def show_diagnostic(store, subject: Subject, history: pd.DataFrame, replacements: dict[str, str]) -> None:
+def show_diagnostic(store, subject: Subject, history: pd.DataFrame, names: privacy.SchoolNames) -> None:
     st.markdown(
         "The framework's Excel diagnostic: an **Input** sheet with a drop-down for each area's level and columns "
         "for evidence, key actions and peer challenge comments, and an **Output** sheet that works out each "
@@ -418,7 +407,9 @@ def show_diagnostic(store, subject: Subject, history: pd.DataFrame, replacements
     )
     version = st.session_state.get(UPLOAD_VERSION_KEY, 0)
     upload = st.file_uploader(
-        f"Upload a filled-in diagnostic for {subject.label} (.xlsx)", type=["xlsx"], key=f"peer_review_upload_{version}"
+        f"Upload a filled-in diagnostic for {shared.plain(subject.label)} (.xlsx)",
+        type=["xlsx"],
+        key=f"peer_review_upload_{version}",
     )
     if upload is None:
         return
@@ -427,15 +418,16 @@ def show_diagnostic(store, subject: Subject, history: pd.DataFrame, replacements
     except InsightError as error:
         shared.show_error(error)
         return
-    table = redacted(parsed.table(), replacements)
-    (shown_name,) = pr.redact_names([parsed.name], replacements)
-    (partner,) = pr.redact_names([parsed.partner], replacements)
+    table = redacted(parsed.table(), names)
+    shown_name, partner, completed_by, file_name = (
+        shared.plain(v) for v in names.redact([parsed.name, parsed.partner, parsed.completed_by, upload.name])
+    )
     facts = [
         f"completed {parsed.review_date:%d %b %Y}" if parsed.review_date else "no date of completion",
-        f"by {parsed.completed_by}" if parsed.completed_by else "",
+        f"by {completed_by}" if completed_by else "",
         f"peer challenged by {partner}" if partner else "",
     ]
-    st.markdown(f"**{shown_name or upload.name}**: " + ", ".join(f for f in facts if f))
+    st.markdown(f"**{shown_name or file_name}**: " + ", ".join(f for f in facts if f))
     if parsed.problems:
         st.error(
             f"**{len(parsed.problems)} problem{'s' if len(parsed.problems) != 1 else ''}: nothing can be recorded "
@@ -454,11 +446,13 @@ def show_diagnostic(store, subject: Subject, history: pd.DataFrame, replacements
     replace = False
     if parsed.review_date in set(history.review_date):
         st.warning(
-            f"An assessment of {subject.label} dated {parsed.review_date:%d %b %Y} is already recorded.",
+            f"An assessment of {shared.plain(subject.label)} dated {parsed.review_date:%d %b %Y} is already recorded.",
             icon=":material/warning:",
         )
         replace = st.checkbox("Replace it with this workbook", key="peer_review_upload_replace")
-    if st.button(f"Record this assessment for {subject.label}", type="primary", key="peer_review_upload_confirm"):
+    if st.button(
+        f"Record this assessment for {shared.plain(subject.label)}", type="primary", key="peer_review_upload_confirm"
+    ):
         with shared.user_errors():
             pr.record_assessment(
                 store,

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.imports import survey as import_survey
+from app_pages import shared
 
 MAPPING_COLUMNS: dict[str, Any] = {
     "label": "Answer as written",
@@ -166,7 +167,8 @@ def show_findings(findings: list, label: str, shown_text: Callable[[object], str
             )
         st.markdown("\n".join(lines))
         return
-    table = findings_table(findings, label, shown_text)
+    # Table cells are text as they are (never Markdown): redacted, not escaped.
+    table = findings_table(findings, label, shared.redact)
     st.table(table, hide_index=True, height="content" if len(table) <= 12 else 420)
 
 

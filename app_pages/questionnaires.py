@@ -118,7 +118,8 @@ def redacted(texts: list) -> list:
 
 
 def shown_text(text: object) -> str:
-    return str(redacted([str(text)])[0])
+    """Typed text (a file's words, names, messages quoting cells) redacted and shown as text, never Markdown."""
+    return shared.shown_text(text)
 
 
 def current_uploader_key() -> str:
@@ -189,7 +190,7 @@ def show_preview(store, files: list[tuple[str, bytes]], preview: import_survey.S
     cols[4].metric("Missing answers", f"{preview.missing_answers:,}")
     lines = [line.strip() for line in preview.lines() if not line.strip().startswith("warning")]
     lines += school_lines(store, preview)
-    st.markdown("\n".join(f"- {line}" for line in redacted(lines)))
+    st.markdown("\n".join(f"- {shown_text(line)}" for line in lines))
     if preview.problems:
         count = len(preview.problems)
         st.error(
@@ -428,7 +429,9 @@ def past_uploads_table(log: pd.DataFrame) -> pd.DataFrame:
 
 def confirm_undo(store, import_id: int, name: str) -> None:
     """Undo takes the questionnaire and its answers away, so it is asked twice."""
-    st.warning(f"Remove **{name}** and all its answers? They can be uploaded again later.", icon=":material/undo:")
+    st.warning(
+        f"Remove **{shown_text(name)}** and all its answers? They can be uploaded again later.", icon=":material/undo:"
+    )
     yes, no = st.columns(2)
     if yes.button("Yes, undo this upload", key=f"undo_yes_{import_id}", type="primary"):
         st.session_state.pop("questionnaire_undo_asked", None)

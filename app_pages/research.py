@@ -169,7 +169,7 @@ def main() -> None:
     if started is None:
         return
     store, selection, _ = started
-    scope = "all schools" if selection.group_id is None else f"the schools of {selection.group_label}"
+    scope = "all schools" if selection.group_id is None else f"the schools of {shared.plain(selection.group_label)}"
     st.caption(
         f"Did schools in one group improve more than in another? Each school's change between two years, "
         f"compared group by group with honest statistics, among {scope}. The same analysis runs from a script: "
@@ -236,8 +236,8 @@ def choose_groups(store, mode: str, selection: shared.Selection) -> tuple[tuple 
         kinds = [k for k in research.GROUP_KINDS if counts.get(k, 0) >= 2]
         if not kinds:
             st.info(
-                f"The schools of {selection.group_label} do not fall into two or more groups of any kind. Choose a "
-                "wider group in the sidebar, or compare chosen groups."
+                f"The schools of {shared.plain(selection.group_label)} do not fall into two or more groups of any "
+                "kind. Choose a wider group in the sidebar, or compare chosen groups."
             )
             return None, None, None
         kind = st.selectbox(

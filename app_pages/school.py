@@ -51,17 +51,24 @@ def main() -> None:
     options = sorted(names, key=names.__getitem__)
     if requested is not None and requested not in names:
         st.warning(f"There is no school with URN {requested} in this store; showing the first school instead.")
-    index = options.index(requested) if requested in options else 0
+    # In presenter mode the profile opens on no school: naming the first one would put a school nobody chose
+    # in front of the room.
+    index = options.index(requested) if requested in options else (None if selection.presenter_mode else 0)
     hidden = shared.school_names().hidden
     urn = st.selectbox(
-        "School", options, index=index, format_func=lambda u: names[u] if u in hidden else f"{names[u]} ({u})"
+        "School",
+        options,
+        index=index,
+        format_func=lambda u: names[u] if u in hidden else f"{names[u]} ({u})",
+        placeholder="Choose a school",
     )
+    if urn is None:
+        st.info("Presenter mode: choose the school to discuss. It is shown by its pseudonym, as on every page.")
+        return
     st.session_state[shared.PROFILE_KEY] = urn
-    # The school being discussed is named on its own profile; in presenter mode the viewer may hide it too.
-    if selection.presenter_mode and st.toggle("Hide this school's name too", key="hide_discussed"):
-        discussed: tuple[int, ...] = ()
-    else:
-        discussed = (urn,)
+    # Off presenter mode a school is named on its own profile. In presenter mode it keeps the pseudonym the
+    # picker and every other page show: its real name beside it would decode that pseudonym for the session.
+    discussed: tuple[int, ...] = () if selection.presenter_mode else (urn,)
     record = load_profile(*shared.cache_key(store), urn)
     if record is None:
         st.error(f"There is no school with URN {urn} in this store.")
@@ -73,7 +80,7 @@ def main() -> None:
         if selection.year
         else None
     )
-    show_header(record, status.iloc[0] if not status.empty else None, shared.school_names(discussed))
+    show_header(record, status.iloc[0] if not status.empty else None, shared.school_names(discussed), schools)
     show_sharp_declines(record, assessment, urn)
     tabs = st.tabs(["Results", "Criteria", "Pupil groups", "Ofsted and events", "Category history", "Support"])
     with tabs[0]:
@@ -83,28 +90,48 @@ def main() -> None:
     with tabs[2]:
         show_pupil_groups(record, assessment, urn, selection)
     with tabs[3]:
-        show_ofsted_and_events(record)
+        show_ofsted_and_events(record, selection.presenter_mode)
         render_context_events(store, urn, selection.presenter_mode)
     with tabs[4]:
-        show_category_history(store, urn, status.iloc[0] if not status.empty else None)
+        show_category_history(store, urn, status.iloc[0] if not status.empty else None, shared.school_names(discussed))
     with tabs[5]:
         show_support(record, shared.school_names(discussed))
 
 
-def show_header(record: profile.SchoolProfile, status: pd.Series | None, names: privacy.SchoolNames) -> None:
+def context_facts(details: dict, hidden: bool, schools: pd.DataFrame) -> list[str | None]:
+    """Phase, type, pupils and % FSM; for a school shown by pseudonym coarsened (pupils in bands, FSM as a
+    quintile of the schools in scope, no URN), since exact figures beside a pseudonym identify it with GIAS."""
+    pupils, fsm = details.get("pupils"), details.get("pct_fsm")
+    if not hidden:
+        return [
+            details.get("phase"),
+            details.get("school_type"),
+            f"{int(pupils):,} pupils" if pd.notna(pupils) else None,
+            f"{fsm:.0f}% FSM" if pd.notna(fsm) else None,
+            f"URN {details['urn']}",
+        ]
+    quintile = None
+    if pd.notna(fsm):
+        quintiles = shared.fsm_quintiles(pd.concat([schools.pct_fsm, pd.Series([fsm])], ignore_index=True))
+        quintile = f"% FSM quintile {quintiles.iloc[-1]}"
+    return [details.get("phase"), f"{shared.pupil_band(pupils)} pupils" if pd.notna(pupils) else None, quintile]
+
+
+def show_header(
+    record: profile.SchoolProfile, status: pd.Series | None, names: privacy.SchoolNames, schools: pd.DataFrame
+) -> None:
     details = record.details
-    facts = [
-        details.get("phase"),
-        details.get("school_type"),
-        f"{int(details['pupils']):,} pupils" if pd.notna(details.get("pupils")) else None,
-        f"{details['pct_fsm']:.0f}% FSM" if pd.notna(details.get("pct_fsm")) else None,
-        None if int(details["urn"]) in names.hidden else f"URN {details['urn']}",
-    ]
-    st.subheader(names.name(details["urn"], details["name"]))
-    st.caption(" · ".join(str(f) for f in facts if f))
+    facts = context_facts(details, int(details["urn"]) in names.hidden, schools)
+    st.subheader(shared.plain(names.name(details["urn"], details["name"])))
+    st.caption(" · ".join(shared.plain(f) for f in facts if f))
     current = record.groups[record.groups.end_date.isna()]
     if not current.empty:
-        st.caption("Member of: " + "; ".join(f"{r.name} ({r.kind})" for r in current.itertuples()))
+        # Group names are typed: one called after another school must not name it.
+        groups = names.redact(current.name.tolist())
+        st.caption(
+            "Member of: "
+            + "; ".join(f"{shared.plain(g)} ({r.kind})" for r, g in zip(current.itertuples(), groups, strict=True))
+        )
     if status is None:
         return
     cols = st.columns(3)
@@ -240,7 +267,7 @@ def show_pupil_groups(record: profile.SchoolProfile, assessment, urn: int, selec
     st.caption("Pupils behind each figure: " + "; ".join(f"{g} {int(n)}" for g, n in cohorts.max(axis=1).items()))
 
 
-def show_ofsted_and_events(record: profile.SchoolProfile) -> None:
+def show_ofsted_and_events(record: profile.SchoolProfile, presenter_mode: bool) -> None:
     st.markdown("**Ofsted inspections**")
     if record.inspections.empty:
         st.caption("No inspections recorded.")
@@ -252,8 +279,10 @@ def show_ofsted_and_events(record: profile.SchoolProfile) -> None:
         ],
         concern=record.inspections.category_of_concern.fillna("").str.replace("_", " "),
     )
+    # Inspection dates are public: beside a pseudonym they would name the school to anyone with Ofsted's site.
+    columns = ["inspection_type", "judgement", "concern"]
     st.dataframe(
-        inspections[["inspection_date", "inspection_type", "judgement", "concern"]],
+        inspections[columns if presenter_mode else ["inspection_date", *columns]],
         hide_index=True,
         column_config={
             "inspection_date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
@@ -265,8 +294,12 @@ def show_ofsted_and_events(record: profile.SchoolProfile) -> None:
     )
 
 
-def show_category_history(store, urn: int, status: pd.Series | None) -> None:
+def show_category_history(store, urn: int, status: pd.Series | None, names: privacy.SchoolNames) -> None:
     history = load_history(*shared.cache_key(store), urn)
+    # Reasons, who decided and the meeting's title are typed, and may name another school.
+    history = privacy.redact_frame(history, "category_decisions", names)
+    if "meeting" in history:
+        history["meeting"] = names.redact(history["meeting"])
     if history.empty:
         st.caption("No category decisions recorded yet.")
     else:
@@ -330,10 +363,15 @@ def show_support(record: profile.SchoolProfile, names: privacy.SchoolNames) -> N
     if record.interventions.empty:
         st.caption("No interventions involved this school.")
         return
-    support = record.interventions.assign(
+    # An intervention's name, focus and supporting person are typed, and may name another school.
+    support = privacy.redact_frame(record.interventions, "interventions", names).assign(
         supporter=[
             names.supporter(u, p)
-            for u, p in zip(record.interventions.supporting_urn, record.interventions.supporting_person, strict=True)
+            for u, p in zip(
+                record.interventions.supporting_urn,
+                names.redact(record.interventions.supporting_person),
+                strict=True,
+            )
         ]
     )
     st.dataframe(

@@ -6,6 +6,7 @@ Cross-page state lives here behind small typed accessors, so no page invents its
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ GROUP_KEY = "selected_group_id"
 YEAR_KEY = "selected_year"
 PRESENTER_KEY = "presenter_mode"
 PROFILE_KEY = "profile_urn"
+NONCE_KEY = "presenter_session_nonce"
+# Text typed but not yet saved, by slot (e.g. "meeting:urn:field"); see :func:`drafted`.
+DRAFTS_KEY = "unsaved_drafts"
 PROFILE_PAGE = "app_pages/school.py"
 ALL_SCHOOLS = 0  # the group choice that means "every school in the store"
 
@@ -45,6 +49,8 @@ class Selection:
     year: int | None
     as_of: date
     presenter_mode: bool = False
+    # Drawn afresh each time presenter mode is switched on: its pseudonyms are unlinkable to any other's.
+    session_nonce: str | None = None
 
     @property
     def year_label(self) -> str:
@@ -109,20 +115,47 @@ def load_schools(path: str, data_version: int, group_id: int | None, as_of: date
 
 
 @st.cache_data(show_spinner=False)
-def _names(path: str, data_version: int, presenter_mode: bool, named: tuple[int, ...]) -> privacy.SchoolNames:
+def _names(
+    path: str, data_version: int, presenter_mode: bool, named: tuple[int, ...], session_nonce: str | None
+) -> privacy.SchoolNames:
     store = open_store(path)
     return privacy.display_names(
         list_schools(store),
         privacy.pseudonym_secret(store),
         presenter_mode=presenter_mode,
         named_urns=named,
+        # The nonce is part of the cache key too, so one presenter session never reuses another's names.
+        session_nonce=session_nonce if presenter_mode else None,
     )
 
 
 def school_names(named: tuple[int, ...] = ()) -> privacy.SchoolNames:
     """Names as the trust rules allow: a pseudonym in presenter mode, and always for a school without a
     data-sharing agreement, except for ``named`` (the school whose own profile is open)."""
-    return _names(*cache_key(get_store()), current_selection().presenter_mode, tuple(sorted(named)))
+    selection = current_selection()
+    return _names(*cache_key(get_store()), selection.presenter_mode, tuple(sorted(named)), selection.session_nonce)
+
+
+def redact(text: object) -> str:
+    """Typed text with every school that may not be named here replaced, ready for :func:`plain`."""
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return ""
+    return school_names().redact_text(str(text))
+
+
+def presenter_session(presenter_mode: bool) -> str | None:
+    """The nonce of the current presenter session: a new one each time presenter mode is switched on.
+
+    Switching it on also forgets the school the profile last showed, so the profile opens on no school
+    rather than naming one nobody chose in front of the room.
+    """
+    if not presenter_mode:
+        st.session_state.pop(NONCE_KEY, None)
+        return None
+    if not st.session_state.get(NONCE_KEY):
+        st.session_state[NONCE_KEY] = privacy.new_session_nonce()
+        st.session_state.pop(PROFILE_KEY, None)
+    return str(st.session_state[NONCE_KEY])
 
 
 def hide_names(frame: pd.DataFrame, named: tuple[int, ...] = (), column: str = "name") -> pd.DataFrame:
@@ -213,10 +246,15 @@ _KIND_LABELS = {
 def render_sidebar(store: Store) -> Selection:
     """Draw the shared sidebar controls and return what they select."""
     groups = load_groups(*cache_key(store))
+    # The toggle is drawn below, but its state for this run is already known: group names are typed, and
+    # a triad called after a school must not name it in front of the room.
+    presenting = bool(st.session_state.get(PRESENTER_KEY, False))
+    nonce = presenter_session(presenting)
+    group_names = _names(*cache_key(store), presenting, (), nonce).redact(groups.name.tolist())
     labels = {ALL_SCHOOLS: "All schools"}
-    for row in groups.itertuples():
+    for row, name in zip(groups.itertuples(), group_names, strict=True):
         # Listed in tree order (alliance, its collaboratives, their triads); the kind says the level.
-        labels[int(row.group_id)] = f"{row.name} ({_KIND_LABELS.get(row.kind, row.kind).lower()})"
+        labels[int(row.group_id)] = f"{name} ({_KIND_LABELS.get(row.kind, row.kind).lower()})"
     if st.session_state.get(GROUP_KEY) not in labels:
         st.session_state[GROUP_KEY] = ALL_SCHOOLS
     group_id = st.sidebar.selectbox(
@@ -242,8 +280,9 @@ def render_sidebar(store: Store) -> Selection:
     presenter_mode = st.sidebar.toggle(
         "Presenter mode",
         key=PRESENTER_KEY,
-        help="For a projector: every school except the one being discussed is shown by a pseudonym such as "
-        "School K42, the same on every page, chart and download.",
+        help="For a projector: every school is shown by a pseudonym such as School K42, the same on every "
+        "page, chart and download until presenter mode is switched off; switched on again, the pseudonyms "
+        "are new.",
     )
     today = date.today()
     as_of = as_of_date(year, years[0], today) if year else today
@@ -253,6 +292,7 @@ def render_sidebar(store: Store) -> Selection:
         year=year,
         as_of=as_of,
         presenter_mode=presenter_mode,
+        session_nonce=presenter_session(presenter_mode),
     )
 
 
@@ -382,3 +422,66 @@ def decided_category(row: pd.Series | None) -> str | None:
     """The category the board last decided for a school (a status or agenda row), if any."""
     value = None if row is None else row.get("decided_category")
     return value if isinstance(value, str) and value else None
+
+
+# Every character Markdown (and Streamlit's directives: ":red[...]", ":smile:", "$x$") gives a meaning to.
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'^%])")
+# Control characters (Word's Shift+Enter pastes U+000B) and bidirectional overrides, which make text
+# read differently from what it says; kept in the store, dropped on screen.
+_UNSAFE_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(text: object) -> str:
+    """Typed text made safe to put inside Markdown: shown as typed, never as a link, image, colour or heading.
+
+    Use it for every piece of text a person typed (or a file named) that goes into ``st.markdown``,
+    ``st.caption``, ``st.write``, a toast, a label or a help text; tables take text as it is.
+    """
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return ""
+    cleaned = _UNSAFE_CHARACTERS.sub(" ", str(text))
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", cleaned)
+
+
+def shown_text(text: object) -> str:
+    """Typed text as it may be shown here: hidden schools redacted, then made :func:`plain`."""
+    return plain(redact(text))
+
+
+def pupil_band(pupils: object) -> str:
+    """Pupil numbers in bands (presenter mode): an exact roll beside a pseudonym identifies the school."""
+    if pupils is None or pd.isna(pupils):
+        return ""
+    width = 200 if float(pupils) < 1000 else 500
+    low = int(float(pupils) // width * width)
+    return f"{low}-{low + width - 1}"
+
+
+def fsm_quintiles(pct_fsm: pd.Series) -> pd.Series:
+    """% FSM as quintiles of the schools shown (presenter mode), "1 (lowest)" to "5 (highest)"."""
+    ranks = pct_fsm.rank(method="average", pct=True)
+    labels = {1: "1 (lowest)", 2: "2", 3: "3", 4: "4", 5: "5 (highest)"}
+    return ranks.map(lambda r: "" if pd.isna(r) else labels[min(int((r - 1e-9) * 5) + 1, 5)])
+
+
+def drafted(widget: Callable[..., Any], label: str, slot: str, version: int, **options: Any) -> str:
+    """A text box (``st.text_area`` or ``st.text_input``) whose unsaved text is kept as a draft in ``slot``.
+
+    Not for use inside ``st.form``: a form sends nothing until it is submitted, so moving to the next school
+    would throw away a note typed but not yet saved. A widget's own state is dropped as soon as it is not
+    drawn, so the draft is kept apart and restored when the widget comes back.
+    """
+    drafts = st.session_state.setdefault(DRAFTS_KEY, {})
+    key = f"draft_{slot}_{version}"
+
+    def keep() -> None:
+        drafts[slot] = st.session_state[key]
+
+    return widget(label, value=drafts.get(slot, ""), key=key, on_change=keep, **options)
+
+
+def forget_drafts(*slots: str) -> None:
+    """Drop the drafts of text that has now been saved."""
+    drafts = st.session_state.setdefault(DRAFTS_KEY, {})
+    for slot in slots:
+        drafts.pop(slot, None)

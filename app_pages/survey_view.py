@@ -186,7 +186,8 @@ def show_survey(store, survey_id: int) -> None:
         if instrument["matched"]
         else "anonymous answers (unpaired tests)"
     )
-    st.caption(f"{shown_name} · {paired} · compares {results.wave_pre.iloc[0]} with {results.wave_post.iloc[0]}")
+    waves = f"{shared.plain(results.wave_pre.iloc[0])} with {shared.plain(results.wave_post.iloc[0])}"
+    st.caption(f"{shared.plain(shown_name)} · {paired} · compares {waves}")
     show_headlines(results)
     show_sentences(results)
     show_items_table(results, instrument, survey_id)
@@ -243,7 +244,7 @@ def show_groups(store, survey_id: int) -> None:
         )
         for group, caution in mine.drop_duplicates("group")[["group", "caution"]].itertuples(index=False):
             if caution:
-                st.caption(f":material/warning: {group}: {caution}.")
+                st.caption(f":material/warning: {shared.plain(group)}: {caution}.")
         st.caption(
             "Each group is tested as the whole questionnaire is. Breaking results down several ways makes some "
             "group look different by chance alone: read a difference between groups as a question to follow up."
@@ -255,7 +256,7 @@ def show_headlines(results: pd.DataFrame) -> None:
     if "headline" not in results.columns:
         return
     for headline in dict.fromkeys(str(h) for h in results.headline.fillna("") if str(h)):
-        st.markdown(f"**{headline}**")
+        st.markdown(f"**{shared.plain(headline)}**")
 
 
 def show_details(results: pd.DataFrame, survey_id: int) -> None:
@@ -277,14 +278,15 @@ def show_sentences(results: pd.DataFrame) -> None:
     sentences = [[part for part in re.split(r"(?<=\.)\s+", str(note).strip()) if part] for note in notes.fillna("")]
     shared_notes = [part for part in sentences[0] if all(part in other for other in sentences)] if sentences else []
     if shared_notes and len(sentences) > 1:
-        st.markdown(f":orange[:material/warning: {' '.join(shared_notes)}]")
+        st.markdown(f":orange[:material/warning: {shared.shown_text(' '.join(shared_notes))}]")
     else:
         shared_notes = []
+    # Sentences quote item wording from the file: shown as text, with hidden schools redacted.
     for sentence, parts in zip(results.summary, sentences, strict=True):
-        line = f"- {sentence}"
+        line = f"- {shared.shown_text(sentence)}"
         own = " ".join(part for part in parts if part not in shared_notes)
         if own:
-            line += f"  \n  :orange[:material/warning: {own}]"
+            line += f"  \n  :orange[:material/warning: {shared.shown_text(own)}]"
         st.markdown(line)
 
 
@@ -375,7 +377,7 @@ def show_single_wave(store, survey_id: int) -> None:
     )
     # The box above says once that one wave cannot show a change; each item's sentence need not repeat it.
     for sentence in described.summary:
-        st.markdown(f"- {str(sentence).replace(ONE_WAVE_CAUTION, '').strip()}")
+        st.markdown(f"- {shared.shown_text(str(sentence).replace(ONE_WAVE_CAUTION, '').strip())}")
     if described.empty:
         return
     table = described[["label", "n", "mean", "median", "pct_top", "top_options"]]

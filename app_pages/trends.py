@@ -71,9 +71,9 @@ def main() -> None:
     sharp = int((table.sharp_change == "sharp decline").sum()) if measure != OVERALL else 0
     table = table[table.trend.isin(shown)]
     st.caption(
-        f"{selection.group_label} · results up to {selection.year_label} · judged against national movement, "
-        "with the uncertainty that cohort size brings. Rising and declining describe performance: for a measure "
-        "where lower is better, a falling number is rising."
+        f"{shared.plain(selection.group_label)} · results up to {selection.year_label} · judged against national "
+        "movement, with the uncertainty that cohort size brings. Rising and declining describe performance: for a "
+        "measure where lower is better, a falling number is rising."
     )
     lower_is_better = measure != OVERALL and not bool(measures.set_index("code").at[measure, "higher_is_better"])
     if lower_is_better:

@@ -39,3 +39,25 @@ def test_presenter_mode_names_no_school_on_any_page(writable_demo_path: Path, tm
             page.screenshot(path=str(tmp_path / f"{title}.png"))
             assert leaked == [], f"{title}: {len(leaked)} school names on screen, e.g. {leaked[:3]}"
             assert page.locator('[data-testid="stSidebar"] [role="switch"]').first.is_checked(), title
+
+
+def test_no_table_offers_streamlits_own_csv_download(writable_demo_path: Path, tmp_path: Path) -> None:
+    """Streamlit's table toolbar wrote "=HYPERLINK(...)" unneutralised: it is switched off
+    (.streamlit/config.toml, client.disableDataExport), so only the app's own safe downloads remain."""
+    with running_app(writable_demo_path, tmp_path / "streamlit.log") as url, browser_page((1400, 1600)) as page:
+        page.goto(url)
+        page.locator('[data-testid="stMetric"]').first.wait_for(timeout=90_000)
+        page.locator('[data-testid="stSidebar"]').get_by_text("Presenter mode").click()
+        wait_until_idle(page)
+        tables = page.locator('[data-testid="stDataFrame"]')
+        assert tables.count() >= 1
+        table = tables.first
+        table.scroll_into_view_if_needed()
+        table.hover()
+        toolbar = page.locator('[data-testid="stElementToolbar"]').first
+        toolbar.wait_for(state="attached", timeout=10_000)
+        # The toolbar itself still shows (search, full screen); its download button must not.
+        buttons = page.locator('[data-testid="stElementToolbarButton"] button')
+        labels = [buttons.nth(i).get_attribute("aria-label") or "" for i in range(buttons.count())]
+        assert "Search" in labels, f"hovering a table shows its toolbar: {labels}"
+        assert not [label for label in labels if "download" in label.lower()], labels

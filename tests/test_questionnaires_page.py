@@ -7,6 +7,7 @@ the uploader's callback does; tests/test_browser_questionnaires.py uploads throu
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import openpyxl
@@ -21,6 +22,11 @@ PAGE = "app_pages/questionnaires.py"
 # Where the page keeps uploaded files and confirmed options (importing the page module would run it).
 FILES_KEY = "questionnaire_files"
 OPTIONS_KEY = "questionnaire_options"
+
+
+def shown(element) -> str:
+    """What the reader sees: typed text is escaped for Markdown on the page (a backslash before specials)."""
+    return re.sub(r"\\(.)", r"\1", str(element.value))
 
 
 def filled_template(rows: int = 12) -> bytes:
@@ -64,7 +70,7 @@ def test_preview_then_confirm_writes_once_and_shows_the_results(writable_demo_pa
     app.session_state[FILES_KEY] = [("coaching.xlsx", filled_template())]
     app.run()
     assert not app.exception, [e.value for e in app.exception]
-    assert any("What was understood" in m.value for m in app.markdown)
+    assert any("What was understood" in shown(m) for m in app.markdown)
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Waves"] == "2" and metrics["Items"] == "2" and metrics["Matched pairs"] == "12"
     assert survey_count(writable_demo_path) == before, "a preview must not write"
@@ -72,9 +78,9 @@ def test_preview_then_confirm_writes_once_and_shows_the_results(writable_demo_pa
     assert not app.exception, [e.value for e in app.exception]
     assert survey_count(writable_demo_path) == before + 1
     assert any("Here are its results" in s.value for s in app.success)
-    assert any("Planning lessons" in m.value and "rose from" in m.value for m in app.markdown)
+    assert any("Planning lessons" in shown(m) and "rose from" in shown(m) for m in app.markdown)
     # The upload is done with: the preview has gone and the log lists it.
-    assert not any("What was understood" in m.value for m in app.markdown)
+    assert not any("What was understood" in shown(m) for m in app.markdown)
     log = next(d.value for d in app.dataframe if "file_name" in d.value.columns)
     assert list(log.file_name) == ["coaching.xlsx"]
 
@@ -89,7 +95,7 @@ def test_problems_are_listed_and_nothing_can_be_imported(writable_demo_path: Pat
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     # A few problems are sentences, each whole (a grid cell would cut it off) and led by where it is.
-    listed = next(m.value for m in app.markdown if "Agreed" in m.value).splitlines()
+    listed = next(shown(m) for m in app.markdown if "Agreed" in shown(m)).splitlines()
     agreed = next(line for line in listed if "'Agreed'" in line)
     assert agreed.startswith("- **before.csv, row 3, column B (Q1)**")
     assert agreed.endswith("Correct it, or give it a value in the mapping.")
@@ -137,7 +143,7 @@ def test_a_guessed_scale_is_asked_about_above_the_form_with_the_guess_chosen(
     app.session_state[FILES_KEY] = [("obs-before.csv", b"Code,Q1\nA,3\nB,2\n"), ("obs-after.csv", b"Code,Q1\nA,2\n")]
     app.run()
     assert not app.exception, [e.value for e in app.exception]
-    asked = next(w.value for w in app.warning if question in w.value)
+    asked = next(shown(w) for w in app.warning if question in shown(w))
     assert "already chosen below" in asked
     form = next(e for e in app.expander if e.label.startswith("Check or change the scale"))
     assert form.proto.expanded, "the form opens so the guess can be confirmed or changed"
@@ -207,7 +213,7 @@ def test_presenter_mode_names_no_school(writable_demo_path: Path, monkeypatch) -
 def test_page_works_on_an_empty_store(empty_store_path: Path, monkeypatch, store_kind: str) -> None:
     app = open_app(empty_store_path, monkeypatch, PAGE)
     assert not app.exception, [e.value for e in app.exception]
-    assert any("No questionnaire has been uploaded" in c.value for c in app.caption)
+    assert any("No questionnaire has been uploaded" in shown(c) for c in app.caption)
 
 
 def test_changing_the_scale_and_direction_on_the_page_checks_again(writable_demo_path: Path, monkeypatch) -> None:
@@ -215,14 +221,14 @@ def test_changing_the_scale_and_direction_on_the_page_checks_again(writable_demo
     data = b"Code,Q1\nA,3\nB,2\nC,4\n"
     app.session_state[FILES_KEY] = [("obs-before.csv", data), ("obs-after.csv", b"Code,Q1\nA,2\nB,2\nC,3\n")]
     app.run()
-    assert any("scale: 1 to 5, higher is better" in m.value for m in app.markdown)
+    assert any("scale: 1 to 5, higher is better" in shown(m) for m in app.markdown)
     highest = next(n for n in app.number_input if n.label == "Highest answer")
     highest.set_value(4)
     next(r for r in app.radio if r.label == "Direction").set_value(False)
     next(b for b in app.button if b.label == "Apply and check again").click()
     app.run()
     assert not app.exception, [e.value for e in app.exception]
-    assert any("scale: 1 to 4, 1 is best" in m.value for m in app.markdown)
+    assert any("scale: 1 to 4, 1 is best" in shown(m) for m in app.markdown)
     app.button(key="questionnaire_import").click().run()
     with Store(writable_demo_path) as store:
         scale = store.read(
@@ -241,11 +247,11 @@ def test_results_of_a_means_only_and_a_single_wave_questionnaire(writable_demo_p
     chooser = next(s for s in app.selectbox if s.label == "Questionnaire")
     chooser.select(kept.survey_id).run()
     assert not app.exception, [e.value for e in app.exception]
-    assert any("Only the means and numbers of respondents were kept" in c.value for c in app.caption)
-    assert any("Planning rose from 3.1 to 3.6" in m.value for m in app.markdown)
+    assert any("Only the means and numbers of respondents were kept" in shown(c) for c in app.caption)
+    assert any("Planning rose from 3.1 to 3.6" in shown(m) for m in app.markdown)
     next(s for s in app.selectbox if s.label == "Questionnaire").select(single.survey_id).run()
     assert not app.exception, [e.value for e in app.exception]
-    assert any("answers in one wave only" in i.value for i in app.info)
+    assert any("answers in one wave only" in shown(i) for i in app.info)
 
 
 def test_results_stay_after_a_rerun_and_notes_are_shown(writable_demo_path: Path, monkeypatch) -> None:
@@ -261,7 +267,7 @@ def test_results_stay_after_a_rerun_and_notes_are_shown(writable_demo_path: Path
     # A download click reruns the page: the results must still be there.
     app.run()
     assert any("Here are its results" in s.value for s in app.success)
-    assert any("Q1 rose from" in m.value and "great caution" in m.value for m in app.markdown)
+    assert any("Q1 rose from" in shown(m) and "great caution" in shown(m) for m in app.markdown)
     table = next(d.value for d in app.dataframe if "mean_pre" in d.value.columns)
     assert "warning" not in table.columns
     downloads = {b.proto.label: b.proto for b in app.get("download_button")}
@@ -280,14 +286,14 @@ def test_dont_know_and_reverse_items_chosen_in_the_preview_are_used(writable_dem
     assert not app.exception, [e.value for e in app.exception]
     mapping = next(d.value for d in app.dataframe if "missing" in getattr(d.value, "columns", []))
     assert bool(mapping.set_index("label").loc["Don't know", "missing"])
-    assert any("Possibly worded the other way round" in c.value for c in app.caption)
+    assert any("Possibly worded the other way round" in shown(c) for c in app.caption)
     items = next(d.value for d in app.dataframe if "reverse_scored" in getattr(d.value, "columns", []))
     code = items.item_code[items.item_text == "I find marking stressful"].iloc[0]
     app.session_state[OPTIONS_KEY] = SurveyOptions(item_changes={code: {"reverse_scored": True}})
     app.run()
     app.button(key="questionnaire_import").click().run()
     assert not app.exception, [e.value for e in app.exception]
-    sentence = next(m.value for m in app.markdown if "I find marking stressful fell" in m.value)
+    sentence = next(shown(m) for m in app.markdown if "I find marking stressful fell" in shown(m))
     assert "an improvement" in sentence
 
 
@@ -313,8 +319,8 @@ def test_an_unreadable_file_shows_only_its_problem(writable_demo_path: Path, mon
     app.session_state[FILES_KEY] = [("results.xlsx", b"%PDF-1.4\n%fake pdf\n")]
     app.run()
     assert not app.exception, [e.value for e in app.exception]
-    assert any("could not be read" in e.value for e in app.error)
-    assert not any("What was understood" in m.value for m in app.markdown)
+    assert any("could not be read" in shown(e) for e in app.error)
+    assert not any("What was understood" in shown(m) for m in app.markdown)
     assert not [b for b in app.button if b.key == "questionnaire_import"]
 
 

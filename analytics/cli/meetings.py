@@ -38,8 +38,12 @@ def run_agenda(args: argparse.Namespace) -> int:
         meeting = meetings.get_meeting(store, meeting_id)
         agenda = meetings.build_agenda(store, meeting_id, meetings.board_for_meeting(store, meeting))
         record = meetings.meeting_record(store, meeting_id)
+        # Each --presenter run is a presenter session of its own: its pseudonyms are unlinkable to any other's.
         names = privacy.display_names(
-            list_schools(store), privacy.pseudonym_secret(store), presenter_mode=args.presenter
+            list_schools(store),
+            privacy.pseudonym_secret(store),
+            presenter_mode=args.presenter,
+            session_nonce=privacy.new_session_nonce() if args.presenter else None,
         )
     tables = meeting_pack.pack_tables(agenda, names, record)
     if args.pack is not None:
@@ -51,8 +55,10 @@ def run_agenda(args: argparse.Namespace) -> int:
             args.pack.write_text(
                 meeting_pack.meeting_pack_html(agenda, names, record, presenter_mode=args.presenter), encoding="utf-8"
             )
+    # Title and attendees are typed: they may name a school this output must not name.
+    typed = dict(zip(("title", "attendees"), names.redact([meeting["title"], meeting.get("attendees")]), strict=True))
     payload = {
-        "meeting": {k: meeting[k] for k in ("meeting_id", "meeting_date", "kind", "title", "attendees")},
+        "meeting": {k: meeting[k] for k in ("meeting_id", "meeting_date", "kind")} | typed,
         "since": agenda.since,
         "sections": {
             title: table.astype(object).where(table.notna(), None).to_dict(orient="records")
@@ -60,7 +66,7 @@ def run_agenda(args: argparse.Namespace) -> int:
         },
         "pack": None if args.pack is None else str(args.pack),
     }
-    lines = [f"{meeting['title']} ({meeting['kind_label']}, {meeting['meeting_date']:%d %B %Y})"]
+    lines = [f"{typed['title']} ({meeting['kind_label']}, {meeting['meeting_date']:%d %B %Y})"]
     lines.append(f"Changes since {agenda.since:%d %B %Y}.")
     for title, table in tables.items():
         lines.append(f"\n{title}: {len(table)}")

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from analytics import charts
 from analytics.export import RAG_FILLS, safe_frame, to_excel_bytes
 from analytics.meetings.agenda import Agenda
+from analytics.monitoring.board import RAG_ORDER
 from analytics.privacy import SchoolNames
 
 # Plain headings for the columns the agenda tables use; columns not listed are left out of the pack.
@@ -59,8 +60,22 @@ HEADINGS = {
 }
 
 
-# Columns people type into: a hidden school named in them is pseudonymised too.
-FREE_TEXT = ("text", "note", "reason", "last_note", "owner")
+# Columns people type into (analytics.privacy.FREE_TEXT_FIELDS, under the names the agenda's queries give
+# them): a hidden school named in them is pseudonymised too.
+# "raised_at" is the title of the meeting that agreed an action.
+FREE_TEXT = (
+    "text",
+    "note",
+    "reason",
+    "reasons",
+    "last_note",
+    "owner",
+    "decided_by",
+    "section",
+    "noted_by",
+    "raised_at",
+)
+RUNNING_ORDER_COLUMNS = ["urn", "name", "rag", "decided_category", "listed_for"]
 NOTHING = "Nothing for this meeting."
 
 
@@ -72,10 +87,26 @@ def pack_tables(
     The first table is "Running order": the schools in the order the meeting takes them. ``record``
     is :func:`analytics.meetings.meeting_record`; its sections follow the agenda's.
     """
-    tables = {"Running order": agenda.schools[["urn", "name", "rag", "decided_category", "listed_for"]]}
+    tables = {"Running order": running_order(agenda, names)[RUNNING_ORDER_COLUMNS]}
     tables |= agenda.sections
     tables |= record or {}
     return {title: presentable(frame, names) for title, frame in tables.items()}
+
+
+def running_order(agenda: Agenda, names: SchoolNames) -> pd.DataFrame:
+    """The schools in the order the meeting takes them: by concern (RAG), then by the name shown.
+
+    Never by real name: "Dundale, School U58, Elmley" would tell the room that U58 starts with "E".
+    Sorted by the name on screen, a pseudonym's place says nothing but its own spelling.
+    """
+    order = agenda.schools.copy()
+    order["_concern"] = order.rag.map(RAG_ORDER).fillna(len(RAG_ORDER))
+    order["_shown"] = [names.name(int(u), "") for u in order.urn]
+    return (
+        order.sort_values(["_concern", "_shown"], kind="stable")
+        .drop(columns=["_concern", "_shown"])
+        .reset_index(drop=True)
+    )
 
 
 def presentable(frame: pd.DataFrame, names: SchoolNames) -> pd.DataFrame:
@@ -95,12 +126,13 @@ def presentable(frame: pd.DataFrame, names: SchoolNames) -> pd.DataFrame:
         values = shown[column]
         if column == "rag":
             shown[column] = values.fillna("").str.capitalize()
-        elif column in FREE_TEXT:
-            shown[column] = names.redact(values)
         elif column == "reasons":
             # Reasons are joined by "; ", which also occurs inside one ("2 points below; 195 pupils"):
             # a new reason starts with a capital letter.
-            shown[column] = [re.sub(r"\.?; (?=[A-Z])", ".\n", v) if isinstance(v, str) else v for v in values]
+            redacted = names.redact(values)
+            shown[column] = [re.sub(r"\.?; (?=[A-Z])", ".\n", v) if isinstance(v, str) else v for v in redacted]
+        elif column in FREE_TEXT:
+            shown[column] = names.redact(values)
         elif pd.api.types.is_datetime64_any_dtype(values) or values.map(lambda v: isinstance(v, date)).any():
             shown[column] = [f"{pd.Timestamp(v):%d %b %Y}" if pd.notna(v) else "" for v in values]
     keep = [c for c in shown.columns if c in HEADINGS]

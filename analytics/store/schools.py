@@ -85,7 +85,7 @@ def schools_in_scope(store: Store, group_id: int | None, as_of: date) -> pd.Data
         latest_decision AS (
             SELECT urn, arg_max(category, (decided_on, decision_id)) AS category,
                    arg_max(rag, (decided_on, decision_id)) AS rag, max(decided_on) AS category_date
-            FROM category_decisions WHERE decided_on <= $as_of
+            FROM category_decisions WHERE decided_on <= $as_of AND withdrawn_at IS NULL
             GROUP BY urn
         )
         SELECT s.urn, s.name, s.phase, s.school_type, s.pupils, s.pct_fsm, s.pct_eal, s.pct_sen,
@@ -140,5 +140,8 @@ def list_measures(store: Store) -> pd.DataFrame:
 
 
 def list_schools(store: Store) -> pd.DataFrame:
-    """Every school in the store: ``urn, name, phase, data_sharing_signed``."""
-    return store.read("SELECT urn, name, phase, data_sharing_signed FROM schools ORDER BY name")
+    """Every school in the store: ``urn, name, phase, data_sharing_signed, la_code``.
+
+    ``la_code`` lets :func:`analytics.privacy.display_names` find a hidden school's LAESTAB typed in text.
+    """
+    return store.read("SELECT urn, name, phase, data_sharing_signed, la_code FROM schools ORDER BY name")
