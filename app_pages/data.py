@@ -3,6 +3,7 @@ would change before anything is written, import with a progress bar, and undo an
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pandas as pd
@@ -45,20 +46,58 @@ def main() -> None:
     )
     upload = st.file_uploader("File to import (CSV)", type=["csv"], key="data_upload")
     kind = st.selectbox("What the file is", options=list(KIND_CHOICES), format_func=KIND_CHOICES.__getitem__)
-    if upload is not None:
-        show_upload(store, upload.name, upload.getvalue(), kind)
+    state_funded_only = not st.checkbox(
+        "Include independent schools",
+        help="National KS4 files list independent schools too; by default only state-funded schools are imported.",
+        key="include_independent",
+    )
+    if upload is None:
+        st.session_state.pop(PREVIEW_KEY, None)
+        st.session_state.pop(QUESTION_KEY, None)
+    else:
+        show_upload(store, upload.name, upload.getvalue(), kind, state_funded_only)
     show_imports_log(store)
 
 
-def show_upload(store, file_name: str, data: bytes, kind: str) -> None:
+# The last preview, kept so that pressing Import (which reruns the page) neither reads a national file again nor
+# leaves the page grey for minutes; kept per file, kind, year, option and store version.
+PREVIEW_KEY = "dfe_preview"
+QUESTION_KEY = "dfe_year_question"
+
+
+def kept_preview(store, file_name: str, data: bytes, kind: str, year: int | None, state_funded_only: bool):
+    """The preview of this file, made once (with a progress bar) and kept until the file, a choice or the store
+    changes."""
+    key = (hashlib.sha256(data).hexdigest(), kind, year, state_funded_only, store.data_version())
+    kept = st.session_state.get(PREVIEW_KEY)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    bar, report = shared.progress_bar("Reading the file")
+    preview = import_dfe.preview_import(
+        store, data, kind, file_name=file_name, year=year, state_funded_only=state_funded_only, progress=report
+    )
+    bar.empty()
+    st.session_state[PREVIEW_KEY] = (key, preview)
+    return preview
+
+
+def show_upload(store, file_name: str, data: bytes, kind: str, state_funded_only: bool = True) -> None:
     try:
-        preview = import_dfe.preview_import(store, data, kind, file_name=file_name)
+        # A file whose year had to be asked keeps only its question, not a second national-sized preview.
+        file_key = (hashlib.sha256(data).hexdigest(), kind, state_funded_only)
+        asked = st.session_state.get(QUESTION_KEY)
+        question = asked[1] if asked is not None and asked[0] == file_key else None
         year = None
-        if isinstance(preview, import_dfe.Preview) and preview.year_question is not None:
-            year = ask_year(preview.year_question, file_name)
+        if question is None:
+            preview = kept_preview(store, file_name, data, kind, None, state_funded_only)
+            if isinstance(preview, import_dfe.Preview) and preview.year_question is not None:
+                question = preview.year_question
+                st.session_state[QUESTION_KEY] = (file_key, question)
+        if question is not None:
+            year = ask_year(question, file_name)
             if year is None:
                 return
-            preview = import_dfe.preview_import(store, data, kind, file_name=file_name, year=year)
+            preview = kept_preview(store, file_name, data, kind, year, state_funded_only)
     except InsightError as error:
         shared.show_error(error)
         return
@@ -75,7 +114,7 @@ def show_upload(store, file_name: str, data: bytes, kind: str) -> None:
         return
     show_preview(preview)
     if preview.has_changes:
-        confirm_import(store, file_name, data, preview.kind, "Import", year)
+        confirm_import(store, file_name, data, preview.kind, "Import", year, preview, state_funded_only)
     else:
         st.info("Nothing would change: the store already holds everything in this file.", icon=":material/info:")
 
@@ -153,14 +192,33 @@ def show_preview(preview: import_dfe.Preview) -> None:
             )
 
 
-def confirm_import(store, file_name: str, data: bytes, kind: str, label: str, year: int | None = None) -> None:
+def confirm_import(
+    store,
+    file_name: str,
+    data: bytes,
+    kind: str,
+    label: str,
+    year: int | None = None,
+    preview: import_dfe.Preview | None = None,
+    state_funded_only: bool = True,
+) -> None:
     if not st.button(label, type="primary", icon=":material/upload:", key="confirm_import"):
         return
-    _, report = shared.progress_bar()
+    _, report = shared.progress_bar("Writing")
     with shared.user_errors():
+        # The preview shown is the one written (unless the store changed meanwhile, when it is made again).
         summary = import_dfe.run_import(
-            store, data, kind, imported_by="Data page", progress=report, file_name=file_name, year=year
+            store,
+            data,
+            kind,
+            imported_by="Data page",
+            progress=report,
+            file_name=file_name,
+            year=year,
+            state_funded_only=state_funded_only,
+            preview=preview,
         )
+        st.session_state.pop(PREVIEW_KEY, None)
         st.success("\n\n".join(escape(line.strip()) for line in summary.lines()), icon=":material/check_circle:")
 
 

@@ -342,3 +342,32 @@ def test_the_import_page_asks_for_the_year_and_imports_into_it(
     assert not app.exception, [e.value for e in app.exception]
     with Store(empty_store_path) as store:
         assert store.read("SELECT DISTINCT academic_year FROM results").academic_year.tolist() == [2023]
+
+
+def test_the_import_page_previews_a_file_once_and_imports_that_preview(
+    empty_store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pressing Import reruns the page: the preview shown must be the one written, not read again (a national
+    file took minutes of grey page to preview a second time)."""
+    from analytics.imports import dfe
+
+    calls: list[int | None] = []
+    real = dfe.preview_import
+
+    def counted(*args, **kwargs):
+        calls.append(kwargs.get("year"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dfe, "preview_import", counted)
+    monkeypatch.setenv(db.DB_ENV_VAR, str(empty_store_path))
+    app = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60)
+    app.run()
+    app.switch_page("app_pages/data.py").run()
+    app.file_uploader[0].set_value(("england_ks2final.csv", after_the_gap(), "text/csv")).run()
+    next(s for s in app.selectbox if s.label == "Academic year of this file").set_value(2023).run()
+    previews = len(calls)
+    app.button(key="confirm_import").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert len(calls) == previews, "Import must write the preview already shown, not make it again"
+    with Store(empty_store_path) as store:
+        assert store.read("SELECT DISTINCT academic_year FROM results").academic_year.tolist() == [2023]
