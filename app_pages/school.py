@@ -14,13 +14,13 @@ from analytics.monitoring.categories import (
     CATEGORIES,
     CATEGORY_LABELS,
     RAG_FOR_CATEGORY,
-    decision_history,
     record_decision,
 )
 from analytics.monitoring.criteria import STRAND_NAMES, SUBGROUP_LABELS
 from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
 from analytics.ofsted import describe_inspection
 from analytics.stats.wording import format_intervals
+from app_pages import decision_history_panel as decision_panel
 from app_pages import shared
 from app_pages.context_events_panel import render_context_events
 
@@ -31,11 +31,6 @@ FORM_VERSION_KEY = "decision_form_version"
 @st.cache_data(show_spinner=False)
 def load_profile(path: str, data_version: int, urn: int) -> profile.SchoolProfile | None:
     return profile.load_profile(shared.open_store(path), urn)
-
-
-@st.cache_data(show_spinner=False)
-def load_history(path: str, data_version: int, urn: int) -> pd.DataFrame:
-    return decision_history(shared.open_store(path), urn)
 
 
 def main() -> None:
@@ -295,29 +290,7 @@ def show_ofsted_and_events(record: profile.SchoolProfile, presenter_mode: bool) 
 
 
 def show_category_history(store, urn: int, status: pd.Series | None, names: privacy.SchoolNames) -> None:
-    history = load_history(*shared.cache_key(store), urn)
-    # Reasons, who decided and the meeting's title are typed, and may name another school.
-    history = privacy.redact_frame(history, "category_decisions", names)
-    if "meeting" in history:
-        history["meeting"] = names.redact(history["meeting"])
-    if history.empty:
-        st.caption("No category decisions recorded yet.")
-    else:
-        shown = history[["decided_on", "category", "rag", "reasons", "decided_by", "meeting", "suggested_category"]]
-        st.dataframe(
-            shown.fillna({"meeting": "", "suggested_category": ""}),
-            hide_index=True,
-            column_config={
-                "decided_on": st.column_config.DateColumn("Date", format="D MMM YYYY"),
-                "category": "Category",
-                "rag": "RAG",
-                "reasons": st.column_config.TextColumn("Reasons", width="large"),
-                "decided_by": "Decided by",
-                "meeting": "Meeting",
-                "suggested_category": "Suggested then",
-            },
-            key="decisions",
-        )
+    decision_panel.show_decisions(store, urn, names)
     suggested = None if status is None or pd.isna(status.suggested_category) else str(status.suggested_category)
     # A new form key after each recorded decision gives empty fields; a refused one keeps what was typed.
     version = st.session_state.get(FORM_VERSION_KEY, 0)

@@ -67,6 +67,7 @@ def test_every_page_is_listed() -> None:
         "app_pages/impact_view.py",
         "app_pages/panel_download.py",
         "app_pages/questionnaire_mapping.py",
+        "app_pages/decision_history_panel.py",
     }
     assert listed == set(PAGES)
     source = (REPO_ROOT / "app.py").read_text()
@@ -188,6 +189,33 @@ def test_recording_a_decision_adds_it_to_the_history(writable_demo_path: Path, m
         ).iloc[0]
     assert latest.decided_by == "Chair of the board"
     assert latest.reasons == "Attendance has fallen two years running."
+
+
+def test_a_decision_recorded_by_mistake_is_withdrawn_and_stays_in_the_history(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = open_app(writable_demo_path, monkeypatch, "app_pages/school.py")
+    urn = app.main.selectbox[0].value
+    app.text_area(key="decision_reasons").input("Typed against the wrong school.")
+    app.text_input(key="decision_by").input("Clerk")
+    app.button(key="decision_submit").click().run()
+    st.cache_resource.clear()
+    with Store(writable_demo_path) as store:
+        mistaken = int(store.scalar("SELECT max(decision_id) FROM category_decisions WHERE urn = ?", [urn]))
+    app.run()
+    app.selectbox(key="withdraw_decision_id").set_value(mistaken)
+    app.text_input(key="withdraw_decision_reason").input("Recorded against the wrong school")
+    app.text_input(key="withdraw_decision_by").input("Clerk")
+    next(b for b in app.button if b.label == "Withdraw the decision").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    st.cache_resource.clear()
+    with Store(writable_demo_path) as store:
+        row = store.read(
+            "SELECT withdrawn_by, withdrawn_reason FROM category_decisions WHERE decision_id = ?", [mistaken]
+        )
+    assert row.iloc[0].tolist() == ["Clerk", "Recorded against the wrong school"]
+    history = next(d.value for d in app.dataframe if "status" in d.value.columns)
+    assert "withdrawn" in set(history.status)
 
 
 def test_a_decision_without_reasons_is_refused_on_the_page(
