@@ -12,7 +12,7 @@ from analytics.monitoring import board as early_warning
 from analytics.monitoring.board import count_by, overview_summary
 from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
 from analytics.store.schools import CATEGORY_ORDER
-from app_pages import shared
+from app_pages import shared, significance_view
 
 RAG_LABELS = shared.RAG_LABELS
 SCHOOL_COLUMNS = {
@@ -47,6 +47,7 @@ def main() -> None:
     show_charts(schools, board)
     if board is not None:
         show_changes(store, selection, board)
+    significance_view.show_grid(store, selection, schools)
     show_all_schools(schools, selection)
 
 

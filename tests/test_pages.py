@@ -68,6 +68,7 @@ def test_every_page_is_listed() -> None:
         "app_pages/panel_download.py",
         "app_pages/questionnaire_mapping.py",
         "app_pages/decision_history_panel.py",
+        "app_pages/significance_view.py",
     }
     assert listed == set(PAGES)
     source = (REPO_ROOT / "app.py").read_text()
@@ -216,6 +217,25 @@ def test_a_decision_recorded_by_mistake_is_withdrawn_and_stays_in_the_history(
     assert row.iloc[0].tolist() == ["Clerk", "Recorded against the wrong school"]
     history = next(d.value for d in app.dataframe if "status" in d.value.columns)
     assert "withdrawn" in set(history.status)
+
+
+def test_overview_grid_marks_each_school_as_the_criteria_test_it_and_filters(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from analytics.monitoring.significance_grid import significance_grid
+
+    app = open_app(writable_demo_path, monkeypatch, "app_pages/overview.py")
+    assert not app.exception, [e.value for e in app.exception]
+    grid = next(d.value for d in app.dataframe if "ks2_rwm_exp" in d.value.columns)
+    with Store(writable_demo_path) as store:
+        year = int(store.scalar("SELECT max(academic_year) FROM results"))
+        expected = significance_grid(store, year=year, measures=["ks2_rwm_exp"])
+    worse = int((expected.mark == "-").sum())
+    assert worse > 0 and int(grid.ks2_rwm_exp.eq("− worse").sum()) == worse
+    app.toggle(key="grid_significant").set_value(True).run()
+    filtered = next(d.value for d in app.dataframe if "ks2_rwm_exp" in d.value.columns)
+    cells = set(filtered.drop(columns=["School"]).stack()) - {""}
+    assert cells <= {"+ better", "− worse"} and cells
 
 
 def test_a_decision_without_reasons_is_refused_on_the_page(
