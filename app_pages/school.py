@@ -20,8 +20,8 @@ from analytics.monitoring.criteria import STRAND_NAMES, SUBGROUP_LABELS
 from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
 from analytics.ofsted import describe_inspection
 from analytics.stats.wording import format_intervals
+from app_pages import areas_panel, shared
 from app_pages import decision_history_panel as decision_panel
-from app_pages import shared
 from app_pages.context_events_panel import render_context_events
 
 STATUS_LABELS = {"unmet": "Unmet", "met": "Met", "not assessed": "Not assessed"}
@@ -77,6 +77,7 @@ def main() -> None:
     )
     show_header(record, status.iloc[0] if not status.empty else None, shared.school_names(discussed), schools)
     show_sharp_declines(record, assessment, urn)
+    areas_panel.show_areas(store, urn, selection.year)
     tabs = st.tabs(["Results", "Criteria", "Pupil groups", "Ofsted and events", "Category history", "Support"])
     with tabs[0]:
         show_results(record, assessment, urn, selection)

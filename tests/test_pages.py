@@ -69,6 +69,7 @@ def test_every_page_is_listed() -> None:
         "app_pages/questionnaire_mapping.py",
         "app_pages/decision_history_panel.py",
         "app_pages/significance_view.py",
+        "app_pages/areas_panel.py",
     }
     assert listed == set(PAGES)
     source = (REPO_ROOT / "app.py").read_text()
@@ -236,6 +237,25 @@ def test_overview_grid_marks_each_school_as_the_criteria_test_it_and_filters(
     filtered = next(d.value for d in app.dataframe if "ks2_rwm_exp" in d.value.columns)
     cells = set(filtered.drop(columns=["School"]).stack()) - {""}
     assert cells <= {"+ better", "− worse"} and cells
+
+
+def test_school_profile_lists_the_schools_areas_of_interest(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from analytics.monitoring.areas import areas_of_interest
+
+    app = open_app(writable_demo_path, monkeypatch, "app_pages/school.py")
+    urn = app.main.selectbox[0].value
+    with Store(writable_demo_path) as store:
+        year = int(store.scalar("SELECT max(academic_year) FROM results"))
+        expected = areas_of_interest(store, urn, year=year)
+    assert len(expected), "the first school of the demo has areas of interest"
+    shown = re.sub(r"\\(.)", r"\1", " ".join(m.value for m in app.markdown))
+    assert any(e.label.startswith(f"Areas of interest ({len(expected)})") for e in app.expander)
+    for sentence in expected.sentence:
+        assert sentence in shown
 
 
 def test_a_decision_without_reasons_is_refused_on_the_page(
