@@ -11,6 +11,7 @@ import streamlit as st
 from analytics import meetings
 from analytics.meetings import pack as meeting_pack
 from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY, record_decision
+from app_pages import action_corrections_panel as action_changes
 from app_pages import shared
 
 MEETING_KEY = "meeting_id"
@@ -440,6 +441,7 @@ def show_actions(store, agenda: meetings.Agenda) -> None:
         st.caption("None yet. Add them school by school, or below for the whole partnership.")
     else:
         show_table(agreed, names, key="agreed")
+        action_changes.show_action_changes(store, int(agenda.meeting["meeting_id"]), key="agreed")
     action_form(store, agenda, None, st.session_state.get(FORM_VERSION_KEY, 0))
 
 

@@ -148,3 +148,22 @@ def test_the_decision_form_starts_on_the_decided_category_never_the_suggestion(
         if position + 1 < len(order):
             by_label(app.button, "Next")[0].click().run()
     assert differing, "the demo has schools whose suggestion differs from the decision"
+
+
+def test_an_action_agreed_today_can_be_closed_now_and_keeps_its_history(writable_demo_path: Path, monkeypatch) -> None:
+    with Store(writable_demo_path) as store:
+        action_id = meetings.record_action(store, meeting_id=2, text="Send the data pack", owner="Officer", urn=None)
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    app.selectbox(key="change_action_agreed").set_value(action_id)
+    app.radio(key="change_kind_agreed").set_value("close")
+    app.text_input(key="change_note_agreed").input("Sent on the day")
+    app.text_input(key="change_by_agreed").input("Officer")
+    next(b for b in app.button if b.label == "Save the change").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    st.cache_resource.clear()
+    with Store(writable_demo_path) as store:
+        closed = store.read(
+            "SELECT status, note, noted_by, meeting_id FROM action_followups WHERE action_id = ?", [action_id]
+        )
+    assert closed.status.tolist() == ["done"] and closed.noted_by.tolist() == ["Officer"]
+    assert closed.meeting_id.isna().all(), "closed between meetings, not at one"
