@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
@@ -218,13 +220,34 @@ def main() -> None:
         st.info("Choose a 'From' year before the 'To' year.")
         return
     with shared.user_errors():
-        result = load_comparison(
-            *shared.cache_key(store), measure, from_year, to_year, mode, choice, selection.group_id, subgroup
+        result = redacted_comparison(
+            load_comparison(
+                *shared.cache_key(store), measure, from_year, to_year, mode, choice, selection.group_id, subgroup
+            )
         )
         if mode == "matched":
             show_impact_headline(store, int(choice[0]), measure)
         show_result(result)
         render_panel_download(store, measure, subgroup)
+
+
+def redacted_comparison(result: research.GroupComparison) -> research.GroupComparison:
+    """The comparison with typed text (group names people gave, which may name a school that must not be named
+    here) redacted in every table, sentence and chart label; numbers untouched."""
+    names = shared.school_names()
+
+    def frame(table: pd.DataFrame) -> pd.DataFrame:
+        if table.empty:
+            return table
+        table = table.copy()
+        for column in [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]:
+            table[column] = [names.redact_text(v) if isinstance(v, str) else v for v in table[column].astype(object)]
+        return table
+
+    changes = {name: frame(value) if isinstance(value, pd.DataFrame) else value for name, value in vars(result).items()}
+    changes["notes"] = [names.redact_text(n) for n in result.notes]
+    changes["routine_notes"] = [names.redact_text(n) for n in result.routine_notes]
+    return dataclasses.replace(result, **changes)
 
 
 def choose_groups(store, mode: str, selection: shared.Selection) -> tuple[tuple | None, str | None, tuple | None]:
@@ -248,7 +271,9 @@ def choose_groups(store, mode: str, selection: shared.Selection) -> tuple[tuple 
         )
         return (kind,), None, None
     if mode == "groups":
-        names = {int(g.group_id): f"{g.name} ({g.kind})" for g in groups.itertuples()}
+        # Group names are typed, and may name a school that must not be named here.
+        shown = shared.school_names()
+        names = {int(g.group_id): f"{shown.redact_text(str(g.name))} ({g.kind})" for g in groups.itertuples()}
         chosen = st.multiselect(
             "Groups to compare",
             list(names),
@@ -264,7 +289,8 @@ def choose_groups(store, mode: str, selection: shared.Selection) -> tuple[tuple 
         return tuple(chosen), None, None
     if mode == "supported":
         listed = load_interventions(*shared.cache_key(store))
-        names = dict(zip(listed.intervention_id.astype(int), listed.name, strict=True))
+        typed = shared.school_names().redact(list(listed.name))
+        names = dict(zip(listed.intervention_id.astype(int), typed, strict=True))
         chosen = st.multiselect(
             "Only support from",
             list(names),
@@ -334,13 +360,15 @@ def show_result(result: research.GroupComparison) -> None:
     measure = result.measure
     tables = research.display_tables(result, shared.school_names())
     st.subheader(f"{measure['label']}: change from {result.from_label} to {result.to_label}")
-    st.markdown(f"**{research.headline(result)}**")
-    st.markdown(research.findings(result, with_headline=False, max_group_sentences=8))
+    # The sentences quote group names people typed: shown as text, never as Markdown.
+    st.markdown(f"**{shared.plain(research.headline(result))}**")
+    st.markdown(shared.plain(research.findings(result, with_headline=False, max_group_sentences=8)))
     if result.cautions:
         st.warning(
-            "**Read with care**\n\n" + "\n".join(f"- {note}" for note in result.cautions), icon=":material/warning:"
+            "**Read with care**\n\n" + "\n".join(f"- {shared.plain(note)}" for note in result.cautions),
+            icon=":material/warning:",
         )
-    st.caption(" ".join(result.routine_notes))
+    st.caption(shared.plain(" ".join(result.routine_notes)))
 
     estimate = st.segmented_control(
         "Group means",

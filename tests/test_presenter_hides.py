@@ -95,13 +95,8 @@ def assert_typed_text_is_text(app, page: str) -> None:
         assert not live.search(body), (page, live.search(body), body[:200])
 
 
-# Research compares partnership groups by their typed names, which analytics/research puts into its
-# sentences, charts and tables itself; redacting them needs a change there (reported on issue 18).
-RESEARCH_GAP = pytest.mark.xfail(
-    reason="analytics/research shows group names as typed", strict=True, raises=AssertionError
-)
 CHECKED_PAGES = [
-    pytest.param(page, marks=RESEARCH_GAP) if page == "app_pages/research.py" else page
+    page
     for page in PAGES
     if page != "app_pages/questionnaires.py"  # questionnaire tables are not seeded here (see SEEDED)
 ]

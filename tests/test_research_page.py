@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,12 @@ from streamlit.delta_generator import DeltaGenerator
 from analytics import research
 from analytics.store.db import Store
 from tests.test_pages import fresh_caches, open_app, rendered_text  # noqa: F401 (autouse fixtures)
+
+
+def said(element) -> str:
+    """Text as the reader sees it: typed text goes to Markdown escaped (a backslash before specials)."""
+    return re.sub(r"\\(.)", r"\1", str(element.value))
+
 
 PAGE = "app_pages/research.py"
 
@@ -105,11 +112,11 @@ def test_triads_warn_of_small_groups_and_skip_pairs(writable_demo_path: Path, mo
     app.selectbox(key="research_measure_kind").set_value("ks2_rwm_exp").run()
     app.selectbox(key="research_kind").set_value("triad").run()
     assert not app.exception, [e.value for e in app.exception]
-    warning = " ".join(w.value for w in app.warning)
+    warning = " ".join(said(w) for w in app.warning)
     assert "Small groups" in warning
     # Pairs not tested is a statement of method: a caption, not a warning.
     assert "pairwise comparisons" not in warning
-    assert any("pairwise comparisons; they are not shown" in c.value for c in app.caption)
+    assert any("pairwise comparisons; they are not shown" in said(c) for c in app.caption)
     assert any("Pairwise comparisons are shown for up to" in i.value for i in app.info)
 
 
@@ -213,7 +220,8 @@ def test_findings_are_worded_by_the_evidence_with_counts_and_percentage_points(
     assert not app.exception, [e.value for e in app.exception]
     # Alliances: nothing near significance, so the routine Holm adjustment is a caption and no warning shows.
     assert not app.warning
-    holm = [c.value for c in app.caption if "Holm's method" in c.value]
+    captions = [said(c) for c in app.caption]
+    holm = [c for c in captions if "Holm's method" in c]
     assert holm and "by chance" not in holm[0]
     # Changes in a percentage are percentage points, on both charts' axes.
     for chart in app.get("plotly_chart"):
@@ -242,10 +250,10 @@ def test_findings_are_worded_by_the_evidence_with_counts_and_percentage_points(
 
     with Store(writable_demo_path) as store:  # the app holds it open read-write; same configuration
         impact = intervention_impact(store, 6).iloc[0]
-    headline = next(m.value for m in app.markdown if m.value.startswith("**Headline (as on the Interventions page)"))
+    headline = next(said(m) for m in app.markdown if said(m).startswith("**Headline (as on the Interventions page)"))
     assert impact.summary in headline
-    lead = next(m.value for m in app.markdown if m.value.startswith("**Results:"))
+    lead = next(said(m) for m in app.markdown if said(m).startswith("**Results:"))
     assert lead.startswith("**Results: mixed evidence: supported schools changed by") and "differed" not in lead
-    warning = " ".join(w.value for w in app.warning)
+    warning = " ".join(said(w) for w in app.warning)
     assert "regression to the mean" in warning and "Small groups" in warning
     assert "verdict follows the permutation test" in warning
