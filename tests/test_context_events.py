@@ -453,14 +453,22 @@ def fresh_caches() -> Iterator[None]:
 
 
 def panel_app(path: str, urn: int, presenter: bool) -> None:
+    from datetime import date
+
+    import streamlit as st
+
+    from app_pages import shared
     from app_pages.context_events_panel import render_context_events
 
+    # The panel runs inside a page, after app.py has chosen the store (the test sets it) and the selection.
+    st.session_state["_selection"] = shared.Selection(None, "All schools", None, date.today(), presenter)
     render_context_events(path, urn, presenter)
 
 
 def test_the_panel_records_and_hides_what_a_shared_screen_must_not_show(
-    writable_demo_path: Path, fresh_caches: None
+    writable_demo_path: Path, fresh_caches: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv(db.DB_ENV_VAR, str(writable_demo_path))
     with Store(writable_demo_path) as store:
         urn = int(store.scalar("SELECT min(urn) FROM schools ANTI JOIN context_events USING (urn)"))
         withdrawn = events.record_context_event(store, urn, LAST_MONTH, "budget_deficit", "Typo", recorded_by="J")

@@ -36,6 +36,8 @@ DEFAULT_DB_PATH = REPO_ROOT / "data" / "demo.duckdb"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # Tables whose rows a user or importer creates, in the order a backup or hash should visit them.
+# The migration that made each write append to store_writes rather than update one counter row.
+WRITES_LOG_VERSION = 11
 DATA_TABLES: tuple[str, ...] = (
     "schools",
     "groups",
@@ -253,7 +255,7 @@ class Store:
         every write appends to (appending never conflicts, where updating one counter row did).
         """
         base = int(self.meta("data_version", "0") or 0)
-        if self.schema_version() < 11:
+        if self.schema_version() < WRITES_LOG_VERSION:
             return base
         return base + int(self.scalar("SELECT coalesce(max(write_id), 0) FROM store_writes") or 0)
 
@@ -278,7 +280,15 @@ class Store:
         cur.execute("BEGIN TRANSACTION")
         try:
             yield cur
-            cur.execute("INSERT INTO store_writes DEFAULT VALUES")
+            (version,) = cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone() or (0,)
+            if version >= WRITES_LOG_VERSION:
+                cur.execute("INSERT INTO store_writes DEFAULT VALUES")
+            else:
+                # A store written before migration 0011 (opened by an older schema's code) keeps its counter row.
+                cur.execute(
+                    "INSERT INTO store_meta VALUES ('data_version', '1') ON CONFLICT (key) DO UPDATE "
+                    "SET value = CAST(CAST(store_meta.value AS INTEGER) + 1 AS VARCHAR)"
+                )
             cur.execute("COMMIT")
         except duckdb.TransactionException as conflict:
             _roll_back(cur)
