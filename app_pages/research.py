@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pandas as pd
 import streamlit as st
 
@@ -17,6 +15,7 @@ from analytics.store.schools import list_measures
 from app_pages import shared
 from app_pages.impact_view import show_impact_headline
 from app_pages.panel_download import render_panel_download
+from app_pages.research_redaction import redacted_comparison
 
 MODES = {
     "kind": "Groups of one kind",
@@ -229,25 +228,6 @@ def main() -> None:
             show_impact_headline(store, int(choice[0]), measure)
         show_result(result)
         render_panel_download(store, measure, subgroup)
-
-
-def redacted_comparison(result: research.GroupComparison) -> research.GroupComparison:
-    """The comparison with typed text (group names people gave, which may name a school that must not be named
-    here) redacted in every table, sentence and chart label; numbers untouched."""
-    names = shared.school_names()
-
-    def frame(table: pd.DataFrame) -> pd.DataFrame:
-        if table.empty:
-            return table
-        table = table.copy()
-        for column in [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]:
-            table[column] = [names.redact_text(v) if isinstance(v, str) else v for v in table[column].astype(object)]
-        return table
-
-    changes = {name: frame(value) if isinstance(value, pd.DataFrame) else value for name, value in vars(result).items()}
-    changes["notes"] = [names.redact_text(n) for n in result.notes]
-    changes["routine_notes"] = [names.redact_text(n) for n in result.routine_notes]
-    return dataclasses.replace(result, **changes)
 
 
 def choose_groups(store, mode: str, selection: shared.Selection) -> tuple[tuple | None, str | None, tuple | None]:

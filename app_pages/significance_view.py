@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.monitoring.significance_grid import BETTER, MARK_WORDS, UNKNOWN, WORSE, significance_grid
+from analytics.store.schools import list_measures
 from app_pages import shared
 
 CELL_TEXT = {BETTER: "+ better", WORSE: "− worse", "=": "= same", UNKNOWN: "? too little"}
@@ -24,8 +25,8 @@ def load_grid(
 
 @st.cache_data(show_spinner=False)
 def headline_measures(path: str, data_version: int) -> pd.DataFrame:
-    store = shared.open_store(path)
-    return store.read("SELECT code, label FROM measures WHERE is_headline ORDER BY code")
+    measures = list_measures(shared.open_store(path))
+    return measures[measures.is_headline.astype(bool)][["code", "label"]].sort_values("code").reset_index(drop=True)
 
 
 def show_grid(store, selection: shared.Selection, schools: pd.DataFrame) -> None:

@@ -71,6 +71,7 @@ def test_every_page_is_listed() -> None:
         "app_pages/significance_view.py",
         "app_pages/areas_panel.py",
         "app_pages/action_corrections_panel.py",
+        "app_pages/research_redaction.py",
     }
     assert listed == set(PAGES)
     source = (REPO_ROOT / "app.py").read_text()
