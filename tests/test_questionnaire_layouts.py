@@ -5,37 +5,22 @@ codes every person gave) and what the product reads back is checked against that
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import pytest
 
 from analytics.evaluation import survey_long
 from analytics.imports.survey import SurveyOptions, import_survey, preview_survey
 from analytics.store.db import Store
+from tests.test_import_survey import workbook_bytes as book_bytes
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIDENCE = ["Very confident", "Confident", "Neither confident nor unconfident", "Unconfident", "Very unconfident"]
-
-
-def book_bytes(sheets: dict[str, list[list[object]]], merged: dict[str, list[str]] | None = None) -> bytes:
-    book = openpyxl.Workbook()
-    book.remove(book.active)
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        for row in rows:
-            sheet.append(row)
-        for cells in (merged or {}).get(title, []):
-            sheet.merge_cells(cells)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 def messy(label: str, k: int) -> str:
