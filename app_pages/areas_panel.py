@@ -18,7 +18,7 @@ def load_areas(path: str, data_version: int, urn: int, year: int | None) -> pd.D
 
 def show_areas(store, urn: int, year: int | None) -> None:
     """Concerns and strengths as sentences; says so plainly when there are none."""
-    areas = load_areas(*shared.cache_key(store), urn, year)
+    areas = load_areas(*shared.evidence_key(store), urn, year)
     with st.expander(f"Areas of interest ({len(areas)})", expanded=not areas.empty):
         if areas.empty:
             st.caption(

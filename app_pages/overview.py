@@ -212,7 +212,7 @@ def show_all_schools(schools: pd.DataFrame, selection: shared.Selection) -> None
         st.dataframe(table, hide_index=True, column_config=columns, key="all_schools")
         st.download_button(
             "Download this table (CSV)",
-            data=to_csv_bytes(table),
+            data=lambda: to_csv_bytes(table),
             file_name=f"schools-{selection.as_of:%Y-%m-%d}.csv",
             mime="text/csv",
             icon=":material/download:",

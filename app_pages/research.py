@@ -465,7 +465,8 @@ def show_exports(result: research.GroupComparison, tables: dict[str, pd.DataFram
         frame = tables[table]
         columns[2 * position].download_button(
             f"{label} (CSV)",
-            to_csv_bytes(frame),
+            # Made when pressed (``frame`` bound now): building every file on each rerun cost most of it.
+            lambda frame=frame: to_csv_bytes(frame),
             f"{stem}-{table}.csv",
             "text/csv",
             icon=":material/download:",
@@ -473,7 +474,7 @@ def show_exports(result: research.GroupComparison, tables: dict[str, pd.DataFram
         )
         columns[2 * position + 1].download_button(
             f"{label} (Parquet)",
-            research.to_parquet_bytes(frame),
+            lambda frame=frame: research.to_parquet_bytes(frame),
             f"{stem}-{table}.parquet",
             PARQUET_MIME,
             icon=":material/download:",
@@ -483,7 +484,7 @@ def show_exports(result: research.GroupComparison, tables: dict[str, pd.DataFram
     sheets = {name.capitalize(): frame for name, frame in tables.items()} | {"Methods note": note}
     columns[4].download_button(
         "Everything (Excel)",
-        to_excel_bytes(sheets),
+        lambda: to_excel_bytes(sheets),
         f"{stem}.xlsx",
         shared.EXCEL_MIME,
         icon=":material/download:",

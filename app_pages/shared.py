@@ -24,6 +24,10 @@ from analytics.errors import InsightError
 from analytics.export import to_csv_bytes, to_excel_bytes
 from analytics.monitoring import board as early_warning
 from analytics.monitoring.criteria import Criterion, default_criteria_path, load_criteria
+
+# Presenter mode's coarsened context, which the pages use through this module.
+from analytics.privacy.coarsen import fsm_quintiles as fsm_quintiles
+from analytics.privacy.coarsen import pupil_band as pupil_band
 from analytics.store import db
 from analytics.store import schools as school_records
 from analytics.store.db import Store, default_db_path
@@ -179,13 +183,23 @@ def current_rules() -> list[Criterion]:
     return load_rules(str(path), modified, load_measure_codes(*cache_key(get_store())))
 
 
-@st.cache_data(show_spinner="Working out trends, criteria and categories…")
+@st.cache_data(show_spinner="Working out trends and criteria…")
+def _evidence(path: str, evidence_version: int, year: int, as_of: date, _rules: list[Criterion], rules_key: int):
+    return early_warning.gather_evidence(open_store(path), year=year, as_of=as_of, criteria=_rules)
+
+
+@st.cache_data(show_spinner=False)
 def _assessment(path: str, data_version: int, year: int, as_of: date, _rules: list[Criterion], rules_key: int):
-    return early_warning.assess(open_store(path), year=year, as_of=as_of, criteria=_rules)
+    store = open_store(path)
+    return early_warning.assess_from(store, _evidence(*evidence_key(store), year, as_of, _rules, rules_key))
 
 
 def load_assessment(path: str, data_version: int, year: int, as_of: date) -> early_warning.Assessment:
-    """Trends, criteria and suggestions for a year, cached until the data or the rules change."""
+    """Trends, criteria and suggestions for a year, cached until the data or the rules change.
+
+    Trends and criteria are kept across writes that cannot change them (a decision, a note, an action):
+    only the suggestions, which read the standing decisions, are redone.
+    """
     rules = current_rules()
     return _assessment(path, data_version, year, as_of, rules, hash(tuple(rules)))
 
@@ -230,6 +244,12 @@ def requested_profile() -> int | None:
 def cache_key(store: Store) -> tuple[str, int]:
     """Arguments that identify the store's current content, for ``st.cache_data`` loaders."""
     return str(store.path), store.data_version()
+
+
+def evidence_key(store: Store) -> tuple[str, int]:
+    """Like :func:`cache_key`, for loaders that read only results, schools, inspections and events (trends,
+    positions, criteria): a decision, note or action recorded in a meeting leaves their caches in place."""
+    return str(store.path), store.evidence_version()
 
 
 _KIND_LABELS = {
@@ -342,11 +362,15 @@ def download_buttons(
     excel_label: str = "Download (Excel)",
     key: str | None = None,
 ) -> None:
-    """A CSV and an Excel download side by side; both go through the formula-neutralising export."""
+    """A CSV and an Excel download side by side; both go through the formula-neutralising export.
+
+    The files are made when a button is pressed, not on every rerun: at national scale writing the Excel
+    file was nearly all of a rerun's time.
+    """
     left, right = st.columns(2)
     left.download_button(
         csv_label,
-        to_csv_bytes(table),
+        lambda: to_csv_bytes(table),
         f"{stem}.csv",
         "text/csv",
         icon=":material/download:",
@@ -354,7 +378,7 @@ def download_buttons(
     )
     right.download_button(
         excel_label,
-        to_excel_bytes(sheets),
+        lambda: to_excel_bytes(sheets),
         f"{stem}.xlsx",
         EXCEL_MIME,
         icon=":material/download:",
@@ -446,22 +470,6 @@ def plain(text: object) -> str:
 def shown_text(text: object) -> str:
     """Typed text as it may be shown here: hidden schools redacted, then made :func:`plain`."""
     return plain(redact(text))
-
-
-def pupil_band(pupils: object) -> str:
-    """Pupil numbers in bands (presenter mode): an exact roll beside a pseudonym identifies the school."""
-    if pupils is None or pd.isna(pupils):
-        return ""
-    width = 200 if float(pupils) < 1000 else 500
-    low = int(float(pupils) // width * width)
-    return f"{low}-{low + width - 1}"
-
-
-def fsm_quintiles(pct_fsm: pd.Series) -> pd.Series:
-    """% FSM as quintiles of the schools shown (presenter mode), "1 (lowest)" to "5 (highest)"."""
-    ranks = pct_fsm.rank(method="average", pct=True)
-    labels = {1: "1 (lowest)", 2: "2", 3: "3", 4: "4", 5: "5 (highest)"}
-    return ranks.map(lambda r: "" if pd.isna(r) else labels[min(int((r - 1e-9) * 5) + 1, 5)])
 
 
 def drafted(widget: Callable[..., Any], label: str, slot: str, version: int, **options: Any) -> str:

@@ -34,9 +34,9 @@ def show_grid(store, selection: shared.Selection, schools: pd.DataFrame) -> None
     if not selection.year or schools.empty:
         return
     st.subheader("Significance at a glance")
-    measures = headline_measures(*shared.cache_key(store))
+    measures = headline_measures(*shared.evidence_key(store))
     grid = load_grid(
-        *shared.cache_key(store),
+        *shared.evidence_key(store),
         selection.year,
         tuple(sorted(int(u) for u in schools.urn)),
         tuple(measures.code),

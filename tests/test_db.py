@@ -139,6 +139,23 @@ def test_each_committed_write_moves_the_data_version_on(tmp_path: Path) -> None:
     assert versions == [0, 1, 2]
 
 
+def test_a_records_write_moves_the_data_version_but_not_the_evidence_version(tmp_path: Path) -> None:
+    with Store(tmp_path / "store.duckdb") as store:
+        with store.transaction() as cur:
+            cur.execute("INSERT INTO schools (urn, name, phase) VALUES (1, 'First', 'Primary')")
+        data, evidence = store.data_version(), store.evidence_version()
+        with store.transaction(db.RECORDS) as cur:
+            cur.execute("INSERT INTO meetings (meeting_date, kind, title) VALUES (DATE '2026-11-20', 'board', 'A')")
+        # Caches of trends and criteria survive a meeting's writes; those of the records do not.
+        assert (store.data_version(), store.evidence_version()) == (data + 1, evidence)
+        with store.transaction() as cur:
+            cur.execute("INSERT INTO schools (urn, name, phase) VALUES (2, 'Second', 'Primary')")
+        assert store.evidence_version() > evidence
+        assert store.data_version() == data + 2
+        with pytest.raises(ValueError, match="kind of write"), store.transaction("results"):
+            pass
+
+
 def test_queries_take_parameters_not_string_building(tmp_path: Path) -> None:
     hostile = "O'Brien'); DROP TABLE schools; --"
     with Store(tmp_path / "store.duckdb") as store:

@@ -25,7 +25,7 @@ from analytics.corrections import (
     withdraw_rows,
 )
 from analytics.evaluation.interventions import KINDS, STATUSES
-from analytics.store.db import Store
+from analytics.store.db import RECORDS, Store
 
 # The columns of ``interventions`` a correction may set (SQL names are only ever taken from here).
 CORRECTABLE = ("name", "kind", "focus", "supporting_person", "start_date", "end_date", "targets", "cost", "status")
@@ -88,7 +88,7 @@ def correct_intervention(
     if problems:
         raise CorrectionError(" ".join(problems), title="The intervention was not corrected")
     columns = {key: change for key, change in changes.items() if key in CORRECTABLE}
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         if columns:
             assignments = ", ".join(f'"{key}" = ?' for key in columns)
             cur.execute(
@@ -164,7 +164,7 @@ def withdraw_intervention(store: Store, intervention_id: int, *, withdrawn_by: s
     problems = who_and_why(withdrawn_by, reason, action="withdrawing the intervention")
     if problems:
         raise CorrectionError(" ".join(problems), title="The intervention was not withdrawn")
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         withdraw_rows(
             cur, "interventions", "intervention_id = ?", [intervention_id], by=clean(withdrawn_by), reason=clean(reason)
         )

@@ -10,7 +10,7 @@ from datetime import date
 import pandas as pd
 
 from analytics.errors import InsightError
-from analytics.store.db import Store
+from analytics.store.db import RECORDS, Store
 from analytics.store.schools import GROUP_MEMBERS_SQL
 
 STATUSES = ("planned", "active", "completed", "stopped")
@@ -167,7 +167,7 @@ def record_intervention(store: Store, new: NewIntervention) -> int:
     name = new.name.strip()
     if problems:
         raise InterventionError(" ".join(problems))
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         inserted = cur.execute(
             """INSERT INTO interventions (name, kind, focus, supporting_urn, supporting_person, start_date,
                    end_date, targets, cost, status)

@@ -55,7 +55,7 @@ from analytics.imports.intervention_plan import (
 )
 from analytics.imports.log import IMPORTED, write_log_row
 from analytics.imports.problems import ImportProblem, ImportValidationError
-from analytics.store.db import Store
+from analytics.store.db import RECORDS, Store
 
 TARGET = "interventions"
 # Where an import's own rows are listed (see the module notes): table -> the label it is kept under.
@@ -281,7 +281,7 @@ def import_interventions(
     rows = sum((plan.action == "create") + len(plan.new_schools) + len(plan.new_measures) for plan in to_write)
     created: list[dict[str, Any]] = []
     added_to: list[dict[str, Any]] = []
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         import_id = write_log_row(cur, preview.file_name, preview.file_hash, imported_by, rows, TARGET, IMPORTED)
         for plan in to_write:
             entry = {
@@ -392,7 +392,7 @@ def undo_interventions_import(store: Store, import_id: int) -> InterventionsUndo
     added: dict[str, list[dict[str, Any]]] = {label: [] for label in ADDED_TABLES.values()}
     for label, row_json in zip(listed.table_name, listed.row_json, strict=True):
         added[label].append(json.loads(row_json))
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         measures = _delete_keys(cur, "intervention_measures", added[ADDED_TABLES["intervention_measures"]])
         schools = _delete_keys(cur, "intervention_schools", added[ADDED_TABLES["intervention_schools"]])
         removed, kept = _remove_unused(

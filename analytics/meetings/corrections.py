@@ -36,7 +36,7 @@ from analytics.meetings.records import (
     record_followup,
     standing_meeting,
 )
-from analytics.store.db import Store
+from analytics.store.db import RECORDS, Store
 
 # What a withdrawn meeting takes with it: table -> the rows recorded at it.
 RECORDED_AT_MEETING = {
@@ -68,7 +68,7 @@ def withdraw_meeting(store: Store, meeting_id: int, *, withdrawn_by: str, reason
     by, why = clean(withdrawn_by), clean(reason)
     with_it = f"withdrawn with meeting {meeting_id}: {why}"
     counts = {}
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         withdraw_rows(cur, "meetings", "meeting_id = ?", [meeting_id], by=by, reason=why)
         touched = [
             int(row[0])
@@ -170,7 +170,7 @@ def _update_in_place(
     """
     table, id_column = {"meeting": ("meetings", "meeting_id"), "action": ("actions", "action_id")}[record_type]
     assignments = ", ".join(f'"{field}" = ?' for field in changes)
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         cur.execute(
             f'UPDATE "{table}" SET {assignments} WHERE "{id_column}" = ?',
             [new for _, new in changes.values()] + [record_id],
@@ -303,7 +303,7 @@ def withdraw_action(store: Store, action_id: int, *, withdrawn_by: str, reason: 
     problems = who_and_why(withdrawn_by, reason, action="withdrawing the action")
     if problems:
         raise CorrectionError(" ".join(problems), title="The action was not withdrawn")
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         withdraw_rows(cur, "actions", "action_id = ?", [action_id], by=clean(withdrawn_by), reason=clean(reason))
 
 
@@ -343,7 +343,7 @@ def correct_note(
         raise CorrectionError(" ".join(problems), title="The note was not corrected")
     standing_meeting(store, int(old.meeting_id))
     urn = None if pd.isna(old.urn) else int(old.urn)
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         row = cur.execute(
             """INSERT INTO meeting_notes (meeting_id, urn, section, note, noted_by, corrects_note_id)
                VALUES (?, ?, ?, ?, ?, ?) RETURNING note_id""",
@@ -361,7 +361,7 @@ def withdraw_note(store: Store, note_id: int, *, withdrawn_by: str, reason: str)
     problems = who_and_why(withdrawn_by, reason, action="withdrawing the note")
     if problems:
         raise CorrectionError(" ".join(problems), title="The note was not withdrawn")
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         withdraw_rows(cur, "meeting_notes", "note_id = ?", [note_id], by=clean(withdrawn_by), reason=clean(reason))
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from analytics.corrections import log_corrections
 from analytics.errors import InsightError
-from analytics.store.db import Store
+from analytics.store.db import RECORDS, Store
 from analytics.store.schools import GROUP_MEMBERS_SQL
 
 MEETING_KINDS = {
@@ -74,7 +74,7 @@ def create_meeting(store: Store, meeting: NewMeeting) -> int:
     if problems:
         raise MeetingError(" ".join(problems))
     title = meeting.title.strip() or f"{MEETING_KINDS[kind]}, {meeting.meeting_date:%-d %B %Y}"
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         row = cur.execute(
             """INSERT INTO meetings (meeting_date, kind, title, attendees, group_id)
                VALUES (?, ?, ?, ?, ?) RETURNING meeting_id""",
@@ -170,7 +170,7 @@ def save_minutes(store: Store, meeting_id: int, minutes: str, *, saved_by: str =
     after = minutes.strip() or None
     if before == after:
         return
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         cur.execute("UPDATE meetings SET minutes = ? WHERE meeting_id = ?", [after, meeting_id])
         log_corrections(
             cur, "meeting", meeting_id, {"minutes": (before, after)}, corrected_by=saved_by.strip(), reason=None
@@ -205,7 +205,7 @@ def record_action(
         problems.append(f"There is no school with URN {urn}.")
     if problems:
         raise MeetingError(" ".join(problems))
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         row = cur.execute(
             """INSERT INTO actions (meeting_id, urn, text, owner, due_date) VALUES (?, ?, ?, ?, ?)
                RETURNING action_id""",
@@ -242,7 +242,7 @@ def record_followup(
         problems.append("Say why the action is dropped; the reason is kept with it.")
     if problems:
         raise MeetingError(" ".join(problems))
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         row = cur.execute(
             """INSERT INTO action_followups (action_id, meeting_id, noted_on, status, note, noted_by)
                VALUES (?, ?, ?, ?, ?, ?) RETURNING followup_id""",
@@ -275,7 +275,7 @@ def record_note(
         raise MeetingError("The note is empty.")
     if not section.strip():
         raise MeetingError("Say which agenda section the note belongs to.")
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         row = cur.execute(
             """INSERT INTO meeting_notes (meeting_id, urn, section, note, noted_by) VALUES (?, ?, ?, ?, ?)
                RETURNING note_id""",

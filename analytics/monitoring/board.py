@@ -12,8 +12,8 @@ from datetime import date
 
 import pandas as pd
 
-from analytics.monitoring.categories import suggest_categories_for_store
-from analytics.monitoring.criteria import Criterion
+from analytics.monitoring.categories import rules_for, suggest_from_evaluations
+from analytics.monitoring.criteria import Criterion, evaluate_criteria
 from analytics.monitoring.trends import school_trends, trends_for_store
 from analytics.store.db import Store
 from analytics.store.schools import CATEGORY_ORDER, NOT_RECORDED, OFSTED_GRADE_LABELS, PHASE_ORDER
@@ -57,6 +57,44 @@ class Assessment:
     suggestions: pd.DataFrame
 
 
+@dataclass
+class Evidence:
+    """What the suggestions are made from: trends and criteria, which read results, schools, inspections and
+    events only. A decision or a note changes none of it, so it is kept while a meeting records them."""
+
+    year: int
+    as_of: date
+    trends: pd.DataFrame
+    school_trends: pd.DataFrame
+    evaluations: pd.DataFrame
+
+
+def gather_evidence(
+    store: Store,
+    *,
+    year: int,
+    as_of: date,
+    urns: Sequence[int] | None = None,
+    criteria: Sequence[Criterion] | None = None,
+) -> Evidence:
+    """Classify trends up to ``year`` and check the criteria as at ``as_of``: the expensive part of :func:`assess`."""
+    trends = trends_for_store(store, up_to_year=year, urns=urns)
+    measures = store.read("SELECT code, label, higher_is_better, is_headline FROM measures")
+    overall = school_trends(trends, measures)
+    evaluations = evaluate_criteria(
+        store, criteria if criteria is not None else rules_for(store), year=year, as_of=as_of, trends=trends, urns=urns
+    )
+    return Evidence(year, as_of, trends, overall, evaluations)
+
+
+def assess_from(store: Store, evidence: Evidence, urns: Sequence[int] | None = None) -> Assessment:
+    """The assessment from gathered evidence: suggestions read the standing decisions now (cheap)."""
+    suggestions = suggest_from_evaluations(store, evidence.evaluations, as_of=evidence.as_of, urns=urns)
+    return Assessment(
+        evidence.year, evidence.as_of, evidence.trends, evidence.school_trends, evidence.evaluations, suggestions
+    )
+
+
 def assess(
     store: Store,
     *,
@@ -66,13 +104,8 @@ def assess(
     criteria: Sequence[Criterion] | None = None,
 ) -> Assessment:
     """Classify trends up to ``year``, check the criteria and suggest categories as at ``as_of``."""
-    trends = trends_for_store(store, up_to_year=year, urns=urns)
-    measures = store.read("SELECT code, label, higher_is_better, is_headline FROM measures")
-    overall = school_trends(trends, measures)
-    suggestions, evaluations = suggest_categories_for_store(
-        store, year=year, as_of=as_of, trends=trends, criteria=criteria, urns=urns
-    )
-    return Assessment(year, as_of, trends, overall, evaluations, suggestions)
+    evidence = gather_evidence(store, year=year, as_of=as_of, urns=urns, criteria=criteria)
+    return assess_from(store, evidence, urns)
 
 
 def board_table(schools: pd.DataFrame, assessment: Assessment) -> pd.DataFrame:

@@ -27,9 +27,8 @@ from analytics.monitoring.criteria import (
     load_criteria,
     load_evidence_rule,
 )
-from analytics.ofsted import REPORT_CARD_SCALE, SAFEGUARDING, card_rank, report_card, safeguarding_met
-from analytics.store.db import Store
-from analytics.store.schools import latest_inspections
+from analytics.monitoring.ofsted_concerns import latest_ofsted_concerns
+from analytics.store.db import RECORDS, Store
 
 CATEGORIES = ("1", "2", "3", "4a", "4b")
 CATEGORY_LABELS = {
@@ -355,38 +354,6 @@ def _strand_names(strands: str) -> str:
     return ", ".join(STRAND_SHORT_NAMES[n] for n in numbers)
 
 
-def latest_ofsted_concerns(store: Store, as_of: date) -> pd.DataFrame:
-    """Schools whose latest inspection on or before ``as_of`` put them in a category of concern.
-
-    The latest inspection wins, graded or report card: a 2020 special measures followed by a 2026
-    report card is history. A report card with any area at urgent improvement, or safeguarding not
-    met, places the school in a category of concern (``urgent_improvement`` where the file does not
-    name the category).
-    """
-    latest = latest_inspections(store, as_of)
-    found = [
-        _report_card_concern(judgements) if pd.isna(grade) else None
-        for grade, judgements in zip(latest.grade, latest.judgements, strict=True)
-    ]
-    latest["detail"] = pd.Series(found, index=latest.index, dtype=object)
-    card_concern = latest.detail.map(lambda detail: "urgent_improvement" if isinstance(detail, str) else None)
-    latest["category_of_concern"] = latest.category_of_concern.astype(object).where(
-        latest.category_of_concern.notna(), card_concern
-    )
-    return latest[["urn", "category_of_concern", "inspection_date", "detail"]]
-
-
-def _report_card_concern(judgements: str | None) -> str | None:
-    """What on a report card puts the school in a category of concern ("safeguarding not met;
-    Achievement urgent improvement"), or ``None``."""
-    card = report_card(judgements)
-    found = ["safeguarding not met"] if safeguarding_met(card.get(SAFEGUARDING)) is False else []
-    found += [
-        f"{area} urgent improvement" for area, grade in card.items() if card_rank(grade) == len(REPORT_CARD_SCALE)
-    ]
-    return "; ".join(found) or None
-
-
 def rules_for(store: Store) -> list[Criterion]:
     """The criteria rules, checked against the catalogue and the measures imported into ``store``."""
     return load_criteria(extra_measures=store.read("SELECT code FROM measures").code.astype(str))
@@ -411,6 +378,20 @@ def suggest_categories_for_store(
     evaluations = evaluate_criteria(
         store, criteria if criteria is not None else rules_for(store), year=year, as_of=as_of, trends=trends, urns=urns
     )
+    return suggest_from_evaluations(
+        store, evaluations, as_of=as_of, urns=urns, evidence_rule=evidence_rule
+    ), evaluations
+
+
+def suggest_from_evaluations(
+    store: Store,
+    evaluations: pd.DataFrame,
+    *,
+    as_of: date,
+    urns: Sequence[int] | None = None,
+    evidence_rule: EvidenceRule | None = None,
+) -> pd.DataFrame:
+    """Suggestions from criteria already evaluated: redone cheaply after a decision, which changes no criterion."""
     decisions = store.read(
         f"SELECT decision_id, urn, decided_on, category, rag FROM category_decisions WHERE {STANDING_DECISION}"
     )
@@ -418,7 +399,7 @@ def suggest_categories_for_store(
         "SELECT urn FROM schools WHERE $urns IS NULL OR list_contains($urns, urn) ORDER BY urn",
         {"urns": list(urns) if urns is not None else None},
     )
-    suggestions = suggest_category(
+    return suggest_category(
         evaluations,
         decisions,
         latest_ofsted_concerns(store, as_of),
@@ -426,7 +407,6 @@ def suggest_categories_for_store(
         evidence_rule=evidence_rule if evidence_rule is not None else load_evidence_rule(),
         urns=schools.urn.astype(int).tolist(),
     )
-    return suggestions, evaluations
 
 
 def meeting_problems(store: Store, meeting_id: int | None) -> list[str]:
@@ -481,7 +461,7 @@ def record_decision(
     if problems:
         raise DecisionError(" ".join(problems))
     overrides = None if suggested_category is None else category != suggested_category
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         row = cur.execute(
             """INSERT INTO category_decisions
                    (urn, decided_on, category, rag, reasons, meeting_id, decided_by, suggested_category,

@@ -26,7 +26,7 @@ from analytics.corrections import (
     withdrawn_message,
 )
 from analytics.monitoring.categories import CATEGORIES, RAG_FOR_CATEGORY, RAGS
-from analytics.store.db import Store
+from analytics.store.db import RECORDS, Store
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def withdraw_decision(store: Store, decision_id: int, *, withdrawn_by: str, reas
     problems = who_and_why(withdrawn_by, reason, action="withdrawing the decision")
     if problems:
         raise CorrectionError(" ".join(problems), title="The decision was not withdrawn")
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         withdraw_rows(
             cur, "category_decisions", "decision_id = ?", [decision_id], by=clean(withdrawn_by), reason=clean(reason)
         )
@@ -105,7 +105,7 @@ def correct_decision(
         raise CorrectionError(" ".join(problems), title="The decision was not corrected")
     suggested = old["suggested_category"]
     overrides = None if suggested is None else new["category"] != suggested
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         row = cur.execute(
             """INSERT INTO category_decisions
                    (urn, decided_on, category, rag, reasons, meeting_id, decided_by, suggested_category,

@@ -10,7 +10,7 @@ import pandas as pd
 from analytics.errors import InsightError
 from analytics.peer_review.framework import AREAS, LEVELS, AreaRating, level_label, overall_rating, parse_level
 from analytics.peer_review.text import is_blank, join_words
-from analytics.store.db import Store
+from analytics.store.db import RECORDS, Store
 
 HISTORY_COLUMNS = [
     "urn",
@@ -89,7 +89,7 @@ def record_assessment(
         raise PeerReviewError(problems)
     subject = [None if urn is None else int(urn), None if group_id is None else int(group_id)]
     same_day = "WHERE urn IS NOT DISTINCT FROM ? AND group_id IS NOT DISTINCT FROM ? AND review_date = ?"
-    with store.transaction() as cur:
+    with store.transaction(RECORDS) as cur:
         # Checked inside the transaction, so two people saving at once cannot both add the same day.
         recorded = cur.execute(f"SELECT count(*) FROM peer_reviews {same_day}", [*subject, day]).fetchone()
         if recorded and recorded[0]:

@@ -38,6 +38,11 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Tables whose rows a user or importer creates, in the order a backup or hash should visit them.
 # The migration that made each write append to store_writes rather than update one counter row.
 WRITES_LOG_VERSION = 11
+# The migration that records what kind of data a write changed (see ``Store.evidence_version``).
+WRITE_KINDS_VERSION = 13
+# A write that changes only what people record (meetings, notes, actions, decisions, interventions, peer
+# reviews, questionnaires): never results, schools, inspections or events.
+RECORDS = "records"
 DATA_TABLES: tuple[str, ...] = (
     "schools",
     "groups",
@@ -259,6 +264,20 @@ class Store:
             return base
         return base + int(self.scalar("SELECT coalesce(max(write_id), 0) FROM store_writes") or 0)
 
+    def evidence_version(self) -> int:
+        """A counter that only writes able to change results, schools, inspections or events increase.
+
+        The key for caches of trends, positions and criteria: recording a decision, a note or an action
+        (a write of kind ``RECORDS``) leaves it alone, so those caches survive a meeting's writes.
+        """
+        if self.schema_version() < WRITE_KINDS_VERSION:
+            return self.data_version()
+        base = int(self.meta("data_version", "0") or 0)
+        newest = self.scalar(
+            "SELECT coalesce(max(write_id), 0) FROM store_writes WHERE kind IS DISTINCT FROM ?", [RECORDS]
+        )
+        return base + int(newest or 0)
+
     def is_empty(self) -> bool:
         return self.count_rows("schools") == 0
 
@@ -268,12 +287,15 @@ class Store:
     # -- writing -------------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(self, kind: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
         """Yield a cursor whose statements all commit together or not at all.
 
         The data version is bumped in the same transaction so that caches keyed on it are
-        invalidated exactly when the data changes.
+        invalidated exactly when the data changes. ``kind=RECORDS`` says the write changes only what
+        people record, so :meth:`evidence_version` (trends, criteria) stays as it was.
         """
+        if kind not in (None, RECORDS):
+            raise ValueError(f"unknown kind of write {kind!r}")
         if self.read_only:
             raise StoreError(f"{self.path} was opened read-only; writes are not possible.")
         cur = self._conn.cursor()
@@ -281,7 +303,9 @@ class Store:
         try:
             yield cur
             (version,) = cur.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone() or (0,)
-            if version >= WRITES_LOG_VERSION:
+            if version >= WRITE_KINDS_VERSION:
+                cur.execute("INSERT INTO store_writes (kind) VALUES (?)", [kind])
+            elif version >= WRITES_LOG_VERSION:
                 cur.execute("INSERT INTO store_writes DEFAULT VALUES")
             else:
                 # A store written before migration 0011 (opened by an older schema's code) keeps its counter row.
