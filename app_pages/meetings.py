@@ -12,46 +12,12 @@ from analytics import meetings
 from analytics.meetings import pack as meeting_pack
 from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY, record_decision
 from app_pages import action_corrections_panel as action_changes
+from app_pages import meeting_texts as texts
 from app_pages import shared
 
 MEETING_KEY = "meeting_id"
 POSITION_KEY = "meeting_position"
 FORM_VERSION_KEY = "meeting_form_version"
-# Streamlit's data grid draws on a canvas that page styles cannot enlarge, so large type uses
-# plain tables, which these rules scale with everything else.
-LARGE_TYPE_CSS = """<style>
-[data-testid="stMainBlockContainer"] { font-size: 1.35rem; }
-[data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li,
-[data-testid="stMainBlockContainer"] td, [data-testid="stMainBlockContainer"] th,
-[data-testid="stMainBlockContainer"] label { font-size: 1.35rem !important; }
-[data-testid="stMainBlockContainer"] { padding-top: 1.5rem; }
-[data-testid="stMainBlockContainer"] h1 { font-size: 2rem; padding: 0; }
-[data-testid="stMainBlockContainer"] [data-testid="stMetricValue"] * { font-size: 3rem !important; }
-</style>"""
-# Short names for the counts above the agenda, so they fit a column on a projector.
-SHORT_TITLES = {
-    "Actions to follow up": "Actions",
-    "Red and amber schools": "Red or amber",
-    "Not enough evidence": "No verdict",
-    "Category changes": "Category changes",
-    "Decision and suggestion differ": "Differ",
-    "Ofsted since the last meeting": "New Ofsted",
-    "At risk of changing category": "At risk",
-    "Schools in category 3 or 4": "Category 3/4",
-}
-SECTION_HELP = {
-    "Actions to follow up": "Agreed at earlier meetings and still open when this one began. Overdue first.",
-    "Red and amber schools": "Rated red or amber on the evidence; the reasons are in School by school.",
-    "Not enough evidence": "Schools the criteria could not judge: what is missing, and what to import to fix it.",
-    "Category changes": "Categories decided since the last meeting that changed a school's category.",
-    "Decision and suggestion differ": "Schools whose suggested category differs from the one decided: "
-    "confirm the decision or change it.",
-    "Ofsted since the last meeting": "Inspections published since the last meeting.",
-    "At risk of changing category": "Close to the next step on the protocol: worth a word before it happens.",
-    "Schools in category 3 or 4": "Each is reviewed in the consistent format: "
-    + ", ".join(meetings.REVIEW_SECTIONS).lower()
-    + ".",
-}
 
 
 @st.cache_data(show_spinner=False)
@@ -59,11 +25,21 @@ def load_meetings(path: str, data_version: int) -> pd.DataFrame:
     return meetings.list_meetings(shared.open_store(path))
 
 
+@st.cache_data(show_spinner="Working out the trends and criteria of the meeting's schools...")
+def _evidence(path: str, evidence_version: int, meeting_id: int, date_and_group: tuple, _rules: list, rules_key: int):
+    store = shared.open_store(path)
+    return meetings.meeting_evidence(store, meetings.get_meeting(store, meeting_id), criteria=_rules)
+
+
 @st.cache_data(show_spinner="Building the agenda from the data...")
 def _agenda(path: str, data_version: int, meeting_id: int, _rules: list, rules_key: int) -> meetings.Agenda:
+    # Trends and criteria outlive the decisions and notes recorded in the meeting; the agenda does not.
     store = shared.open_store(path)
     meeting = meetings.get_meeting(store, meeting_id)
-    return meetings.build_agenda(store, meeting_id, meetings.board_for_meeting(store, meeting, criteria=_rules))
+    when = (str(meeting["meeting_date"]), meeting["group_id"])
+    evidence = _evidence(*shared.evidence_key(store), meeting_id, when, _rules, rules_key)
+    board = meetings.board_for_meeting(store, meeting, criteria=_rules, evidence=evidence)
+    return meetings.build_agenda(store, meeting_id, board)
 
 
 def load_agenda(store, meeting_id: int) -> meetings.Agenda:
@@ -87,7 +63,7 @@ def main() -> None:
     meeting_id = choose_meeting(store, listed, selection)
     large = st.session_state.get("large_type", False)
     if large:
-        st.markdown(LARGE_TYPE_CSS, unsafe_allow_html=True)
+        st.markdown(texts.LARGE_TYPE_CSS, unsafe_allow_html=True)
     if meeting_id is None:
         return
     agenda = load_agenda(store, meeting_id)
@@ -172,14 +148,14 @@ def show_agenda(agenda: meetings.Agenda) -> None:
     names = shared.school_names()
     counts = st.columns(len(agenda.sections))
     for column, (title, table) in zip(counts, agenda.sections.items(), strict=True):
-        column.metric(SHORT_TITLES.get(title, title), len(table), help=SECTION_HELP.get(title))
+        column.metric(texts.SHORT_TITLES.get(title, title), len(table), help=texts.SECTION_HELP.get(title))
     st.subheader(f"Running order: {len(agenda.schools)} schools")
     st.caption("The schools in the order the meeting takes them. Go through them in **School by school**.")
     order = meeting_pack.running_order(agenda, names)
     show_table(order[meeting_pack.RUNNING_ORDER_COLUMNS], names, key="order")
     for title, table in agenda.sections.items():
         st.subheader(f"{title} ({len(table)})")
-        st.caption(SECTION_HELP.get(title, ""))
+        st.caption(texts.SECTION_HELP.get(title, ""))
         if table.empty:
             st.caption("Nothing for this meeting.")
         else:

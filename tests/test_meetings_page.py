@@ -108,6 +108,27 @@ def test_a_decision_recorded_in_the_meeting_goes_into_the_category_history(
     assert latest.decided_on.date() == min(date(2026, 6, 24), date.today())
 
 
+def test_a_decision_in_the_meeting_updates_the_agenda_without_redoing_trends_and_criteria(
+    writable_demo_path: Path, monkeypatch
+) -> None:
+    from analytics.monitoring import board
+
+    gathered: list[int] = []
+    original = board.gather_evidence
+    monkeypatch.setattr(board, "gather_evidence", lambda store, **kw: gathered.append(1) or original(store, **kw))
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    before = len(gathered)
+    by_label(app.selectbox, "Category")[0].set_value("4b")
+    by_label(app.text_area, "Reasons")[0].input("Serious weaknesses found at the monitoring visit")
+    by_label(app.button, "Record decision")[0].click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    # The agenda was rebuilt (the decision is on it) from the trends and criteria already worked out.
+    assert len(gathered) == before >= 1
+    shown = [str(t.value) for t in [*app.main.markdown, *app.main.caption]]
+    shown += [table.value.astype(str).to_string() for table in app.dataframe]
+    assert any("4b" in text for text in shown), "the decision just recorded is not on the page"
+
+
 @pytest.mark.parametrize("presenter_mode", [True, False])
 def test_school_by_school_names_only_the_school_being_discussed(
     writable_demo_path: Path, monkeypatch, presenter_mode: bool

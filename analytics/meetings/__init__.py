@@ -20,6 +20,7 @@ from analytics.meetings.agenda import (
     Agenda,
     board_for_meeting,
     build_agenda,
+    meeting_evidence,
     schools_at_risk,
 )
 from analytics.meetings.records import (
@@ -64,6 +65,7 @@ __all__ = [
     "create_meeting",
     "get_meeting",
     "list_meetings",
+    "meeting_evidence",
     "meeting_notes",
     "meeting_record",
     "meeting_schools",

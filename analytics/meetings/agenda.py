@@ -68,21 +68,39 @@ class Agenda:
     sections: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def board_for_meeting(
+def meeting_evidence(
     store: Store, meeting: dict, *, year: int | None = None, criteria: Sequence[Criterion] | None = None
-) -> pd.DataFrame:
-    """The early-warning board for a meeting's schools, from the latest results on its date."""
+) -> early_warning.Evidence | None:
+    """Trends and criteria for a meeting's schools from the latest results on its date; ``None`` without results.
+
+    Kept apart from the board so that a page can keep it while the meeting records decisions and notes.
+    """
     years = academic_years(store)
     if not years:
-        return pd.DataFrame(columns=early_warning.BOARD_COLUMNS)
+        return None
     if year is None:
         # Results for academic year Y (ending in summer Y) are published in the following autumn.
         published = [y for y in years if date(y, 12, 1) <= meeting["meeting_date"]]
         year = max(published or [min(years)])
     as_of = as_of_date(year, max(years), meeting["meeting_date"])
+    urns = meeting_schools(store, meeting).urn.tolist()
+    return early_warning.gather_evidence(store, year=year, as_of=as_of, urns=urns, criteria=criteria)
+
+
+def board_for_meeting(
+    store: Store,
+    meeting: dict,
+    *,
+    year: int | None = None,
+    criteria: Sequence[Criterion] | None = None,
+    evidence: early_warning.Evidence | None = None,
+) -> pd.DataFrame:
+    """The early-warning board for a meeting's schools (``evidence`` from :func:`meeting_evidence`, else made)."""
+    evidence = evidence or meeting_evidence(store, meeting, year=year, criteria=criteria)
+    if evidence is None:
+        return pd.DataFrame(columns=early_warning.BOARD_COLUMNS)
     schools = meeting_schools(store, meeting)
-    assessment = early_warning.assess(store, year=year, as_of=as_of, urns=schools.urn.tolist(), criteria=criteria)
-    return early_warning.board_table(schools, assessment)
+    return early_warning.board_table(schools, early_warning.assess_from(store, evidence, schools.urn.tolist()))
 
 
 def build_agenda(store: Store, meeting_id: int, board: pd.DataFrame) -> Agenda:
