@@ -17,6 +17,7 @@ def main() -> None:
         st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("app_pages/trends.py", title="Trends", icon=":material/trending_up:"),
         st.Page("app_pages/school.py", title="School profile", icon=":material/school:", url_path="school"),
+        st.Page("app_pages/group.py", title="Group view", icon=":material/workspaces:"),
         st.Page("app_pages/meetings.py", title="Meetings", icon=":material/groups:"),
         st.Page("app_pages/interventions.py", title="Interventions", icon=":material/handshake:"),
         st.Page("app_pages/questionnaires.py", title="Questionnaires", icon=":material/quiz:"),

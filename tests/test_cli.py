@@ -206,3 +206,29 @@ def test_impact_all_gives_the_numbers_the_interventions_page_shows(demo_store_pa
             assert list(said.verdict) == list(page.verdict)
             if not page.empty and pd.notna(page.difference.iloc[0]):
                 assert f"{page.difference.iloc[0]:+.1f}" in headline_result(store, intervention_id)
+
+
+@pytest.mark.parametrize("rows", [0, 1, 5, 7])
+def test_streamed_json_is_one_valid_array_across_chunk_boundaries(rows: int) -> None:
+    import io
+
+    import numpy as np
+    import pandas as pd
+
+    from analytics.cli.common import stream_json_records
+
+    frame = pd.DataFrame(
+        {
+            "urn": np.arange(rows, dtype=np.int64) + 100_000,
+            "value": [np.nan if i % 3 == 0 else i / 3 for i in range(rows)],
+            "sharp": np.array([i % 2 == 0 for i in range(rows)]),
+            "reason": [f'said "{i}"\n' for i in range(rows)],
+        }
+    )
+    out = io.StringIO()
+    stream_json_records(frame, chunk_rows=2, out=out)
+    parsed = json.loads(out.getvalue())
+    assert [row["urn"] for row in parsed] == list(range(100_000, 100_000 + rows))
+    assert [row["value"] for row in parsed] == [None if i % 3 == 0 else i / 3 for i in range(rows)]
+    assert [row["sharp"] for row in parsed] == [i % 2 == 0 for i in range(rows)]
+    assert [row["reason"] for row in parsed] == [f'said "{i}"\n' for i in range(rows)]

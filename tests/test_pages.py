@@ -20,6 +20,7 @@ PAGES = [
     "app_pages/overview.py",
     "app_pages/trends.py",
     "app_pages/school.py",
+    "app_pages/group.py",
     "app_pages/meetings.py",
     "app_pages/interventions.py",
     "app_pages/questionnaires.py",
@@ -72,6 +73,7 @@ def test_every_page_is_listed() -> None:
         "app_pages/areas_panel.py",
         "app_pages/action_corrections_panel.py",
         "app_pages/research_redaction.py",
+        "app_pages/meeting_texts.py",
     }
     assert listed == set(PAGES)
     source = (REPO_ROOT / "app.py").read_text()
@@ -412,3 +414,36 @@ def test_import_page_lists_imports_and_undoes_one(empty_store_path: Path, monkey
     st.cache_resource.clear()
     with Store(empty_store_path) as store:
         assert store.count_rows("schools") == 0
+
+
+def test_recording_a_decision_keeps_the_trends_and_criteria_but_updates_the_board(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decision cannot change trends or criteria, so they are not worked out again (at national scale that
+    took 17 s after every decision); the suggestions and the decided category, which it does change, are."""
+    from analytics.monitoring import board
+
+    gathered: list[int] = []
+    original = board.gather_evidence
+
+    def counted(store, **options):
+        gathered.append(options["year"])
+        return original(store, **options)
+
+    monkeypatch.setattr(board, "gather_evidence", counted)
+    app = open_app(writable_demo_path, monkeypatch, "app_pages/school.py")
+    urn = app.main.selectbox[0].value
+    before = len(gathered)
+    assert before >= 1
+    [category] = [box for box in app.main.selectbox if box.label == "Category"]
+    category.set_value("4a")
+    app.text_area(key="decision_reasons").input("Safeguarding concerns raised at the visit.")
+    app.text_input(key="decision_by").input("Chair of the board")
+    app.button(key="decision_submit").click().run()
+    app.switch_page("app_pages/overview.py")
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert len(gathered) == before, "a decision made the trends and criteria be worked out again"
+    table = schools_table(app)
+    decided = table.set_index("URN").loc[urn] if "URN" in table else table.set_index("urn").loc[urn]
+    assert "4a" in " ".join(map(str, decided.values)), decided

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from pathlib import Path
 
@@ -123,7 +124,13 @@ def test_no_page_names_a_hidden_school_typed_into_any_field(
     app.switch_page(page)
     app.run()
     assert not app.exception, (page, [e.value for e in app.exception])
-    leaked = forbidden(rendered_text(app), hidden)
+    text = rendered_text(app)
+    leaked = forbidden(text, hidden)
+    if leaked and os.environ.get("PRESENTER_LEAK_LOG"):
+        with open(os.environ["PRESENTER_LEAK_LOG"], "a") as log:
+            for school in hidden:
+                for match in re.finditer(str(int(school.urn)), text):
+                    log.write(f"{page}: {text[max(0, match.start() - 600) : match.end() + 200]!r}\n")
     assert leaked == [], f"{page} (presenter mode {presenter_mode}) shows {leaked}"
     assert_typed_text_is_text(app, page)
 

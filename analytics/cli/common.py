@@ -45,6 +45,28 @@ def emit(payload: dict[str, Any], as_json: bool, lines: Sequence[str]) -> None:
         print("\n".join(lines))
 
 
+def stream_json_records(records: Any, chunk_rows: int = 20_000, out: Any = None) -> None:
+    """A frame's rows as a JSON array, one object per line, written a chunk at a time.
+
+    For every series of every school in England: indenting made the encoder fall back to pure Python
+    (11 of 13 seconds at 4,000 schools) and the whole result was one string in memory; compact objects use
+    the C encoder, and only a chunk is held at once. Missing values are ``null``.
+    """
+    out = out or sys.stdout
+    out.write("[")
+    for start in range(0, len(records), chunk_rows):
+        chunk = records.iloc[start : start + chunk_rows]
+        plain = chunk.astype(object).where(chunk.notna(), None).to_dict(orient="records")
+        text = ",\n".join(json.dumps(row, default=_json_scalar) for row in plain)
+        out.write(("\n" if start == 0 else ",\n") + text)
+    out.write("\n]\n")
+
+
+def _json_scalar(value: Any) -> Any:
+    """NumPy integers and booleans, which the JSON encoder does not know, as Python ones."""
+    return value.item() if hasattr(value, "item") else str(value)
+
+
 def report_missing_store(args: argparse.Namespace) -> int | None:
     """For a command that writes: exit code 2, saying how to create the store, when ``--db`` names
     none (rather than creating an empty store by accident); ``None`` when it exists."""

@@ -7,7 +7,7 @@ import json
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from analytics.cli.common import add_db_option, add_json_option, store_path
+from analytics.cli.common import add_db_option, add_json_option, store_path, stream_json_records
 
 if TYPE_CHECKING:
     from analytics.store.db import Store
@@ -69,8 +69,7 @@ def run_trends(args: argparse.Namespace) -> int:
     ]
     records = trends[columns].rename(columns={"measure_code": "measure"})
     if args.json:
-        plain = records.astype(object).where(records.notna(), None)
-        print(json.dumps(plain.to_dict(orient="records"), indent=2, default=int))
+        stream_json_records(records)
         return 0
     counts = trends.trend.value_counts()
     print(

@@ -1,5 +1,6 @@
 """Where schools stand: ``position`` (percentile and quintile nationally and among similar schools), ``grid``
-(significance at a glance, school x measure) and ``areas`` (a school's areas of interest in plain English).
+(significance at a glance, school x measure), ``areas`` (a school's areas of interest in plain English) and
+``group`` (a group's pupil-weighted figures against national, and which schools hold it back).
 Method: docs/position.md."""
 
 from __future__ import annotations
@@ -40,7 +41,16 @@ def register(commands: Any) -> None:
     areas = commands.add_parser("areas", help="a school's areas of interest in plain English, with their numbers")
     areas.add_argument("--urn", type=int, required=True, help="the school")
     areas.add_argument("--year", type=int, help=f"{YEAR_HELP}; default latest")
-    for command, handler in ((position, run_position), (grid, run_grid), (areas, run_areas)):
+    group = commands.add_parser(
+        "group", help="a group's pupil-weighted figures against national, and who holds it back"
+    )
+    group.add_argument("group_id", type=int, metavar="GROUP_ID", help="the group (its sub-groups' schools included)")
+    group.add_argument("--year", type=int, help=f"{YEAR_HELP}; default latest")
+    group.add_argument("--measure", action="append", help="only this measure code (repeatable)")
+    group.add_argument("--subgroup", default="all", help="pupil group (default: all)")
+    group.add_argument("--presenter", action="store_true", help="show every school by its pseudonym")
+    commands_and_handlers = ((position, run_position), (grid, run_grid), (areas, run_areas), (group, run_group))
+    for command, handler in commands_and_handlers:
         add_db_option(command)
         add_json_option(command)
         command.set_defaults(handler=handler)
@@ -147,4 +157,52 @@ def run_areas(args: argparse.Namespace) -> int:
               "bottom 20%, and no trend is significant.")  # fmt: skip
     for row in areas.itertuples():
         print(f"- [{row.kind}] {row.sentence}")
+    return 0
+
+
+def run_group(args: argparse.Namespace) -> int:
+    from analytics import privacy
+    from analytics.cli.monitoring import results_year
+    from analytics.monitoring.group_view import HOLDS_BACK, METHOD_NOTE, group_view, with_names
+    from analytics.store.db import Store
+    from analytics.store.schools import list_schools
+
+    with Store(store_path(args), read_only=True) as store:
+        year = results_year(store, args.year)
+        _check_measures(store, args.measure)
+        view = group_view(store, args.group_id, year=year, measures=args.measure, subgroup=args.subgroup)
+        # Each --presenter run is a presenter session of its own, as the meeting pack's is.
+        names = privacy.display_names(
+            list_schools(store),
+            privacy.pseudonym_secret(store),
+            presenter_mode=args.presenter,
+            session_nonce=privacy.new_session_nonce() if args.presenter else None,
+        )
+    # A group's name is typed, and may name a school this output must not name.
+    group_name = str(names.redact([view.group_name])[0])
+    contributions = with_names(view.contributions, names)
+    if args.json:
+        payload = {
+            "group": {"group_id": view.group_id, "name": group_name, "kind": view.group_kind},
+            "year": view.year,
+            "year_label": view.year_label,
+            "subgroup": view.subgroup,
+            "schools": len(view.urns),
+            "presenter": args.presenter,
+            "method": METHOD_NOTE,
+            "measures": records(view.measures),
+            "contributions": records(contributions),
+        }
+        print(json.dumps(payload, indent=2))
+        return 0
+    print(f"{group_name} ({view.group_kind}), {len(view.urns)} schools, {view.year_label}")
+    for row in view.measures.itertuples():
+        print(f"  {row.mark}  {row.measure_code:<24} {row.evidence}")
+        first = contributions[(contributions.measure_code == row.measure_code) & (contributions["rank"] == 1)]
+        if not first.empty and first.role.iloc[0] == HOLDS_BACK:
+            school = first.iloc[0]
+            print(
+                f"       holding it back most: {school['name']} ({school.contribution:+.2f} of the group's "
+                f"{row.difference:+.2f}; without it the group's figure would be {school.group_value_without:.1f})"
+            )
     return 0
