@@ -19,6 +19,8 @@ import-events    load strand 5 events from Excel or CSV (URN, date, kind, note);
 position     percentile and quintile per school, measure and year (nationally, and among similar schools)
 grid         significance at a glance: + better, - worse, = not distinguishable, ? not enough evidence
 areas        a school's areas of interest in plain English (see docs/position.md)
+group        a group's pupil-weighted figures against national, and which schools hold it back
+school-summary   one school's printable one-page summary (--html FILE, --presenter)
 withdraw-decision, correct-decision, close-action, correct-action, withdraw-action, correct-meeting,
 withdraw-meeting, correct-note, withdraw-note, correct-intervention, withdraw-intervention
              correct or withdraw what was recorded, keeping every earlier version; history shows it all
@@ -47,6 +49,7 @@ from analytics.cli import (
     privacy,
     research,
     store,
+    summary,
     survey,
 )
 from analytics.errors import InsightError
@@ -55,6 +58,7 @@ COMMAND_FAMILIES = (
     store,
     monitoring,
     position,
+    summary,
     evaluation,
     meetings,
     corrections,

@@ -11,6 +11,7 @@ import streamlit as st
 from analytics import meetings
 from analytics.meetings import pack as meeting_pack
 from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY, record_decision
+from analytics.monitoring.school_summary import meeting_summaries
 from app_pages import action_corrections_panel as action_changes
 from app_pages import meeting_texts as texts
 from app_pages import shared
@@ -467,6 +468,19 @@ def show_record(store, agenda: meetings.Agenda, selection: shared.Selection) -> 
         "text/html",
         icon=":material/print:",
     )
+    st.download_button(
+        "One page per school (web page to print, A4)",
+        # Several seconds per school (criteria, positions, areas): made only when pressed.
+        lambda: one_page_per_school(store, agenda, names, selection.presenter_mode),
+        f"{stem}-one-page-per-school.html",
+        "text/html",
+        icon=":material/description:",
+    )
+
+
+def one_page_per_school(store, agenda: meetings.Agenda, names, presenter_mode: bool) -> str:
+    summaries = meeting_summaries(store, agenda.meeting, names, presenter_mode=presenter_mode)
+    return meeting_pack.meeting_summary_pack_html(agenda, names, summaries, presenter_mode=presenter_mode)
 
 
 main()

@@ -17,7 +17,9 @@ from analytics.monitoring.categories import (
     record_decision,
 )
 from analytics.monitoring.criteria import STRAND_NAMES, SUBGROUP_LABELS
+from analytics.monitoring.school_summary import school_summary
 from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
+from analytics.monitoring.summary_page import school_summary_html
 from analytics.ofsted import describe_inspection
 from analytics.stats.wording import format_intervals
 from app_pages import areas_panel, shared
@@ -76,6 +78,7 @@ def main() -> None:
         else None
     )
     show_header(record, status.iloc[0] if not status.empty else None, shared.school_names(discussed), schools)
+    show_summary_download(store, urn, selection, shared.school_names(discussed))
     show_sharp_declines(record, assessment, urn)
     areas_panel.show_areas(store, urn, selection.year)
     tabs = st.tabs(["Results", "Criteria", "Pupil groups", "Ofsted and events", "Category history", "Support"])
@@ -154,6 +157,26 @@ def show_header(
     if status.trend_drivers:
         lead = "Trend driven by" if status.trend in ("rising", "declining") else "Measures that moved"
         st.caption(f"{lead}: {status.trend_drivers}")
+
+
+def show_summary_download(store, urn: int, selection: shared.Selection, names: privacy.SchoolNames) -> None:
+    """The school's story on one printable A4 page, naming and hiding exactly as this page does."""
+
+    def page() -> str:
+        summary = school_summary(store, urn, year=selection.year, presenter_mode=selection.presenter_mode, names=names)
+        return school_summary_html(summary)
+
+    # A file name is seen too: a school shown by its pseudonym gets no URN in it.
+    stem = "school-summary" if urn in names.hidden else f"school-summary-{urn}"
+    st.download_button(
+        "Printable one-page summary (HTML, print to PDF)",
+        page,
+        f"{stem}.html",
+        "text/html",
+        icon=":material/print:",
+        key="school_summary_download",
+        help="Made when pressed (a few seconds). Open the file and print it, choosing Save as PDF.",
+    )
 
 
 def show_sharp_declines(record: profile.SchoolProfile, assessment, urn: int) -> None:

@@ -188,3 +188,28 @@ def test_an_action_agreed_today_can_be_closed_now_and_keeps_its_history(writable
         )
     assert closed.status.tolist() == ["done"] and closed.noted_by.tolist() == ["Officer"]
     assert closed.meeting_id.isna().all(), "closed between meetings, not at one"
+
+
+def test_the_one_page_per_school_pack_is_offered_and_made_when_pressed(writable_demo_path: Path, monkeypatch) -> None:
+    from streamlit.delta_generator import DeltaGenerator
+
+    offered: dict[str, object] = {}
+    original = DeltaGenerator.download_button
+
+    def record(self, label, data, *args, **kwargs):
+        offered[label] = data
+        return original(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", record)
+    monkeypatch.setattr(st, "download_button", lambda *a, **k: record(st._main, *a, **k))
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    assert not app.exception, [e.value for e in app.exception]
+    [make] = [data for label, data in offered.items() if label.startswith("One page per school")]
+    assert callable(make), "the pack must be made when pressed, not on every rerun"
+    html = make()
+    st.cache_resource.clear()
+    with Store(writable_demo_path) as store:
+        meeting = meetings.get_meeting(store, 2)
+        covered = meetings.meeting_schools(store, meeting)
+    # A cover, then exactly one sheet per school the meeting covers.
+    assert html.count('<section class="school-page">') == len(covered)

@@ -17,6 +17,11 @@ def register(commands: Any) -> None:
     agenda.add_argument("meeting", type=int, nargs="?", help="meeting id (default: the latest meeting)")
     agenda.add_argument("--pack", type=Path, metavar="FILE", help="write the meeting pack to FILE (.xlsx or .html)")
     agenda.add_argument("--presenter", action="store_true", help="show every school by its pseudonym")
+    agenda.add_argument(
+        "--one-page-per-school",
+        action="store_true",
+        help="with --pack FILE.html: a cover, then one printable A4 page per school of the meeting",
+    )
     add_json_option(agenda, "the agenda")
     agenda.set_defaults(handler=run_agenda)
 
@@ -30,6 +35,8 @@ def run_agenda(args: argparse.Namespace) -> int:
 
     if args.pack is not None and args.pack.suffix.lower() not in (".xlsx", ".html"):
         raise InsightError("The meeting pack is written as .xlsx or .html; name the file so.", title="Unknown format")
+    if args.one_page_per_school and (args.pack is None or args.pack.suffix.lower() != ".html"):
+        raise InsightError("One page per school is a web page pack: add --pack FILE.html.", title="Unknown format")
     with Store(store_path(args), read_only=True) as store:
         listed = meetings.list_meetings(store)
         if listed.empty:
@@ -45,12 +52,20 @@ def run_agenda(args: argparse.Namespace) -> int:
             presenter_mode=args.presenter,
             session_nonce=privacy.new_session_nonce() if args.presenter else None,
         )
+        summaries = None
+        if args.one_page_per_school:
+            from analytics.monitoring.school_summary import meeting_summaries
+
+            summaries = meeting_summaries(store, meeting, names, presenter_mode=args.presenter)
     tables = meeting_pack.pack_tables(agenda, names, record)
     if args.pack is not None:
         if args.pack.suffix.lower() == ".xlsx":
             args.pack.write_bytes(
                 meeting_pack.meeting_pack_workbook(agenda, names, record, presenter_mode=args.presenter)
             )
+        elif summaries is not None:
+            page = meeting_pack.meeting_summary_pack_html(agenda, names, summaries, presenter_mode=args.presenter)
+            args.pack.write_text(page, encoding="utf-8")
         else:
             args.pack.write_text(
                 meeting_pack.meeting_pack_html(agenda, names, record, presenter_mode=args.presenter), encoding="utf-8"

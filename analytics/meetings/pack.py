@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -20,6 +23,9 @@ from analytics.export import RAG_FILLS, safe_frame, to_excel_bytes
 from analytics.meetings.agenda import Agenda
 from analytics.monitoring.board import RAG_ORDER
 from analytics.privacy import SchoolNames
+
+if TYPE_CHECKING:
+    from analytics.monitoring.school_summary import SchoolSummary
 
 # Plain headings for the columns the agenda tables use; columns not listed are left out of the pack.
 HEADINGS = {
@@ -243,6 +249,44 @@ def meeting_pack_html(
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def meeting_summary_pack_html(
+    agenda: Agenda, names: SchoolNames, summaries: Mapping[int, SchoolSummary], *, presenter_mode: bool = False
+) -> str:
+    """The pack as one A4 sheet per school (:mod:`analytics.monitoring.summary_page`) after a cover: the
+    meeting, the running order and the actions about no single school.
+
+    ``summaries`` (by URN, :func:`analytics.monitoring.school_summary.meeting_summaries`) are made with the
+    same ``names``. The running order's schools come first, in its order, each saying why it is on the
+    agenda; then the meeting's other schools, by concern and then by the name shown (never the real name).
+    """
+    from analytics.monitoring.summary_page import school_page, summary_document
+
+    order = running_order(agenda, names)
+    listed = {int(u): str(why) for u, why in zip(order.urn, order.listed_for, strict=True)}
+    rest = sorted(
+        (u for u in summaries if u not in listed),
+        key=lambda u: (RAG_ORDER.get(summaries[u].rag, len(RAG_ORDER)), summaries[u].name),
+    )
+    pages = [replace(summaries[u], listed_for=listed.get(u, "")) for u in [*listed, *rest] if u in summaries]
+    title = str(names.redact([agenda.meeting["title"]])[0])
+    cover = cover_table(agenda, {}, presenter_mode=presenter_mode)
+    cover["Detail"] = names.redact(cover["Detail"])
+    cover.loc[len(cover)] = ["Schools", f"{len(pages)}: one page each, the running order first"]
+    follow_up = agenda.sections.get("Actions to follow up", pd.DataFrame(columns=["urn"]))
+    general = presentable(follow_up[follow_up.urn.isna()], names)
+    parts = [
+        f'<section class="cover"><h1>{html.escape(title)}</h1>',
+        _html_table(cover),
+        "<h2>Running order</h2>",
+        _html_table(presentable(order[RUNNING_ORDER_COLUMNS], names)) if not order.empty else f"<p>{NOTHING}</p>",
+        "<h2>Actions about no single school</h2>",
+        _html_table(general) if not general.empty else f"<p>{NOTHING}</p>",
+        "</section>",
+        *[school_page(page) for page in pages],
+    ]
+    return summary_document(title, parts)
 
 
 def _html_table(frame: pd.DataFrame) -> str:

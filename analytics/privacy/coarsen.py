@@ -13,7 +13,7 @@ def pupil_band(pupils: object) -> str:
     number = float(str(pupils))  # a count from a frame cell: int, float or numpy scalar
     width = 200 if number < 1000 else 500
     low = int(number // width * width)
-    return f"{low}-{low + width - 1}"
+    return f"{low:,}-{low + width - 1:,}"
 
 
 def fsm_quintiles(pct_fsm: pd.Series) -> pd.Series:
