@@ -11,10 +11,11 @@ import streamlit as st
 from analytics import meetings
 from analytics.meetings import pack as meeting_pack
 from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY, record_decision
-from analytics.monitoring.school_summary import meeting_summaries
+from analytics.monitoring.profile import load_profile
+from analytics.monitoring.school_summary import meeting_summaries, school_story
 from app_pages import action_corrections_panel as action_changes
 from app_pages import meeting_texts as texts
-from app_pages import shared
+from app_pages import school_story_panel, shared
 
 MEETING_KEY = "meeting_id"
 POSITION_KEY = "meeting_position"
@@ -173,6 +174,10 @@ def show_school_by_school(store, agenda: meetings.Agenda, selection: shared.Sele
     school = order.iloc[position]
     urn = int(school.urn)
     shown = show_school_heading(school, selection)
+    # The same one-screen story as the School profile, as at the meeting's date.
+    record = load_profile(store, urn)
+    if record is not None:
+        school_story_panel.show_story(school_story(store, record, shown, agenda.meeting["meeting_date"]))
     show_school_records(store, agenda, urn, shown)
     version = st.session_state.get(FORM_VERSION_KEY, 0)
     if agenda.meeting["kind"] == "category_review":

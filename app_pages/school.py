@@ -17,12 +17,12 @@ from analytics.monitoring.categories import (
     record_decision,
 )
 from analytics.monitoring.criteria import STRAND_NAMES, SUBGROUP_LABELS
-from analytics.monitoring.school_summary import school_summary
+from analytics.monitoring.school_summary import school_story, school_summary
 from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
 from analytics.monitoring.summary_page import school_summary_html
 from analytics.ofsted import describe_inspection
 from analytics.stats.wording import format_intervals
-from app_pages import areas_panel, shared
+from app_pages import areas_panel, school_story_panel, shared
 from app_pages import decision_history_panel as decision_panel
 from app_pages.context_events_panel import render_context_events
 
@@ -78,6 +78,7 @@ def main() -> None:
         else None
     )
     show_header(record, status.iloc[0] if not status.empty else None, shared.school_names(discussed), schools)
+    school_story_panel.show_story(school_story(store, record, shared.school_names(discussed), selection.as_of))
     show_summary_download(store, urn, selection, shared.school_names(discussed))
     show_sharp_declines(record, assessment, urn)
     areas_panel.show_areas(store, urn, selection.year)

@@ -74,6 +74,7 @@ def test_every_page_is_listed() -> None:
         "app_pages/action_corrections_panel.py",
         "app_pages/research_redaction.py",
         "app_pages/meeting_texts.py",
+        "app_pages/school_story_panel.py",
     }
     assert listed == set(PAGES)
     source = (REPO_ROOT / "app.py").read_text()
@@ -447,3 +448,39 @@ def test_recording_a_decision_keeps_the_trends_and_criteria_but_updates_the_boar
     table = schools_table(app)
     decided = table.set_index("URN").loc[urn] if "URN" in table else table.set_index("urn").loc[urn]
     assert "4a" in " ".join(map(str, decided.values)), decided
+
+
+def test_profile_header_tells_the_schools_story_on_one_screen(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Latest Ofsted with its date, data sharing, open actions with owner and due date, active support."""
+    with Store(writable_demo_path) as store:
+        action = store.read(
+            """SELECT a.urn, a.text, a.owner, a.due_date FROM actions a JOIN schools s USING (urn)
+               WHERE a.status = 'open' AND a.withdrawn_at IS NULL AND s.data_sharing_signed
+               ORDER BY a.due_date LIMIT 1"""
+        ).iloc[0]
+        urn = int(action.urn)
+        inspection = store.read(
+            "SELECT inspection_date FROM inspections WHERE urn = ? ORDER BY inspection_date DESC LIMIT 1", [urn]
+        )
+        active = store.read(
+            """SELECT i.name FROM interventions i JOIN intervention_schools s USING (intervention_id)
+               WHERE s.urn = ? AND i.status = 'active'""",
+            [urn],
+        )
+    st.cache_resource.clear()
+    app = open_app(writable_demo_path, monkeypatch, "app_pages/school.py")
+    app.session_state["profile_urn"] = urn
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    [story] = [m.value.replace("\\", "") for m in app.main.markdown if "**Open actions" in m.value]
+    assert action.text in story and action.owner in story
+    assert f"due {action.due_date:%-d %b %Y}" in story
+    assert "**Data sharing:** Agreement signed" in story
+    if not inspection.empty:
+        assert f"({inspection.inspection_date.iloc[0]:%-d %b %Y})" in story
+    for name in active.name:
+        assert name in story
+    if active.empty:
+        assert "**Active support:** none recorded" in story

@@ -112,6 +112,32 @@ class SchoolSummary:
     made_on: date = field(default_factory=date.today)
 
 
+@dataclass
+class SchoolStory:
+    """The top of a school's one-screen story beside its category: quick to read (no criteria are run)."""
+
+    ofsted: str
+    ofsted_date: date | None
+    data_sharing: str
+    actions: list[ActionLine]
+    interventions: list[InterventionLine]
+
+
+def school_story(store: Store, profile: Any, names: SchoolNames, as_of: date) -> SchoolStory:
+    """The latest Ofsted judgement or report card, the data-sharing status, open actions and active support,
+    with the trust rules of ``names`` applied (no dates beside a pseudonym, typed text redacted)."""
+    urn = int(profile.details["urn"])
+    hidden = urn in names.hidden
+    ofsted, inspected = ofsted_line(latest_inspections(store, as_of, [urn]), urn)
+    return SchoolStory(
+        ofsted=ofsted,
+        ofsted_date=None if hidden else inspected,
+        data_sharing=data_sharing_status(profile.details, hidden),
+        actions=action_lines(open_actions(store, [urn]), names),
+        interventions=intervention_lines(profile.interventions, names),
+    )
+
+
 def summary_record(summary: SchoolSummary) -> dict[str, Any]:
     """The summary as plain data for ``--json`` (dates stay dates; ``json.dumps(default=str)`` writes them)."""
     return asdict(summary)
