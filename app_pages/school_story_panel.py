@@ -25,5 +25,6 @@ def show_story(story: SchoolStory) -> None:
     lines.append(f"**Open actions ({len(story.actions)}):** " + ("; ".join(actions) + more if actions else "none"))
     support = [f"{shared.plain(i.name)} ({shared.plain(i.kind)})" for i in story.interventions]
     lines.append("**Active support:** " + ("; ".join(support) if support else "none recorded (Interventions page)"))
+    # Two lines, not four: at 1280x720 on a projector the box must sit inside the first screen.
     with st.container(border=True):
-        st.markdown("  \n".join(lines))
+        st.markdown(f"{lines[0]} · {lines[1]}  \n{lines[2]} · {lines[3]}")
