@@ -4,7 +4,7 @@ whether things moved. Nothing is saved until they have seen what was understood 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import pandas as pd
 import streamlit as st
@@ -13,6 +13,7 @@ from analytics.evaluation import interventions
 from analytics.imports import survey as import_survey
 from analytics.imports.survey import SurveyOptions
 from app_pages import questionnaire_mapping as grids
+from app_pages import questionnaire_names as names_panel
 from app_pages import shared, survey_view
 
 FILES_KEY = "questionnaire_files"
@@ -209,6 +210,10 @@ def show_preview(store, files: list[tuple[str, bytes]], preview: import_survey.S
         grids.show_findings(preview.warnings, "Warning", shown_text)
     questions = grids.show_questions(preview, shown_text)
     adjust(store, preview, opened=bool(preview.problems or questions))
+    keep_names = names_panel.names_choice(preview, shown_text)
+    if keep_names != preview.options.keep_names:
+        st.session_state[OPTIONS_KEY] = replace(preview.options, keep_names=keep_names)
+        st.rerun()
     confirm(store, files, preview)
 
 
@@ -263,6 +268,7 @@ def adjust(store, preview: import_survey.SurveyPreview, *, opened: bool) -> None
                 item_changes={**preview.options.item_changes, **changed_items},
                 drop_out_of_range=drop,
                 reworded_items=reworded,
+                keep_names=preview.options.keep_names,
             )
             st.rerun()
 

@@ -75,6 +75,7 @@ def test_every_page_is_listed() -> None:
         "app_pages/research_redaction.py",
         "app_pages/meeting_texts.py",
         "app_pages/school_story_panel.py",
+        "app_pages/questionnaire_names.py",
     }
     assert listed == set(PAGES)
     source = (REPO_ROOT / "app.py").read_text()

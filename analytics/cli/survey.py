@@ -18,7 +18,8 @@ from analytics.cli.common import add_db_option, add_json_option, report_failure,
 def register(commands: Any) -> None:
     """Register ``import-survey FILE [FILE ...] --db PATH [--name NAME] [--intervention ID] [--json]``.
 
-    Also ``--replace`` (import again in place of an earlier import of the same files), ``--dry-run``
+    Also ``--replace`` (import again in place of an earlier import of the same files), ``--keep-names`` (keep
+    people's names found in what is stored; by default each is replaced with ``[name]``), ``--dry-run``
     and ``--undo ID``. The handler is :func:`run_import_survey`.
     """
     parser = commands.add_parser(
@@ -62,6 +63,12 @@ def register(commands: Any) -> None:
         help="items reworded between waves: analyse each pair as one item, or apart",
     )
     parser.add_argument(
+        "--keep-names",
+        action="store_true",
+        help="keep people's names found in roles, groups, questions, waves and file names as typed "
+        "(default: replace each with [name] before storing; the preview lists where they are)",
+    )
+    parser.add_argument(
         "--replace", action="store_true", help="import again in place of an earlier import of these files"
     )
     parser.add_argument("--dry-run", action="store_true", help="show what was understood; write nothing")
@@ -102,6 +109,7 @@ def run_import_survey(args: argparse.Namespace) -> int:
         item_changes={item: {"reverse_scored": True} for item in args.reverse},
         drop_out_of_range=args.drop_out_of_range,
         reworded_items=args.reworded,
+        keep_names=args.keep_names,
     )
     if args.scale:
         match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", args.scale)

@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from analytics.imports.survey.scale_choice import choose_scale
 from analytics.imports.survey.scales import UserLabels, normalise_label
 from analytics.imports.survey.schools import link_schools
 from analytics.imports.survey.sheets import Block, RefusedFile, load_files, read_file
+from analytics.imports.survey.typed_names import screen_headings, settle_names
 from analytics.imports.survey.waves import assign_waves, wave_from_name
 from analytics.privacy import pseudonym_secret
 from analytics.store.db import Store
@@ -303,7 +305,11 @@ def preview_survey(
     file_hash = digest.hexdigest() if loaded else ""
     secret = pseudonym_secret(store) if store is not None else "preview"
     upload = _Upload(blocks, options, findings, secret)
+    # People's names are found (and, unless kept, replaced) in the headings before the items are made from
+    # them, and in everything else the preview would store once it is made.
+    heading_names = screen_headings(blocks, options.keep_names)
     preview = build_preview(upload, store, [name for name, _ in loaded], file_hash)
+    settle_names(preview, blocks, heading_names, date.today())
     preview.rows = sum(len(b.sheet.rows) for b in blocks)
     if store is not None:
         preview.store_path = str(store.path)

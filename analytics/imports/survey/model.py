@@ -85,6 +85,10 @@ class SurveyOptions:
     reworded_items
         What to do with items that look reworded between waves (asked in the preview): ``"link"`` analyses each
         pair as one item (under its first wording), ``"apart"`` as separate items; ``None`` asks.
+    keep_names
+        People's names found in what would be stored (roles, group values, item wording, wave labels, the
+        questionnaire's and the files' names) are replaced with ``[name]`` unless this is ``True`` ("Keep as
+        typed"; ``--keep-names``). A name is never taken from a file name that holds a person's name either way.
     """
 
     name: str | None = None
@@ -99,6 +103,7 @@ class SurveyOptions:
     item_changes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     drop_out_of_range: bool = False
     reworded_items: str | None = None
+    keep_names: bool = False
 
 
 @dataclass

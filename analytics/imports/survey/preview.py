@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.imports.survey.model import KIND_LABELS, SurveyOptions, SurveyProblem
+from analytics.imports.survey.typed_names import NameInUpload
 
 
 @dataclass
@@ -55,6 +56,14 @@ class SurveyPreview:
     questions
         Where the scale's range or direction is a guess (nothing on the sheet says), one sentence each
         asking the user to confirm it; the guess is what the preview uses until they answer.
+    names_found, names_replaced
+        Texts that would be stored and look like they hold a person's name (roles, group values, questions,
+        waves, the questionnaire's and the files' names), each with where it is and its names masked; and
+        whether they will be replaced with ``[name]`` (the default) or kept as typed. Each is also a warning.
+    name_note
+        Why the questionnaire's name is not the file's (the file name holds a person's name), when so.
+    stored_file_names
+        The file names as the import log keeps them (names replaced unless kept).
     """
 
     file_names: list[str]
@@ -89,6 +98,10 @@ class SurveyPreview:
     questions: list[str] = field(default_factory=list)
     # A transitions table (how many moved from each answer to each): its people are the table's counts.
     transitions: bool = False
+    names_found: list[NameInUpload] = field(default_factory=list)
+    names_replaced: bool = False
+    name_note: str | None = None
+    stored_file_names: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -105,8 +118,9 @@ class SurveyPreview:
             if self.transitions
             else KIND_LABELS.get(self.kind, self.kind)
         )
-        lines = [f"{', '.join(self.file_names)}: {kind}"]
-        lines.append(f"  questionnaire: {self.name}")
+        # The files as they will be logged: a person's name in a file name is not repeated back unless kept.
+        lines = [f"{', '.join(self.stored_file_names or self.file_names)}: {kind}"]
+        lines.append(f"  questionnaire: {self.name}" + (f" ({self.name_note})" if self.name_note else ""))
         lines.append(f"  waves: {', '.join(self.waves) or 'none found'}")
         lines.append(f"  items: {len(self.items)}")
         if self.kind == "means":
@@ -136,6 +150,13 @@ class SurveyPreview:
             lines.append(f"  missing answers (left blank or not counted): {self.missing_answers:,}")
         if self.ignored_columns:
             lines.append(f"  columns not read: {', '.join(self.ignored_columns)}")
+        if self.names_found:
+            how = (
+                "replaced with [name] before storing (--keep-names keeps them)"
+                if self.names_replaced
+                else "kept as typed, as you chose"
+            )
+            lines.append(f"  people's names: {len(self.names_found)} texts look like they hold one; {how}")
         lines += [f"  to confirm: {q}" for q in self.questions]
         lines += [f"  warning: {w}" for w in self.warnings]
         if self.already_imported is not None:
@@ -178,6 +199,10 @@ class SurveyPreview:
             "already_imported": self.already_imported,
             "questions": self.questions,
             "transitions": self.transitions,
+            "stored_file_names": self.stored_file_names or self.file_names,
+            "names_found": [asdict(n) for n in self.names_found],
+            "names_replaced": self.names_replaced,
+            "name_note": self.name_note,
             "pupil_groups": self.pupil_groups(),
             "warnings": [asdict(w) for w in self.warnings],
             "problems": [asdict(p) for p in self.problems],

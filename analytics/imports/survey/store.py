@@ -167,7 +167,14 @@ def _write(cur: Any, preview: SurveyPreview, imported_by: str) -> tuple[int, int
         cur.execute(
             "INSERT INTO imports_log (file_name, file_hash, imported_by, row_count, target, outcome) "
             "VALUES (?, ?, ?, ?, ?, ?) RETURNING import_id",
-            [", ".join(preview.file_names), preview.file_hash, imported_by, preview.stored_rows, TARGET, IMPORTED],
+            [
+                ", ".join(_stored_file_names(preview)),
+                preview.file_hash,
+                imported_by,
+                preview.stored_rows,
+                TARGET,
+                IMPORTED,
+            ],
         ).fetchone()[0]
     )
     instrument_id = _write_instrument(cur, preview, import_id)
@@ -193,6 +200,11 @@ def _write(cur: Any, preview: SurveyPreview, imported_by: str) -> tuple[int, int
     return import_id, survey_id, instrument_id
 
 
+def _stored_file_names(preview: SurveyPreview) -> list[str]:
+    """The files' names as kept: people's names in them replaced, unless the user chose to keep them."""
+    return preview.stored_file_names or preview.file_names
+
+
 def _write_instrument(cur: Any, preview: SurveyPreview, import_id: int) -> int:
     """The instrument (scale, labels, direction) and its items; returns its id."""
     labels = json.dumps({str(k): v for k, v in preview.scale_labels.items()}) if preview.scale_labels else None
@@ -206,7 +218,8 @@ def _write_instrument(cur: Any, preview: SurveyPreview, import_id: int) -> int:
                 preview.scale_max,
                 preview.higher_is_better,
                 labels,
-                f"Imported from {', '.join(preview.file_names)} (import {import_id}); {KIND_LABELS[preview.kind]}.",
+                f"Imported from {', '.join(_stored_file_names(preview))} (import {import_id}); "
+                f"{KIND_LABELS[preview.kind]}.",
             ],
         ).fetchone()[0]
     )
