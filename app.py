@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import shared
+from app_pages import access, shared
 
 
 def main() -> None:
     st.set_page_config(page_title="School Improvement Insight", page_icon=":material/school:", layout="wide")
+    # With sign-in set up, nothing below runs for a visitor who is not signed in or has no access.
+    access.require_sign_in()
     pages = [
         st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page("app_pages/trends.py", title="Trends", icon=":material/trending_up:"),
@@ -26,7 +28,9 @@ def main() -> None:
         st.Page("app_pages/data.py", title="Import data", icon=":material/upload_file:"),
         st.Page("app_pages/data_store.py", title="Data store", icon=":material/database:"),
     ]
-    page = st.navigation(pages)
+    if access.is_admin():
+        pages.append(st.Page("app_pages/users.py", title="Users and audit", icon=":material/admin_panel_settings:"))
+    page = st.navigation(access.allowed_pages(pages))
     st.sidebar.title("School Improvement Insight")
     try:
         store = shared.get_store()
@@ -39,6 +43,7 @@ def main() -> None:
     if store.is_demo():
         st.sidebar.caption(":orange-badge[Demo data] Fictional schools, generated to show the product.")
     shared.remember_selection(shared.render_sidebar(store))
+    access.show_sidebar()
     page.run()
 
 

@@ -5,6 +5,7 @@ Commands
 init   create a store, or migrate an existing one to this version of the schema
 demo   (re)build the demo partnership in a store
 info   schema version, whether it is demo data, and rows per table (``--json`` for machines)
+check  read every table and report damage or inconsistencies; backup / restore a store
 trends       rising / stable / declining for every school x measure x pupil group
 categories   suggested LA category and RAG rating for every school, with the reasons
 prepost      before/after comparison of a questionnaire, per item and scale
@@ -24,6 +25,8 @@ school-summary   one school's printable one-page summary (--html FILE, --present
 withdraw-decision, correct-decision, close-action, correct-action, withdraw-action, correct-meeting,
 withdraw-meeting, correct-note, withdraw-note, correct-intervention, withdraw-intervention
              correct or withdraw what was recorded, keeping every earlier version; history shows it all
+agreement sign|withdraw, agreements, import-agreements   data-sharing agreements, their history and sign-up
+users list|add|role|remove|history|groups, audit   who may sign in with which role, and who did what (docs/deploy.md)
 
 Each family of commands lives in a module of ``analytics/cli/`` with a ``register(commands)`` function
 that adds its parsers and sets each one's ``handler``. The parser is built from those light modules
@@ -39,6 +42,8 @@ import sys
 from collections.abc import Sequence
 
 from analytics.cli import (
+    access,
+    agreements,
     context,
     corrections,
     evaluation,
@@ -67,6 +72,8 @@ COMMAND_FAMILIES = (
     survey,
     research,
     privacy,
+    access,
+    agreements,
 )
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.store.db import DB_ENV_VAR
-from app_pages import shared
+from app_pages import agreements_panel, shared
 
 
 def main() -> None:
@@ -29,6 +29,7 @@ def main() -> None:
         f"for example `{DB_ENV_VAR}=/path/to/partnership.duckdb streamlit run app.py`. A new file is "
         "created and set up automatically. The command line does the same: `python -m analytics info --db PATH`."
     )
+    agreements_panel.render_agreements(store)
 
 
 with shared.user_errors():

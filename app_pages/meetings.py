@@ -10,12 +10,12 @@ import streamlit as st
 
 from analytics import meetings
 from analytics.meetings import pack as meeting_pack
-from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY, record_decision
+from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY
 from analytics.monitoring.profile import load_profile
 from analytics.monitoring.school_summary import meeting_summaries, school_story
+from app_pages import access, school_story_panel, shared
 from app_pages import action_corrections_panel as action_changes
 from app_pages import meeting_texts as texts
-from app_pages import school_story_panel, shared
 
 MEETING_KEY = "meeting_id"
 POSITION_KEY = "meeting_position"
@@ -179,6 +179,8 @@ def show_school_by_school(store, agenda: meetings.Agenda, selection: shared.Sele
     if record is not None:
         school_story_panel.show_story(school_story(store, record, shown, agenda.meeting["meeting_date"]))
     show_school_records(store, agenda, urn, shown)
+    if not access.may(access.RECORD):
+        return
     version = st.session_state.get(FORM_VERSION_KEY, 0)
     if agenda.meeting["kind"] == "category_review":
         review_form(store, agenda, urn, version)
@@ -310,10 +312,11 @@ def decision_form(store, agenda: meetings.Agenda, school: pd.Series, version: in
         reasons = shared.drafted(
             st.text_area, "Reasons", slot, version, placeholder="What the board considered and why it decided this"
         )
-        decided_by = st.text_input("Decided by", value=agenda.meeting["kind_label"], key=f"by_{urn}_{version}")
+        by = access.signed_in_name(agenda.meeting["kind_label"])
+        decided_by = st.text_input("Decided by", value=by, key=f"by_{urn}_{version}")
         if st.button("Record decision", type="primary", key=f"record_{urn}_{version}"):
             with shared.user_errors():
-                record_decision(
+                access.record_decision(
                     store,
                     urn=urn,
                     category=category,

@@ -10,19 +10,14 @@ import streamlit as st
 from analytics import charts, privacy
 from analytics.calendar import format_academic_year
 from analytics.monitoring import profile
-from analytics.monitoring.categories import (
-    CATEGORIES,
-    CATEGORY_LABELS,
-    RAG_FOR_CATEGORY,
-    record_decision,
-)
+from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY
 from analytics.monitoring.criteria import STRAND_NAMES, SUBGROUP_LABELS
 from analytics.monitoring.school_summary import school_story, school_summary
 from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
 from analytics.monitoring.summary_page import school_summary_html
 from analytics.ofsted import describe_inspection
 from analytics.stats.wording import format_intervals
-from app_pages import areas_panel, school_story_panel, shared
+from app_pages import access, areas_panel, school_story_panel, shared
 from app_pages import decision_history_panel as decision_panel
 from app_pages.context_events_panel import render_context_events
 
@@ -316,6 +311,8 @@ def show_ofsted_and_events(record: profile.SchoolProfile, presenter_mode: bool) 
 
 def show_category_history(store, urn: int, status: pd.Series | None, names: privacy.SchoolNames) -> None:
     decision_panel.show_decisions(store, urn, names)
+    if not access.may(access.RECORD):
+        return
     suggested = None if status is None or pd.isna(status.suggested_category) else str(status.suggested_category)
     # A new form key after each recorded decision gives empty fields; a refused one keeps what was typed.
     version = st.session_state.get(FORM_VERSION_KEY, 0)
@@ -338,10 +335,12 @@ def show_category_history(store, urn: int, status: pd.Series | None, names: priv
         reasons = st.text_area(
             "Reasons", placeholder="What the board considered and why it decided this", key="decision_reasons"
         )
-        decided_by = st.text_input("Decided by", placeholder="Name or board", key="decision_by")
+        decided_by = st.text_input(
+            "Decided by", value=access.signed_in_name(), placeholder="Name or board", key="decision_by"
+        )
         if st.form_submit_button("Record decision", type="primary", key="decision_submit"):
             with shared.user_errors():
-                record_decision(
+                access.record_decision(
                     store,
                     urn=urn,
                     category=category,

@@ -42,8 +42,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_app(store_path: Path, log_path: Path) -> Iterator[str]:
-    """Start ``streamlit run app.py`` on a free local port against ``store_path``; yield its URL."""
+def running_app(store_path: Path, log_path: Path, secrets_path: Path | None = None) -> Iterator[str]:
+    """Start ``streamlit run app.py`` on a free local port against ``store_path``; yield its URL.
+
+    ``secrets_path`` is a ``secrets.toml`` read instead of the usual ones (an ``[auth]`` section turns sign-in
+    on); without it the app reads the usual places, as a person running it would.
+    """
     port = _free_port()
     env = {**os.environ, "SCHOOL_INSIGHT_DB": str(store_path)}
     command = [
@@ -61,6 +65,8 @@ def running_app(store_path: Path, log_path: Path) -> Iterator[str]:
         "--browser.gatherUsageStats",
         "false",
     ]
+    if secrets_path is not None:
+        command += ["--secrets.files", str(secrets_path)]
     with log_path.open("w") as log:
         server = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:

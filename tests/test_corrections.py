@@ -28,7 +28,7 @@ from analytics.store import db
 from analytics.store.db import MIGRATIONS, Store
 from analytics.store.schools import schools_in_scope
 
-TOMORROW = date.today() + timedelta(days=1)
+TOMORROW = date.today() + timedelta(days=7)  # "the future" a week ahead, so a run across midnight still sees it
 
 
 @pytest.fixture

@@ -76,6 +76,10 @@ def test_every_page_is_listed() -> None:
         "app_pages/meeting_texts.py",
         "app_pages/school_story_panel.py",
         "app_pages/questionnaire_names.py",
+        "app_pages/access.py",
+        "app_pages/agreements_panel.py",
+        # Listed only for a signed-in administrator: tests/test_access.py and tests/test_sign_in.py.
+        "app_pages/users.py",
     }
     assert listed == set(PAGES)
     source = (REPO_ROOT / "app.py").read_text()

@@ -214,8 +214,8 @@ def test_a_failure_while_writing_leaves_the_store_as_it_was(
             raise OSError("disk full")
 
     @contextmanager
-    def failing_transaction(self):
-        with original(self) as cur:
+    def failing_transaction(self, *args, **kwargs):
+        with original(self, *args, **kwargs) as cur:
             yield FailingCursor(cur)
 
     with Store(writable_demo_path) as store:

@@ -1,13 +1,14 @@
-"""Commands that look after the store itself: ``init``, ``demo`` and ``info``."""
+"""Commands that look after the store itself: ``init``, ``demo``, ``info``, ``check``, ``backup`` and ``restore``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
-from analytics.cli.common import add_db_option, add_json_option, emit, store_path
+from analytics.cli.common import add_db_option, add_json_option, emit, report_failure, store_path
 
 
 def register(commands: Any) -> None:
@@ -27,6 +28,38 @@ def register(commands: Any) -> None:
     add_db_option(info)
     add_json_option(info)
     info.set_defaults(handler=run_info)
+
+    check = commands.add_parser(
+        "check",
+        help="read every table of a store and report damage or records that disagree",
+        description="Opens the store read-only. Exit code 0: all well; 1: readable, but records disagree; "
+        "2: the store cannot be read (damaged, cut short, missing, in use or from another version).",
+    )
+    add_db_option(check)
+    add_json_option(check, "the report")
+    check.set_defaults(handler=run_check)
+
+    backup = commands.add_parser(
+        "backup", help="copy a store into a new file, consistently, and check the copy (the store is not changed)"
+    )
+    add_db_option(backup)
+    backup.add_argument("--to", type=Path, required=True, metavar="FILE", help="the backup file to create")
+    add_json_option(backup)
+    backup.set_defaults(handler=run_backup)
+
+    restore = commands.add_parser(
+        "restore",
+        help="make a store a copy of a backup (an existing store is replaced only with --replace, and kept)",
+    )
+    restore.add_argument("--from", dest="backup", type=Path, required=True, metavar="FILE", help="the backup file")
+    add_db_option(restore)
+    restore.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace the store at --db; it is kept beside it as PATH.before-restore-<time>",
+    )
+    add_json_option(restore)
+    restore.set_defaults(handler=run_restore)
 
 
 def run_init(args: argparse.Namespace) -> int:
@@ -93,4 +126,42 @@ def run_info(args: argparse.Namespace) -> int:
         *(f"  {table:<{width}}  {count:>10,}" for table, count in info["counts"].items()),
     ]
     emit(info, args.json, lines)
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from analytics.store.maintenance import check_store
+
+    report = check_store(store_path(args))
+    if args.json:
+        emit(report.to_dict(), True, [])
+    elif report.exit_code == 2:
+        lines = report.lines()
+        print("\n".join(["error: " + lines[0], *lines[1:]]), file=sys.stderr)
+    else:
+        print("\n".join(report.lines()))
+    return report.exit_code
+
+
+def run_backup(args: argparse.Namespace) -> int:
+    from analytics.errors import InsightError
+    from analytics.store.maintenance import backup_store
+
+    try:
+        summary = backup_store(store_path(args), args.to)
+    except InsightError as error:
+        return report_failure(args, error)
+    emit(summary.to_dict(), args.json, summary.lines())
+    return 0
+
+
+def run_restore(args: argparse.Namespace) -> int:
+    from analytics.errors import InsightError
+    from analytics.store.maintenance import restore_store
+
+    try:
+        summary = restore_store(args.backup, store_path(args), replace=args.replace)
+    except InsightError as error:
+        return report_failure(args, error)
+    emit(summary.to_dict(), args.json, summary.lines())
     return 0

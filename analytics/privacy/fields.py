@@ -37,6 +37,10 @@ FREE_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "survey_responses": ("role",),
     "survey_respondent_groups": ("value",),
     "peer_reviews": ("partner", "evidence", "actions", "challenge_comments", "completed_by"),
+    "data_sharing_agreements": ("recorded_by", "note", "file_name"),
+    # A person's name and email, and what they did in words that may name a school or a person.
+    "users": ("email", "display_name", "added_by", "removed_by"),
+    "audit_log": ("who", "what"),  # its details are JSON (not a text column); shown only to administrators
 }
 
 # table -> text columns that need no redaction: codes, enumerations, hashes, pseudonyms, published
@@ -69,6 +73,10 @@ NOT_FREE_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "urn_lineage": ("source",),
     # Undo's copy of rows an import replaced: read back only by undo, never shown or exported.
     "import_replaced_rows": ("table_name", "row_json"),
+    "store_writes": ("kind",),  # which kind of data a write changed (caches), never shown
+    "data_sharing_agreements": ("source",),
+    "users": ("role",),
+    "audit_log": ("action",),  # a dotted action name
 }
 
 

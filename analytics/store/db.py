@@ -74,11 +74,14 @@ DATA_TABLES: tuple[str, ...] = (
     "demo_truth",
     "survey_respondent_groups",
     "record_corrections",
+    "data_sharing_agreements",
+    "users",
+    "audit_log",
 )
 
 # Columns that record when something happened to the file rather than what it holds; a content
 # hash leaves them out so two builds of the same data compare equal.
-_VOLATILE_COLUMNS = {"imported_at", "applied_at", "noted_at"}
+_VOLATILE_COLUMNS = {"imported_at", "applied_at", "noted_at", "recorded_at", "acted_at", "added_at", "removed_at"}
 
 Params = Sequence[Any] | Mapping[str, Any] | None
 
@@ -316,10 +319,17 @@ class Store:
             cur.execute("COMMIT")
         except duckdb.TransactionException as conflict:
             _roll_back(cur)
+            if _is_write_failure(conflict):
+                raise StoreError(_WRITE_FAILED.format(path=self.path, cause=conflict)) from conflict
             raise StoreBusyError(
                 "Someone else saved to the store at the same moment, so this change was not saved. Nothing was "
                 "lost: press the button again."
             ) from conflict
+        except (duckdb.IOException, OSError) as failed:
+            _roll_back(cur)
+            if _is_write_failure(failed):
+                raise StoreError(_WRITE_FAILED.format(path=self.path, cause=failed)) from failed
+            raise
         except BaseException:
             _roll_back(cur)
             raise
@@ -431,6 +441,20 @@ class Store:
             if count:
                 problems.append(f"{count} {label}")
         return problems
+
+
+# A COMMIT that could not write its file (disk full, a file-size limit, a read-only disk) is reported by
+# DuckDB as a failed transaction too; it must not be told to the user as someone else saving.
+_WRITE_FAILURE_WORDS = ("could not write", "no space left", "file too large", "disk full", "read-only file system")
+_WRITE_FAILED = (
+    "The store {path} could not be written (the disk may be full or the file too large for it), so nothing "
+    "was saved and the store is as it was. Free some space or move the store, then try again. ({cause})"
+)
+
+
+def _is_write_failure(error: BaseException) -> bool:
+    text = str(error).lower()
+    return any(words in text for words in _WRITE_FAILURE_WORDS)
 
 
 def _roll_back(cur: duckdb.DuckDBPyConnection) -> None:
