@@ -1,7 +1,7 @@
 """Simulation through the product's own import path: how often does "did the support work?" fool us?
 
 Run: ``python benchmarks/impact_simulation.py [--quick] [--null-per-cell 200] [--effect-per-cell 30]
-[--workers 2] [--seed 16] [--save outcomes.csv]``.
+[--workers 2] [--seed 16] [--save outcomes.csv] [--rules RULE ...] [--sizes 2 4] [--effects 0 5]``.
 
 It plants a population of primary schools' KS2 reading, writing and maths % at the expected standard
 (``ks2_rwm_exp``), in academic years 2015/16 to 2018/19 and 2021/22 to 2024/25 (no tests in 2019/20
@@ -368,6 +368,8 @@ def summarise(outcome: pd.DataFrame) -> dict[str, pd.DataFrame]:
 def failures(rates: pd.DataFrame, target: float = TARGET_FALSE_POSITIVES) -> list[str]:
     """No-effect scenarios where the headline calls a difference more often than ``target``, with the
     95% Wilson interval of the rate (a rate a little over the target can be Monte Carlo noise)."""
+    if 0.0 not in rates.index.get_level_values("effect"):
+        return []  # only effect scenarios were simulated (--effects without 0)
     null = rates.xs(0.0, level="effect")
     return [
         f"{rule}, {size} schools: {row.headline:.1%} (95% interval {_wilson(row.headline, int(row.n))})"
@@ -414,15 +416,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--save", type=Path, help="write every intervention's outcome to this CSV")
     parser.add_argument("--load", type=Path, help="summarise outcomes saved by --save instead of simulating")
+    parser.add_argument("--rules", nargs="+", choices=RULES, default=list(RULES), help="selection rules to simulate")
+    parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES), help="numbers of supported schools")
+    parser.add_argument("--effects", nargs="+", type=float, default=list(EFFECTS), help="planted effects, points")
     args = parser.parse_args(argv)
     null_per_cell, effect_per_cell = (12, 6) if args.quick else (args.null_per_cell, args.effect_per_cell)
     started = time.perf_counter()
     if args.load:
         outcome = pd.read_csv(args.load)
-        null_per_cell = int(outcome[outcome.effect == 0].groupby(["rule", "size"]).size().min())
+        null_sizes = outcome[outcome.effect == 0].groupby(["rule", "size"]).size()
+        null_per_cell = int(null_sizes.min()) if len(null_sizes) else 0
     else:
         with tempfile.TemporaryDirectory() as folder:
-            plan = scenarios(null_per_cell, effect_per_cell)
+            cells = [Scenario(r, n, e) for r in args.rules for n in args.sizes for e in args.effects]
+            plan = scenarios(null_per_cell, effect_per_cell, cells)
             outcome = run(plan, args.seed, Path(folder), args.workers, progress=True)
     if args.save:
         outcome.to_csv(args.save, index=False)

@@ -29,6 +29,12 @@ supported school is tested with Crawford and Howell's (1998) single-case t. The 
 HC3 (MacKinnon and White 1985), robust to the unequal spreads. Intervals are t intervals with the
 same degrees of freedom.
 
+With two to four supported schools and every school's cohort known, both estimates instead borrow
+each school's noise from comparison schools of its cohort size (variance of change ~ a + b / cohort)
+and are tested by permuting that studentised statistic, with the interval from the same permutation
+distribution (:mod:`analytics.evaluation.few_schools`): their own two or three residuals cannot
+estimate their noise, and small-cohort schools were called different in 10.5% of no-effect runs.
+
 Power
 -----
 :func:`minimum_detectable` gives the smallest true effect the DiD would find with 80% power at the
@@ -55,6 +61,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+
+from analytics.evaluation.few_schools import borrowed_test, usable
 
 PERMUTATION_BELOW = 10
 PERMUTATIONS = 4999
@@ -97,12 +105,20 @@ def _welch_t(change: np.ndarray, labels: np.ndarray) -> np.ndarray:
         return (mean_t - mean_c) / np.sqrt(var_t / n_t + var_c / n_c)
 
 
-def difference_in_differences(change: np.ndarray, supported: np.ndarray, confidence_level: float = 0.95) -> Estimate:
-    """Supported schools' mean change minus comparison schools', with Welch / permutation inference."""
+def difference_in_differences(
+    change: np.ndarray, supported: np.ndarray, confidence_level: float = 0.95, *, cohort: np.ndarray | None = None
+) -> Estimate:
+    """Supported schools' mean change minus comparison schools', with Welch / permutation inference.
+
+    ``cohort`` (each school's typical cohort) lets a few supported schools borrow their noise from
+    comparison schools of their size (:mod:`analytics.evaluation.few_schools`).
+    """
     treated, control = change[supported], change[~supported]
     n_t, n_c = len(treated), len(control)
     if n_t == 0 or n_c < 2:
         return NOT_ESTIMABLE
+    if usable(supported, cohort):
+        return _borrowed(change, supported, cohort, None, confidence_level, "difference")
     estimate = float(treated.mean() - control.mean())
     var_c = float(control.var(ddof=1))
     if n_t == 1:
@@ -136,12 +152,20 @@ def _permutation_p(change: np.ndarray, supported: np.ndarray) -> float:
 
 
 def allowing_for_start(
-    change: np.ndarray, baseline: np.ndarray, supported: np.ndarray, confidence_level: float = 0.95
+    change: np.ndarray,
+    baseline: np.ndarray,
+    supported: np.ndarray,
+    confidence_level: float = 0.95,
+    *,
+    cohort: np.ndarray | None = None,
 ) -> Estimate:
-    """Coefficient of ``supported`` in ``change ~ supported + baseline`` (ANCOVA), with HC3 errors."""
+    """Coefficient of ``supported`` in ``change ~ supported + baseline`` (ANCOVA), with HC3 errors, or
+    with few supported schools and ``cohort`` given, errors borrowed from schools of their size."""
     n = len(change)
     if supported.sum() == 0 or (~supported).sum() < 3 or n < 4:
         return NOT_ESTIMABLE
+    if usable(supported, cohort) and np.ptp(baseline) > 0:
+        return _borrowed(change, supported, cohort, baseline, confidence_level, "ANCOVA")
     design = np.column_stack([np.ones(n), supported.astype(float), baseline - baseline.mean()])
     if np.linalg.matrix_rank(design) < 3:
         return NOT_ESTIMABLE
@@ -160,6 +184,34 @@ def allowing_for_start(
     return Estimate(
         estimate, se, df, estimate - quantile * se, estimate + quantile * se, p_value, "ANCOVA with HC3 errors"
     )
+
+
+def _borrowed(
+    change: np.ndarray,
+    supported: np.ndarray,
+    cohort: np.ndarray | None,
+    covariate: np.ndarray | None,
+    confidence_level: float,
+    name: str,
+) -> Estimate:
+    assert cohort is not None  # checked by usable()
+    test = borrowed_test(
+        change,
+        supported,
+        cohort,
+        covariate,
+        permutations=PERMUTATIONS,
+        seed=PERMUTATION_SEED,
+        confidence_level=confidence_level,
+    )
+    method = (
+        f"{name}: studentised permutation test ({PERMUTATIONS:,} relabellings) with each school's variance "
+        "predicted from comparison schools of its cohort size"
+    )
+    # Degrees of freedom of the variance model's fit: for the power calculation only.
+    df = float((~supported).sum() - 2)
+    half = test.quantile * test.se
+    return Estimate(test.estimate, test.se, df, test.estimate - half, test.estimate + half, test.p_value, method)
 
 
 def minimum_detectable(estimate: Estimate, level: float = 0.05, power: float = POWER) -> float:

@@ -22,10 +22,11 @@ intervention in the store (all of them: not matched, and the text says so). Two 
 :mod:`analytics.evaluation.estimators`: the **difference in differences** (supported schools' mean
 change minus the comparison schools', Welch errors, a studentised permutation test with fewer than
 10 supported schools) and the same **allowing for each school's starting level** (ANCOVA, HC3
-errors). Each way schools get chosen for support fools one of them (a bad year fools the first,
-being persistently low the second), so the verdict is "better" or "worse" only when both agree
-beyond chance. ``minimum_detectable`` says how large an effect this design could have found (80%
-power), and ``security`` rates the design in plain words.
+errors); with two to four supported schools both borrow each school's noise from comparison schools
+of its cohort size (the mean cohort over the years used). Each way schools get chosen for support
+fools one of them (a bad year fools the first, being persistently low the second), so the verdict is
+"better" or "worse" only when both agree beyond chance. ``minimum_detectable`` says how large an effect
+this design could have found (80% power), and ``security`` rates the design in plain words.
 
 References
 ----------
@@ -166,7 +167,7 @@ def measure_results(store: Store, measure_code: str, phases: list[str], supporte
     same phase, and not supported on this measure by any intervention."""
     return store.read(
         """
-        SELECT r.urn, r.academic_year, r.value
+        SELECT r.urn, r.academic_year, r.value, r.cohort
         FROM results r JOIN schools s USING (urn)
         WHERE r.measure_code = $measure AND r.subgroup = 'all' AND r.term = 'year' AND r.value IS NOT NULL
           AND list_contains($phases, s.phase)
@@ -291,8 +292,11 @@ def _estimate(
     """Fill in both estimates, the verdict, what the design could detect and the pre-trend test."""
     change = means.change.to_numpy(dtype=float)
     supported = means.supported.to_numpy(dtype=bool)
-    did = difference_in_differences(change, supported, confidence_level)
-    adjusted = allowing_for_start(change, means.before.to_numpy(dtype=float), supported, confidence_level)
+    cohort = means.cohort.to_numpy(dtype=float)
+    did = difference_in_differences(change, supported, confidence_level, cohort=cohort)
+    adjusted = allowing_for_start(
+        change, means.before.to_numpy(dtype=float), supported, confidence_level, cohort=cohort
+    )
     row.update(
         difference=did.estimate,
         se=did.se,
@@ -334,7 +338,8 @@ def _pre_trend(results: pd.DataFrame, before_years: list[int], means: pd.DataFra
 def _school_means(
     results: pd.DataFrame, before_years: list[int], after_years: list[int], supported_urns: set[int]
 ) -> pd.DataFrame:
-    """Each school with results in both periods: its mean ``before``, ``after``, ``change`` and ``supported``."""
+    """Each school with results in both periods: its mean ``before``, ``after``, ``change``, ``supported`` and
+    ``cohort`` (mean over the years used; NaN when not published), which sets how noisy its change is."""
     period = np.where(
         results.academic_year.isin(before_years),
         "before",
@@ -344,6 +349,7 @@ def _school_means(
     means = by_school.pivot_table(index="urn", columns="period", values="value", aggfunc="mean")
     means = means.reindex(columns=["before", "after"]).dropna()
     means["change"] = means.after - means.before
+    means["cohort"] = by_school.groupby("urn").cohort.mean().reindex(means.index)
     means["supported"] = means.index.isin(list(supported_urns))
     return means
 

@@ -22,6 +22,7 @@ REFERENCES = (
     "Barnett, A. G., van der Pols, J. C. and Dobson, A. J. (2005). Regression to the mean: what it is and how "
     "to deal with it. International Journal of Epidemiology, 34(1), 215-220.",
     "Bloom, H. S. (1995). Minimum detectable effects. Evaluation Review, 19(5), 547-556.",
+    "Carroll, R. J. and Ruppert, D. (1988). Transformation and Weighting in Regression. Chapman & Hall.",
     "Chung, E. and Romano, J. P. (2013). Exact and asymptotically robust permutation tests. Annals of "
     "Statistics, 41(2), 484-507.",
     "Crawford, J. R. and Howell, D. C. (1998). Comparing an individual's test score against norms derived from "
@@ -103,7 +104,11 @@ def _estimator_paragraphs() -> list[str]:
         f"from a studentised permutation test ({PERMUTATIONS:,} relabellings of Welch's t; Janssen 1997, "
         "Chung and Romano 2013), or Crawford and Howell's single-case t for one school; and the same change "
         "allowing for each school's starting level (lagged outcome / ANCOVA) with HC3 standard errors "
-        "(MacKinnon and White 1985). Being chosen after a bad year biases the first, being persistently low "
+        "(MacKinnon and White 1985). With two to four supported schools and every school's cohort known, both "
+        "instead take each school's variance of change from comparison schools of its cohort size (a + b / "
+        "cohort, fitted by least squares on squared residuals; Carroll and Ruppert 1988) and are tested by "
+        "permuting that studentised statistic, the interval from the same permutation distribution. "
+        "Being chosen after a bad year biases the first, being persistently low "
         "the second (Angrist and Pischke 2009, 5.4), so the verdict says better or worse only when both agree "
         "beyond chance. The minimum detectable effect is (t(1-a/2) + t(0.8)) x SE (Bloom 1995); the pre-trend "
         "check compares the groups' yearly slopes before the support with Welch's t.",
