@@ -60,7 +60,7 @@ def test_percentile_on_the_real_file_matches_a_hand_count(hampshire: Store) -> N
     assert row.percentile == pytest.approx(percentileofscore(published, 63, kind="mean"))
     # Hyde CofE Primary's PTRWM_EXP is SUPP (2 pupils): held, not ranked, counted.
     assert row.n_without_value >= 1 and row.n_held == row.n_ranked + row.n_without_value
-    # 313 primary schools of about 16,700 in England: a position within those held, and it says so.
+    # 313 primary schools of 16,764 in England: a position within those held, and it says so.
     assert row.position_basis == f"within the {row.n_held} schools held"
     assert "not nationally" in row.basis_note
 

@@ -44,15 +44,20 @@ from scipy.spatial import cKDTree
 from analytics.monitoring.criteria.school_types import MAINSTREAM, school_type_groups
 from analytics.store.db import Store
 
-# Schools in England, rounded (DfE, Schools, pupils and their characteristics, January 2024): state-funded
-# primary and secondary schools, special schools (state-funded and non-maintained), pupil referral units
-# and alternative provision. Keyed by phase for mainstream schools, by kind for the rest.
+# Schools in England, January 2024 (DfE, Schools, pupils and their characteristics 2023/24, published June
+# 2024): 16,764 state-funded primary schools, 3,452 state-funded secondary schools (all-through schools
+# included), 1,050 state-funded special schools and 52 non-maintained special schools, and 333 state-funded
+# alternative provision settings (pupil referral units, AP academies and AP free schools, counted together).
+# Keyed by phase for mainstream schools, by kind for the rest. DfE does not split the 333 between pupil referral
+# units and other AP, so each kind is measured against all 333: a store must hold at least half of all
+# state-funded AP of one kind before its positions are called national, which errs towards "within the schools
+# held".
 NATIONAL_SCHOOL_COUNTS = {
-    "Primary": 16_700,
-    "Secondary": 3_450,
-    "special": 1_100,
-    "pupil_referral_unit": 340,
-    "alternative_provision": 340,
+    "Primary": 16_764,
+    "Secondary": 3_452,
+    "special": 1_050 + 52,
+    "pupil_referral_unit": 333,
+    "alternative_provision": 333,
 }
 # A full national import leaves out the schools a measure does not fit (infant schools have no KS2), so
 # half of the schools of the phase is the line between a national store and a partnership's.
