@@ -230,6 +230,8 @@ def show_imports_log(store) -> None:
         st.caption("Nothing has been imported into this store yet.")
         return
     st.dataframe(log, hide_index=True, column_config=LOG_COLUMNS, key="imports_log")
+    if kept := st.session_state.pop("dfe_undo_message", None):
+        st.warning("\n\n".join(escape(line.strip()) for line in kept), icon=":material/undo:")
     active = log[log.undone_at.isna()]
     if active.empty:
         return
@@ -239,8 +241,12 @@ def show_imports_log(store) -> None:
         left.markdown(f"Import {row.import_id}: {shared.plain(row.file_name)} ({row.kind})")
         if right.button("Undo", key=f"undo_{row.import_id}", icon=":material/undo:"):
             with shared.user_errors():
-                touched = import_dfe.undo_import(store, int(row.import_id))
-                st.toast(f"Import {row.import_id} undone ({touched:,} rows removed or put back).")
+                undone = import_dfe.undo_with_report(store, int(row.import_id))
+                # Rows a later import changed stay as it left them; the user is told which, not just a count.
+                if undone.kept_later or undone.handed_on:
+                    st.session_state["dfe_undo_message"] = undone.lines()
+                else:
+                    st.toast(undone.lines()[0])
                 st.rerun()
 
 

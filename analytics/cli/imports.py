@@ -25,6 +25,7 @@ IMPORT_KINDS = (
     "ofsted",
     "absence",
     "ees-ks2",
+    "ees-ks2-info",
     "ees-ks4",
     "ees-exclusions",
     "ees-census",
@@ -32,6 +33,7 @@ IMPORT_KINDS = (
     "results",
 )
 PROBLEMS_LISTED = 50
+UNDO_HELP = "undo the import with this id (rows a later import changed stay as it left them; --dry-run: which)"
 
 
 def register(commands: Any) -> None:
@@ -77,7 +79,7 @@ def register(commands: Any) -> None:
         action="store_true",
         help="import the independent schools a national file lists too (by default only state-funded schools)",
     )
-    published.add_argument("--undo", type=int, default=None, metavar="ID", help="undo the import with this id")
+    published.add_argument("--undo", type=int, default=None, metavar="ID", help=UNDO_HELP)
     published.add_argument("--by", default="command line", help="who is importing, for the imports log")
     add_json_option(published)
     published.set_defaults(handler=run_import)
@@ -168,7 +170,7 @@ def run_import(args: argparse.Namespace) -> int:
     """Preview or import ``args.file`` (or undo ``args.undo``); problems exit with code 2. A file whose academic
     year is not certain is refused with the question (``year_question`` in ``--json``), answered with ``--year``."""
     from analytics.errors import InsightError
-    from analytics.imports.dfe import YearNeeded, preview_import, run_import, undo_import
+    from analytics.imports.dfe import YearNeeded, preview_import, run_import, undo_with_report
     from analytics.store.db import Store
 
     if (failed := report_missing_store(args)) is not None:
@@ -176,9 +178,10 @@ def run_import(args: argparse.Namespace) -> int:
     try:
         with Store(store_path(args), read_only=args.dry_run) as store:
             if args.undo is not None:
-                touched = undo_import(store, args.undo)
-                payload: dict[str, Any] = {"ok": True, "undone": args.undo, "rows": touched}
-                lines = [f"Import {args.undo} undone ({touched:,} rows removed or put back)."]
+                # Rows a later import changed stay as it left them; kept_later says which (a dry run writes nothing).
+                undone = undo_with_report(store, args.undo, dry_run=args.dry_run)
+                payload: dict[str, Any] = {"ok": True, **undone.to_dict()}
+                lines = undone.lines()
             elif args.file is None:
                 raise InsightError("Name the file to import (or --undo ID).", title="No file")
             elif args.dry_run:

@@ -74,7 +74,8 @@ def save_replaced_rows(cur: Any, table: str, updated: pd.DataFrame, key: list[st
 
 
 def restore_replaced_rows(cur: Any, table: str, key: list[str], import_id: int) -> int:
-    """Put back the earlier version of rows this import changed and still owns."""
+    """Put back the earlier version of rows this import changed and still owns; returns how many were put back
+    (a row a later import has changed since is left as that import left it)."""
     count = cur.execute(
         "SELECT count(*) FROM import_replaced_rows WHERE import_id = ? AND table_name = ?", [import_id, table]
     ).fetchone()[0]
@@ -85,13 +86,14 @@ def restore_replaced_rows(cur: Any, table: str, key: list[str], import_id: int) 
     ).fetchall()
     structure = json.dumps(dict(columns)).replace("'", "''")
     others = [c for c, _ in columns if c not in key]
-    cur.execute(
+    restored = cur.execute(
         f"""
         UPDATE "{table}" SET {", ".join(f'"{c}" = p."{c}"' for c in others)}
         FROM (SELECT unnest(json_transform(row_json, '{structure}'))
               FROM import_replaced_rows WHERE import_id = ? AND table_name = ?) p
         WHERE {" AND ".join(f'"{table}"."{k}" = p."{k}"' for k in key)} AND "{table}".import_id = ?
+        RETURNING 1
         """,
         [import_id, table, import_id],
-    )
-    return int(count)
+    ).fetchall()
+    return len(restored)

@@ -20,6 +20,9 @@ columns, ks2, ks4, performance
     Where each measure is in the performance tables, and planning a KS2 or KS4 import.
 gias, groups, lineage, ofsted, absence
     Planning (and, where they have their own tables, comparing and writing) each other kind.
+ees, ees_layouts, ees_info
+    Explore Education Statistics files; ``ees_info`` fills stored KS2 results' empty cohorts from the KS2 school
+    information file.
 plan
     The rows an import would write, and the helpers every kind's planner uses.
 years
@@ -30,8 +33,9 @@ needs
     What a performance-tables file lacks that trends need (cohorts, England rows).
 reports, preview
     :class:`Preview` and :class:`Summary`; :func:`preview_import`.
-write, undo
-    :func:`run_import`; :func:`undo_import` (of any kind of import) and :func:`list_imports`.
+write, undo, undo_later
+    :func:`run_import`; :func:`undo_import` (of any kind of import) and :func:`list_imports`;
+    :func:`undo_with_report` also says which rows a later import changed (they stay as it left them).
 
 Examples
 --------
@@ -53,7 +57,8 @@ from analytics.imports.dfe.ofsted import OFSTED_JUDGEMENTS
 from analytics.imports.dfe.performance import COLUMN_SPECS
 from analytics.imports.dfe.preview import preview_import
 from analytics.imports.dfe.reports import Preview, Summary
-from analytics.imports.dfe.undo import undo_import
+from analytics.imports.dfe.undo import undo_import, undo_with_report
+from analytics.imports.dfe.undo_later import UndoResult
 from analytics.imports.dfe.write import ProgressCallback, run_import
 from analytics.imports.dfe.years import YearNeeded, YearQuestion, year_choices
 from analytics.imports.files import Source, heading_key
@@ -79,6 +84,7 @@ __all__ = [
     "ProgressCallback",
     "Source",
     "Summary",
+    "UndoResult",
     "YearNeeded",
     "YearQuestion",
     "detect_kind",
@@ -87,5 +93,6 @@ __all__ = [
     "preview_import",
     "run_import",
     "undo_import",
+    "undo_with_report",
     "year_choices",
 ]

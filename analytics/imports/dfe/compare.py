@@ -10,6 +10,7 @@ import pandas as pd
 from analytics.catalogue import MEASURE_BY_CODE
 from analytics.imports.dfe.columns import SCHOOL_COLUMNS
 from analytics.imports.dfe.diff import TableChange, diff
+from analytics.imports.dfe.ees_info import fill_cohorts
 from analytics.imports.dfe.groups import compare_groups
 from analytics.imports.dfe.keep import FieldChange, keep_stored_values
 from analytics.imports.dfe.lineage import apply_lineage, results_to_rekey
@@ -44,6 +45,9 @@ def compare(store: Store, plan: Plan) -> tuple[list[TableChange], pd.DataFrame, 
 
     latest = _latest_urns(store, plan, school_urns, changes)
 
+    if plan.cohorts is not None:
+        # A file of cohorts alone fills the stored results' empty cohorts; it adds no result of its own.
+        plan.results = fill_cohorts(store, plan)
     measures = pd.DataFrame()
     for table, frame, key in (
         ("results", plan.results, list(RESULT_KEY)),

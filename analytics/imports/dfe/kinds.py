@@ -11,6 +11,7 @@ KIND_LABELS: dict[str, str] = {
     "ofsted": "Ofsted state-funded schools inspections and outcomes (management information)",
     "absence": "DfE school-level absence statistics",
     "ees-ks2": "Explore Education Statistics KS2 attainment (school, LA or national rows)",
+    "ees-ks2-info": "Explore Education Statistics KS2 school information: cohorts for the stored KS2 results",
     "ees-ks4": "Explore Education Statistics KS4 performance (2023/24 on; school, LA or national rows)",
     "ees-exclusions": "Explore Education Statistics suspensions and permanent exclusions (school level)",
     "ees-census": "Explore Education Statistics school census: pupils, FSM, EAL, SEN (school level)",
@@ -50,6 +51,8 @@ SIGNATURES: dict[str, tuple[tuple[str, ...], ...]] = {
         for figure in ("EXPECTED_STANDARD_PUPIL_PERCENT", "PT_RWM_MET_EXPECTED_STANDARD")
         for place in ("GEOGRAPHIC_LEVEL", "SCHOOL_URN")
     ),
+    # After ks2: a performance-tables file with a time_period column added (RECTYPE, URN, TELIG) stays ks2.
+    "ees-ks2-info": (("TIME_PERIOD", "SCHOOL_URN", "TELIG"), ("TIME_PERIOD", "URN", "TELIG")),
     "ees-exclusions": tuple(
         (place, "TIME_PERIOD", figure)
         for figure in ("SUSP_RATE", "PERM_EXCL_RATE", "ONE_PLUS_SUSP_RATE", "ONE_SUSP_RATE")

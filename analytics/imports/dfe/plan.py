@@ -61,6 +61,11 @@ class Plan:
     # Of those, how many join a school in the store or the file (set when compared with the store; None before).
     conversions_joined: int | None = None
 
+    # Cohorts alone (the EES KS2 school information file): ``row, urn, academic_year, subgroup, cohort``, filled
+    # into the stored results' empty cohorts when compared with the store; how many stored cohorts were kept.
+    cohorts: pd.DataFrame | None = None
+    cohorts_kept: int = 0
+
     # The file's rows of data (the cells themselves are let go once the plan is built).
     rows_read: int = 0
     # Where a long step says how far it has got; preview_import's progress callback, or nothing.

@@ -14,6 +14,7 @@ from analytics.imports.dfe.compare import compare
 from analytics.imports.dfe.detect import kind_of
 from analytics.imports.dfe.diff import TableChange
 from analytics.imports.dfe.ees import plan_ees
+from analytics.imports.dfe.ees_info import plan_ks2_information
 from analytics.imports.dfe.gias import plan_gias
 from analytics.imports.dfe.groups import plan_groups
 from analytics.imports.dfe.kinds import KIND_LABELS, KINDS, SIGNATURES
@@ -128,6 +129,7 @@ def build_plan(
         "ofsted": plan_ofsted,
         "absence": plan_absence,
         "ees-ks2": plan_ees,
+        "ees-ks2-info": plan_ks2_information,
         "ees-ks4": plan_ees,
         "ees-exclusions": plan_ees,
         "ees-census": plan_census,

@@ -9,6 +9,7 @@ import pandas as pd
 from analytics.errors import InsightError
 from analytics.imports import results as import_results
 from analytics.imports.dfe.kinds import KINDS
+from analytics.imports.dfe.undo_later import HISTORY_TABLES, UndoResult, hand_on_added, kept_later, take_out_of_history
 from analytics.imports.dfe.write import TABLE_KEYS
 from analytics.imports.log import NAMING_SCHOOL_SQL, restore_replaced_rows
 from analytics.store.db import Store
@@ -27,7 +28,7 @@ def undo_import(store: Store, import_id: int) -> int:
     Returns
     -------
     int
-        How many rows were removed or put back.
+        How many rows were removed or put back (:func:`undo_with_report` says which rows a later import changed).
 
     Raises
     ------
@@ -38,44 +39,80 @@ def undo_import(store: Store, import_id: int) -> int:
     -----
     Rows the import added are removed; rows it changed get back the version they had before (kept
     in ``import_replaced_rows``), unless a later import has changed them since, in which case the
-    later version stays. Schools, measures and groups it added stay while something else refers
-    to them. Results it moved to a latest URN (lineage imports) move back to the URN they were
-    published under. A generic results import is undone by
+    later version stays, and undoing that later import puts back the version from before this one
+    (see :mod:`analytics.imports.dfe.undo_later`). Schools, measures and groups it added stay while
+    something else refers to them. Results it moved to a latest URN (lineage imports) move back to the URN
+    they were published under. A generic results import is undone by
     :func:`analytics.imports.results.undo_import`, a questionnaire by
     :func:`analytics.imports.survey.undo_survey_import`, context events (withdrawn, never deleted)
     by :func:`analytics.imports.context_events.undo_context_events_import`, interventions (only the rows
     the import added) by :func:`analytics.imports.interventions.undo_interventions_import`.
     """
+    return undo_with_report(store, import_id).rows
+
+
+def undo_with_report(store: Store, import_id: int, *, dry_run: bool = False) -> UndoResult:
+    """As :func:`undo_import`, saying also which rows a later import changed (they stay as it left them).
+
+    With ``dry_run`` nothing is written (the store may be open read-only): the result says how many rows the
+    import still holds and which rows a later import changed, for the kinds of import this module writes.
+    """
     log = store.read("SELECT target, undone_at FROM imports_log WHERE import_id = ?", [import_id])
     if log.empty:
         raise InsightError(f"There is no import with id {import_id}.", title="Nothing to undo")
-    if log.target[0] == import_results.TARGET:
-        return import_results.undo_import(store, import_id)
-    # Imported here, not at the top: undoing the other kinds needs no questionnaire importer.
-    from analytics.imports import survey as import_survey
-
-    if log.target[0] == import_survey.TARGET:
-        return import_survey.undo_survey_import(store, import_id)
-    from analytics.imports import context_events as import_events
-
-    if log.target[0] == import_events.TARGET:
-        return import_events.undo_context_events_import(store, import_id)
-    from analytics.imports import interventions as import_interventions
-
-    if log.target[0] == import_interventions.TARGET:
-        return import_interventions.undo_interventions_import(store, import_id).rows
     if log.target[0] not in KINDS:
-        raise InsightError(f"Import {import_id} ({log.target[0]}) cannot be undone here.", title="Nothing to undo")
+        if dry_run:
+            raise InsightError(
+                f"Import {import_id} ({log.target[0]}) cannot be previewed; undo it without --dry-run.",
+                title="No dry run",
+            )
+        return UndoResult(import_id=import_id, rows=_undo_other_kind(store, import_id, str(log.target[0])))
     if not pd.isna(log.undone_at[0]):
         raise InsightError(
             f"Import {import_id} was already undone on {log.undone_at[0]:%d %B %Y at %H:%M}.", title="Nothing to undo"
         )
+    if dry_run:
+        result = kept_later(store.read, import_id)
+        result.rows = _rows_held(store, import_id)
+        result.dry_run = True
+        return result
     with store.transaction() as cur:
+        result = kept_later(lambda sql, params: cur.execute(sql, params).df(), import_id)
+        take_out_of_history(cur, import_id)
         touched = _move_results_back(cur, import_id)
         touched += _remove_rows(cur, import_id)
         cur.execute("DELETE FROM import_replaced_rows WHERE import_id = ?", [import_id])
         cur.execute("UPDATE imports_log SET undone_at = current_timestamp WHERE import_id = ?", [import_id])
-    return touched
+        result.handed_on = hand_on_added(cur, import_id)
+    result.rows = touched
+    return result
+
+
+def _undo_other_kind(store: Store, import_id: int, target: str) -> int:
+    """Undo an import another importer wrote (results, questionnaires, events, interventions)."""
+    if target == import_results.TARGET:
+        return import_results.undo_import(store, import_id)
+    # Imported here, not at the top: undoing the other kinds needs no questionnaire importer.
+    from analytics.imports import survey as import_survey
+
+    if target == import_survey.TARGET:
+        return import_survey.undo_survey_import(store, import_id)
+    from analytics.imports import context_events as import_events
+
+    if target == import_events.TARGET:
+        return import_events.undo_context_events_import(store, import_id)
+    from analytics.imports import interventions as import_interventions
+
+    if target == import_interventions.TARGET:
+        return import_interventions.undo_interventions_import(store, import_id).rows
+    raise InsightError(f"Import {import_id} ({target}) cannot be undone here.", title="Nothing to undo")
+
+
+def _rows_held(store: Store, import_id: int) -> int:
+    """The rows an import still holds: what undoing it would remove or put back."""
+    return sum(
+        int(store.scalar(f'SELECT count(*) FROM "{t}" WHERE import_id = ?', [import_id])) for t in HISTORY_TABLES
+    )
 
 
 def _move_results_back(cur: Any, import_id: int) -> int:
