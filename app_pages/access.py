@@ -10,8 +10,8 @@ no page and no data at all. The rules (roles, scope, the audit log) are in :mod:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 import streamlit as st
 
@@ -21,7 +21,7 @@ from analytics.monitoring.categories import record_decision as record_decision_u
 from app_pages import shared
 
 # What the pages ask :func:`may` about.
-RECORD, IMPORT, MANAGE_USERS = rules.RECORD, rules.IMPORT, rules.MANAGE_USERS
+RECORD, IMPORT, NAME_UNSIGNED, MANAGE_USERS = rules.RECORD, rules.IMPORT, rules.NAME_UNSIGNED, rules.MANAGE_USERS
 USER_KEY = "signed_in_user"
 AUDITED_KEY = "sign_in_audited"
 FIRST_ADMIN_KEY = "first_admin_notice"
@@ -29,6 +29,10 @@ OCCASION_KEY = "sign_in_occasion"
 NOT_SET_UP = "Sign-in is not set up: anyone who can reach this address can use the app (see docs/deploy.md)"
 # Pages (by their address) a person who may not import does not get.
 IMPORT_PAGES = ("data",)
+# The schools whose profile this session has opened, or been refused: each is one audit entry, not one a rerun.
+VIEWED_KEY = "profiles_viewed"
+REFUSED_KEY = "profiles_refused"
+Made = TypeVar("Made")
 
 
 def sign_in_configured() -> bool:
@@ -73,6 +77,8 @@ def require_sign_in() -> None:
     Called by ``app.py`` before the navigation is built. Does nothing when sign-in is not set up.
     """
     st.session_state.pop(USER_KEY, None)
+    st.session_state.pop(shared.SCOPE_KEY, None)
+    st.session_state.pop(shared.NAME_UNSIGNED_KEY, None)
     if not sign_in_configured():
         return
     if not st.user.is_logged_in:
@@ -91,6 +97,8 @@ def require_sign_in() -> None:
         show_refusal(outcome.email)
         st.stop()
     st.session_state[USER_KEY] = outcome.user
+    # Officers may find a school without a data-sharing agreement by name (never in presenter mode).
+    st.session_state[shared.NAME_UNSIGNED_KEY] = rules.can(outcome.user, rules.NAME_UNSIGNED)
     audit_once(outcome.email, "sign_in", f"{outcome.email} signed in as {outcome.user.role_label.lower()}")
     if outcome.first_admin:
         st.session_state[FIRST_ADMIN_KEY] = True
@@ -100,9 +108,23 @@ def require_sign_in() -> None:
             "people who may use it, with their roles, on the **Users and audit** page.",
             icon=":material/admin_panel_settings:",
         )
-    if outcome.user.group_id is not None:
-        # A person given a group sees that group in the sidebar on every run, whatever was chosen there.
-        st.session_state[shared.GROUP_KEY] = outcome.user.group_id
+    hold_to_scope(outcome.user)
+
+
+def hold_to_scope(user: rules.User) -> None:
+    """Keep a person given a group to it: the sidebar offers only it and its sub-groups, every list of
+    schools has only its schools (see ``shared.load_schools``), and it is chosen when anything wider was."""
+    if user.group_id is None:
+        return
+    store = shared.get_store()
+    scope = shared.Scope(
+        group_id=user.group_id,
+        group_ids=rules.scope_groups(store, user) or frozenset(),
+        urns=rules.scope_urns(store, user) or frozenset(),
+    )
+    st.session_state[shared.SCOPE_KEY] = scope
+    if st.session_state.get(shared.GROUP_KEY) not in scope.group_ids:
+        st.session_state[shared.GROUP_KEY] = user.group_id
 
 
 def allowed_pages(pages: list[Any]) -> list[Any]:
@@ -165,6 +187,62 @@ def audit_once(who: str, action: str, what: str) -> None:
         # Someone else saved at that moment: the entry is written on the next run instead.
         return
     st.session_state[AUDITED_KEY] = (who, action, occasion)
+
+
+def may_open(urn: int) -> bool:
+    """Whether the School profile may show ``urn``; if not, says so and records the refusal.
+
+    A person given a group is refused every school outside it, however they asked for it (``?urn=`` in the
+    address, a link from another page, an earlier session's choice).
+    """
+    scope = shared.current_scope()
+    if scope is None or int(urn) in scope.urns:
+        return True
+    st.session_state.pop(shared.PROFILE_KEY, None)
+    st.error(
+        f"The school with URN {int(urn)} is not one of your group's schools, so it is not shown. You can open "
+        "the schools of your own group: choose one above.",
+        icon=":material/block:",
+    )
+    audit_school_once(REFUSED_KEY, int(urn), "view.refused", f"Was refused the School profile of URN {int(urn)}")
+    return False
+
+
+def record_view(urn: int) -> None:
+    """One audit entry for each school whose profile a signed-in person opens in a session."""
+    audit_school_once(VIEWED_KEY, int(urn), "profile.view", f"Opened the School profile of URN {int(urn)}")
+
+
+def audit_school_once(key: str, urn: int, action: str, what: str) -> None:
+    user = current_user()
+    seen = st.session_state.setdefault(key, set())
+    if user is None or urn in seen:
+        return
+    try:
+        rules.record_audit(shared.get_store(), user.email, action, what, [urn])
+    except InsightError:
+        # Someone else saved at that moment: the entry is written on the next run instead.
+        return
+    seen.add(urn)
+
+
+def audited_export(make: Callable[[], Made], what: str, urns: Iterable[int]) -> Callable[[], Made]:
+    """``make`` (a download's deferred data) recording, when pressed, who exported what about which schools.
+
+    The entry is written before the file is made, so no file leaves without its record. Without sign-in
+    ``make`` is returned as it is.
+    """
+    user = current_user()
+    if user is None:
+        return make
+    # The download runs outside this script run, so what it needs is taken now.
+    store, who, schools = shared.get_store(), user.email, sorted({int(urn) for urn in urns})
+
+    def made() -> Made:
+        rules.record_audit(store, who, "export", what, schools)
+        return make()
+
+    return made
 
 
 def record_decision(store: Any, **decision: Any) -> int:

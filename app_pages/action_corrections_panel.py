@@ -9,7 +9,7 @@ import streamlit as st
 
 from analytics.meetings.corrections import close_action, correct_action, withdraw_action
 from analytics.meetings.records import actions_agreed_at
-from app_pages import shared
+from app_pages import access, shared
 
 CHANGES = {
     "close": "Close it now (done or dropped)",
@@ -26,7 +26,7 @@ def load_agreed(path: str, data_version: int, meeting_id: int) -> pd.DataFrame:
 def show_action_changes(store, meeting_id: int, *, key: str) -> None:
     """One form for closing, correcting or withdrawing an action agreed at the meeting (not in presenter mode)."""
     actions = load_agreed(*shared.cache_key(store), meeting_id)
-    if actions.empty or shared.current_selection().presenter_mode:
+    if actions.empty or shared.current_selection().presenter_mode or not access.may(access.RECORD):
         return
     names = shared.school_names()
     texts = names.redact([f"{r.text} ({r.owner})" for r in actions.itertuples()])

@@ -18,7 +18,7 @@ import streamlit as st
 
 from analytics.privacy import agreements
 from analytics.store.db import Store
-from app_pages import shared
+from app_pages import access, shared
 
 NAME_ALL_KEY = "agreements_name_all"
 SEARCH_KEY = "agreements_search"
@@ -74,11 +74,12 @@ def render_agreements(store: Store) -> None:
         st.caption("There are no schools in this store yet; import GIAS or results first.")
         return
     current, history, sign_up = load_agreements(*shared.cache_key(store))
+    current, history = shared.in_scope(current), shared.in_scope(history)
     st.caption(
         "A school with an agreement in force is named on every page outside presenter mode; one without is shown "
         "by its pseudonym. Every signing and withdrawal is kept, with who recorded it and when."
     )
-    name_all = st.toggle(
+    name_all = access.may(access.NAME_UNSIGNED) and st.toggle(
         "Name schools without an agreement",
         key=NAME_ALL_KEY,
         help="Officers may find a school without an agreement by name. Leave this off when anyone else can see the "
@@ -86,8 +87,9 @@ def render_agreements(store: Store) -> None:
     )
     naming = Naming(name_all)
     shown = show_current(current, naming)
-    with st.expander("Record a signing or a withdrawal", icon=":material/edit_note:"):
-        record_form(store, shown, naming)
+    if access.may(access.RECORD):
+        with st.expander("Record a signing or a withdrawal", icon=":material/edit_note:"):
+            record_form(store, shown, naming)
     show_history(history[history.urn.isin(shown.urn)], naming)
     show_sign_up(sign_up, current)
 

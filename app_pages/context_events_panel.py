@@ -16,7 +16,7 @@ import streamlit as st
 from analytics import privacy
 from analytics.monitoring import context_events as events_api
 from analytics.store.db import Store
-from app_pages import shared
+from app_pages import access, shared
 
 FORM_VERSION_KEY = "context_event_form_version"
 WITHDRAWN_STYLE = "color: #777; text-decoration: line-through"
@@ -44,6 +44,8 @@ def render_context_events(store_path_or_store: Store | str | Path, urn: int, pre
     # named here; the school whose profile this is may be (as its header names it).
     events = privacy.redact_frame(events, "context_events", shared.school_names((urn,)))
     show_officer_events(events)
+    if not access.may(access.RECORD):
+        return
     with st.expander("Record an event", icon=":material/add:"):
         record_form(store, urn)
     current = events[events.status == events_api.RECORDED]

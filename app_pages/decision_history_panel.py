@@ -9,7 +9,7 @@ import streamlit as st
 from analytics import privacy
 from analytics.monitoring.categories import decision_history
 from analytics.monitoring.decision_corrections import withdraw_decision
-from app_pages import shared
+from app_pages import access, shared
 
 STATUS_WORDS = {"current": "stands", "withdrawn": "withdrawn", "corrected": "corrected"}
 
@@ -50,7 +50,7 @@ def show_decisions(store, urn: int, names: privacy.SchoolNames) -> None:
         key="decisions",
     )
     standing = history[history.status == STATUS_WORDS["current"]]
-    if not standing.empty and not shared.current_selection().presenter_mode:
+    if not standing.empty and not shared.current_selection().presenter_mode and access.may(access.RECORD):
         withdraw_form(store, standing)
 
 

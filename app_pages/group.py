@@ -39,6 +39,8 @@ def main() -> None:
         shared.show_empty_store(store)
         return
     listed = shared.load_groups(*shared.cache_key(store))
+    if (scope := shared.current_scope()) is not None:
+        listed = listed[listed.group_id.isin(scope.group_ids)]
     years = shared.load_years(*shared.cache_key(store))
     if listed.empty or not years:
         st.info(

@@ -13,7 +13,7 @@ from analytics.calendar import academic_year_of, format_academic_year
 from analytics.evaluation import interventions
 from analytics.evaluation.event_study import impact_event_study
 from analytics.store.schools import list_measures
-from app_pages import shared, survey_view
+from app_pages import access, shared, survey_view
 
 
 @st.cache_data(show_spinner=False)
@@ -49,10 +49,13 @@ def main() -> None:
     listed = listed.assign(
         supporter=[names.supporter(u, p) for u, p in zip(listed.supporting_urn, listed.supporting_person, strict=True)],
         # By the names shown, never by real name: the order would hint at a pseudonym's real initial.
-        supported_schools=["; ".join(sorted(names.name(u) for u in urns)) for urns in listed.supported_urns],
+        supported_schools=[
+            "; ".join(sorted(names.name(u) for u in shown_urns(urns))) for urns in listed.supported_urns
+        ],
         headline=names.redact(listed.headline),
     )
-    record_form(store)
+    if access.may(access.RECORD):
+        record_form(store)
     if listed.empty:
         st.info("No interventions involve schools in this group yet. Record one above.")
         return
@@ -98,6 +101,12 @@ def main() -> None:
         "Intervention", options, index=options.index(chosen) if chosen in options else 0, format_func=titles.get
     )
     show_intervention(store, shown.set_index("intervention_id").loc[intervention_id], intervention_id)
+
+
+def shown_urns(urns: list[int]) -> list[int]:
+    """The supported schools the person may see: an intervention may also support schools beyond their group."""
+    scope = shared.current_scope()
+    return [int(u) for u in urns if scope is None or int(u) in scope.urns]
 
 
 def filter_list(listed: pd.DataFrame) -> pd.DataFrame:

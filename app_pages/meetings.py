@@ -12,10 +12,11 @@ from analytics import meetings
 from analytics.meetings import pack as meeting_pack
 from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY
 from analytics.monitoring.profile import load_profile
-from analytics.monitoring.school_summary import meeting_summaries, school_story
-from app_pages import access, school_story_panel, shared
+from analytics.monitoring.school_summary import school_story
+from app_pages import access, meeting_pack_panel, school_story_panel, shared
 from app_pages import action_corrections_panel as action_changes
 from app_pages import meeting_texts as texts
+from app_pages.meeting_pack_panel import visible_record
 
 MEETING_KEY = "meeting_id"
 POSITION_KEY = "meeting_position"
@@ -61,14 +62,14 @@ def main() -> None:
     if store.is_empty():
         shared.show_empty_store(store)
         return
-    listed = load_meetings(*shared.cache_key(store))
+    listed = meeting_pack_panel.visible_meetings(load_meetings(*shared.cache_key(store)))
     meeting_id = choose_meeting(store, listed, selection)
     large = st.session_state.get("large_type", False)
     if large:
         st.markdown(texts.LARGE_TYPE_CSS, unsafe_allow_html=True)
     if meeting_id is None:
         return
-    agenda = load_agenda(store, meeting_id)
+    agenda = meeting_pack_panel.visible_agenda(load_agenda(store, meeting_id))
     meeting = agenda.meeting
     group = listed.set_index("meeting_id").group_name[meeting_id]
     scope = "every school" if meeting["group_id"] is None else shared.shown_text(group)
@@ -94,8 +95,9 @@ def main() -> None:
 def choose_meeting(store, listed: pd.DataFrame, selection: shared.Selection) -> int | None:
     left, middle, right = st.columns([5, 3, 2.5], vertical_alignment="bottom")
     right.toggle("Large type", key="large_type", help="Bigger text for the back of the room.")
-    with middle.popover("New meeting", icon=":material/add:", use_container_width=True):
-        new_meeting_form(store, selection)
+    if access.may(access.RECORD):
+        with middle.popover("New meeting", icon=":material/add:", use_container_width=True):
+            new_meeting_form(store, selection)
     if listed.empty:
         left.info("No meetings yet. Create one with **New meeting**: its agenda builds itself from the data.")
         return None
@@ -237,7 +239,8 @@ def show_school_heading(school: pd.Series, selection: shared.Selection):
     st.markdown(
         f"{rag} Category decided: **{decided}** · suggested: **{suggested}** · on the agenda for {school.listed_for}"
     )
-    if discussed:
+    if not selection.presenter_mode and urn not in shown.hidden:
+        # Named here (it shares its data, or an officer is looking): its profile is a click away.
         if st.button("Open the school profile", icon=":material/school:"):
             shared.open_profile(urn)
     elif selection.presenter_mode:
@@ -258,7 +261,8 @@ def show_school_records(store, agenda: meetings.Agenda, urn: int, shown) -> None
     if not mine.empty:
         st.subheader("Actions from earlier meetings")
         show_table(mine, shown, key=f"actions_{urn}")
-        followup_form(store, agenda, mine, key=f"school_{urn}")
+        if access.may(access.RECORD):
+            followup_form(store, agenda, mine, key=f"school_{urn}")
     recorded = {
         title: table[table.urn == urn]
         for title, table in load_record(*shared.cache_key(store), int(agenda.meeting["meeting_id"])).items()
@@ -408,7 +412,7 @@ def followup_form(store, agenda: meetings.Agenda, actions: pd.DataFrame, *, key:
 
 
 def show_actions(store, agenda: meetings.Agenda) -> None:
-    names = shared.school_names()
+    names, writes = shared.school_names(), access.may(access.RECORD)
     follow_up = agenda.sections["Actions to follow up"]
     still_open = int((follow_up.status == "open").sum())
     overdue = int((follow_up.due == "overdue").sum())
@@ -418,26 +422,30 @@ def show_actions(store, agenda: meetings.Agenda) -> None:
         st.caption("No open actions from earlier meetings.")
     else:
         show_table(follow_up, names, key="all_followups")
-        followup_form(store, agenda, follow_up, key="all")
-    record = load_record(*shared.cache_key(store), int(agenda.meeting["meeting_id"]))
+        if writes:
+            followup_form(store, agenda, follow_up, key="all")
+    record = visible_record(load_record(*shared.cache_key(store), int(agenda.meeting["meeting_id"])))
     agreed = record["Actions agreed at this meeting"]
     st.subheader(f"Agreed at this meeting: {len(agreed)}")
     if agreed.empty:
         st.caption("None yet. Add them school by school, or below for the whole partnership.")
     else:
         show_table(agreed, names, key="agreed")
-        action_changes.show_action_changes(store, int(agenda.meeting["meeting_id"]), key="agreed")
-    action_form(store, agenda, None, st.session_state.get(FORM_VERSION_KEY, 0))
+        if writes:
+            action_changes.show_action_changes(store, int(agenda.meeting["meeting_id"]), key="agreed")
+    if writes:
+        action_form(store, agenda, None, st.session_state.get(FORM_VERSION_KEY, 0))
 
 
 def show_record(store, agenda: meetings.Agenda, selection: shared.Selection) -> None:
     meeting_id = int(agenda.meeting["meeting_id"])
-    record = load_record(*shared.cache_key(store), meeting_id)
+    record = visible_record(load_record(*shared.cache_key(store), meeting_id))
     names = shared.school_names()
     typed = agenda.meeting.get("minutes") or ""
     # An editor must show what was typed, hidden schools' names included, so it opens only when asked for
     # (never in presenter mode); otherwise the minutes are shown redacted, as text.
-    if selection.presenter_mode or not st.toggle("Edit the minutes", key="edit_minutes"):
+    editable = access.may(access.RECORD) and not selection.presenter_mode
+    if not editable or not st.toggle("Edit the minutes", key="edit_minutes"):
         st.markdown("**Minutes**" + (" (switch presenter mode off to edit them)" if selection.presenter_mode else ""))
         st.text(shared.redact(typed) or "None yet.")
     else:
@@ -452,43 +460,7 @@ def show_record(store, agenda: meetings.Agenda, selection: shared.Selection) -> 
         st.subheader(f"{title}: {len(table)}")
         if not table.empty:
             show_table(table, names, key=f"record_{title}")
-    st.subheader("Meeting pack")
-    st.caption(
-        "The agenda and what the meeting recorded (decisions, actions, follow-ups, notes, minutes), schools named "
-        "exactly as on screen"
-        + (" (presenter mode: pseudonyms, in typed text too)." if selection.presenter_mode else ".")
-        + " The web page prints to PDF from the browser, one section per page."
-    )
-    stem = f"meeting-pack-{agenda.meeting['meeting_date']:%Y-%m-%d}"
-    left, right = st.columns(2)
-    left.download_button(
-        "Meeting pack (Excel)",
-        # Made when clicked, not on every rerun: the web page carries the charting library.
-        lambda: meeting_pack.meeting_pack_workbook(agenda, names, record, presenter_mode=selection.presenter_mode),
-        f"{stem}.xlsx",
-        shared.EXCEL_MIME,
-        icon=":material/download:",
-    )
-    right.download_button(
-        "Meeting pack (web page to print)",
-        lambda: meeting_pack.meeting_pack_html(agenda, names, record, presenter_mode=selection.presenter_mode),
-        f"{stem}.html",
-        "text/html",
-        icon=":material/print:",
-    )
-    st.download_button(
-        "One page per school (web page to print, A4)",
-        # Several seconds per school (criteria, positions, areas): made only when pressed.
-        lambda: one_page_per_school(store, agenda, names, selection.presenter_mode),
-        f"{stem}-one-page-per-school.html",
-        "text/html",
-        icon=":material/description:",
-    )
-
-
-def one_page_per_school(store, agenda: meetings.Agenda, names, presenter_mode: bool) -> str:
-    summaries = meeting_summaries(store, agenda.meeting, names, presenter_mode=presenter_mode)
-    return meeting_pack.meeting_summary_pack_html(agenda, names, summaries, presenter_mode=presenter_mode)
+    meeting_pack_panel.show_pack(store, agenda, record, names, selection.presenter_mode)
 
 
 main()

@@ -14,7 +14,7 @@ from analytics import peer_review as pr
 from analytics import privacy
 from analytics.errors import InsightError
 from analytics.export import excel_text, spreadsheet_safe
-from app_pages import shared
+from app_pages import access, shared
 
 FORM_VERSION_KEY = "peer_review_form_version"
 UPLOAD_VERSION_KEY = "peer_review_upload_version"
@@ -102,7 +102,10 @@ def main() -> None:
         show_evidence(subject, history)
         show_scope_summary(store, selection, schools, listed, names)
     with record_tab:
-        record_form(store, subject)
+        if access.may(access.RECORD):
+            record_form(store, subject)
+        else:
+            st.caption("Assessments are recorded by officers; every one recorded is under Evidence and history.")
     with excel_tab:
         show_diagnostic(store, subject, history, names)
 
@@ -405,6 +408,8 @@ def show_diagnostic(store, subject: Subject, history: pd.DataFrame, names: priva
         icon=":material/download:",
         key="peer_review_blank",
     )
+    if not access.may(access.RECORD):
+        return
     version = st.session_state.get(UPLOAD_VERSION_KEY, 0)
     upload = st.file_uploader(
         f"Upload a filled-in diagnostic for {shared.plain(subject.label)} (.xlsx)",

@@ -12,9 +12,9 @@ import streamlit as st
 from analytics.evaluation import interventions
 from analytics.imports import survey as import_survey
 from analytics.imports.survey import SurveyOptions
+from app_pages import access, shared, survey_view
 from app_pages import questionnaire_mapping as grids
 from app_pages import questionnaire_names as names_panel
-from app_pages import shared, survey_view
 
 FILES_KEY = "questionnaire_files"
 UPLOADER_KEY = "questionnaire_uploader"
@@ -77,8 +77,9 @@ def main() -> None:
     shown = st.session_state.get(SHOWN_KEY)
     if shown is not None:
         show_results(store, shown, imported=True, warnings=st.session_state.get(IMPORT_WARNINGS_KEY) or [])
-    show_template()
-    upload_area(store)
+    if access.may(access.IMPORT):
+        show_template()
+        upload_area(store)
     show_past_uploads(store)
 
 
@@ -395,7 +396,7 @@ def show_past_uploads(store) -> None:
         columns = {k: v for k, v in LOG_COLUMNS.items() if not (presenting and k == "file_name")}
         st.dataframe(log[list(columns)], hide_index=True, column_config=columns, key="survey_imports")
         active = log[log.undone_at.isna()]
-        if not active.empty:
+        if not active.empty and access.may(access.IMPORT):
             with st.expander("Undo an upload"):
                 st.caption("Undo removes exactly what the upload added: the questionnaire, its waves and answers.")
                 for row in active.itertuples():

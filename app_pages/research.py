@@ -227,7 +227,8 @@ def main() -> None:
         if mode == "matched":
             show_impact_headline(store, int(choice[0]), measure)
         show_result(result)
-        render_panel_download(store, measure, subgroup)
+        if shared.current_scope() is None:  # the panel holds every school, not only a group's
+            render_panel_download(store, measure, subgroup)
 
 
 def choose_groups(store, mode: str, selection: shared.Selection) -> tuple[tuple | None, str | None, tuple | None]:
@@ -254,6 +255,8 @@ def choose_groups(store, mode: str, selection: shared.Selection) -> tuple[tuple 
         # Group names are typed, and may name a school that must not be named here.
         shown = shared.school_names()
         names = {int(g.group_id): f"{shown.redact_text(str(g.name))} ({g.kind})" for g in groups.itertuples()}
+        if (scope := shared.current_scope()) is not None:
+            names = {group: name for group, name in names.items() if group in scope.group_ids}
         chosen = st.multiselect(
             "Groups to compare",
             list(names),

@@ -37,6 +37,8 @@ def main() -> None:
     store, selection, schools = started
     names = dict(zip(schools.urn.astype(int), schools.name, strict=True))
     requested = shared.requested_profile()
+    if requested is not None and not access.may_open(requested):
+        return
     if requested is not None and requested not in names:
         everyone = shared.load_schools(*shared.cache_key(store), None, selection.as_of)
         names |= dict(zip(everyone.urn.astype(int), everyone.name, strict=True))
@@ -65,6 +67,7 @@ def main() -> None:
     if record is None:
         st.error(f"There is no school with URN {urn} in this store.")
         return
+    access.record_view(urn)
     board = shared.board_for(store, selection)
     status = board[board.urn == urn]
     assessment = (
@@ -166,7 +169,7 @@ def show_summary_download(store, urn: int, selection: shared.Selection, names: p
     stem = "school-summary" if urn in names.hidden else f"school-summary-{urn}"
     st.download_button(
         "Printable one-page summary (HTML, print to PDF)",
-        page,
+        access.audited_export(page, f"Downloaded the one-page summary of URN {urn}", [urn]),
         f"{stem}.html",
         "text/html",
         icon=":material/print:",

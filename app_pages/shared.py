@@ -21,25 +21,32 @@ from analytics import charts, privacy
 from analytics.calendar import as_of_date, format_academic_year
 from analytics.demo import build_demo_store
 from analytics.errors import InsightError
-from analytics.export import to_csv_bytes, to_excel_bytes
 from analytics.monitoring import board as early_warning
 from analytics.monitoring.criteria import Criterion, default_criteria_path, load_criteria
 
 # Presenter mode's coarsened context, which the pages use through this module.
 from analytics.privacy.coarsen import fsm_quintiles as fsm_quintiles
 from analytics.privacy.coarsen import pupil_band as pupil_band
+from analytics.safe_text import break_autolinks
 from analytics.store import db
 from analytics.store import schools as school_records
 from analytics.store.db import Store, default_db_path
 from analytics.store.schools import academic_years, list_groups, list_measures, list_schools
+
+# Downloads and unsaved text live in their own modules; the pages reach them through this one.
+from app_pages.downloads import EXCEL_MIME as EXCEL_MIME
+from app_pages.downloads import download_buttons as download_buttons
+from app_pages.drafts import drafted as drafted
+from app_pages.drafts import forget_drafts as forget_drafts
 
 GROUP_KEY = "selected_group_id"
 YEAR_KEY = "selected_year"
 PRESENTER_KEY = "presenter_mode"
 PROFILE_KEY = "profile_urn"
 NONCE_KEY = "presenter_session_nonce"
-# Text typed but not yet saved, by slot (e.g. "meeting:urn:field"); see :func:`drafted`.
-DRAFTS_KEY = "unsaved_drafts"
+SCOPE_KEY = "signed_in_scope"
+# Set by access.require_sign_in for a signed-in person who may see unsigned schools by name (an officer).
+NAME_UNSIGNED_KEY = "signed_in_names_unsigned"
 PROFILE_PAGE = "app_pages/school.py"
 ALL_SCHOOLS = 0  # the group choice that means "every school in the store"
 
@@ -59,6 +66,29 @@ class Selection:
     @property
     def year_label(self) -> str:
         return format_academic_year(self.year) if self.year else "no results yet"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a signed-in person given a group may see: that group with its sub-groups, and their schools.
+
+    Set by ``access.require_sign_in`` on every run; absent (every school) without sign-in or without a group.
+    """
+
+    group_id: int
+    group_ids: frozenset[int]
+    urns: frozenset[int]
+
+
+def current_scope() -> Scope | None:
+    scope = st.session_state.get(SCOPE_KEY)
+    return scope if isinstance(scope, Scope) else None
+
+
+def in_scope(frame: pd.DataFrame, column: str = "urn") -> pd.DataFrame:
+    """The rows of ``frame`` about schools the person may see (all of them without a scope)."""
+    scope = current_scope()
+    return frame if scope is None else frame[frame[column].isin(scope.urns)]
 
 
 @st.cache_resource(show_spinner=False)
@@ -114,13 +144,19 @@ def schools_in_scope(path: str, data_version: int, group_id: int | None, as_of: 
 
 
 def load_schools(path: str, data_version: int, group_id: int | None, as_of: date) -> pd.DataFrame:
-    """The schools in a group on a date, named as the trust rules allow (see :func:`school_names`)."""
-    return hide_names(schools_in_scope(path, data_version, group_id, as_of))
+    """The schools in a group on a date that the person may see, named as the trust rules allow (see
+    :func:`school_names`); every page's list of schools comes from here, so a scope is kept to everywhere."""
+    return hide_names(in_scope(schools_in_scope(path, data_version, group_id, as_of)))
 
 
 @st.cache_data(show_spinner=False)
 def _names(
-    path: str, data_version: int, presenter_mode: bool, named: tuple[int, ...], session_nonce: str | None
+    path: str,
+    data_version: int,
+    presenter_mode: bool,
+    named: tuple[int, ...],
+    session_nonce: str | None,
+    name_unsigned: bool = False,
 ) -> privacy.SchoolNames:
     store = open_store(path)
     return privacy.display_names(
@@ -130,14 +166,17 @@ def _names(
         named_urns=named,
         # The nonce is part of the cache key too, so one presenter session never reuses another's names.
         session_nonce=session_nonce if presenter_mode else None,
+        name_unsigned=name_unsigned,
     )
 
 
 def school_names(named: tuple[int, ...] = ()) -> privacy.SchoolNames:
-    """Names as the trust rules allow: a pseudonym in presenter mode, and always for a school without a
-    data-sharing agreement, except for ``named`` (the school whose own profile is open)."""
+    """Names as the trust rules allow: a pseudonym in presenter mode, and for a school without a data-sharing
+    agreement unless it is one of ``named`` (the school whose own profile is open) or a signed-in officer looks."""
     selection = current_selection()
-    return _names(*cache_key(get_store()), selection.presenter_mode, tuple(sorted(named)), selection.session_nonce)
+    officer = bool(st.session_state.get(NAME_UNSIGNED_KEY))
+    key = cache_key(get_store())
+    return _names(*key, selection.presenter_mode, tuple(sorted(named)), selection.session_nonce, officer)
 
 
 def redact(text: object) -> str:
@@ -270,13 +309,17 @@ def render_sidebar(store: Store) -> Selection:
     # a triad called after a school must not name it in front of the room.
     presenting = bool(st.session_state.get(PRESENTER_KEY, False))
     nonce = presenter_session(presenting)
-    group_names = _names(*cache_key(store), presenting, (), nonce).redact(groups.name.tolist())
-    labels = {ALL_SCHOOLS: "All schools"}
+    officer = bool(st.session_state.get(NAME_UNSIGNED_KEY))
+    group_names = _names(*cache_key(store), presenting, (), nonce, officer).redact(groups.name.tolist())
+    scope = current_scope()
+    labels = {ALL_SCHOOLS: "All schools"} if scope is None else {}
     for row, name in zip(groups.itertuples(), group_names, strict=True):
         # Listed in tree order (alliance, its collaboratives, their triads); the kind says the level.
-        labels[int(row.group_id)] = f"{name} ({_KIND_LABELS.get(row.kind, row.kind).lower()})"
+        if scope is None or int(row.group_id) in scope.group_ids:
+            labels[int(row.group_id)] = f"{name} ({_KIND_LABELS.get(row.kind, row.kind).lower()})"
     if st.session_state.get(GROUP_KEY) not in labels:
-        st.session_state[GROUP_KEY] = ALL_SCHOOLS
+        # Someone given a group starts on it and cannot choose wider than it.
+        st.session_state[GROUP_KEY] = ALL_SCHOOLS if scope is None else scope.group_id
     group_id = st.sidebar.selectbox(
         "Partnership group",
         options=list(labels),
@@ -348,42 +391,6 @@ def colour_cells(table: pd.DataFrame, columns: list[str]):
     Colour rather than emoji: projector laptops often lack emoji fonts.
     """
     return table.style.map(lambda value: _CELL_STYLES.get(value, ""), subset=columns)
-
-
-EXCEL_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def download_buttons(
-    stem: str,
-    table: pd.DataFrame,
-    sheets: dict[str, pd.DataFrame],
-    *,
-    csv_label: str = "Download (CSV)",
-    excel_label: str = "Download (Excel)",
-    key: str | None = None,
-) -> None:
-    """A CSV and an Excel download side by side; both go through the formula-neutralising export.
-
-    The files are made when a button is pressed, not on every rerun: at national scale writing the Excel
-    file was nearly all of a rerun's time.
-    """
-    left, right = st.columns(2)
-    left.download_button(
-        csv_label,
-        lambda: to_csv_bytes(table),
-        f"{stem}.csv",
-        "text/csv",
-        icon=":material/download:",
-        key=f"{key}_csv" if key else None,
-    )
-    right.download_button(
-        excel_label,
-        lambda: to_excel_bytes(sheets),
-        f"{stem}.xlsx",
-        EXCEL_MIME,
-        icon=":material/download:",
-        key=f"{key}_xlsx" if key else None,
-    )
 
 
 def show_error(error: InsightError) -> None:
@@ -463,33 +470,10 @@ def plain(text: object) -> str:
     """
     if text is None or (not isinstance(text, str) and pd.isna(text)):
         return ""
-    cleaned = _UNSAFE_CHARACTERS.sub(" ", str(text))
+    cleaned = break_autolinks(_UNSAFE_CHARACTERS.sub(" ", str(text)))
     return _MARKDOWN_SPECIALS.sub(r"\\\1", cleaned)
 
 
 def shown_text(text: object) -> str:
     """Typed text as it may be shown here: hidden schools redacted, then made :func:`plain`."""
     return plain(redact(text))
-
-
-def drafted(widget: Callable[..., Any], label: str, slot: str, version: int, **options: Any) -> str:
-    """A text box (``st.text_area`` or ``st.text_input``) whose unsaved text is kept as a draft in ``slot``.
-
-    Not for use inside ``st.form``: a form sends nothing until it is submitted, so moving to the next school
-    would throw away a note typed but not yet saved. A widget's own state is dropped as soon as it is not
-    drawn, so the draft is kept apart and restored when the widget comes back.
-    """
-    drafts = st.session_state.setdefault(DRAFTS_KEY, {})
-    key = f"draft_{slot}_{version}"
-
-    def keep() -> None:
-        drafts[slot] = st.session_state[key]
-
-    return widget(label, value=drafts.get(slot, ""), key=key, on_change=keep, **options)
-
-
-def forget_drafts(*slots: str) -> None:
-    """Drop the drafts of text that has now been saved."""
-    drafts = st.session_state.setdefault(DRAFTS_KEY, {})
-    for slot in slots:
-        drafts.pop(slot, None)

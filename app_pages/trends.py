@@ -59,9 +59,8 @@ def main() -> None:
         key="trend_filter",
     )
     names = shared.school_names()
-    table = names.rename(
-        load_trend_table(*shared.cache_key(store), selection.group_id, selection.year, measure, subgroup)
-    )
+    table = load_trend_table(*shared.cache_key(store), selection.group_id, selection.year, measure, subgroup)
+    table = names.rename(shared.in_scope(table))
     phases = sorted(table.phase.dropna().unique())
     if len(phases) > 1:
         chosen_phases = st.pills("Phase", phases, selection_mode="multi", default=phases, key="trend_phases")

@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analytics import access
+from analytics import meetings as meetings_api
 from analytics.__main__ import main as cli
 from analytics.cli import access as access_commands
 from analytics.monitoring.categories import decision_history
@@ -358,8 +359,9 @@ def test_a_lead_head_is_held_to_their_group_and_a_removed_person_is_refused(
     app = open_app(writable_demo_path, monkeypatch, {"is_logged_in": True, "email": "head@example.org"})
     group_box = next(s for s in app.sidebar.selectbox if s.label == "Partnership group")
     assert group_box.value == triad
-    group_box.set_value(0).run()  # "All schools"
-    assert next(s for s in app.sidebar.selectbox if s.label == "Partnership group").value == triad
+    # Nothing wider is offered: not "All schools", not another group.
+    assert [option for option in group_box.options if "triad" not in option] == []
+    assert len(group_box.options) == 1
     assert not [b for b in app.button if b.label == "Record decision"]
 
     refused = open_app(writable_demo_path, monkeypatch, {"is_logged_in": True, "email": "gone@example.org"})
@@ -409,3 +411,169 @@ def test_an_administrator_changes_a_role_and_removes_someone_on_the_users_page(
         assert access.get_user(store, ADMIN_EMAIL).active
         (change,) = access.audit_records(access.user_history(store, "bob@example.org"))[1:]
     assert (change["who"], change["action"]) == (ADMIN_EMAIL, "user.role")
+
+
+# -- what each role sees and may do in the app ------------------------------------------------------
+
+
+def add_person(store_path: Path, role: str, group_id: int | None = None) -> dict:
+    """A person of ``role`` the store knows (with an administrator, as a real store has); their ``st.user``."""
+    email = f"{role.replace('_', '.')}@example.org"
+    st.cache_resource.clear()  # the app's connection to the store, which a second one may not open beside
+    with Store(store_path) as store:
+        if access.get_user(store, ADMIN_EMAIL) is None:
+            access.add_user(store, ADMIN_EMAIL, "admin", by="setup")
+        access.add_user(store, email, role, by=ADMIN_EMAIL, group_id=group_id, display_name=f"A {role}")
+    return {"is_logged_in": True, "email": email, "name": f"A {role}"}
+
+
+def audit_of(store_path: Path, who: str | None = None) -> list[dict]:
+    st.cache_resource.clear()
+    # Opened as the app opens it: a download the app still offers may hold its connection open.
+    with Store(store_path) as store:
+        return access.audit_records(access.read_audit(store, who=who))
+
+
+def open_as(store_path: Path, monkeypatch: pytest.MonkeyPatch, user: dict | None, page: str, **query: str):
+    """The app on ``page`` (its address, ``?urn=`` and all, as a browser would open it) for ``user``."""
+    monkeypatch.setenv(db.DB_ENV_VAR, str(store_path))
+    app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
+    if user is not None:
+        app.secrets["auth"] = AUTH
+        app.user = user
+    app.run()
+    app.switch_page(page)
+    app.query_params.update(query)
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+# A label of every button that writes something, on the pages that have one.
+WRITE_BUTTONS = {
+    "app_pages/school.py": {"Record decision", "Record event"},
+    "app_pages/meetings.py": {"Create meeting", "Record decision", "Add action", "Save note"},
+    "app_pages/interventions.py": {"Record intervention"},
+    "app_pages/peer_review.py": {"Record assessment"},
+    "app_pages/data_store.py": {"Record"},
+}
+
+
+@pytest.mark.usefixtures("fresh_caches")
+@pytest.mark.parametrize("page", list(WRITE_BUTTONS))
+def test_a_viewer_gets_no_form_that_writes_and_an_officer_gets_every_one(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch, page: str
+) -> None:
+    viewer = add_person(writable_demo_path, "viewer")
+    officer = add_person(writable_demo_path, "officer")
+    writes = WRITE_BUTTONS[page]
+    as_officer = {b.label for b in open_as(writable_demo_path, monkeypatch, officer, page).button}
+    assert writes <= as_officer, f"the officer's {page} lacks {writes - as_officer}"
+    as_viewer = open_as(writable_demo_path, monkeypatch, viewer, page)
+    assert {b.label for b in as_viewer.button} & writes == set()
+    assert not [t for t in as_viewer.text_input if t.label in ("Decided by", "Recorded by", "Attendees")]
+    assert not [t for t in as_viewer.text_area if t.label in ("Reasons", "Note", "Action", "Minutes")]
+    assert not [t for t in as_viewer.toggle if t.label in ("Edit the minutes", "Name schools without an agreement")]
+
+
+@pytest.mark.usefixtures("fresh_caches")
+def test_a_lead_head_cannot_open_another_school_by_address_and_the_refusal_is_recorded(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store(writable_demo_path) as store:
+        triad = groups_of_kind(store, "triad")[0]
+        mine = members_today(store, triad)
+        everyone = store.read("SELECT urn, name FROM schools")
+    outsider = everyone[~everyone.urn.isin(mine)].iloc[0]
+    head = add_person(writable_demo_path, "lead_head", triad)
+    app = open_as(writable_demo_path, monkeypatch, head, "app_pages/school.py", urn=str(outsider.urn))
+    assert any(f"URN {outsider.urn} is not one of your group's schools" in e.value for e in app.error)
+    assert not app.metric and not app.tabs, "no school's data is drawn"
+    assert outsider["name"] not in shown_text(app)
+    entries = audit_of(writable_demo_path, head["email"])
+    refused = [e for e in entries if e["action"] == "view.refused"]
+    assert [e["urns"] for e in refused] == [[int(outsider.urn)]]
+    assert "profile.view" not in {e["action"] for e in entries}
+
+    # Their own school opens, is recorded as viewed once, and the picker offers only their schools.
+    own = min(mine)
+    app = open_as(writable_demo_path, monkeypatch, head, "app_pages/school.py", urn=str(own))
+    assert not app.error and app.metric
+    assert set(app.main.selectbox[0].options) and len(app.main.selectbox[0].options) == len(mine)
+    app.run()
+    viewed = [e["urns"] for e in audit_of(writable_demo_path, head["email"]) if e["action"] == "profile.view"]
+    assert viewed == [[own]]
+
+
+@pytest.mark.usefixtures("fresh_caches")
+def test_a_lead_heads_overview_trends_and_meetings_hold_only_their_schools(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store(writable_demo_path) as store:
+        # A collaborative's lead head: their group has triads of its own, which they may narrow to.
+        group = groups_of_kind(store, "collaborative")[0]
+        triads = set(list_groups(store).query("parent_group_id == @group").group_id.astype(int))
+        schools = store.read("SELECT urn, name FROM schools")
+    names = dict(zip(schools.urn.astype(int), schools.name, strict=True))
+    head = add_person(writable_demo_path, "lead_head", group)
+    with Store(writable_demo_path) as store:
+        mine = set(access.scope_urns(store, access.get_user(store, head["email"])) or ())
+    assert mine and triads
+    overview = open_as(writable_demo_path, monkeypatch, head, "app_pages/overview.py")
+    group_box = next(s for s in overview.sidebar.selectbox if s.label == "Partnership group")
+    assert len(group_box.options) == 1 + len(triads) and "All schools" not in group_box.options
+    table = next(d.value for d in overview.dataframe if "urn" in d.value.columns)
+    assert 0 < len(table) <= len(mine)
+    assert set(table.urn.dropna().astype(int)) <= mine
+    assert int(next(m.value for m in overview.metric if m.label == "Schools")) == len(table)
+    others = [name for urn, name in names.items() if urn not in mine]
+    text = "\n".join(str(d.value.to_csv()) for d in overview.dataframe) + shown_text(overview)
+    assert [name for name in others if name in text] == []
+    trends = open_as(writable_demo_path, monkeypatch, head, "app_pages/trends.py")
+    trend_table = "\n".join(str(d.value.to_csv()) for d in trends.dataframe)
+    assert trend_table and [name for name in others if name in trend_table] == []
+    # The demo's meetings cover every school; one of the group's own is the only one a lead head is offered.
+    st.cache_resource.clear()
+    with Store(writable_demo_path) as store:
+        kind = next(iter(meetings_api.MEETING_KINDS))
+        own = meetings_api.create_meeting(
+            store, meetings_api.NewMeeting(date.today(), kind, "Collaborative clinic", "", group)
+        )
+    page = open_as(writable_demo_path, monkeypatch, head, "app_pages/meetings.py")
+    assert next(s for s in page.selectbox if s.label == "Meeting").options == [
+        f"{date.today():%d %b %Y} · Collaborative clinic"
+    ]
+    assert next(s for s in page.selectbox if s.label == "Meeting").value == own
+    agenda = "\n".join(str(d.value.to_csv()) for d in page.dataframe) + shown_text(page)
+    assert [name for name in others if name in agenda] == []
+    assert [name for urn, name in names.items() if urn in mine and name in agenda], "the group's schools are there"
+
+
+@pytest.mark.usefixtures("fresh_caches")
+def test_an_officer_finds_an_unsigned_school_by_name_a_viewer_and_presenter_mode_do_not(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store(writable_demo_path) as store:
+        unsigned = store.read("SELECT urn, name FROM schools WHERE NOT data_sharing_signed ORDER BY urn")
+    assert not unsigned.empty, "the demo has schools without a data-sharing agreement"
+
+    def overview_text(app: AppTest) -> str:
+        return "\n".join(str(d.value.to_csv()) for d in app.dataframe)
+
+    officer = open_as(
+        writable_demo_path, monkeypatch, add_person(writable_demo_path, "officer"), "app_pages/overview.py"
+    )
+    assert set(unsigned.name) & set(next(d.value for d in officer.dataframe if "urn" in d.value.columns).name)
+    officer.toggle(key="presenter_mode").set_value(True).run()
+    assert [name for name in unsigned.name if name in overview_text(officer)] == []
+    viewer = open_as(writable_demo_path, monkeypatch, add_person(writable_demo_path, "viewer"), "app_pages/overview.py")
+    assert [name for name in unsigned.name if name in overview_text(viewer)] == []
+
+
+@pytest.mark.usefixtures("fresh_caches")
+def test_without_sign_in_every_form_shows_and_no_view_is_recorded(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = open_as(writable_demo_path, monkeypatch, None, "app_pages/school.py")
+    assert {"Record decision", "Record event"} <= {b.label for b in app.button}
+    assert audit_of(writable_demo_path) == []

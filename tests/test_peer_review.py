@@ -284,13 +284,16 @@ def test_assessments_are_counted_per_school_and_group_and_assessed_ones_come_fir
         "Plain text, with commas. And 3.5 stops; C-of-E (VA) school's 'quotes' & 100% done!",
         "*italic* **bold** _under_ `code` ~~struck~~ $x$ <b>tag</b> a|b [link](https://example.org) \\ back",
         "# heading\n- item\n+ item\n> quote\n1. one\n  2) two\n12 pupils\n-3 points",
+        "See http://evil.example/i.png, WWW.example.org or write to head@school.example",
     ],
 )
 def test_markdown_literal_gives_back_what_was_typed(typed: str) -> None:
     shown = pr.markdown_literal(typed)
     # CommonMark: any ASCII punctuation may be backslash-escaped and is then literal; "  \n" is a line break.
     unescaped = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", shown.replace("  \n", "\n"))
-    assert unescaped == typed
+    # Zero-width spaces break bare addresses, which Streamlit's Markdown would link even when escaped.
+    assert unescaped.replace("\u200b", "") == typed
+    assert not re.search(r"(https?\\?:\\?/\\?/(?!\u200b)|www\\?\.|@\w)", shown, re.IGNORECASE), "no bare address"
     lines = shown.split("  \n")
     assert all(not re.match(r"\s*([#>+*-]\s|\d+[.)])", line) for line in lines), "no line starts a list or heading"
     assert not re.search(r"(?<!\\)[*_`~$<>|\[\]]", re.sub(r"\\\\", "", shown)), "every formatting mark is escaped"

@@ -16,7 +16,7 @@ import pytest
 
 from analytics import access
 from analytics.store.db import Store
-from analytics.store.schools import schools_in_scope
+from analytics.store.schools import list_groups, schools_in_scope
 from tests.browser import browser_page, running_app, wait_until_idle
 
 pytestmark = pytest.mark.browser
@@ -24,6 +24,7 @@ pytestmark = pytest.mark.browser
 ADMIN = ("ann", "ann.admin@example.org", "Ann Admin")
 VIEWER = ("vic", "vic.viewer@example.org", "Vic Viewer")
 STRANGER = ("sam", "sam.stranger@example.org", "Sam Stranger")
+LEAD = ("lee", "lee.lead@example.org", "Lee Lead")
 WAIT = 90_000
 
 
@@ -33,7 +34,9 @@ def identity_provider() -> Iterator[str]:
     mock = pytest.importorskip("oidc_provider_mock", reason="oidc-provider-mock is not installed")
     from werkzeug.serving import make_server
 
-    people = [mock.User(sub=sub, claims={"email": mail, "name": name}) for sub, mail, name in (ADMIN, VIEWER, STRANGER)]
+    people = [
+        mock.User(sub=sub, claims={"email": mail, "name": name}) for sub, mail, name in (ADMIN, VIEWER, STRANGER, LEAD)
+    ]
     server = make_server("127.0.0.1", 0, mock.app(user_claims=people), threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
@@ -131,9 +134,10 @@ def test_sign_in_roles_refusal_and_sign_out(writable_demo_path: Path, tmp_path: 
         page.goto(f"{url}/school?urn={urn}")
         page.get_by_role("tab", name="Category history").click(timeout=WAIT)
         page.get_by_text(decided["name"]).first.wait_for(timeout=WAIT)
-        # The history above the form is drawn, so the form's absence is not a page still loading.
-        page.get_by_text("Withdraw a decision recorded by mistake").wait_for(timeout=WAIT)
+        # The history is drawn, so the forms' absence is not a page still loading; withdrawing is a write too.
+        page.locator('[role="tabpanel"]:visible [data-testid="stDataFrame"]').first.wait_for(timeout=WAIT)
         wait_until_idle(page)
+        assert page.get_by_text("Withdraw a decision recorded by mistake").count() == 0
         assert page.get_by_role("button", name="Record decision").count() == 0
         assert page.get_by_text("Record a decision").count() == 0
         page.screenshot(path=str(tmp_path / "viewer-profile.png"), full_page=True)
@@ -183,8 +187,10 @@ def test_sign_in_roles_refusal_and_sign_out(writable_demo_path: Path, tmp_path: 
         (ADMIN[1], "sign_in"),
         (ADMIN[1], "user.add"),
         (VIEWER[1], "sign_in"),
+        (VIEWER[1], "profile.view"),
         (STRANGER[1], "sign_in.refused"),
         (ADMIN[1], "sign_in"),
+        (ADMIN[1], "profile.view"),
         (ADMIN[1], "decision.record"),
         (ADMIN[1], "audit.export"),
     ]
@@ -193,3 +199,45 @@ def test_sign_in_roles_refusal_and_sign_out(writable_demo_path: Path, tmp_path: 
     assert entries[-2]["urns"] == [urn]
     assert entries[-2]["details"]["decision_id"] == int(decision.decision_id)
     assert decision.decided_by == ADMIN[2] and int(decision.urn) == urn
+
+
+def test_a_lead_head_is_refused_another_groups_school_by_address(
+    writable_demo_path: Path, tmp_path: Path, identity_provider: str
+) -> None:
+    with Store(writable_demo_path) as store:
+        access.add_user(store, ADMIN[1], "admin", by="setup")
+        groups = list_groups(store)
+        triad = int(groups[groups.kind == "triad"].group_id.iloc[0])
+        head = access.add_user(store, LEAD[1], "lead_head", by=ADMIN[1], group_id=triad, display_name=LEAD[2])
+        mine = access.scope_urns(store, head) or frozenset()
+        schools = schools_in_scope(store, None, date.today())
+    # Schools that share their data, so a name on the page would be the real one.
+    signed = schools[schools.data_sharing_signed]
+    outsider = signed[~signed.urn.isin(mine)].iloc[0]
+    own = signed[signed.urn.isin(mine)].iloc[0]
+    secrets = write_secrets(tmp_path, identity_provider)
+    with running_app(writable_demo_path, tmp_path / "streamlit.log", secrets) as url, browser_page() as page:
+        sign_in(page, url, LEAD[0])
+        page.get_by_text(f"Signed in as {LEAD[2]}").wait_for(timeout=WAIT)
+        page.goto(f"{url}/school?urn={int(outsider.urn)}")
+        page.get_by_text("is not one of your group's schools").wait_for(timeout=WAIT)
+        wait_until_idle(page)
+        page.screenshot(path=str(tmp_path / "lead-head-refused.png"), full_page=True)
+        assert outsider["name"] not in body_text(page)
+        assert page.locator('[data-testid="stMetric"]').count() == 0
+        page.goto(f"{url}/school?urn={int(own.urn)}")
+        page.get_by_role("heading", name=own["name"]).wait_for(timeout=WAIT)
+        wait_until_idle(page)
+        assert page.get_by_text("is not one of your group's schools").count() == 0
+        # Taking the school's one-page summary away is recorded as an export of that school.
+        with page.expect_download(timeout=WAIT) as download:
+            page.get_by_role("button", name="Printable one-page summary").click()
+        assert own["name"] in Path(download.value.path()).read_text(encoding="utf-8")
+    with Store(writable_demo_path, read_only=True) as store:
+        entries = access.audit_records(access.read_audit(store, who=LEAD[1]))
+    assert [(e["action"], e["urns"]) for e in entries] == [
+        ("sign_in", []),
+        ("view.refused", [int(outsider.urn)]),
+        ("profile.view", [int(own.urn)]),
+        ("export", [int(own.urn)]),
+    ]

@@ -31,7 +31,7 @@ from analytics.access.roles import (
     User,
     can,
 )
-from analytics.access.scope import may_see, scope_urns
+from analytics.access.scope import may_see, scope_groups, scope_urns
 from analytics.access.stamped import record_decision_as
 from analytics.access.users import (
     KEEP,
@@ -75,6 +75,7 @@ __all__ = [
     "record_audit_once",
     "record_decision_as",
     "remove_user",
+    "scope_groups",
     "scope_urns",
     "sign_in",
     "user_history",

@@ -31,3 +31,25 @@ def may_see(store: Store, user: User | None, urn: int, as_of: date | None = None
     """Whether ``user`` may see the school ``urn`` (for a page opened with ``?urn=`` or a download)."""
     allowed = scope_urns(store, user, as_of)
     return allowed is None or int(urn) in allowed
+
+
+def scope_groups(store: Store, user: User | None) -> frozenset[int] | None:
+    """The partnership groups ``user`` may choose: their group and its sub-groups, or ``None`` for any group.
+
+    Someone removed, or nobody, may choose none.
+    """
+    if not can(user, READ):
+        return frozenset()
+    assert user is not None  # can() is False for nobody
+    if user.group_id is None:
+        return None
+    tree = store.read(
+        """WITH RECURSIVE below AS (
+               SELECT group_id FROM groups WHERE group_id = $group_id
+               UNION ALL
+               SELECT g.group_id FROM groups g JOIN below b ON g.parent_group_id = b.group_id
+           )
+           SELECT group_id FROM below""",
+        {"group_id": user.group_id},
+    )
+    return frozenset(int(group) for group in tree.group_id)

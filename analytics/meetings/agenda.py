@@ -203,7 +203,8 @@ def _category_changes(store: Store, board: pd.DataFrame, since: date, day: date)
     )
     decided["decided_on"] = pd.to_datetime(decided.decided_on).dt.date
     changed = decided[(decided.decided_on > since) & (decided.category != decided.before)]
-    changed = changed.merge(board[["urn", "name"]], on="urn").sort_values(["decided_on", "name"])
+    # Ties broken by URN, never by name: in presenter mode a pseudonym's place must not hint at the real name.
+    changed = changed.merge(board[["urn", "name"]], on="urn").sort_values(["decided_on", "urn"])
     changes = pd.DataFrame(
         {
             "urn": changed.urn,
@@ -225,7 +226,7 @@ def _inspections_between(store: Store, since: date, day: date, urns: list[int]) 
            FROM inspections i JOIN schools s USING (urn)
            WHERE coalesce(i.publication_date, i.inspection_date) > ?
              AND coalesce(i.publication_date, i.inspection_date) <= ? AND list_contains(?, i.urn)
-           ORDER BY coalesce(i.publication_date, i.inspection_date), s.name""",
+           ORDER BY coalesce(i.publication_date, i.inspection_date), i.urn""",
         [since, day, [int(u) for u in urns]],
     )
     # A report card is described area by area; an ungraded visit says so.

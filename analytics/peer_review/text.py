@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from analytics.safe_text import break_autolinks
+
 
 def join_words(words: list[str]) -> str:
     """``"A"``, ``"A and B"``, ``"A, B and C"``: a list as a sentence says it."""
@@ -47,7 +49,7 @@ def markdown_literal(value: object) -> str:
     would format, link or start a list are escaped, so what was typed is what is shown; line breaks kept."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
-    text = _MARKDOWN_ANYWHERE.sub(r"\\\1", str(value).replace("\r\n", "\n"))
+    text = _MARKDOWN_ANYWHERE.sub(r"\\\1", break_autolinks(str(value).replace("\r\n", "\n")))
     text = _MARKDOWN_LINE_START.sub(_escape_line_start, text)
     return text.replace("\n", "  \n")
 

@@ -135,13 +135,15 @@ def display_names(
     presenter_mode: bool,
     named_urns: Iterable[int] = (),
     session_nonce: str | None = None,
+    name_unsigned: bool = False,
 ) -> SchoolNames:
     """Names to show for the schools in ``schools`` (``urn, name, data_sharing_signed``, and optionally
     ``la_code`` and ``laestab`` so that those numbers are found in free text too).
 
     A school is named when it is one of ``named_urns`` (the school whose own profile is open), or
     when presenter mode is off and it has signed a data-sharing agreement; otherwise it is shown by
-    its pseudonym. With ``session_nonce`` the pseudonyms are those of that presenter session
+    its pseudonym. ``name_unsigned`` names every school outside presenter mode, signed or not (for an officer,
+    who may find an unsigned school by name). With ``session_nonce`` the pseudonyms are those of that presenter session
     (:func:`session_pseudonyms`) instead of the store's stable ones.
     """
     named = {int(u) for u in named_urns}
@@ -150,7 +152,7 @@ def display_names(
     hidden: set[int] = set()
     real: dict[int, str] = {}
     for urn, name, signed in zip(schools.urn.astype(int), schools.name, schools.data_sharing_signed, strict=True):
-        if urn in named or (not presenter_mode and bool(signed)):
+        if urn in named or (not presenter_mode and (name_unsigned or bool(signed))):
             shown[urn] = name
         else:
             shown[urn] = codes[urn]
