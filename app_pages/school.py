@@ -14,6 +14,7 @@ from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR
 from analytics.monitoring.criteria import STRAND_NAMES, SUBGROUP_LABELS
 from analytics.monitoring.school_summary import school_story, school_summary
 from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
+from analytics.monitoring.summary_evidence import marked_positions
 from analytics.monitoring.summary_page import school_summary_html
 from analytics.ofsted import describe_inspection
 from analytics.stats.wording import format_intervals
@@ -28,6 +29,28 @@ FORM_VERSION_KEY = "decision_form_version"
 @st.cache_data(show_spinner=False)
 def load_profile(path: str, data_version: int, urn: int) -> profile.SchoolProfile | None:
     return profile.load_profile(shared.open_store(path), urn)
+
+
+@st.cache_data(show_spinner="Placing the school's results nationally…")
+def load_positions(path: str, evidence_version: int, urn: int, year: int) -> pd.DataFrame:
+    """Each measure's significance mark and percentile for this school (all pupils), the years the areas use."""
+    return marked_positions(shared.open_store(path), [urn], year)
+
+
+def position_line(positions: pd.DataFrame, code: str, year: int | None) -> str | None:
+    """ "= not distinguishable from national · percentile 69 (second 20% from the top), within the 90 schools
+    held, 2024/25": where the latest result of ``code`` stands, marked with the criteria's own test."""
+    rows = positions[(positions.measure_code == code) & (positions.subgroup == "all")]
+    if year is not None:
+        rows = rows[rows.academic_year <= year]
+    if rows.empty:
+        return None
+    row = rows.sort_values("academic_year").iloc[-1]
+    parts = [f"{row.mark} {row.mark_words}"]
+    if pd.notna(row.percentile):
+        place = f"percentile {row.percentile:.0f} ({row.quintile_label})"
+        parts.append(place if row.position_basis == "national" else f"{place}, {row.position_basis}")
+    return f"{' · '.join(parts)}, {format_academic_year(int(row.academic_year))}"
 
 
 def main() -> None:
@@ -82,7 +105,8 @@ def main() -> None:
     areas_panel.show_areas(store, urn, selection.year)
     tabs = st.tabs(["Results", "Criteria", "Pupil groups", "Ofsted and events", "Category history", "Support"])
     with tabs[0]:
-        show_results(record, assessment, urn, selection)
+        positions = load_positions(*shared.evidence_key(store), urn, selection.year) if selection.year else None
+        show_results(record, assessment, urn, selection, positions)
     with tabs[1]:
         show_criteria(assessment, urn)
     with tabs[2]:
@@ -191,7 +215,13 @@ def show_sharp_declines(record: profile.SchoolProfile, assessment, urn: int) -> 
         )
 
 
-def show_results(record: profile.SchoolProfile, assessment, urn: int, selection: shared.Selection) -> None:
+def show_results(
+    record: profile.SchoolProfile,
+    assessment,
+    urn: int,
+    selection: shared.Selection,
+    positions: pd.DataFrame | None = None,
+) -> None:
     results = record.results[record.results.subgroup == "all"]
     if results.empty:
         st.info("No results for this school yet.")
@@ -218,6 +248,10 @@ def show_results(record: profile.SchoolProfile, assessment, urn: int, selection:
         trend = trend_row.trend.iloc[0] if not trend_row.empty else None
         with cols[position % 2]:
             st.plotly_chart(charts.measure_history(history, label, unit, trend, record.lineage), key=f"history_{code}")
+            placed = position_line(positions, str(code), selection.year) if positions is not None else None
+            if placed:
+                # Plain text: a line starting "+ significantly" would otherwise become a bulleted list.
+                st.caption(shared.plain(placed))
             if not trend_row.empty:
                 st.caption(f"{charts.TREND_SYMBOLS[trend]} **{trend}**: {trend_row.reason.iloc[0]}")
             missing = history[history.value.isna() & history.missing_code.notna()]

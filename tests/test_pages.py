@@ -271,6 +271,34 @@ def test_school_profile_lists_the_schools_areas_of_interest(
         assert sentence in shown
 
 
+def test_each_profile_chart_says_where_the_school_stands_as_the_grid_command_does(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import re
+
+    from analytics.__main__ import main as cli
+
+    # The command first: it opens the store read-only, which it cannot while the app holds it open.
+    with Store(writable_demo_path) as store:
+        year = int(store.scalar("SELECT max(academic_year) FROM results"))
+    assert cli(["grid", "--year", str(year), "--db", str(writable_demo_path), "--json"]) == 0
+    every_cell = json.loads(capsys.readouterr().out)["cells"]
+    app = open_app(writable_demo_path, monkeypatch, "app_pages/school.py")
+    urn = app.main.selectbox[0].value
+    app.toggle(key="profile_all_measures").set_value(True).run()
+    cells = [c for c in every_cell if c["urn"] == urn and c["academic_year"] == year and c["subgroup"] == "all"]
+    assert cells
+    captions = [re.sub(r"\\(.)", r"\1", c.value) for c in app.caption]
+    placed = [c for c in captions if c.startswith(("+ ", "- ", "= ", "? "))]
+    assert placed, "the Results tab's charts carry their position"
+    for cell in cells:
+        if cell["percentile"] is None or cell["mark"] == "?":
+            continue
+        expected = f"{cell['mark']} {cell['mark_words']} · percentile {cell['percentile']:.0f}"
+        assert any(c.startswith(expected) for c in placed), (cell["measure_code"], expected, urn, "\n".join(placed))
+
+
 def test_a_decision_without_reasons_is_refused_on_the_page(
     writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -492,3 +520,4 @@ def test_profile_header_tells_the_schools_story_on_one_screen(
         assert name in story
     if active.empty:
         assert "**Active support:** none recorded" in story
+
