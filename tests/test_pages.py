@@ -520,4 +520,3 @@ def test_profile_header_tells_the_schools_story_on_one_screen(
         assert name in story
     if active.empty:
         assert "**Active support:** none recorded" in story
-
