@@ -186,6 +186,25 @@ def test_category_review_lists_the_schools_in_category_3_or_4(store: Store) -> N
     assert notes.section.tolist() == [section]
 
 
+def test_no_agenda_section_is_ordered_by_the_schools_real_names(store: Store) -> None:
+    """In presenter mode a pseudonym's place in a table must not hint at the real name behind it: renaming
+    every school (reversing the alphabet) leaves every section's order as it was."""
+    meeting_id = int(store.scalar("SELECT max(meeting_id) FROM meetings WHERE kind <> 'category_review'"))
+    before = agenda_for(store, meeting_id)
+    reversed_names = {chr(c): chr(ord("a") + ord("z") - c) for c in range(ord("a"), ord("z") + 1)}
+    with store.transaction() as cur:
+        for urn, name in store.read("SELECT urn, name FROM schools").itertuples(index=False):
+            flipped = "".join(reversed_names.get(ch.lower(), ch) for ch in name)
+            cur.execute("UPDATE schools SET name = ? WHERE urn = ?", [flipped, urn])
+    after = agenda_for(store, meeting_id)
+    compared = 0
+    for title, table in before.sections.items():
+        if "urn" in table and len(table) > 1:
+            assert after.sections[title].urn.tolist() == table.urn.tolist(), title
+            compared += 1
+    assert compared >= 2, "the demo meeting has sections with several schools to compare"
+
+
 def test_at_risk_reasons_follow_the_protocol() -> None:
     day = date(2026, 11, 18)
     board = pd.DataFrame(

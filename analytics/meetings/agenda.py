@@ -117,7 +117,11 @@ def build_agenda(store: Store, meeting_id: int, board: pd.DataFrame) -> Agenda:
     day = meeting["meeting_date"]
     since = previous_meeting_date(store, day, meeting["group_id"]) or day - ONE_TERM
     covered = meeting_schools(store, meeting)
+    # Every section follows the board's order; its ties are broken by URN here, not by real name, so that in
+    # presenter mode a pseudonym's place in a table says nothing about the name behind it.
     board = board[board.urn.isin(covered.urn)]
+    board = board.assign(_order=early_warning.concern_order(board)).sort_values(["_order", "urn"], kind="stable")
+    board = board.drop(columns="_order")
     decisions = store.read(
         f"SELECT decision_id, urn, decided_on, category, rag FROM category_decisions WHERE {STANDING_DECISION}"
     )

@@ -132,10 +132,16 @@ def board_table(schools: pd.DataFrame, assessment: Assessment) -> pd.DataFrame:
     table["differs"] = table["differs"].fillna(False).astype(bool)
     table["summary"] = table["summary"].fillna("")
     table["evidence"] = table["evidence"].fillna("")
-    order = table.rag.map(RAG_ORDER).fillna(len(RAG_ORDER)) * 10 + table.trend.map(
+    return (
+        table.assign(_order=concern_order(table)).sort_values(["_order", "name"]).drop(columns="_order")[BOARD_COLUMNS]
+    )
+
+
+def concern_order(table: pd.DataFrame) -> pd.Series:
+    """Most concern first: by RAG, then by trend (declining before stable before rising)."""
+    return table.rag.map(RAG_ORDER).fillna(len(RAG_ORDER)) * 10 + table.trend.map(
         {t: i for i, t in enumerate(TREND_ORDER)}
     )
-    return table.assign(_order=order).sort_values(["_order", "name"]).drop(columns="_order")[BOARD_COLUMNS]
 
 
 def watch_list(board: pd.DataFrame) -> pd.DataFrame:
