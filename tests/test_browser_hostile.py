@@ -232,7 +232,7 @@ class Crawler:
             button = waiting.filter(visible=True).first.element_handle()
             button.evaluate("b => b.setAttribute('data-crawled', '1')")
             label = button.inner_text().strip().split("\n")[-1]
-            download = self.download(button)
+            download = self.download(button, label)
             if download is None:
                 record.failed_downloads.append(f"{where}: {label}")
                 continue
@@ -243,16 +243,18 @@ class Crawler:
             record.live += [f"{where}, download {name}: {m.group(0)[:80]}" for m in LIVE_IN_FILES.finditer(text)]
             self.server.settle(self.page)
 
-    def download(self, button):
-        """The file a download button makes; a second try when the first click was lost to a rerun."""
+    def download(self, button, label: str):
+        """The file a download button makes; tried again, on the button found afresh by its label, when a click
+        was lost to a rerun (a rerun can redraw the button, leaving the first handle stale)."""
         # Some files take half a minute to make (one page per school: several seconds per school).
-        for _ in range(2):
+        for _ in range(3):
             try:
                 with self.page.expect_download(timeout=90_000) as info:
                     button.click()
                 return info.value
             except PlaywrightTimeoutError:
                 self.server.settle(self.page)
+                button = self.page.locator('[data-testid="stDownloadButton"] button').filter(has_text=label).first
         return None
 
     def choose_a_school(self, record: PageRecord) -> None:

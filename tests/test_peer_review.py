@@ -17,6 +17,7 @@ import pytest
 
 from analytics import peer_review as pr
 from analytics.demo import PEER_REVIEW_AREAS
+from analytics.errors import StoreError
 from analytics.peer_review import AREAS, LEVELS, AreaRating, DiagnosticFileError, PeerReviewError
 from analytics.store.db import Store
 
@@ -221,7 +222,8 @@ def test_a_failure_while_writing_leaves_the_store_as_it_was(
     with Store(writable_demo_path) as store:
         before = store.content_hash()
         monkeypatch.setattr(Store, "transaction", failing_transaction)
-        with pytest.raises(OSError, match="disk full"):
+        # The store says it could not be written, naming the file, rather than passing on the bare OSError.
+        with pytest.raises(StoreError, match="could not be written"):
             pr.record_assessment(
                 store, group_id=1, review_date=date(2025, 11, 13), ratings=some_ratings(), replace=True
             )
