@@ -8,6 +8,7 @@ page offers the same. Officers may see schools without an agreement by name, so 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,47 +65,45 @@ def register(commands: Any) -> None:
 
 
 def run_sign(args: argparse.Namespace) -> int:
-    from analytics.errors import InsightError
-    from analytics.privacy.agreements import CLI, agreement_records, current_agreements, record_agreement
-    from analytics.store.db import Store
+    from analytics.privacy.agreements import CLI, record_agreement
 
-    if (failed := report_missing_store(args)) is not None:
-        return failed
-    try:
-        with Store(store_path(args)) as store:
-            agreement_id = record_agreement(store, args.urn, args.on, args.by, args.note, source=CLI)
-            (now,) = agreement_records(current_agreements(store, args.urn))
-    except InsightError as error:
-        return report_failure(args, error)
-    emit(
-        {"ok": True, "agreement_id": agreement_id, "agreement": now},
-        args.json,
-        [f"Recorded: URN {args.urn} {now['name']} signed its data-sharing agreement on {now['signed_on']}."],
+    return _record_change(
+        args,
+        lambda store: record_agreement(store, args.urn, args.on, args.by, args.note, source=CLI),
+        lambda now: f"Recorded: URN {args.urn} {now['name']} signed its data-sharing agreement on {now['signed_on']}.",
     )
-    return 0
 
 
 def run_withdraw(args: argparse.Namespace) -> int:
+    from analytics.privacy.agreements import CLI, withdraw_agreement
+
+    return _record_change(
+        args,
+        lambda store: withdraw_agreement(store, args.urn, args.on, args.by, args.reason, source=CLI),
+        lambda now: (
+            f"Recorded: URN {args.urn} {now['name']} withdrew its data-sharing agreement on "
+            f"{now['withdrawn_on']}; it is shown by its pseudonym from now on."
+        ),
+    )
+
+
+def _record_change(
+    args: argparse.Namespace, write: Callable[[Any], int], sentence: Callable[[dict[str, Any]], str]
+) -> int:
+    """Make one signing or withdrawal and report the school's agreement as it now stands."""
     from analytics.errors import InsightError
-    from analytics.privacy.agreements import CLI, agreement_records, current_agreements, withdraw_agreement
+    from analytics.privacy.agreements import agreement_records, current_agreements
     from analytics.store.db import Store
 
     if (failed := report_missing_store(args)) is not None:
         return failed
     try:
         with Store(store_path(args)) as store:
-            agreement_id = withdraw_agreement(store, args.urn, args.on, args.by, args.reason, source=CLI)
+            agreement_id = write(store)
             (now,) = agreement_records(current_agreements(store, args.urn))
     except InsightError as error:
         return report_failure(args, error)
-    emit(
-        {"ok": True, "agreement_id": agreement_id, "agreement": now},
-        args.json,
-        [
-            f"Recorded: URN {args.urn} {now['name']} withdrew its data-sharing agreement on {now['withdrawn_on']}; "
-            "it is shown by its pseudonym from now on."
-        ],
-    )
+    emit({"ok": True, "agreement_id": agreement_id, "agreement": now}, args.json, [sentence(now)])
     return 0
 
 
