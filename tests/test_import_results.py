@@ -188,19 +188,60 @@ def test_demo_store_import_replaces_existing_rows_and_counts_them(writable_demo_
         tmp_path,
         f"{HEADER}\n990001,ks2_rwm_exp,2023/24,12.5\n990001,ks2_rwm_exp,2015/16,40\n",
     )
+    query = (
+        "SELECT academic_year, value, cohort, import_id FROM results WHERE urn = 990001 "
+        "AND measure_code = 'ks2_rwm_exp' AND subgroup = 'all' AND academic_year IN (2016, 2024) "
+        "ORDER BY academic_year"
+    )
     with Store(writable_demo_path) as demo:
+        before = demo.read(query)
+        assert before.academic_year.tolist() == [2024] and before.value[0] != 12.5
         summary = import_results(demo, path)
         assert (summary.results_new, summary.results_replaced) == (1, 1)
-        stored = demo.read(
-            "SELECT academic_year, value, cohort, import_id FROM results WHERE urn = 990001 "
-            "AND measure_code = 'ks2_rwm_exp' AND subgroup = 'all' AND academic_year IN (2016, 2024) "
-            "ORDER BY academic_year"
-        )
+        stored = demo.read(query)
         assert stored.value.tolist() == [40.0, 12.5]
         assert stored.import_id.tolist() == [summary.import_id] * 2
         # A replaced row takes the file's cohort too: none was given, so the old cohort must go.
         assert stored.cohort.isna().all()
-        assert any("not restored" in line for line in summary.lines())
+        assert any("puts back the earlier values of the 1 it replaced" in line for line in summary.lines())
+
+
+def test_undoing_a_results_import_puts_back_the_rows_it_replaced(writable_demo_path: Path, tmp_path: Path) -> None:
+    """Every input only adds information: the figure a correction file replaced comes back on undo, with its
+    cohort and its own import, while the row the file added goes."""
+    query = (
+        "SELECT academic_year, value, cohort, missing_code, import_id FROM results WHERE urn = 990001 "
+        "AND measure_code = 'ks2_rwm_exp' AND subgroup = 'all' AND academic_year IN (2016, 2024) "
+        "ORDER BY academic_year"
+    )
+    path = write_csv(tmp_path, f"{HEADER}\n990001,ks2_rwm_exp,2023/24,12.5\n990001,ks2_rwm_exp,2015/16,40\n")
+    with Store(writable_demo_path) as demo:
+        before = demo.read(query)
+        summary = import_results(demo, path)
+        assert undo_import(demo, summary.import_id) == 2  # one row removed, one put back
+        after = demo.read(query)
+    pd.testing.assert_frame_equal(after, before)
+
+
+def test_undoing_an_earlier_results_import_keeps_the_later_one_and_undoing_both_restores_the_start(
+    writable_demo_path: Path, tmp_path: Path
+) -> None:
+    query = (
+        "SELECT value, cohort, import_id FROM results WHERE urn = 990001 AND measure_code = 'ks2_rwm_exp' "
+        "AND subgroup = 'all' AND academic_year = 2024"
+    )
+    first = write_csv(tmp_path, f"{HEADER}\n990001,ks2_rwm_exp,2023/24,40\n", name="first.csv")
+    second = write_csv(tmp_path, f"{HEADER}\n990001,ks2_rwm_exp,2023/24,41\n", name="second.csv")
+    with Store(writable_demo_path) as demo:
+        start = demo.read(query)
+        assert len(start) == 1 and start.value[0] not in (40.0, 41.0)
+        a = import_results(demo, first)
+        b = import_results(demo, second)
+        undo_import(demo, a.import_id)
+        assert demo.read(query).value.tolist() == [41.0]  # the later file's figure stays
+        undo_import(demo, b.import_id)
+        # Undoing the later file gives back the figure from before either, never the undone file's 40.
+        pd.testing.assert_frame_equal(demo.read(query), start)
 
 
 # -- what a cell may hold ------------------------------------------------------------------------

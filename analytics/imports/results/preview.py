@@ -129,8 +129,8 @@ class ResultsImportPreview:
 class ImportSummary:
     """What an import wrote.
 
-    Undoing the import (:func:`undo_import`) removes every row it wrote, including rows it
-    replaced: their earlier values are not restored. ``results_replaced`` says how many that is.
+    Undoing the import (:func:`undo_import`) removes the rows it added and puts back the earlier
+    version of the rows it replaced (``results_replaced`` and ``comparators_replaced`` say how many).
     """
 
     import_id: int
@@ -165,8 +165,8 @@ class ImportSummary:
         replaced = self.results_replaced + self.comparators_replaced
         if replaced:
             lines.append(
-                f"Undoing import {self.import_id} removes all its rows, including the {replaced:,} it replaced: "
-                "their earlier values are not restored."
+                f"Undoing import {self.import_id} removes the rows it added and puts back the earlier "
+                f"values of the {replaced:,} it replaced."
             )
         return lines
 

@@ -10,8 +10,15 @@ import pandas as pd
 from analytics.catalogue import MEASURE_BY_CODE
 from analytics.catalogue import measures_frame as catalogue_frame
 from analytics.errors import InsightError
+from analytics.imports.dfe.undo_later import take_out_of_history
 from analytics.imports.files import Source
-from analytics.imports.log import IMPORTED, NAMING_SCHOOL_SQL, write_log_row
+from analytics.imports.log import (
+    IMPORTED,
+    NAMING_SCHOOL_SQL,
+    restore_replaced_rows,
+    save_replaced_rows,
+    write_log_row,
+)
 from analytics.imports.problems import ImportProblem, ImportValidationError
 from analytics.imports.results.check import read_results_file
 from analytics.imports.results.format import COMPARATOR_KEY, RESULT_KEY, TARGET
@@ -62,9 +69,8 @@ def import_results(
     -----
     Schools whose URN is new are added when the file gives a ``school_name``; measure codes new to
     the catalogue are added with the file's ``measure_label``, ``unit`` and ``higher_is_better``
-    (default: the code, ``%``, higher is better). Every written row carries the import's id.
-    Undoing the import removes every row it wrote, including rows it replaced: earlier values are
-    not restored.
+    (default: the code, ``%``, higher is better). Every written row carries the import's id, and the
+    earlier version of every row it replaces is kept, so undoing the import puts those rows back.
     """
     preview = read_results_file(path, file_name=file_name, sheet=sheet, store=store)
     if preview.problems:
@@ -171,6 +177,8 @@ def _upsert(cur: Any, table: str, frame: pd.DataFrame, key: Sequence[str], impor
         return 0
     incoming = frame.drop(columns=["row"]).assign(import_id=import_id)
     name = f"incoming_{table}"
+    # The version of each row this import changes is kept first, so undo puts it back (nothing is lost).
+    save_replaced_rows(cur, table, incoming, list(key), import_id)
     cur.register(name, incoming)
     try:
         on = " AND ".join(f"t.{k} = i.{k}" for k in key)
@@ -198,7 +206,7 @@ def undo_import(store: Store, import_id: int) -> int:
     Returns
     -------
     int
-        How many results and comparator rows were removed.
+        How many results and comparator rows were removed or put back.
 
     Raises
     ------
@@ -207,10 +215,11 @@ def undo_import(store: Store, import_id: int) -> int:
 
     Notes
     -----
-    Rows the import *replaced* are removed, not restored to their earlier values. Rows a later
-    import replaced belong to that import and stay. Schools and measures the import added are
-    removed too, unless something still refers to them (a later import's results, an
-    inspection, ...), in which case they stay.
+    Rows the import added are removed; rows it *replaced* get back the version they had before. Rows
+    a later import has changed since stay as that import left them, and undoing the later import then
+    gives back the version from before this one (see :mod:`analytics.imports.dfe.undo_later`).
+    Schools and measures the import added are removed too, unless something still refers to them (a
+    later import's results, an inspection, ...), in which case they stay.
     """
     log = store.read("SELECT file_name, target, undone_at FROM imports_log WHERE import_id = ?", [import_id])
     if log.empty or log.target[0] != TARGET:
@@ -221,10 +230,13 @@ def undo_import(store: Store, import_id: int) -> int:
             title="Nothing to undo",
         )
     with store.transaction() as cur:
+        take_out_of_history(cur, import_id)
         removed = 0
-        for table in ("results", "comparators"):
+        for table, key in (("results", RESULT_KEY), ("comparators", COMPARATOR_KEY)):
+            removed += restore_replaced_rows(cur, table, list(key), import_id)
             row = cur.execute(f'DELETE FROM "{table}" WHERE import_id = ? RETURNING 1', [import_id]).fetchall()
             removed += len(row)
+        cur.execute("DELETE FROM import_replaced_rows WHERE import_id = ?", [import_id])
         cur.execute(
             f"DELETE FROM schools WHERE import_id = ? AND urn NOT IN ({NAMING_SCHOOL_SQL}) "
             "AND urn NOT IN (SELECT supporting_urn FROM interventions WHERE supporting_urn IS NOT NULL)",
