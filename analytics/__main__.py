@@ -28,6 +28,10 @@ withdraw-meeting, correct-note, withdraw-note, correct-intervention, withdraw-in
 agreement sign|withdraw, agreements, import-agreements   data-sharing agreements, their history and sign-up
 users list|add|role|remove|history|groups, audit   who may sign in with which role, and who did what (docs/deploy.md)
 
+Every command takes ``--as EMAIL``: run as that person of the store's users, kept to their schools and to what
+their role may do (:mod:`analytics.cli.acting`); without it the command line acts as an administrator. Every
+write leaves an entry in the audit log naming who made it.
+
 Each family of commands lives in a module of ``analytics/cli/`` with a ``register(commands)`` function
 that adds its parsers and sets each one's ``handler``. The parser is built from those light modules
 alone; a command's handler imports the product code it needs when it runs, so ``info`` does not pay
@@ -43,6 +47,7 @@ from collections.abc import Sequence
 
 from analytics.cli import (
     access,
+    acting,
     agreements,
     context,
     corrections,
@@ -90,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = build_parser().parse_args(argv)
     try:
+        acting.prepare(args)
         return int(args.handler(args))
     except InsightError as error:
         print(f"error: {error.title}: {error.message}", file=sys.stderr)

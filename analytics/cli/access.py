@@ -1,8 +1,9 @@
 """Commands for who may sign in and the record of who did what: ``users list|add|role|remove|history`` and
 ``audit``.
 
-The command line is trusted as the person running it (whoever can read the store file can do anything to
-it), so changes made here are stamped with ``--by`` rather than checked against a role.
+Without ``--as`` the command line is trusted as the person running it (whoever can read the store file can do
+anything to it), so changes made here are stamped with ``--by``; with ``--as EMAIL`` only an administrator may
+run these commands (see :mod:`analytics.cli.acting`), and changes are stamped with their email.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Literal
 
+from analytics.cli import acting
 from analytics.cli.common import add_db_option, add_json_option, emit, report_failure, report_missing_store, store_path
 
 # Spelt out so that building the parser loads nothing; tests check they are analytics.access.ROLES.
@@ -111,7 +113,9 @@ def run_add(args: argparse.Namespace) -> int:
 
     return _change(
         args,
-        lambda store: add_user(store, args.email, args.role, by=args.by, display_name=args.name, group_id=args.group),
+        lambda store: add_user(
+            store, args.email, args.role, by=acting.who(args), display_name=args.name, group_id=args.group
+        ),
         "Added",
     )
 
@@ -120,13 +124,17 @@ def run_role(args: argparse.Namespace) -> int:
     from analytics.access import KEEP, change_role
 
     group: int | Literal["keep"] | None = None if args.all_groups else (KEEP if args.group is None else args.group)
-    return _change(args, lambda store: change_role(store, args.email, args.role, by=args.by, group_id=group), "Now")
+    return _change(
+        args, lambda store: change_role(store, args.email, args.role, by=acting.who(args), group_id=group), "Now"
+    )
 
 
 def run_remove(args: argparse.Namespace) -> int:
     from analytics.access import remove_user
 
-    return _change(args, lambda store: remove_user(store, args.email, by=args.by, reason=args.reason), "Removed")
+    return _change(
+        args, lambda store: remove_user(store, args.email, by=acting.who(args), reason=args.reason), "Removed"
+    )
 
 
 def _change(args: argparse.Namespace, change: Any, verb: str) -> int:
@@ -152,8 +160,11 @@ def run_groups(args: argparse.Namespace) -> int:
     from analytics.store.db import Store
     from analytics.store.schools import list_groups
 
+    actor = acting.actor_of(args)
     with Store(store_path(args), read_only=True) as store:
         groups = list_groups(store)
+    if actor.groups is not None:
+        groups = groups[groups.group_id.isin(actor.groups)]
     records = [
         {"group_id": int(g.group_id), "name": g["name"], "kind": g.kind, "depth": int(g.depth)}
         for _, g in groups.iterrows()

@@ -12,7 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from analytics.cli import acting
 from analytics.cli.common import add_db_option, add_json_option, emit, report_failure, report_missing_store, store_path
+
+RECORDED_BY_HELP = "who is recording it (a name or role; required unless --as says who)"
 
 
 def register(commands: Any) -> None:
@@ -26,7 +29,7 @@ def register(commands: Any) -> None:
     sign = actions.add_parser("sign", help="the school signed its agreement")
     sign.add_argument("urn", type=int, metavar="URN", help="the school's URN")
     sign.add_argument("--on", required=True, help="when it was signed: 2025-03-14 or 14/03/2025 (not in the future)")
-    sign.add_argument("--by", required=True, help="who is recording it (a name or role)")
+    sign.add_argument("--by", default=None, help=RECORDED_BY_HELP)
     sign.add_argument("--note", default="", help="anything worth keeping with it (a reference, who signed)")
     add_db_option(sign)
     add_json_option(sign)
@@ -35,7 +38,7 @@ def register(commands: Any) -> None:
     withdraw = actions.add_parser("withdraw", help="the school withdrew its agreement")
     withdraw.add_argument("urn", type=int, metavar="URN", help="the school's URN")
     withdraw.add_argument("--on", required=True, help="when it was withdrawn: 2025-03-14 or 14/03/2025")
-    withdraw.add_argument("--by", required=True, help="who is recording it (a name or role)")
+    withdraw.add_argument("--by", default=None, help=RECORDED_BY_HELP)
     withdraw.add_argument("--reason", required=True, help="why it was withdrawn (kept in the history)")
     add_db_option(withdraw)
     add_json_option(withdraw)
@@ -58,7 +61,7 @@ def register(commands: Any) -> None:
     imported.add_argument("file", type=Path, metavar="FILE", help="the CSV or Excel file")
     add_db_option(imported)
     imported.add_argument("--sheet", default=None, help="the workbook's sheet (default: the first)")
-    imported.add_argument("--by", default="command line", help="who is importing it")
+    imported.add_argument("--by", default=None, help="who is importing it (default: --as's name, or the command line)")
     imported.add_argument("--dry-run", action="store_true", help="check the file and say what would change")
     add_json_option(imported)
     imported.set_defaults(handler=run_import_agreements)
@@ -69,7 +72,8 @@ def run_sign(args: argparse.Namespace) -> int:
 
     return _record_change(
         args,
-        lambda store: record_agreement(store, args.urn, args.on, args.by, args.note, source=CLI),
+        "agreement.sign",
+        lambda store: record_agreement(store, args.urn, args.on, _recorded_by(args), args.note, source=CLI),
         lambda now: f"Recorded: URN {args.urn} {now['name']} signed its data-sharing agreement on {now['signed_on']}.",
     )
 
@@ -79,7 +83,8 @@ def run_withdraw(args: argparse.Namespace) -> int:
 
     return _record_change(
         args,
-        lambda store: withdraw_agreement(store, args.urn, args.on, args.by, args.reason, source=CLI),
+        "agreement.withdraw",
+        lambda store: withdraw_agreement(store, args.urn, args.on, _recorded_by(args), args.reason, source=CLI),
         lambda now: (
             f"Recorded: URN {args.urn} {now['name']} withdrew its data-sharing agreement on "
             f"{now['withdrawn_on']}; it is shown by its pseudonym from now on."
@@ -87,10 +92,19 @@ def run_withdraw(args: argparse.Namespace) -> int:
     )
 
 
+def _recorded_by(args: argparse.Namespace) -> str:
+    from analytics.privacy.agreements import AgreementError
+
+    by = acting.stamp(args, default="")
+    if not by:
+        raise AgreementError("Say who is recording it: --by NAME (or run as someone with --as EMAIL).")
+    return by
+
+
 def _record_change(
-    args: argparse.Namespace, write: Callable[[Any], int], sentence: Callable[[dict[str, Any]], str]
+    args: argparse.Namespace, action: str, write: Callable[[Any], int], sentence: Callable[[dict[str, Any]], str]
 ) -> int:
-    """Make one signing or withdrawal and report the school's agreement as it now stands."""
+    """Make one signing or withdrawal, with its audit entry, and report the school's agreement as it now stands."""
     from analytics.errors import InsightError
     from analytics.privacy.agreements import agreement_records, current_agreements
     from analytics.store.db import Store
@@ -98,9 +112,12 @@ def _record_change(
     if (failed := report_missing_store(args)) is not None:
         return failed
     try:
+        acting.check_urn(acting.actor_of(args), args.urn, changing=True)
         with Store(store_path(args)) as store:
             agreement_id = write(store)
             (now,) = agreement_records(current_agreements(store, args.urn))
+            details = {"agreement_id": agreement_id, "on": args.on}
+            acting.audit(store, args, action, sentence(now).removeprefix("Recorded: "), [args.urn], details)
     except InsightError as error:
         return report_failure(args, error)
     emit({"ok": True, "agreement_id": agreement_id, "agreement": now}, args.json, [sentence(now)])
@@ -112,15 +129,19 @@ def run_agreements(args: argparse.Namespace) -> int:
     from analytics.privacy import agreements
     from analytics.store.db import Store
 
+    actor = acting.actor_of(args)
     try:
+        acting.check_urn(actor, args.urn)
         with Store(store_path(args), read_only=True) as store:
             current = agreements.current_agreements(store, args.urn)
             history = agreements.agreement_history(store, args.urn)
+            # Sign-up over time is the partnership's, as the Data store page shows it to everyone.
             sign_up = agreements.sign_up_over_time(store)
             if args.urn is not None and current.empty:
                 raise agreements.AgreementError(f"There is no school with URN {args.urn} in this store.")
     except InsightError as error:
         return report_failure(args, error)
+    current, history = acting.in_scope(actor, current), acting.in_scope(actor, history)
     signed = int((current.status == agreements.SIGNED).sum())
     lines = [f"{signed} of {len(current)} schools have a data-sharing agreement in force.", ""]
     lines += [_current_line(row) for row in agreements.agreement_records(current)]
@@ -176,7 +197,13 @@ def run_import_agreements(args: argparse.Namespace) -> int:
                     raise ImportValidationError(preview.problems)
                 emit({"ok": True, "dry_run": True, **preview.to_dict()}, args.json, preview.lines())
                 return 0
-            summary = import_agreements(store, args.file, imported_by=args.by, sheet=args.sheet)
+            before = int(store.scalar("SELECT coalesce(max(agreement_id), 0) FROM data_sharing_agreements"))
+            summary = import_agreements(store, args.file, imported_by=acting.stamp(args), sheet=args.sheet)
+            written = store.read(
+                "SELECT agreement_id, urn FROM data_sharing_agreements WHERE agreement_id > ? ORDER BY 1", [before]
+            )
+            details = {"file_name": summary.file_name, "agreement_ids": [int(i) for i in written.agreement_id]}
+            acting.audit(store, args, "agreement.import", summary.lines()[0], written.urn, details)
     except InsightError as error:
         return report_failure(args, error)
     emit(summary.to_dict(), args.json, summary.lines())

@@ -1,4 +1,4 @@
-"""What every command shares: the ``--db`` option, printing text or JSON, reporting a failure and
+"""What every command shares: the ``--db`` and ``--as`` options, printing text or JSON, reporting a failure and
 refusing to write to a store that does not exist.
 
 Nothing here imports pandas, scipy or the product's heavier packages: building the parser for any
@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from analytics.cli.acting import add_as_option
 from analytics.errors import InsightError
 
 _PROBLEMS_SHOWN = 50
@@ -23,7 +24,9 @@ DB_HELP = "store file (default: $SCHOOL_INSIGHT_DB, or data/demo.duckdb)"
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
+    """``--db PATH``, and ``--as EMAIL`` with it: every command works on a store, as someone."""
     parser.add_argument("--db", type=Path, default=None, help=DB_HELP)
+    add_as_option(parser)
 
 
 def add_json_option(parser: argparse.ArgumentParser, what: str = "the result") -> None:
@@ -45,26 +48,22 @@ def emit(payload: dict[str, Any], as_json: bool, lines: Sequence[str]) -> None:
         print("\n".join(lines))
 
 
-def stream_json_records(records: Any, chunk_rows: int = 20_000, out: Any = None) -> None:
+def stream_json_records(records: Any, chunk_rows: int = 100_000, out: Any = None) -> None:
     """A frame's rows as a JSON array, one object per line, written a chunk at a time.
 
-    For every series of every school in England: indenting made the encoder fall back to pure Python
-    (11 of 13 seconds at 4,000 schools) and the whole result was one string in memory; compact objects use
-    the C encoder, and only a chunk is held at once. Missing values are ``null``.
+    For every series of every school in England. DuckDB's ``to_json`` writes each row in C: the frame's
+    ``to_dict`` and one ``json.dumps`` per row took 57% of ``trends --json`` (benchmarks/json_records.py
+    measures both). Doubles keep every digit (they read back as the same float), missing values and NaN
+    are ``null``, and only a chunk is held at once.
     """
+    from analytics.store.db import rows_as_json
+
     out = out or sys.stdout
     out.write("[")
     for start in range(0, len(records), chunk_rows):
-        chunk = records.iloc[start : start + chunk_rows]
-        plain = chunk.astype(object).where(chunk.notna(), None).to_dict(orient="records")
-        text = ",\n".join(json.dumps(row, default=_json_scalar) for row in plain)
-        out.write(("\n" if start == 0 else ",\n") + text)
+        rows = rows_as_json(records.iloc[start : start + chunk_rows])
+        out.write(("\n" if start == 0 else ",\n") + ",\n".join(rows))
     out.write("\n]\n")
-
-
-def _json_scalar(value: Any) -> Any:
-    """NumPy integers and booleans, which the JSON encoder does not know, as Python ones."""
-    return value.item() if hasattr(value, "item") else str(value)
 
 
 def report_missing_store(args: argparse.Namespace) -> int | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from analytics.cli import acting
 from analytics.cli.common import add_db_option, add_json_option, emit, report_failure, report_missing_store, store_path
 
 # Spelt out so that building the parser loads nothing; tests check they are
@@ -36,7 +37,7 @@ def register(commands: Any) -> None:
     add.add_argument("--kind", required=True, help=f"what happened: one of {', '.join(EVENT_KIND_NAMES)}")
     add.add_argument("--note", default="", help="what happened, in a few words")
     add.add_argument("--soft", action="store_true", help="soft intelligence (heard, not a public record)")
-    add.add_argument("--by", default="command line", help="who is recording it")
+    add.add_argument("--by", default=None, help="who is recording it (default: --as's name, or the command line)")
     add.add_argument("--corrects", type=int, default=None, metavar="ID", help="the event this one corrects")
     add_json_option(add)
     add.set_defaults(handler=run_add_event)
@@ -54,7 +55,9 @@ def register(commands: Any) -> None:
     )
     add_db_option(withdraw)
     withdraw.add_argument("event_id", type=int, metavar="ID", help="the event's id (see: events)")
-    withdraw.add_argument("--by", default="command line", help="who is withdrawing it")
+    withdraw.add_argument(
+        "--by", default=None, help="who is withdrawing it (default: --as's name, or the command line)"
+    )
     add_json_option(withdraw)
     withdraw.set_defaults(handler=run_withdraw_event)
 
@@ -73,8 +76,11 @@ def run_add_event(args: argparse.Namespace) -> int:
 
     if (failed := report_missing_store(args)) is not None:
         return failed
+    acting.check_urn(acting.actor_of(args), args.urn, changing=True)
     try:
         with Store(store_path(args)) as store:
+            if args.corrects is not None:
+                acting.check_record(store, acting.actor_of(args), "event", args.corrects)
             event_id = record_context_event(
                 store,
                 args.urn,
@@ -82,9 +88,12 @@ def run_add_event(args: argparse.Namespace) -> int:
                 args.kind,
                 args.note,
                 source=SOFT_INTELLIGENCE if args.soft else PUBLIC,
-                recorded_by=args.by,
+                recorded_by=acting.stamp(args),
                 corrects=args.corrects,
             )
+            what = f"Recorded event {event_id} ({args.kind}) at URN {args.urn}"
+            details = {"event_id": event_id, "kind": args.kind, "soft": args.soft, "corrects": args.corrects}
+            acting.audit(store, args, "event.add", what, [args.urn], details)
             events = list_context_events(store, args.urn, include_soft_intelligence=True)
     except InsightError as error:
         return report_failure(args, error)
@@ -100,11 +109,13 @@ def run_events(args: argparse.Namespace) -> int:
     from analytics.monitoring.context_events import describe_event, event_records, list_context_events
     from analytics.store.db import Store
 
+    actor = acting.actor_of(args)
+    acting.check_urn(actor, args.urn)
     with Store(store_path(args), read_only=True) as store:
         events = list_context_events(
             store, args.urn, include_soft_intelligence=args.include_soft, include_withdrawn=not args.current
         )
-    records = event_records(events)
+    records = event_records(acting.in_scope(actor, events))
     lines = [f"#{r['event_id']} URN {r['urn']} {describe_event(r)}" for r in records] or ["No events recorded."]
     if not args.include_soft:
         lines.append("(soft intelligence not shown; add --include-soft to see it)")
@@ -121,7 +132,10 @@ def run_withdraw_event(args: argparse.Namespace) -> int:
         return failed
     try:
         with Store(store_path(args)) as store:
-            withdraw_context_event(store, args.event_id, withdrawn_by=args.by)
+            urns = acting.check_record(store, acting.actor_of(args), "event", args.event_id)
+            withdraw_context_event(store, args.event_id, withdrawn_by=acting.stamp(args))
+            what = f"Withdrew event {args.event_id}"
+            acting.audit(store, args, "event.withdraw", what, urns, {"event_id": args.event_id})
     except InsightError as error:
         return report_failure(args, error)
     emit(

@@ -14,6 +14,7 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from analytics.cli import acting
 from analytics.cli.common import add_db_option, add_json_option, emit, report_failure, report_missing_store, store_path
 
 Work = Callable[[Any], tuple[dict[str, Any], list[str]]]
@@ -157,16 +158,22 @@ def _register_interventions(commands: Any) -> None:
     withdraw.set_defaults(handler=run_withdraw_intervention)
 
 
-def _run(args: argparse.Namespace, work: Work) -> int:
-    """Open the store for writing, do ``work`` and print what it returns; exit 2 with the reason when refused."""
+def _run(args: argparse.Namespace, kind: str, work: Work) -> int:
+    """Open the store for writing, do ``work`` to the ``kind`` (decision, action ...) ``args.record_id`` and
+    print what it returns, with an audit entry; exit 2 with the reason when refused."""
     from analytics.errors import InsightError
     from analytics.store.db import Store
 
     if (failed := report_missing_store(args)) is not None:
         return failed
+    # Run as a person, what is recorded names them unless --by says otherwise; without either it is refused.
+    args.by = acting.stamp(args, default="")
     try:
         with Store(store_path(args)) as store:
+            urns = acting.check_record(store, acting.actor_of(args), kind, args.record_id)
             payload, lines = work(store)
+            details = {f"{kind}_id": args.record_id, "reason": args.reason or None, **payload}
+            acting.audit(store, args, f"{kind}.{args.command.split('-')[0]}", lines[0], urns, details)
     except InsightError as error:
         return report_failure(args, error)
     emit({"ok": True, **payload}, args.json, lines)
@@ -196,7 +203,7 @@ def run_withdraw_decision(args: argparse.Namespace) -> int:
         lines = [f"Decision {args.record_id} withdrawn: it no longer sets the school's category or counts as a change."]
         return {"withdrawn": args.record_id}, lines
 
-    return _run(args, work)
+    return _run(args, "decision", work)
 
 
 def run_correct_decision(args: argparse.Namespace) -> int:
@@ -209,7 +216,7 @@ def run_correct_decision(args: argparse.Namespace) -> int:
         lines = [f"Decision {new_id} replaces decision {args.record_id}, which is kept in the history as corrected."]
         return {"decision_id": new_id, "corrects_decision_id": args.record_id}, lines
 
-    return _run(args, work)
+    return _run(args, "decision", work)
 
 
 # -- actions -------------------------------------------------------------------------------------------
@@ -227,7 +234,7 @@ def run_close_action(args: argparse.Namespace) -> int:
             f"Action {args.record_id} closed ({status}); the follow-up is kept with who closed it and when."
         ]
 
-    return _run(args, work)
+    return _run(args, "action", work)
 
 
 def run_correct_action(args: argparse.Namespace) -> int:
@@ -248,7 +255,7 @@ def run_correct_action(args: argparse.Namespace) -> int:
             f"Action {args.record_id}", changes
         )
 
-    return _run(args, work)
+    return _run(args, "action", work)
 
 
 def run_withdraw_action(args: argparse.Namespace) -> int:
@@ -260,7 +267,7 @@ def run_withdraw_action(args: argparse.Namespace) -> int:
             f"Action {args.record_id} withdrawn: it is no longer carried forward; the history keeps it."
         ]
 
-    return _run(args, work)
+    return _run(args, "action", work)
 
 
 # -- meetings and notes --------------------------------------------------------------------------------
@@ -276,7 +283,7 @@ def run_withdraw_meeting(args: argparse.Namespace) -> int:
             f"Meeting {args.record_id} withdrawn with what was recorded at it ({what}); the history keeps them."
         ]
 
-    return _run(args, work)
+    return _run(args, "meeting", work)
 
 
 def run_correct_meeting(args: argparse.Namespace) -> int:
@@ -297,7 +304,7 @@ def run_correct_meeting(args: argparse.Namespace) -> int:
             f"Meeting {args.record_id}", changes
         )
 
-    return _run(args, work)
+    return _run(args, "meeting", work)
 
 
 def run_correct_note(args: argparse.Namespace) -> int:
@@ -311,7 +318,7 @@ def run_correct_note(args: argparse.Namespace) -> int:
             f"Note {new_id} replaces note {args.record_id}, which is kept in the meeting's history."
         ]
 
-    return _run(args, work)
+    return _run(args, "note", work)
 
 
 def run_withdraw_note(args: argparse.Namespace) -> int:
@@ -321,7 +328,7 @@ def run_withdraw_note(args: argparse.Namespace) -> int:
         withdraw_note(store, args.record_id, withdrawn_by=args.by, reason=args.reason)
         return {"withdrawn": args.record_id}, [f"Note {args.record_id} withdrawn; the meeting's history keeps it."]
 
-    return _run(args, work)
+    return _run(args, "note", work)
 
 
 # -- interventions -------------------------------------------------------------------------------------
@@ -349,7 +356,7 @@ def run_correct_intervention(args: argparse.Namespace) -> int:
             f"Intervention {args.record_id}", changes
         )
 
-    return _run(args, work)
+    return _run(args, "intervention", work)
 
 
 def _measure_targets(pairs: list[str]) -> dict[str, float | None]:
@@ -377,7 +384,7 @@ def run_withdraw_intervention(args: argparse.Namespace) -> int:
             f"Intervention {args.record_id} withdrawn: it no longer counts as support; its record is kept."
         ]
 
-    return _run(args, work)
+    return _run(args, "intervention", work)
 
 
 # -- history -------------------------------------------------------------------------------------------
@@ -409,15 +416,21 @@ def _history(store: Any, args: argparse.Namespace) -> dict[str, Any]:
     from analytics.meetings.corrections import action_history, meeting_history
     from analytics.monitoring.categories import decision_history
 
+    actor = acting.actor_of(args)
     if args.urn is not None:
+        acting.check_urn(actor, args.urn)
         return {"decisions": records(decision_history(store, args.urn, include_withdrawn=True))}
     if args.action is not None:
+        acting.check_record(store, actor, "action", args.action, changing=False)
         found = action_history(store, args.action)
     elif args.meeting is not None:
+        acting.check_record(store, actor, "meeting", args.meeting, changing=False)
         found = meeting_history(store, args.meeting)
     else:
+        acting.check_record(store, actor, "intervention", args.intervention, changing=False)
         found = intervention_history(store, args.intervention)
-    return {part: _plain(value) for part, value in found.items()}
+    plain = {part: _plain(value) for part, value in found.items()}
+    return {part: acting.visible_rows(actor, rows) if isinstance(rows, list) else rows for part, rows in plain.items()}
 
 
 def _plain(value: Any) -> Any:

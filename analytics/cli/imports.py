@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from analytics.cli import acting
 from analytics.cli.common import add_db_option, add_json_option, emit, report_failure, report_missing_store, store_path
 
 # The kinds `import --kind` accepts; tests/test_cli.py checks they are the importer's own
@@ -33,6 +34,7 @@ IMPORT_KINDS = (
     "results",
 )
 PROBLEMS_LISTED = 50
+BY_HELP = "who is importing, for the imports log (default: --as's name, or the command line)"
 UNDO_HELP = "undo the import with this id (rows a later import changed stay as it left them; --dry-run: which)"
 
 
@@ -80,7 +82,7 @@ def register(commands: Any) -> None:
         help="import the independent schools a national file lists too (by default only state-funded schools)",
     )
     published.add_argument("--undo", type=int, default=None, metavar="ID", help=UNDO_HELP)
-    published.add_argument("--by", default="command line", help="who is importing, for the imports log")
+    published.add_argument("--by", default=None, help=BY_HELP)
     add_json_option(published)
     published.set_defaults(handler=run_import)
 
@@ -96,7 +98,7 @@ def register(commands: Any) -> None:
     events.add_argument("--soft", action="store_true", help="rows without a Source are soft intelligence")
     events.add_argument("--dry-run", action="store_true", help="show what would be recorded; write nothing")
     events.add_argument("--undo", type=int, default=None, metavar="ID", help="withdraw the events of this import")
-    events.add_argument("--by", default="command line", help="who is importing, for the imports log")
+    events.add_argument("--by", default=None, help=BY_HELP)
     add_json_option(events)
     events.set_defaults(handler=run_import_events)
 
@@ -113,7 +115,7 @@ def register(commands: Any) -> None:
     interventions.add_argument("--sheet", default=None, metavar="NAME", help="the workbook sheet (default: the first)")
     interventions.add_argument("--dry-run", action="store_true", help="show what would be created; write nothing")
     interventions.add_argument("--undo", type=int, default=None, metavar="ID", help="take out what this import added")
-    interventions.add_argument("--by", default="command line", help="who is importing, for the imports log")
+    interventions.add_argument("--by", default=None, help=BY_HELP)
     add_json_option(interventions)
     interventions.set_defaults(handler=run_import_interventions)
 
@@ -128,7 +130,10 @@ def run_import_results(args: argparse.Namespace) -> int:
         return failed
     try:
         with Store(store_path(args)) as store:
-            summary = import_results(store, args.file, replace=args.replace, sheet=args.sheet)
+            summary = import_results(
+                store, args.file, replace=args.replace, sheet=args.sheet, imported_by=acting.stamp(args)
+            )
+            acting.audit_import(store, args, "import.results", summary.lines()[0], summary.import_id)
     except InsightError as error:
         return report_failure(args, error)
     if args.json:
@@ -179,7 +184,10 @@ def run_import(args: argparse.Namespace) -> int:
         with Store(store_path(args), read_only=args.dry_run) as store:
             if args.undo is not None:
                 # Rows a later import changed stay as it left them; kept_later says which (a dry run writes nothing).
+                urns = None if args.dry_run else acting.import_urns(store, args.undo)
                 undone = undo_with_report(store, args.undo, dry_run=args.dry_run)
+                if urns is not None:
+                    acting.audit_import(store, args, "import.undo", undone.lines()[0], args.undo, urns)
                 payload: dict[str, Any] = {"ok": True, **undone.to_dict()}
                 lines = undone.lines()
             elif args.file is None:
@@ -203,12 +211,17 @@ def run_import(args: argparse.Namespace) -> int:
                     store,
                     args.file,
                     args.kind,
-                    imported_by=args.by,
+                    imported_by=acting.stamp(args),
                     year=args.year,
                     state_funded_only=not args.include_independent,
                     progress=terminal_progress(args),
                 )
                 payload = {"ok": True, **summary.to_dict()}
+                if summary.import_id is not None:
+                    details = {"kind": payload.get("kind")}
+                    acting.audit_import(
+                        store, args, "import.file", summary.lines()[0], summary.import_id, None, details
+                    )
                 lines = summary.lines()
     except YearNeeded as error:
         if not args.json:
@@ -240,7 +253,10 @@ def run_import_events(args: argparse.Namespace) -> int:
     try:
         with Store(store_path(args), read_only=args.dry_run) as store:
             if args.undo is not None:
-                withdrawn = event_import.undo_context_events_import(store, args.undo, undone_by=args.by)
+                urns = acting.import_urns(store, args.undo)
+                withdrawn = event_import.undo_context_events_import(store, args.undo, undone_by=acting.stamp(args))
+                what = f"Undid events import {args.undo}: {withdrawn} events withdrawn"
+                acting.audit_import(store, args, "import.undo", what, args.undo, urns, {"withdrawn": withdrawn})
                 payload: dict[str, Any] = {"ok": True, "undone": args.undo, "withdrawn": withdrawn}
                 lines = [f"Import {args.undo} undone: {withdrawn} events withdrawn (they stay in the history)."]
             elif args.file is None:
@@ -254,8 +270,9 @@ def run_import_events(args: argparse.Namespace) -> int:
                     return 2
             else:
                 summary = event_import.import_context_events(
-                    store, args.file, imported_by=args.by, sheet=args.sheet, default_source=source
+                    store, args.file, imported_by=acting.stamp(args), sheet=args.sheet, default_source=source
                 )
+                acting.audit_import(store, args, "import.events", summary.lines()[0], summary.import_id)
                 payload = {"ok": True, **summary.to_dict()}
                 lines = summary.lines()
     except InsightError as error:
@@ -275,7 +292,10 @@ def run_import_interventions(args: argparse.Namespace) -> int:
     try:
         with Store(store_path(args), read_only=args.dry_run) as store:
             if args.undo is not None:
+                urns = acting.import_urns(store, args.undo)
                 undone = intervention_import.undo_interventions_import(store, args.undo)
+                details = {"removed_interventions": undone.removed_interventions}
+                acting.audit_import(store, args, "import.undo", undone.lines()[0], args.undo, urns, details)
                 payload: dict[str, Any] = {"ok": True, **undone.to_dict()}
                 lines = undone.lines()
             elif args.file is None:
@@ -289,8 +309,9 @@ def run_import_interventions(args: argparse.Namespace) -> int:
                     return 2
             else:
                 summary = intervention_import.import_interventions(
-                    store, args.file, imported_by=args.by, sheet=args.sheet
+                    store, args.file, imported_by=acting.stamp(args), sheet=args.sheet
                 )
+                acting.audit_import(store, args, "import.interventions", summary.lines()[0], summary.import_id)
                 payload = {"ok": True, **summary.to_dict()}
                 lines = summary.lines()
     except InsightError as error:

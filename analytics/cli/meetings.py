@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from analytics.cli import acting
 from analytics.cli.common import add_db_option, add_json_option, emit, store_path
 
 LINES_PER_SECTION = 50
@@ -37,14 +38,22 @@ def run_agenda(args: argparse.Namespace) -> int:
         raise InsightError("The meeting pack is written as .xlsx or .html; name the file so.", title="Unknown format")
     if args.one_page_per_school and (args.pack is None or args.pack.suffix.lower() != ".html"):
         raise InsightError("One page per school is a web page pack: add --pack FILE.html.", title="Unknown format")
+    actor = acting.actor_of(args)
     with Store(store_path(args), read_only=True) as store:
-        listed = meetings.list_meetings(store)
+        listed = acting.visible_meetings(actor, meetings.list_meetings(store))
         if listed.empty:
-            raise StoreError(f"There are no meetings in {store.path}.")
+            raise StoreError(
+                f"There are no meetings in {store.path}" + (" of your group." if actor.restricted else ".")
+            )
         meeting_id = args.meeting if args.meeting is not None else int(listed.meeting_id.iloc[0])
         meeting = meetings.get_meeting(store, meeting_id)
-        agenda = meetings.build_agenda(store, meeting_id, meetings.board_for_meeting(store, meeting))
-        record = meetings.meeting_record(store, meeting_id)
+        visible_meeting(actor, meeting)
+        agenda = visible_agenda(
+            actor, meetings.build_agenda(store, meeting_id, meetings.board_for_meeting(store, meeting))
+        )
+        record = {
+            title: acting.in_scope(actor, table) for title, table in meetings.meeting_record(store, meeting_id).items()
+        }
         # Each --presenter run is a presenter session of its own: its pseudonyms are unlinkable to any other's.
         names = privacy.display_names(
             list_schools(store),
@@ -57,6 +66,7 @@ def run_agenda(args: argparse.Namespace) -> int:
             from analytics.monitoring.school_summary import meeting_summaries
 
             summaries = meeting_summaries(store, meeting, names, presenter_mode=args.presenter)
+            summaries = {urn: page for urn, page in summaries.items() if actor.urns is None or urn in actor.urns}
     tables = meeting_pack.pack_tables(agenda, names, record)
     if args.pack is not None:
         if args.pack.suffix.lower() == ".xlsx":
@@ -92,6 +102,27 @@ def run_agenda(args: argparse.Namespace) -> int:
         lines.append(f"\nMeeting pack written to {args.pack}")
     emit(payload, args.json, lines)
     return 0
+
+
+def visible_meeting(actor: acting.Actor, meeting: dict[str, Any]) -> None:
+    """Refuse a meeting that is not of the person's group (a meeting of every school is not one of theirs)."""
+    group = meeting.get("group_id")
+    if actor.groups is None or (group is not None and group in actor.groups):
+        return
+    raise acting.ScopeError(
+        f"Meeting {meeting['meeting_id']} is not a meeting of your group, so it is not shown. "
+        "You can open the meetings of your own group."
+    )
+
+
+def visible_agenda(actor: acting.Actor, agenda: Any) -> Any:
+    """The agenda with only the schools the person may see: a school that left the group since stays out."""
+    import dataclasses
+
+    if not actor.restricted:
+        return agenda
+    sections = {title: acting.in_scope(actor, table) for title, table in agenda.sections.items()}
+    return dataclasses.replace(agenda, schools=acting.in_scope(actor, agenda.schools), sections=sections)
 
 
 def agenda_line(row: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ import json
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from analytics.cli import acting
 from analytics.cli.common import add_db_option, add_json_option, store_path, stream_json_records
 
 if TYPE_CHECKING:
@@ -47,9 +48,11 @@ def run_trends(args: argparse.Namespace) -> int:
     from analytics.monitoring.trends import TREND_LABELS, trends_for_store
     from analytics.store.db import Store
 
+    actor = acting.actor_of(args)
+    urns = acting.asked_urns(actor, args.urn)
     with Store(store_path(args), read_only=True) as store:
         year = results_year(store, args.year)
-        trends = trends_for_store(store, up_to_year=year, urns=args.urn)
+        trends = acting.in_scope(actor, trends_for_store(store, up_to_year=year, urns=urns))
     columns = [
         "urn",
         "measure_code",
@@ -89,11 +92,14 @@ def run_categories(args: argparse.Namespace) -> int:
     from analytics.monitoring.trends import trends_for_store
     from analytics.store.db import Store
 
+    actor = acting.actor_of(args)
+    urns = acting.asked_urns(actor, args.urn)
     with Store(store_path(args), read_only=True) as store:
         year = results_year(store, args.year)
         as_of = as_of_date(year, results_year(store, None), date.today())
-        trends = trends_for_store(store, up_to_year=year, urns=args.urn)
-        suggestions, _ = suggest_categories_for_store(store, year=year, as_of=as_of, trends=trends, urns=args.urn)
+        trends = trends_for_store(store, up_to_year=year, urns=urns)
+        suggestions, _ = suggest_categories_for_store(store, year=year, as_of=as_of, trends=trends, urns=urns)
+    suggestions = acting.in_scope(actor, suggestions)
     if args.json:
         payload = [
             {

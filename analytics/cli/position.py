@@ -9,6 +9,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
+from analytics.cli import acting
 from analytics.cli.common import add_db_option, add_json_option, store_path
 
 if TYPE_CHECKING:
@@ -84,11 +85,12 @@ def run_position(args: argparse.Namespace) -> int:
     from analytics.monitoring.significance_grid import positions_with_marks
     from analytics.store.db import Store
 
+    actor = acting.actor_of(args)
+    urns = acting.asked_urns(actor, args.urn)
     with Store(store_path(args), read_only=True) as store:
         _check_measures(store, args.measure)
-        frame = positions_with_marks(
-            store, years=args.year, measures=args.measure, urns=args.urn, subgroup=args.subgroup
-        )
+        frame = positions_with_marks(store, years=args.year, measures=args.measure, urns=urns, subgroup=args.subgroup)
+    frame = acting.in_scope(actor, frame)
     if args.json:
         print(json.dumps({"direction": DIRECTION_NOTE, "positions": records(frame)}, indent=2))
         return 0
@@ -109,6 +111,9 @@ def run_grid(args: argparse.Namespace) -> int:
     from analytics.monitoring.significance_grid import MARK_WORDS, grid_table, significance_grid
     from analytics.store.db import Store
 
+    actor = acting.actor_of(args)
+    acting.check_group(actor, args.group)
+    urns = acting.asked_urns(actor, args.urn)
     with Store(store_path(args), read_only=True) as store:
         year = results_year(store, args.year)
         _check_measures(store, args.measure)
@@ -116,13 +121,14 @@ def run_grid(args: argparse.Namespace) -> int:
             store,
             year=year,
             group_id=args.group,
-            urns=args.urn,
+            urns=urns,
             measures=args.measure,
             subgroup=args.subgroup,
             only_significant=args.only_significant,
             only_declining=args.only_declining,
             bottom_quintile=args.bottom_quintile,
         )
+    grid = acting.in_scope(actor, grid)
     filters = {
         "only_significant": args.only_significant,
         "only_declining": args.only_declining,
@@ -144,6 +150,7 @@ def run_areas(args: argparse.Namespace) -> int:
     from analytics.monitoring.areas import areas_of_interest
     from analytics.store.db import Store
 
+    acting.check_urn(acting.actor_of(args), args.urn)
     with Store(store_path(args), read_only=True) as store:
         if store.read("SELECT urn FROM schools WHERE urn = ?", [args.urn]).empty:
             raise InsightError(f"There is no school with URN {args.urn} in the store.", title="Unknown school")
@@ -167,6 +174,7 @@ def run_group(args: argparse.Namespace) -> int:
     from analytics.store.db import Store
     from analytics.store.schools import list_schools
 
+    acting.check_group(acting.actor_of(args), args.group_id)
     with Store(store_path(args), read_only=True) as store:
         year = results_year(store, args.year)
         _check_measures(store, args.measure)

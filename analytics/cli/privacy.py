@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from analytics.cli import acting
 from analytics.cli.common import add_db_option, add_json_option, emit, report_missing_store, store_path
 
 
@@ -37,6 +38,9 @@ def run_pseudonym_key(args: argparse.Namespace) -> int:
         return missing
     with Store(store_path(args)) as store:
         key = store_key(store)
+        if key.moved_from_store or key.created:
+            what = "Moved the pseudonym key out of the store" if key.moved_from_store else "Made a pseudonym key"
+            acting.audit(store, args, "key.keep", f"{what} (kept in {key.key_file})", (), {"store_id": key.store_id})
     lines = [
         *_moved_line(key.moved_from_store, key.key_file),
         f"Pseudonym key of {store_path(args)}: kept in {key.key_file} (store id {key.store_id}).",
@@ -56,6 +60,8 @@ def run_rotate_key(args: argparse.Namespace) -> int:
         return missing
     with Store(store_path(args)) as store:
         summary = rotate_pseudonym_key(store)
+        details = {"respondents_rekeyed": summary.respondents_rekeyed}
+        acting.audit(store, args, "key.rotate", "Gave the store a new pseudonym key", (), details)
     lines = [
         *_moved_line(summary.key.moved_from_store, summary.key.key_file),
         f"New pseudonym key for {store_path(args)} written to {summary.key.key_file}; the old key is forgotten.",

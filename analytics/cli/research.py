@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from analytics.cli import acting
 from analytics.cli.common import add_db_option, store_path
 
 if TYPE_CHECKING:
@@ -88,6 +89,8 @@ def run_panel(args: argparse.Namespace) -> int:
                 f"There is no store at {path}. Create one with: python -m analytics init --db {path}",
                 title="No data store",
             )
+        # A person given a group gets their group's schools only, as if they had asked --scope for it.
+        args.scope = acting.own_group(acting.actor_of(args), args.scope)
         with Store(path, read_only=True) as store:
             panel = school_year_panel(
                 store, args.measure, subgroup=args.subgroup, group_kind=args.kind, scope_group_id=args.scope
@@ -129,6 +132,10 @@ def run_research(args: argparse.Namespace) -> int:
                 f"There is no store at {path}. Create one with: python -m analytics init --db {path}",
                 title="No data store",
             )
+        actor = acting.actor_of(args)
+        args.scope = acting.own_group(actor, args.scope)
+        for group in args.group or []:
+            acting.check_group(actor, group)
         with Store(path, read_only=True) as store:
             result = run_study(store, args)
     except (InsightError, ValueError) as error:

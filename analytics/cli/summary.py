@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from analytics.cli import acting
 from analytics.cli.common import add_db_option, add_json_option, store_path
 
 YEAR_HELP = "academic year by the year it ends (2025 = 2024/25); default latest"
@@ -35,6 +36,7 @@ def run_school_summary(args: argparse.Namespace) -> int:
 
     if args.html is not None and args.html.suffix.lower() not in (".html", ".htm"):
         raise InsightError("The summary is written as a web page; name the file .html.", title="Unknown format")
+    acting.check_urn(acting.actor_of(args), args.urn)
     with Store(store_path(args), read_only=True) as store:
         # Named as the meeting pack names schools: a school without a data-sharing agreement by its pseudonym.
         names = summary_names(store, args.presenter)

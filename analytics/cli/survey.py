@@ -12,6 +12,7 @@ from dataclasses import replace as with_changes
 from pathlib import Path
 from typing import Any
 
+from analytics.cli import acting
 from analytics.cli.common import add_db_option, add_json_option, report_failure, report_missing_store, store_path
 
 
@@ -75,7 +76,9 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--undo", type=int, default=None, metavar="ID", help="undo the questionnaire import with this id"
     )
-    parser.add_argument("--by", default="command line", help="who is importing, for the imports log")
+    parser.add_argument(
+        "--by", default=None, help="who is importing, for the imports log (default: --as's name, or the command line)"
+    )
     add_json_option(parser)
     parser.set_defaults(handler=run_import_survey)
 
@@ -121,7 +124,10 @@ def run_import_survey(args: argparse.Namespace) -> int:
     try:
         with Store(path, read_only=args.dry_run) as store:
             if args.undo is not None:
+                urns = acting.import_urns(store, args.undo)
                 removed = undo_survey_import(store, args.undo)
+                what = f"Undid questionnaire import {args.undo} ({removed:,} answers removed)"
+                acting.audit_import(store, args, "import.undo", what, args.undo, urns, {"rows": removed})
                 payload: dict[str, Any] = {"ok": True, "undone": args.undo, "rows": removed}
                 lines = [f"Import {args.undo} undone ({removed:,} answers removed)."]
             elif not args.files:
@@ -136,10 +142,13 @@ def run_import_survey(args: argparse.Namespace) -> int:
                     store,
                     args.files,
                     options=options,
-                    imported_by=args.by,
+                    imported_by=acting.stamp(args),
                     replace=args.replace,
                     progress=progress_printer(args),
                 )
+                details = {"survey_id": summary.survey_id, "replaced_import": summary.replaced_import}
+                what = summary.lines()[0]
+                acting.audit_import(store, args, "import.survey", what, summary.import_id, details=details)
                 payload, lines = {"ok": True, **summary.to_dict()}, summary.lines()
     except InsightError as error:
         return report_failure(args, error)
