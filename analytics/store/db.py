@@ -443,6 +443,17 @@ class Store:
         return problems
 
 
+def rows_as_json(frame: Any) -> list[str]:
+    """Each row of a pandas frame as one compact JSON object, written by DuckDB's ``to_json`` in C.
+
+    Doubles keep every digit (they read back as the same float); missing values and NaN are ``null``. It
+    opens an in-memory database, not a store, so it is here only because this module owns ``duckdb.connect``.
+    """
+    with duckdb.connect() as connection:
+        connection.register("frame", frame)
+        return [row[0] for row in connection.execute("SELECT to_json(f)::VARCHAR FROM frame f").fetchall()]
+
+
 # A COMMIT that could not write its file (disk full, a file-size limit, a read-only disk) is reported by
 # DuckDB as a failed transaction too; it must not be told to the user as someone else saving.
 _WRITE_FAILURE_WORDS = ("could not write", "no space left", "file too large", "disk full", "read-only file system")
