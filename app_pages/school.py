@@ -101,22 +101,24 @@ def main() -> None:
     show_header(record, status.iloc[0] if not status.empty else None, shared.school_names(discussed), schools)
     school_story_panel.show_story(school_story(store, record, shared.school_names(discussed), selection.as_of))
     show_summary_download(store, urn, selection, shared.school_names(discussed))
+    # Where the school stands comes straight under the header, as in the one-page summary: the headline
+    # measures as small multiples with national and LA lines, position and marks; the detail is in the tabs.
+    st.markdown("#### Headline measures")
+    positions = load_positions(*shared.evidence_key(store), urn, selection.year) if selection.year else None
+    show_results(record, assessment, urn, selection, positions)
     show_sharp_declines(record, assessment, urn)
     areas_panel.show_areas(store, urn, selection.year)
-    tabs = st.tabs(["Results", "Criteria", "Pupil groups", "Ofsted and events", "Category history", "Support"])
+    tabs = st.tabs(["Criteria", "Pupil groups", "Ofsted and events", "Category history", "Support"])
     with tabs[0]:
-        positions = load_positions(*shared.evidence_key(store), urn, selection.year) if selection.year else None
-        show_results(record, assessment, urn, selection, positions)
-    with tabs[1]:
         show_criteria(assessment, urn)
-    with tabs[2]:
+    with tabs[1]:
         show_pupil_groups(record, assessment, urn, selection)
-    with tabs[3]:
+    with tabs[2]:
         show_ofsted_and_events(record, selection.presenter_mode)
         render_context_events(store, urn, selection.presenter_mode)
-    with tabs[4]:
+    with tabs[3]:
         show_category_history(store, urn, status.iloc[0] if not status.empty else None, shared.school_names(discussed))
-    with tabs[5]:
+    with tabs[4]:
         show_support(record, shared.school_names(discussed))
 
 

@@ -187,7 +187,7 @@ def test_profile_opens_the_requested_school_and_shows_its_evidence(
     assert app.main.selectbox[0].value == int(school.urn)
     assert any(s.value == school["name"] for s in app.subheader)
     assert {"LA category (decided)", "Suggested from the evidence", "Overall trend"} <= set(metric_values(app))
-    assert len(app.tabs) == 6
+    assert len(app.tabs) == 5
 
 
 def test_recording_a_decision_adds_it_to_the_history(writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -291,7 +291,15 @@ def test_each_profile_chart_says_where_the_school_stands_as_the_grid_command_doe
     assert cells
     captions = [re.sub(r"\\(.)", r"\1", c.value) for c in app.caption]
     placed = [c for c in captions if c.startswith(("+ ", "- ", "= ", "? "))]
-    assert placed, "the Results tab's charts carry their position"
+    assert placed, "the headline charts under the header carry their position"
+    # The small multiples stand directly under the header, above the tabs of detail (issue 20's one screen).
+    nodes = list(app.main.children.values())
+    headline = next(i for i, n in enumerate(nodes) if "Headline measures" in str(n.proto))
+    tabs_at = next(
+        i for i, n in enumerate(nodes) if any(type(c).__name__ == "Tab" for c in getattr(n, "children", {}).values())
+    )
+    assert headline < tabs_at
+    assert "Results" not in [tab.label for tab in app.tabs]
     for cell in cells:
         if cell["percentile"] is None or cell["mark"] == "?":
             continue
