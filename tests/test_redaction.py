@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -103,6 +104,93 @@ def test_named_schools_are_untouched_and_presenter_mode_hides_them_too() -> None
     assert presenting.redact_text("Oak Hill and Langham Oaks Academy") == (
         f"{presenting.name(990087)} and {presenting.name(990082)}"
     )
+
+
+# -- where a name ends, which name wins, and a store of thousands ----------------------------------------
+
+SPELLINGS_OF_CE = ["CE", "C of E", "C.E.", "CofE", "Church of England", "C. E", "c of e."]
+BROKEN = pd.DataFrame(
+    [(990201, "Hope CE Primary School", False), (990202, "Stanbridge CE Primary School", False)],
+    columns=["urn", "name", "data_sharing_signed"],
+)
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS_OF_CE)
+def test_a_new_line_ends_a_name_however_it_is_spelt(spelling: str) -> None:
+    names = display_names(BROKEN, "secret", presenter_mode=False)
+    hope, stanbridge = names.name(990201), names.name(990202)
+    # "Hope" is a common word, so a Hope school broken over a line is no longer a Hope school at all.
+    for typed in (f"Hope\n{spelling} Primary", f"Hope\r\n{spelling} Primary School"):
+        assert names.redact_text(f"Met {typed} staff") == f"Met {typed} staff"
+    assert names.redact_text(f"Met Hope {spelling}\nPrimary staff") == f"Met {hope}\nPrimary staff"
+    # A distinctive core is still found on its own, but the kind-words past the line are not taken in.
+    assert names.redact_text(f"Met Stanbridge\n{spelling} Primary") == f"Met {stanbridge}\n{spelling} Primary"
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS_OF_CE)
+@pytest.mark.parametrize("between", ["-", " - ", ", ", " / ", " (", "\u00a0", "\t", " \u2013 "])
+def test_hyphens_commas_and_brackets_do_not_end_a_name(spelling: str, between: str) -> None:
+    names = display_names(BROKEN, "secret", presenter_mode=False)
+    close = ")" if between == " (" else ""
+    typed = f"Hope{between}{spelling}{close} Primary"
+    assert names.redact_text(f"Met {typed} staff") == f"Met {names.name(990201)} staff"
+
+
+@pytest.mark.parametrize("typed", ["St.\nMary's CE Primary", "Saint\nMarys CE Primary", "ST\nMARY'S C.E. PRIMARY"])
+def test_a_saints_name_broken_over_a_line_is_not_that_school(typed: str) -> None:
+    schools = pd.DataFrame(
+        [(990301, "St Mary's CE Primary School", False)], columns=["urn", "name", "data_sharing_signed"]
+    )
+    names = display_names(schools, "secret", presenter_mode=False)
+    assert names.redact_text(typed) == typed
+    assert names.redact_text(typed.replace("\n", " ")) == names.name(990301)
+    assert names.redact_text(typed.replace("\n", "-")) == names.name(990301)
+    # Broken after the saint's name, the name is still found, but not the words past the line.
+    assert names.redact_text("St Mary's\nCE Primary") == f"{names.name(990301)}\nCE Primary"
+
+
+def test_the_longest_name_wins_whether_it_is_the_hidden_or_the_named_school() -> None:
+    schools = pd.DataFrame(
+        [(990401, "Langham Oaks Academy", False), (990402, "Langham CE Primary School", True)],
+        columns=["urn", "name", "data_sharing_signed"],
+    )
+    names = display_names(schools, "secret", presenter_mode=False)
+    oaks = names.name(990401)
+    text = "Langham Oaks Academy, Langham-Oaks and langham oaks; Langham Primary and Langham stay."
+    assert names.redact_text(text) == f"{oaks}, {oaks} and {oaks}; Langham Primary and Langham stay."
+
+
+def generated_store(count: int) -> pd.DataFrame:
+    """``count`` schools with distinct made-up places, every seventh one hidden."""
+    starts = re.findall(r"\S+", "Ash Brad Chel Dun Fal Gar Hal Ing Kel Lang Mal Nor Pen Ring Sal Thorn Wal Wes Yar Bil")
+    middles = ["", "ing", "er", "en", "le", "ley", "s", "on", "ham", "ton", "bor", "wick"]
+    ends = re.findall(
+        r"\S+", "ford ham ton bury field worth thorpe stead well combe cote minster port mouth borough burn"
+    )
+    kinds = ["{} CE Primary School", "{} Infant School", "{} Academy", "{} Church of England Junior School"]
+    places = [f"{a}{m}{e}" for a in starts for m in middles for e in ends][:count]
+    return pd.DataFrame(
+        {
+            "urn": range(500000, 500000 + len(places)),
+            "name": [kinds[i % len(kinds)].format(place) for i, place in enumerate(places)],
+            "data_sharing_signed": [i % 7 != 0 for i in range(len(places))],
+        }
+    )
+
+
+def test_a_store_of_thousands_of_schools_hides_exactly_the_hidden_ones() -> None:
+    schools = generated_store(3000)
+    assert len(schools) == 3000 and schools.name.is_unique
+    names = display_names(schools, "secret", presenter_mode=False)
+    for urn, name in zip(schools.urn, schools.name, strict=True):
+        place = name.split()[0]
+        typed = name.replace("Church of England", "C of E").replace(" School", "")
+        text = f"{typed} visited {place} on Monday; {name.upper()} agreed."
+        if urn in names.hidden:
+            shown = names.name(urn)
+            assert names.redact_text(text) == f"{shown} visited {shown} on Monday; {shown} agreed.", name
+        else:
+            assert names.redact_text(text) == text, name
 
 
 @pytest.mark.parametrize("typed", ["URN 990081", "URN: 990081", "urn990081", "990081", "URN no. 990081"])

@@ -23,18 +23,22 @@ How a name's short forms are made (the rule, also in ``docs/privacy.md``):
    Academy" because of a hidden "Langham CE Primary". A core word used as a place ("Langham Road") is
    replaced too: a place name gives the school away as surely as its name.
 
-Matches are whole words and ignore case. URNs are six digits (optionally "URN 990081", "URN: 990081");
-a LAESTAB is seven digits, written "850/2001" or "8502001". The store keeps no establishment numbers,
-so any LAESTAB whose LA part is the LA code of a hidden school is hidden (``[LAESTAB hidden]``), unless
-the exact LAESTAB of each school is given.
+Matches are whole words and ignore case, and a new line ends a name. They are found by walking a trie of
+every form (:mod:`analytics.privacy.name_matching`), which costs little to prepare even for all of England.
+URNs are six digits (optionally "URN 990081", "URN: 990081"); a LAESTAB is seven digits, written "850/2001"
+or "8502001". The store keeps no establishment numbers, so any LAESTAB whose LA part is the LA code of a
+hidden school is hidden (``[LAESTAB hidden]``), unless the exact LAESTAB of each school is given.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from analytics.privacy.name_matching import NameMatcher
 
 SCHOOL_PLACEHOLDER = "[school hidden]"
 LAESTAB_PLACEHOLDER = "[LAESTAB hidden]"
@@ -47,6 +51,7 @@ _DESIGNATION_WORDS = """primary school academy ce rc catholic church infant juni
 DESIGNATIONS = frozenset(_DESIGNATION_WORDS.split())
 # Kind-words too weak to make a short form distinctive on their own ("The Hope" is still just "hope").
 WEAK_DESIGNATIONS = frozenset({"the", "and", "all", "through", "mixed"})
+_STRONG_DESIGNATIONS = DESIGNATIONS - WEAK_DESIGNATIONS
 
 # One-word cores that are everyday English (or parts of countless school names) and so never stand alone.
 _COMMON_WORDS = """hope oak oaks park hill hills green wood woods field fields bridge castle grange meadow meadows
@@ -61,10 +66,6 @@ _COMMON_WORDS = """hope oak oaks park hill hills green wood woods field fields b
     future futures"""
 COMMON_WORDS = frozenset(_COMMON_WORDS.split())
 
-_APOSTROPHE = "['’‘`]?"
-# Between the words of a name: spaces, hyphens, brackets ("(VA)"), commas and slashes, never a new line.
-_SEPARATOR = r"[ \t\u00a0\-–—(),/]+"
-
 # Names are rewritten to one spelling before they are split into words (applied to lower-case text).
 _REWRITES = (
     (re.compile(r"church\s+of\s+england"), " ce "),
@@ -77,27 +78,14 @@ _REWRITES = (
     (re.compile(r"\bsaint\b|\bst\b\.?"), " st "),
     (re.compile(r"&"), " and "),
     (re.compile(r"['’‘`]"), ""),
-    (re.compile(r"[^\w]+"), " "),
 )
+# Something one of the rewrites may change; most names have none, so a national store's 22,000 are read quickly.
+_MAY_REWRITE = re.compile(r"england|of|c\.|roman|r\.|voluntary|saint|\bst\b|&|['’‘`]")
+_WORDS = re.compile(r"\w+")
 _PLURALS = {"infants": "infant", "juniors": "junior"}
-# How each one-spelling word may be typed.
-_WORD_PATTERNS = {
-    "ce": r"(?:church\s+of\s+england|c\.?\s*of\s*e\.?|c\.\s*e\.?|ce)",
-    "rc": r"(?:roman\s+catholic|r\.\s*c\.?|rc)",
-    "va": r"(?:voluntary\s+aided|va)",
-    "vc": r"(?:voluntary\s+controlled|vc)",
-    "st": r"(?:saint|st\.?)",
-    "and": r"(?:and|&)",
-    "infant": r"infants?",
-    "junior": r"juniors?",
-}
-# Kind-words typed after a name but not part of it ("Langham CE (VA) Primary School" for a school stored
-# as "Langham CE Primary") are taken in with it; only words that cannot be part of the sentence instead.
-_TAIL_WORDS = ("primary", "school", "academy", "ce", "rc", "catholic", "church", "infant", "junior", "nursery",
-               "community", "federation", "va", "vc", "high", "secondary", "college", "methodist", "foundation",
-               "endowed", "aided", "controlled", "jmi", "grammar")  # fmt: skip
-_TAIL_WORD = "(?:" + "|".join(_WORD_PATTERNS.get(w, w) for w in _TAIL_WORDS) + ")"
-_TAIL = rf"(?:[ \t\u00a0\-–—,/]+(?:\({_TAIL_WORD}\)|{_TAIL_WORD}))*"
+# Any number that may be a URN, looked up, rather than an alternation of every hidden URN (22,000 of them in
+# presenter mode over England). No leading zero, so the digits typed are the URN's own.
+_URN = re.compile(r"(?<!\d)(?:\bURN\s*(?:no\.?|number)?\s*[:#]?\s*)?(?P<urn>[1-9][0-9]{0,17})(?!\d)", re.IGNORECASE)
 # A name with more kind-words than this drops only its last ones: 2**8 forms is plenty.
 _MAX_DROPPABLE = 8
 
@@ -107,33 +95,27 @@ Form = tuple[str, ...]
 def canonical_words(text: str) -> Form:
     """A name (or matched text) as words in one spelling: ``"St. Mary's C of E"`` -> ``("st", "marys", "ce")``."""
     lowered = f" {text.lower()} "
-    for pattern, replacement in _REWRITES:
-        lowered = pattern.sub(replacement, lowered)
-    return tuple(_PLURALS.get(word, word) for word in lowered.split())
-
-
-def _word_pattern(word: str) -> str:
-    if word in _WORD_PATTERNS:
-        return _WORD_PATTERNS[word]
-    if len(word) < 3:
-        return re.escape(word)
-    # The apostrophe was dropped: "marys" must still find "Mary's", "O'Neill" and "Kings'".
-    return f"{re.escape(word[0])}{_APOSTROPHE}{re.escape(word[1:-1])}{_APOSTROPHE}{re.escape(word[-1])}{_APOSTROPHE}"
+    if _MAY_REWRITE.search(lowered):
+        for pattern, replacement in _REWRITES:
+            lowered = pattern.sub(replacement, lowered)
+    return tuple(_PLURALS.get(word, word) for word in _WORDS.findall(lowered))
 
 
 def school_forms(words: Form, core_alone: bool) -> set[Form]:
     """Every way of writing a school's name: its words with any of its kind-words left out (rule 2 and 3)."""
-    droppable = [i for i, w in enumerate(words) if w in DESIGNATIONS][-_MAX_DROPPABLE:]
+    droppable = tuple([i for i, w in enumerate(words) if w in DESIGNATIONS][-_MAX_DROPPABLE:])
     if len(droppable) == len(words):
         return {words}
-    forms = {words}
-    for dropped in itertools.product((False, True), repeat=len(droppable)):
-        gone = {i for i, drop in zip(droppable, dropped, strict=True) if drop}
-        form = tuple(w for i, w in enumerate(words) if i not in gone)
-        strong = any(w in DESIGNATIONS and w not in WEAK_DESIGNATIONS for w in form)
-        if core_alone or strong:
-            forms.add(form)
-    return forms
+    forms = {tuple(itertools.compress(words, kept)) for kept in _kept_words(len(words), droppable)}
+    if core_alone:
+        return forms
+    return {form for form in forms if form == words or not _STRONG_DESIGNATIONS.isdisjoint(form)}
+
+
+@functools.lru_cache(maxsize=1024)
+def _kept_words(length: int, droppable: tuple[int, ...]) -> list[tuple[bool, ...]]:
+    # Which words each form keeps; names share few shapes, and a national store has 22,000 names.
+    return list(itertools.product(*[(True, False) if i in droppable else (True,) for i in range(length)]))
 
 
 def _core(words: Form) -> Form:
@@ -148,35 +130,11 @@ def _distinctive(core: Form) -> bool:
     return len(word) >= 4 and word not in COMMON_WORDS and not word.isdigit()
 
 
-def _build_trie(forms: Iterable[Form]) -> dict[str, dict]:
-    trie: dict[str, dict] = {}
-    for form in forms:
-        node = trie
-        for word in form:
-            node = node.setdefault(word, {})
-        node[""] = {}  # marks the end of a form
-    return trie
-
-
-def _trie_pattern(node: dict[str, dict]) -> str:
-    """A regular expression for every form below ``node``, trying the longest continuation first."""
-    branches = []
-    for word in sorted(w for w in node if w):
-        child = node[word]
-        rest = {w: c for w, c in child.items() if w}
-        if not rest:
-            branches.append(_word_pattern(word))
-            continue
-        optional = "?" if "" in child else ""
-        branches.append(f"{_word_pattern(word)}(?:{_SEPARATOR}{_trie_pattern(child)}){optional}")
-    return "(?:" + "|".join(branches) + ")"
-
-
 @dataclass(frozen=True)
 class Redactor:
     """Replaces hidden schools' names, short forms, URNs and LAESTABs in text (see the module's rule)."""
 
-    names: re.Pattern[str] | None
+    names: NameMatcher | None
     # One-spelling form -> what replaces it; ``None`` leaves it as typed (a school that may be named).
     replacements: dict[Form, str | None]
     urns: re.Pattern[str] | None
@@ -190,15 +148,17 @@ class Redactor:
         if self.names is not None:
             text = self.names.sub(self._name, text)
         if self.urns is not None:
-            text = self.urns.sub(lambda m: self.urn_replacements[int(m.group("urn"))], text)
+            text = self.urns.sub(self._urn, text)
         if self.laestabs is not None:
             text = self.laestabs.sub(self._laestab, text)
         return text
 
-    def _name(self, match: re.Match[str]) -> str:
+    def _name(self, typed: str) -> str | None:
         # A match is always one of the forms; an unknown one would be a bug, and hiding is the safe side.
-        replacement = self.replacements.get(canonical_words(match.group("form")), SCHOOL_PLACEHOLDER)
-        return match.group(0) if replacement is None else replacement
+        return self.replacements.get(canonical_words(typed), SCHOOL_PLACEHOLDER)
+
+    def _urn(self, match: re.Match[str]) -> str:
+        return self.urn_replacements.get(int(match.group("urn")), match.group(0))
 
     def _laestab(self, match: re.Match[str]) -> str:
         number = match.group("la") + match.group("estab")
@@ -210,34 +170,46 @@ class Redactor:
 def _form_replacements(
     real_names: Mapping[int, str], shown: Mapping[int, str], hidden: frozenset[int]
 ) -> dict[Form, str | None]:
-    words = {urn: canonical_words(name) for urn, name in real_names.items() if name and canonical_words(name)}
+    spelt = {urn: canonical_words(name) for urn, name in real_names.items() if name}
+    words = {urn: form for urn, form in spelt.items() if form}
+    core_of = {urn: _core(form) for urn, form in words.items()}
     cores: dict[Form, set[int]] = {}
+    for urn, core in core_of.items():
+        cores.setdefault(core, set()).add(urn)
+    # Who owns each form: nearly every form has one school, so the others are kept apart.
+    owner: dict[Form, int] = {}
+    shared: dict[Form, set[int]] = {}
     for urn, form in words.items():
-        cores.setdefault(_core(form), set()).add(urn)
-    owners: dict[Form, set[int]] = {}
-    for urn, form in words.items():
-        core = _core(form)
+        core = core_of[urn]
         for variant in school_forms(form, _distinctive(core) and len(cores[core]) == 1):
-            owners.setdefault(variant, set()).add(urn)
+            first = owner.setdefault(variant, urn)
+            if first != urn:
+                shared.setdefault(variant, {first}).add(urn)
     # A distinctive core two schools share ("Westbury" for Westbury Infant and Westbury Junior) belongs to
     # both: hidden if both are, left as typed if either may be named (rule 4).
     for core, sharers in cores.items():
         if len(sharers) > 1 and _distinctive(core):
-            owners.setdefault(core, set()).update(sharers)
-    replacements: dict[Form, str | None] = {}
-    for form, who in owners.items():
-        # A school's own full name is that school's, whatever else shares the words (rule 4's exception).
-        full = {u for u in who if words[u] == form}
-        who = full or who
-        secret = who & hidden
-        if len(who) == 1:
-            (urn,) = who
-            replacements[form] = shown[urn] if urn in hidden else None
-        elif secret and (who <= hidden or any(words[u] == form for u in secret)):
-            replacements[form] = SCHOOL_PLACEHOLDER
-        else:
-            replacements[form] = None
+            shared.setdefault(core, {owner.setdefault(core, min(sharers))}).update(sharers)
+    replacements = {form: shown[urn] if urn in hidden else None for form, urn in owner.items()}
+    for form, who in shared.items():
+        replacements[form] = _shared_replacement(form, who, words, shown, hidden)
     return replacements
+
+
+def _shared_replacement(
+    form: Form, who: set[int], words: Mapping[int, Form], shown: Mapping[int, str], hidden: frozenset[int]
+) -> str | None:
+    """What replaces a form several schools' names give (rule 4)."""
+    # A school's own full name is that school's, whatever else shares the words (rule 4's exception).
+    full = {u for u in who if words[u] == form}
+    who = full or who
+    secret = who & hidden
+    if len(who) == 1:
+        (urn,) = who
+        return shown[urn] if urn in hidden else None
+    if secret and (who <= hidden or any(words[u] == form for u in secret)):
+        return SCHOOL_PLACEHOLDER
+    return None
 
 
 def build_redactor(
@@ -255,15 +227,10 @@ def build_redactor(
     replaces a hidden school's own LAESTAB by its pseudonym and leaves other schools' alone.
     """
     replacements = _form_replacements(real_names, shown, hidden)
-    names = None
-    if any(r is not None for r in replacements.values()):
-        trie = _trie_pattern(_build_trie(replacements))
-        names = re.compile(rf"(?<!\w)(?P<form>{trie}){_TAIL}(?!\w)", flags=re.IGNORECASE)
+    # Every form takes part, the named schools' too, so that the longest form found wins (rule 5).
+    names = NameMatcher.of(replacements) if any(r is not None for r in replacements.values()) else None
     urn_replacements = {int(u): shown[u] for u in hidden}
-    urns = None
-    if urn_replacements:
-        alternatives = "|".join(str(u) for u in sorted(urn_replacements))
-        urns = re.compile(rf"(?<!\d)(?:\bURN\s*(?:no\.?|number)?\s*[:#]?\s*)?(?P<urn>{alternatives})(?!\d)", re.I)
+    urns = _URN if urn_replacements else None
     exact = {re.sub(r"\D", "", str(v)): shown[u] for u, v in (laestabs or {}).items() if u in hidden and v}
     known = {u for u, v in (laestabs or {}).items() if v}
     areas = {f"{int(c):03d}" for u, c in (la_codes or {}).items() if u in hidden and u not in known and c is not None}
