@@ -57,11 +57,12 @@ def run_cli(*argv: str) -> tuple[int, str]:
 
 
 def stored_hash(path: Path) -> str:
-    """:meth:`Store.content_hash` over every data table but the imports log (which records the undos themselves)."""
+    """:meth:`Store.content_hash` over every data table but the imports log and the audit log (which record the
+    imports and undos themselves: they only ever grow)."""
     digest = hashlib.sha256()
     with Store(path, read_only=True) as store:
         for table in db.DATA_TABLES:
-            if table == "imports_log":
+            if table in ("imports_log", "audit_log"):
                 continue
             frame = store.read(f'SELECT * FROM "{table}"').drop(columns=["imported_at"], errors="ignore")
             frame = frame.sort_values(list(frame.columns), na_position="first").reset_index(drop=True)

@@ -53,6 +53,7 @@ NOT_FREE_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "groups": ("kind", "source_ref"),
     "measures": ("code", "label", "unit", "phase", "source", "description", "statistic"),  # the catalogue
     "results": ("measure_code", "term", "subgroup", "missing_code"),
+    "ks2_published_cohorts": ("subgroup",),  # pupil group codes of a published KS2 information file
     "comparators": ("scope", "area_code", "measure_code", "term", "subgroup", "phase", "missing_code"),
     "inspections": ("inspection_type", "category_of_concern", "inspection_number", "judgements"),  # Ofsted's
     "context_events": ("kind", "source"),

@@ -77,6 +77,7 @@ DATA_TABLES: tuple[str, ...] = (
     "data_sharing_agreements",
     "users",
     "audit_log",
+    "ks2_published_cohorts",
 )
 
 # Columns that record when something happened to the file rather than what it holds; a content

@@ -10,7 +10,12 @@ import pandas as pd
 from analytics.catalogue import MEASURE_BY_CODE
 from analytics.imports.dfe.columns import SCHOOL_COLUMNS
 from analytics.imports.dfe.diff import TableChange, diff
-from analytics.imports.dfe.ees_info import fill_cohorts
+from analytics.imports.dfe.ees_info import (
+    KS2_RESULT_KINDS,
+    compare_published_cohorts,
+    fill_cohorts,
+    fill_from_published,
+)
 from analytics.imports.dfe.groups import compare_groups
 from analytics.imports.dfe.keep import FieldChange, keep_stored_values
 from analytics.imports.dfe.lineage import apply_lineage, results_to_rekey
@@ -46,8 +51,10 @@ def compare(store: Store, plan: Plan) -> tuple[list[TableChange], pd.DataFrame, 
     latest = _latest_urns(store, plan, school_urns, changes)
 
     if plan.cohorts is not None:
-        # A file of cohorts alone fills the stored results' empty cohorts; it adds no result of its own.
+        # A file of cohorts alone fills the stored results' empty cohorts; it adds no result of its own, and keeps
+        # its cohorts for the KS2 results imported after it.
         plan.results = fill_cohorts(store, plan)
+        changes.append(compare_published_cohorts(store, plan))
     measures = pd.DataFrame()
     for table, frame, key in (
         ("results", plan.results, list(RESULT_KEY)),
@@ -65,7 +72,7 @@ def compare(store: Store, plan: Plan) -> tuple[list[TableChange], pd.DataFrame, 
             "AND list_contains(?, academic_year)",
             [codes, years],
         )
-        frame, fields, matched = keep_stored_values(table, frame, existing, key, plan.fields_in_file.get(table))
+        frame, fields, matched = _keep_and_fill(store, plan, table, frame, existing)
         plan.field_changes += fields
         compare = [c for c in columns if c not in key]
         changes.append(diff(table, frame, existing, key, compare, matched))
@@ -86,6 +93,18 @@ def compare(store: Store, plan: Plan) -> tuple[list[TableChange], pd.DataFrame, 
 
     rekey = results_to_rekey(store, latest)
     return changes, rekey, measures
+
+
+def _keep_and_fill(
+    store: Store, plan: Plan, table: str, frame: pd.DataFrame, existing: pd.DataFrame
+) -> tuple[pd.DataFrame, list[FieldChange], pd.Series | None]:
+    """The file's rows with what the store keeps of them, and (KS2 results) the cohorts published earlier."""
+    key = list(RESULT_KEY) if table == "results" else list(COMPARATOR_KEY)
+    frame, fields, matched = keep_stored_values(table, frame, existing, key, plan.fields_in_file.get(table))
+    if table == "results" and plan.kind in KS2_RESULT_KINDS:
+        # Only what neither the file nor the store gives: a file's own cohort, or a stored one, always wins.
+        frame = fill_from_published(store, plan, frame)
+    return frame, fields, matched
 
 
 def _latest_urns(store: Store, plan: Plan, school_urns: set[int], changes: list[TableChange]) -> dict[int, int]:

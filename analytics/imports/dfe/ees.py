@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.imports.dfe.columns import COMPARATOR_COLUMNS, RESULT_COLUMNS
+from analytics.imports.dfe.ees_info import NO_COHORTS
 from analytics.imports.dfe.ees_layouts import (
     GROUP_COLUMNS,
     LAYOUTS,
@@ -71,7 +72,7 @@ def plan_ees(plan: Plan, _year: int | None) -> None:
     plan.fields_in_file["results"] = plan.fields_in_file["comparators"] = fields
     if "cohort" not in fields and layout.cohort_source:
         plan.warnings.append(
-            "This file has no cohorts (the number of pupils each figure covers): trends need them to tell a real "
+            f"{NO_COHORTS} (the number of pupils each figure covers): trends need them to tell a real "
             f"change from chance. Import {layout.cohort_source} as well."
         )
     plan.schools = _schools(used, layout)

@@ -8,11 +8,17 @@ KS2 (``telig``) and in each group (``belig``, ``gelig``, ``tfsm6cla1a``, ``tnotf
 the same release is published with these columns (see :data:`COHORT_COLUMNS`); the school file adds
 ``school_urn``, ``school_laestab`` and ``school_name``.
 
-The file holds no figures, so it adds none: its cohorts fill the empty cohort of every KS2 result the store holds
-for the same school, year and pupil group (the disadvantaged gap takes the disadvantaged cohort). A cohort the
-store already holds is kept (a performance-tables cohort is the one the figure was worked out on); a suppressed
-or blank cell fills nothing. Results the store does not hold yet are not created: import the attainment file
-first.
+The file holds no figures, so it adds none, and the order of the two files does not matter. Every cohort it gives
+is kept in ``ks2_published_cohorts`` (:func:`compare_published_cohorts`); importing it fills the empty cohort of
+every KS2 result the store holds for the same school, year and pupil group (:func:`fill_cohorts`), and every KS2
+results file imported later fills the empty cohorts of the results it writes from that table
+(:func:`fill_from_published`). Both match by :func:`match_published_cohorts` (the disadvantaged gap takes the
+disadvantaged cohort). A cohort the file of results gives, or the store already holds, is kept (a
+performance-tables cohort is the one the figure was worked out on); a suppressed or blank cell fills nothing.
+
+Undoing the information import removes its rows of ``ks2_published_cohorts`` and empties the stored cohorts it
+filled; cohorts a results file imported after it took from the table are that later import's rows, and go when
+it is undone.
 """
 
 from __future__ import annotations
@@ -22,11 +28,18 @@ import pandas as pd
 
 from analytics.calendar import format_academic_year
 from analytics.imports.dfe.columns import RESULT_COLUMNS
+from analytics.imports.dfe.diff import TableChange, diff
 from analytics.imports.dfe.plan import Plan, check_urns, heading, table_frame, typed
 from analytics.imports.values import parse_academic_year, parse_numbers
 from analytics.store.db import Store
 
 KIND = "ees-ks2-info"
+# Where the file's cohorts are kept, so that KS2 results imported after it take them too.
+PUBLISHED_COHORTS = "ks2_published_cohorts"
+# The kinds of file whose KS2 results take their empty cohorts from there.
+KS2_RESULT_KINDS = ("ks2", "ees-ks2")
+# How a warning that a file has no cohorts begins (the EES attainment file's, and a narrow performance file's).
+NO_COHORTS = "This file has no cohorts"
 
 # Pupil group -> the information file's count of its pupils at the end of KS2 (as the performance tables' TELIG...).
 COHORT_COLUMNS = {
@@ -97,26 +110,118 @@ def _cohorts(plan: Plan, cells: pd.Series, column: str) -> pd.Series:
     return number.where(~not_count).astype("Float64")
 
 
+def match_published_cohorts(results: pd.DataFrame, cohorts: pd.DataFrame, urn_column: str = "urn") -> pd.DataFrame:
+    """For each KS2 result (by index), the published cohort of its school, year and pupil group, or nothing.
+
+    The one matching rule, used whichever of the two files is imported first: a result takes the cohort of its
+    own pupil group, except the disadvantaged-gap measures (stored under "all"), which are worked out on the
+    disadvantaged pupils. ``cohorts`` has ``urn, academic_year, subgroup, cohort`` (one row per key) and any other
+    columns, which come back beside ``published_cohort``; ``urn_column`` names the results' URN as published.
+    Only KS2 measures of a whole year are matched."""
+    group = np.where(results.measure_code.str.endswith(_GAP_SUFFIX), "disadvantaged", results.subgroup)
+    keys = pd.DataFrame(
+        {
+            "urn": pd.to_numeric(results[urn_column]).astype("Int64").to_numpy(),
+            "academic_year": pd.to_numeric(results.academic_year).astype("Int64").to_numpy(),
+            "subgroup": group.astype(object),
+        }
+    )
+    published = cohorts.rename(columns={"cohort": "published_cohort"}).astype(
+        {"urn": "Int64", "academic_year": "Int64", "subgroup": object}
+    )
+    found = keys.merge(published, on=["urn", "academic_year", "subgroup"], how="left", sort=False)
+    found = found.drop(columns=["urn", "academic_year", "subgroup"]).set_axis(results.index)
+    found["published_cohort"] = pd.to_numeric(found.published_cohort).astype("Int64")
+    ks2 = results.measure_code.str.startswith("ks2_") & results.term.eq("year")
+    found.loc[~ks2.to_numpy(), "published_cohort"] = pd.NA
+    return found
+
+
 def fill_cohorts(store: Store, plan: Plan) -> pd.DataFrame:
     """The stored KS2 results of the file's schools and years whose cohort is empty, with the file's cohort.
 
-    Says in ``plan.warnings`` how many stored cohorts were kept and which schools' results are not stored yet."""
+    A result moved to its school's latest URN is matched under the URN it was published under. Says in
+    ``plan.warnings`` how many stored cohorts were kept and which schools' results are not stored yet."""
     cohorts = plan.cohorts if plan.cohorts is not None else pd.DataFrame()
     if cohorts.empty:
         return typed(pd.DataFrame(columns=["row", *RESULT_COLUMNS]))
+    urns = sorted({int(u) for u in cohorts.urn})
     stored = store.read(
         f"SELECT {', '.join(RESULT_COLUMNS)} FROM results WHERE starts_with(measure_code, 'ks2_') "
-        "AND term = 'year' AND list_contains(?, academic_year) AND list_contains(?, urn)",
+        "AND term = 'year' AND list_contains(?, academic_year) "
+        "AND (list_contains(?, urn) OR list_contains(?, source_urn))",
+        [plan.years, urns, urns],
+    )
+    stored["published_urn"] = stored.source_urn.fillna(stored.urn)
+    found = match_published_cohorts(
+        stored, cohorts[["row", "urn", "academic_year", "subgroup", "cohort"]], "published_urn"
+    )
+    matched = found.published_cohort.notna()
+    empty = stored.cohort.isna()
+    plan.cohorts_kept = int((matched & ~empty).sum())
+    take = matched & empty
+    filled = stored[take].assign(cohort=found.published_cohort[take], row=found.row[take])
+    _say_what_is_missing(plan, stored.assign(urn=stored.published_urn), cohorts)
+    return typed(filled[["row", *RESULT_COLUMNS]].reset_index(drop=True))
+
+
+def compare_published_cohorts(store: Store, plan: Plan) -> TableChange:
+    """The file's cohorts against those stored in ``ks2_published_cohorts``: a KS2 results file imported later
+    takes its empty cohorts from there. A file's cohort replaces a stored one (a corrected file); a suppressed or
+    blank cell is no row, so it removes nothing."""
+    cohorts = plan.cohorts if plan.cohorts is not None else pd.DataFrame()
+    key = ["urn", "academic_year", "subgroup"]
+    if cohorts.empty:
+        empty = pd.DataFrame(columns=[*key, "cohort"])
+        return TableChange(PUBLISHED_COHORTS, key, empty, empty, 0)
+    existing = store.read(
+        f"SELECT urn, academic_year, subgroup, cohort FROM {PUBLISHED_COHORTS} "
+        "WHERE list_contains(?, academic_year) AND list_contains(?, urn)",
         [plan.years, sorted({int(u) for u in cohorts.urn})],
     )
-    stored["group"] = np.where(stored.measure_code.str.endswith(_GAP_SUFFIX), "disadvantaged", stored.subgroup)
-    incoming = cohorts.rename(columns={"subgroup": "group", "cohort": "file_cohort"})
-    joined = stored.merge(incoming, on=["urn", "academic_year", "group"], how="inner")
-    empty = joined.cohort.isna()
-    plan.cohorts_kept = int((~empty).sum())
-    filled = joined[empty].assign(cohort=joined.file_cohort[empty])
-    _say_what_is_missing(plan, stored, cohorts)
-    return typed(filled[["row", *RESULT_COLUMNS]].reset_index(drop=True))
+    incoming = cohorts[["row", *key, "cohort"]]
+    return diff(PUBLISHED_COHORTS, incoming, typed(existing), key, ["cohort"])
+
+
+def fill_from_published(store: Store, plan: Plan, results: pd.DataFrame) -> pd.DataFrame:
+    """``results`` (a KS2 results file's rows, with what the store keeps of them merged in) with every cohort still
+    empty filled from the school information files imported earlier; a file's own cohort, or a stored one, stays.
+
+    Counts what it filled in ``plan.cohorts_from_information`` and says so in ``plan.warnings``."""
+    held = f"SELECT count(*) FROM {PUBLISHED_COHORTS} WHERE list_contains(?, academic_year)"
+    if results.empty or not store.scalar(held, [sorted({int(y) for y in results.academic_year.unique()})]):
+        return results  # Nothing published for these years: a national file is not looked through for nothing.
+    ks2 = results.measure_code.str.startswith("ks2_") & results.term.eq("year")
+    empty = ks2 & results.cohort.isna()
+    if not empty.any():
+        return results
+    published_urn = results.source_urn.fillna(results.urn) if "source_urn" in results else results.urn
+    years = sorted({int(y) for y in results.academic_year[empty]})
+    stored = store.read(
+        f"SELECT urn, academic_year, subgroup, cohort, import_id FROM {PUBLISHED_COHORTS} "
+        "WHERE list_contains(?, academic_year) AND list_contains(?, urn)",
+        [years, sorted({int(u) for u in published_urn[empty]})],
+    )
+    if stored.empty:
+        return results
+    found = match_published_cohorts(results.assign(published_urn=published_urn), stored, "published_urn")
+    take = empty & found.published_cohort.notna()
+    if not take.any():
+        return results
+    results = results.assign(cohort=results.cohort.astype("Int64").where(~take, found.published_cohort))
+    plan.cohorts_from_information = int(take.sum())
+    plan.cohorts_lacking = int((empty & ~take).sum())
+    imports = ", ".join(str(int(i)) for i in sorted(set(found.import_id[take].dropna())))
+    said = (
+        f"{plan.cohorts_from_information:,} cohorts this file does not give were taken from the KS2 school "
+        f"information file imported earlier (import {imports})"
+    )
+    if plan.cohorts_lacking:
+        plan.warnings.append(f"{said}; {plan.cohorts_lacking:,} KS2 results still have no cohort.")
+    else:
+        plan.warnings[:] = [w for w in plan.warnings if not w.startswith(NO_COHORTS)]
+        plan.warnings.append(f"{said}: every KS2 result of this file has a cohort.")
+    return results
 
 
 def _say_what_is_missing(plan: Plan, stored: pd.DataFrame, cohorts: pd.DataFrame) -> None:
@@ -133,6 +238,6 @@ def _say_what_is_missing(plan: Plan, stored: pd.DataFrame, cohorts: pd.DataFrame
     example = ", ".join(str(u) for u, _ in lacking[:5])
     plan.warnings.append(
         f"{len(lacking):,} schools in this file have no KS2 results stored for {years} (for example URN {example}): "
-        "their cohorts are not kept. Import the KS2 school attainment file (Key stage 2 institution level - Schools, "
-        "performance) first, then this file again."
+        "their cohorts are kept and fill those results' cohorts when the KS2 school attainment file (Key stage 2 "
+        "institution level - Schools, performance) of that year is imported."
     )

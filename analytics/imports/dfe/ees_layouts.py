@@ -106,8 +106,8 @@ KS2 = EesLayout(
     ),
     cohort=("ELIGIBLE_PUPIL_COUNT",),
     school_phase="Primary",
-    cohort_source="the KS2 school information file of the same release (telig: the pupils at the end of KS2) "
-    "after this one",
+    cohort_source="the KS2 school information file of the same release (telig: the pupils at the end of KS2), "
+    "before or after this one",
 )
 
 

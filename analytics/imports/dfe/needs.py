@@ -33,7 +33,9 @@ def trend_needs(store: Store | None, plan: Plan, new_results: int) -> list[str]:
         f"{ENGLAND_FILE[plan.kind]}, from {DOWNLOAD_PAGE})"
     )
     warnings = []
-    if "cohort" not in plan.fields_in_file.get("results", {"cohort"}):
+    # Cohorts taken from a KS2 school information file imported earlier may leave none lacking.
+    filled_from_elsewhere = plan.cohorts_from_information and not plan.cohorts_lacking
+    if "cohort" not in plan.fields_in_file.get("results", {"cohort"}) and not filled_from_elsewhere:
         kept = sum(c.kept for c in plan.field_changes if c.table == "results" and c.field == "cohort")
         new = new_results
         said = [

@@ -65,6 +65,10 @@ class Plan:
     # into the stored results' empty cohorts when compared with the store; how many stored cohorts were kept.
     cohorts: pd.DataFrame | None = None
     cohorts_kept: int = 0
+    # For a KS2 results file: the empty cohorts filled from the information files imported earlier (the table
+    # ks2_published_cohorts), and the KS2 results still without one once they were.
+    cohorts_from_information: int = 0
+    cohorts_lacking: int = 0
 
     # The file's rows of data (the cells themselves are let go once the plan is built).
     rows_read: int = 0

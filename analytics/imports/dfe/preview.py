@@ -221,6 +221,7 @@ def make_preview(store: Store | None, plan: Plan) -> Preview:
         year_question=plan.year_question,
         conversions=plan.conversions,
         conversion_summary=conversion_summary(plan, changes),
+        cohorts_from_information=plan.cohorts_from_information,
     )
     preview.plan = plan
     preview.comparison = (changes, rekey, measures)

@@ -42,6 +42,8 @@ class Preview(ResultsImportPreview):
         Per table and field of the rows already stored, what the import does to them
         (:class:`~analytics.imports.dfe.keep.FieldChange`): a field the file does not have, or a cell it
         leaves blank or suppressed, keeps the stored value.
+    cohorts_from_information
+        KS2 results' empty cohorts filled from the KS2 school information files imported earlier.
     conversions, conversion_summary
         Academy conversions the file itself records (``URN_AC``/``OPEN_AC``, GIAS links) and the sentence saying
         whether their histories were joined ("13 schools converted; their histories were joined ...").
@@ -62,6 +64,7 @@ class Preview(ResultsImportPreview):
     year_question: YearQuestion | None = None
     conversions: int = 0
     conversion_summary: str = ""
+    cohorts_from_information: int = 0
     plan: Plan | None = field(default=None, repr=False)
     # The comparison with the store behind the counts, so run_import writes exactly what was shown.
     comparison: tuple[list[TableChange], pd.DataFrame, pd.DataFrame] | None = field(default=None, repr=False)
@@ -91,6 +94,8 @@ class Preview(ResultsImportPreview):
                 lines += [f"    {c.text()}" for c in self.fields if c.table == table]
         if self.results_rekeyed:
             lines.append(f"  results moved to their school's latest URN: {self.results_rekeyed:,}")
+        if self.cohorts_from_information:
+            lines.append(f"  {cohorts_line(self.cohorts_from_information)}")
         if self.conversion_summary:
             lines.append(f"  academy conversions: {self.conversion_summary}")
         if self.missing_values:
@@ -120,6 +125,7 @@ class Preview(ResultsImportPreview):
             "year_question": self.year_question.to_dict() if self.year_question else None,
             "conversions": self.conversions,
             "conversion_summary": self.conversion_summary,
+            "cohorts_from_information": self.cohorts_from_information,
         }
 
 
@@ -135,6 +141,7 @@ class Summary(ImportSummary):
     year_source: str = ""
     conversions: int = 0
     conversion_summary: str = ""
+    cohorts_from_information: int = 0
 
     def lines(self) -> list[str]:
         if self.import_id is None:
@@ -150,6 +157,8 @@ class Summary(ImportSummary):
                 lines += [f"    {c.text()}" for c in self.fields if c.table == table]
         if self.results_rekeyed:
             lines.append(f"  results moved to their school's latest URN: {self.results_rekeyed:,}")
+        if self.cohorts_from_information:
+            lines.append(f"  {cohorts_line(self.cohorts_from_information)}")
         if self.conversion_summary:
             lines.append(f"  academy conversions: {self.conversion_summary}")
         if self.skipped:
@@ -169,7 +178,12 @@ class Summary(ImportSummary):
             "year_source": self.year_source,
             "conversions": self.conversions,
             "conversion_summary": self.conversion_summary,
+            "cohorts_from_information": self.cohorts_from_information,
         }
+
+
+def cohorts_line(count: int) -> str:
+    return f"cohorts from the KS2 school information file imported earlier: {count:,}"
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -143,7 +143,8 @@ def _remove_rows(cur: Any, import_id: int) -> int:
     """Put back the rows the import changed, remove those it added (schools, measures and groups only
     while nothing else refers to them)."""
     touched = 0
-    for table in ("results", "comparators", "inspections", "group_memberships", "urn_lineage", "groups", "schools"):
+    tables = ("results", "ks2_published_cohorts", "comparators", "inspections", "group_memberships", "urn_lineage")
+    for table in (*tables, "groups", "schools"):
         touched += restore_replaced_rows(cur, table, TABLE_KEYS[table], import_id)
         if table == "schools":
             continue

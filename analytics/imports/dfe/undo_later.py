@@ -31,6 +31,7 @@ HISTORY_TABLES: dict[str, tuple[list[str], list[str]]] = {
     "group_memberships": (["group_id", "urn", "start_date"], ["end_date"]),
     "urn_lineage": (["old_urn"], ["latest_urn"]),
     "groups": (["group_id"], ["name"]),
+    "ks2_published_cohorts": (["urn", "academic_year", "subgroup"], ["cohort"]),
     # A school's name is not shown: the Import data page names no school without a data-sharing agreement.
     "schools": (["urn"], []),
 }

@@ -153,6 +153,7 @@ def _summary_of(preview: Preview, changes: list[TableChange]) -> Summary:
         year_source=preview.year_source,
         conversions=preview.conversions,
         conversion_summary=preview.conversion_summary,
+        cohorts_from_information=preview.cohorts_from_information,
     )
 
 
@@ -166,6 +167,7 @@ _UPDATE_COLUMNS = {
     "comparators": ["value", "cohort", "missing_code", "ci_low", "ci_high"],
     "urn_lineage": ["latest_urn", "link_date", "source"],
     "group_memberships": ["end_date"],
+    "ks2_published_cohorts": ["cohort"],
 }
 
 
@@ -178,6 +180,7 @@ TABLE_KEYS = {
     "groups": ["group_id"],
     "inspections": ["inspection_id"],
     "measures": ["code"],
+    "ks2_published_cohorts": ["urn", "academic_year", "subgroup"],
 }
 
 
@@ -194,7 +197,16 @@ def _write(
         _insert(cur, "measures", measures.assign(import_id=import_id))
     by_table = {c.table: c for c in changes}
     for step, name in enumerate(
-        ["schools", "urn_lineage", "groups", "group_memberships", "inspections", "comparators", "results"]
+        [
+            "schools",
+            "urn_lineage",
+            "groups",
+            "group_memberships",
+            "inspections",
+            "comparators",
+            "results",
+            "ks2_published_cohorts",
+        ]
     ):
         change = by_table.get(name)
         if change is None:
