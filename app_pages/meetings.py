@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+from analytics import access as rules
 from analytics import meetings
 from analytics.meetings import pack as meeting_pack
 from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY
@@ -51,8 +52,20 @@ def load_agenda(store, meeting_id: int) -> meetings.Agenda:
 
 
 @st.cache_data(show_spinner=False)
+def _record(path: str, data_version: int, meeting_id: int, reader: rules.User | None) -> dict[str, pd.DataFrame]:
+    return meetings.meeting_record(shared.open_store(path), meeting_id, reader=reader)
+
+
+def notes_reader() -> rules.User | None:
+    """Whom HR-restricted notes are read as: the signed-in person, never anyone in presenter mode.
+
+    Without sign-in there is nobody, so restricted notes are withheld (see ``analytics.access``).
+    """
+    return None if shared.current_selection().presenter_mode else access.current_user()
+
+
 def load_record(path: str, data_version: int, meeting_id: int) -> dict[str, pd.DataFrame]:
-    return meetings.meeting_record(shared.open_store(path), meeting_id)
+    return _record(path, data_version, meeting_id, notes_reader())
 
 
 def main() -> None:
@@ -361,9 +374,19 @@ def note_form(store, agenda: meetings.Agenda, urn: int, version: int) -> None:
         text = shared.drafted(
             st.text_area, "Note", slot, version, placeholder="The explanation given, what the board asked for"
         )
+        # Offered only to someone who could read the note back: nobody records what they cannot see.
+        restricted = rules.may_read_restricted_notes(notes_reader()) and st.checkbox(
+            rules.HR_NOTES_LABEL, key=f"restricted_note_{urn}_{version}"
+        )
         if st.button("Save note", key=f"save_note_{urn}_{version}"):
             with shared.user_errors():
-                meetings.record_note(store, meeting_id=int(agenda.meeting["meeting_id"]), note=text, urn=urn)
+                meetings.record_note(
+                    store,
+                    meeting_id=int(agenda.meeting["meeting_id"]),
+                    note=text,
+                    urn=urn,
+                    restricted=bool(restricted),
+                )
                 _saved("Note saved.", slot)
 
 

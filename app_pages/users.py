@@ -16,6 +16,9 @@ from analytics.export import to_csv_bytes
 from app_pages import access, shared
 
 FORM_VERSION_KEY = "users_form_version"
+# What the last change did, said on the page after the rerun that clears the forms (a toast sent just before
+# st.rerun can be lost, and one that fades is missed on a projector).
+LAST_CHANGE_KEY = "users_last_change"
 ALL_GROUPS = "all"
 
 
@@ -26,6 +29,9 @@ def main() -> None:
         st.error("Only a signed-in administrator can see this page.", icon=":material/block:")
         return
     store = shared.page_store()
+    done = st.session_state.pop(LAST_CHANGE_KEY, None)
+    if done:
+        st.success(done, icon=":material/check_circle:")
     groups = group_labels(store)
     show_users(store, groups)
     version = st.session_state.get(FORM_VERSION_KEY, 0)
@@ -37,6 +43,7 @@ def main() -> None:
         role_form(store, me, groups, active, version)
     with remove:
         remove_form(store, me, active, version)
+        hr_notes_form(store, me, active, version)
     show_audit(store, me)
 
 
@@ -51,13 +58,16 @@ def show_users(store, groups: dict[int, str]) -> None:
     users["role"] = users.role.map(rules.ROLE_LABELS)
     users["sees"] = [groups.get(int(g), str(g)) if pd.notna(g) else "All schools" for g in users.group_id]
     st.dataframe(
-        users[["email", "display_name", "role", "sees", "added_by", "added_at", "removed_by", "removed_at"]],
+        users[
+            ["email", "display_name", "role", "sees", "hr_notes", "added_by", "added_at", "removed_by", "removed_at"]
+        ],
         hide_index=True,
         column_config={
             "email": "Email",
             "display_name": "Name",
             "role": "Role",
             "sees": "Sees",
+            "hr_notes": st.column_config.CheckboxColumn("Reads HR notes"),
             "added_by": "Added by",
             "added_at": st.column_config.DatetimeColumn("Added", format="D MMM YYYY HH:mm"),
             "removed_by": "Removed by",
@@ -69,7 +79,7 @@ def show_users(store, groups: dict[int, str]) -> None:
 
 
 def _changed(message: str) -> None:
-    st.toast(message, icon=":material/check_circle:")
+    st.session_state[LAST_CHANGE_KEY] = message
     st.session_state[FORM_VERSION_KEY] = st.session_state.get(FORM_VERSION_KEY, 0) + 1
     st.rerun()
 
@@ -116,6 +126,20 @@ def remove_form(store, me: rules.User, active: list[str], version: int) -> None:
             with shared.user_errors():
                 removed = rules.remove_user(store, email or "", by=me.email, reason=reason)
                 _changed(f"{removed.email} can no longer sign in.")
+
+
+def hr_notes_form(store, me: rules.User, active: list[str], version: int) -> None:
+    with st.form(f"hr_notes_{version}"):
+        st.markdown("**HR-restricted notes**")
+        email = st.selectbox("Officer", active, index=None, placeholder="choose", key=f"hr_notes_person_{version}")
+        grant = st.radio("They", ("may read them", "may not read them"), horizontal=True) == "may read them"
+        st.caption("Only an officer or administrator can be named; everyone else is told only how many are withheld.")
+        if st.form_submit_button("Change HR-notes reading"):
+            with shared.user_errors():
+                changed = rules.set_hr_notes(store, email or "", grant=grant, by=me.email)
+                _changed(
+                    f"{changed.email} {'may now' if changed.hr_notes else 'may no longer'} read HR-restricted notes."
+                )
 
 
 def show_audit(store, me: rules.User) -> None:

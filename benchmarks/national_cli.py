@@ -191,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before one run is stopped")
     args = parser.parse_args(argv)
-    store = args.db or ensure_store(args.schools, args.years, args.seed)
+    # Absolute, since the product at --commit runs from a worktree of its own.
+    store = args.db.resolve() if args.db else ensure_store(args.schools, args.years, args.seed)
     print(f"store: {store} ({store.stat().st_size / 1e6:,.0f} MB); {os.cpu_count()} cores; load {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as folder:
         old = None

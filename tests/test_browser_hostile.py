@@ -254,7 +254,9 @@ class Crawler:
                 return info.value
             except PlaywrightTimeoutError:
                 self.server.settle(self.page)
-                button = self.page.locator('[data-testid="stDownloadButton"] button').filter(has_text=label).first
+                # The visible one: a button of the same label in a tab not shown cannot be clicked.
+                buttons = self.page.locator('[data-testid="stDownloadButton"] button')
+                button = buttons.filter(has_text=label, visible=True).first
         return None
 
     def choose_a_school(self, record: PageRecord) -> None:

@@ -16,6 +16,7 @@ from analytics.access.audit import audit_records, read_audit, record_audit, reco
 from analytics.access.roles import (
     ACTIONS,
     ADMIN,
+    HR_NOTES_LABEL,
     IMPORT,
     LEAD_HEAD,
     MANAGE_USERS,
@@ -30,6 +31,7 @@ from analytics.access.roles import (
     AccessError,
     User,
     can,
+    may_read_restricted_notes,
 )
 from analytics.access.scope import may_see, scope_groups, scope_urns
 from analytics.access.stamped import record_decision_as
@@ -41,6 +43,7 @@ from analytics.access.users import (
     get_user,
     list_users,
     remove_user,
+    set_hr_notes,
     sign_in,
     user_history,
 )
@@ -48,6 +51,7 @@ from analytics.access.users import (
 __all__ = [
     "ACTIONS",
     "ADMIN",
+    "HR_NOTES_LABEL",
     "IMPORT",
     "KEEP",
     "LEAD_HEAD",
@@ -69,6 +73,7 @@ __all__ = [
     "change_role",
     "get_user",
     "list_users",
+    "may_read_restricted_notes",
     "may_see",
     "read_audit",
     "record_audit",
@@ -77,6 +82,7 @@ __all__ = [
     "remove_user",
     "scope_groups",
     "scope_urns",
+    "set_hr_notes",
     "sign_in",
     "user_history",
 ]

@@ -59,6 +59,8 @@ class User:
     added_by: str = ""
     added_at: datetime | None = None
     removed_at: datetime | None = None
+    # Named by an administrator to read HR-restricted meeting notes (only an officer or administrator can be).
+    hr_notes: bool = False
 
     @property
     def active(self) -> bool:
@@ -83,3 +85,17 @@ def can(user: User | None, action: str) -> bool:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
     return user is not None and user.active and action in _ALLOWED.get(user.role, frozenset())
+
+
+# Who may be named to read HR-restricted notes: people who record notes, never readers.
+HR_NOTE_ROLES = (OFFICER, ADMIN)
+HR_NOTES_LABEL = "HR-restricted (visible only to named officers)"
+
+
+def may_read_restricted_notes(user: User | None) -> bool:
+    """Whether ``user`` may read HR-restricted meeting notes: an active officer or administrator named to.
+
+    Nobody else does, an anonymous visitor (no sign-in) and the command line without ``--as`` included: the
+    role alone is not enough, so a deployment without sign-in never shows a restricted note.
+    """
+    return user is not None and user.active and user.hr_notes and user.role in HR_NOTE_ROLES

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from analytics.access.audit import write_audit_entry
-from analytics.access.roles import ADMIN, LEAD_HEAD, ROLE_LABELS, ROLES, AccessError, User
+from analytics.access.roles import ADMIN, HR_NOTE_ROLES, LEAD_HEAD, ROLE_LABELS, ROLES, AccessError, User
 from analytics.store.db import RECORDS, Store
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 KEEP: Final = "keep"
 FIRST_ADMIN_BY = "first sign-in"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
-_USER_FIELDS = "email, display_name, role, group_id, added_by, added_at, removed_at"
+_USER_FIELDS = "email, display_name, role, group_id, added_by, added_at, removed_at, hr_notes"
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,13 @@ def list_users(store: Store, *, include_removed: bool = False) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``email, display_name, role, group_id, group_name, added_by, added_at, removed_by, removed_at``;
+        ``email, display_name, role, group_id, group_name, added_by, added_at, removed_by, removed_at,
+        hr_notes`` (named to read HR-restricted notes);
         ``group_name`` is empty for someone who sees every school.
     """
     return store.read(
         """SELECT u.email, u.display_name, u.role, u.group_id, g.name AS group_name, u.added_by, u.added_at,
-                  u.removed_by, u.removed_at
+                  u.removed_by, u.removed_at, coalesce(u.hr_notes, false) AS hr_notes
            FROM users u LEFT JOIN groups g USING (group_id)
            WHERE $include_removed OR u.removed_at IS NULL
            ORDER BY u.removed_at IS NOT NULL, list_position($roles, u.role) DESC, u.email""",
@@ -131,7 +132,11 @@ def change_role(store: Store, email: str, role: str, *, by: str, group_id: int |
     if before.role == ADMIN and role != ADMIN:
         _keep_an_admin(store, before.email)
     with store.transaction(RECORDS) as cur:
-        cur.execute("UPDATE users SET role = ?, group_id = ? WHERE email = ?", [role, group, before.email])
+        # A reader or lead head is never named to read HR-restricted notes, so a demotion ends it.
+        cur.execute(
+            "UPDATE users SET role = ?, group_id = ?, hr_notes = hr_notes AND ? WHERE email = ?",
+            [role, group, role in HR_NOTE_ROLES, before.email],
+        )
         what = f"Changed {before.email} from {before.role_label.lower()} to {ROLE_LABELS[role].lower()}"
         _audit_change(cur, by, "user.role", what, before.email, before)
     return _reread(store, before.email)
@@ -155,6 +160,32 @@ def remove_user(store: Store, email: str, *, by: str, reason: str = "") -> User:
         )
         because = f" ({reason.strip()})" if reason.strip() else ""
         _audit_change(cur, by, "user.remove", f"Removed {before.email}'s access{because}", before.email, before)
+    return _reread(store, before.email)
+
+
+def set_hr_notes(store: Store, email: str, *, grant: bool, by: str) -> User:
+    """Name someone to read HR-restricted notes (``grant``), or stop them; audited as ``user.hr_notes``.
+
+    Raises
+    ------
+    AccessError
+        Someone without access, someone who is not an officer or administrator being named, or no change.
+    """
+    before = _active_user(store, email)
+    if grant and before.role not in HR_NOTE_ROLES:
+        raise AccessError(
+            f"{before.email} is a {before.role_label.lower()}; only an officer or administrator can be named to "
+            "read HR-restricted notes. Change their role first."
+        )
+    if before.hr_notes == grant:
+        state = "already reads" if grant else "does not read"
+        raise AccessError(f"{before.email} {state} HR-restricted notes; nothing was changed.")
+    with store.transaction(RECORDS) as cur:
+        cur.execute("UPDATE users SET hr_notes = ? WHERE email = ?", [grant, before.email])
+        what = (
+            f"{'Named' if grant else 'Stopped'} {before.email} {'to read' if grant else 'reading'} HR-restricted notes"
+        )
+        _audit_change(cur, by, "user.hr_notes", what, before.email, before)
     return _reread(store, before.email)
 
 
@@ -205,6 +236,7 @@ def _as_user(row: dict[str, Any]) -> User:
         added_by=str(row.get("added_by") or ""),
         added_at=present(row.get("added_at")),
         removed_at=None if removed is None else removed,
+        hr_notes=bool(present(row.get("hr_notes")) or False),
     )
 
 
@@ -249,7 +281,7 @@ def _audit_change(
     cur: duckdb.DuckDBPyConnection, by: str, action: str, what: str, email: str, before: User | None
 ) -> None:
     """The audit entry of a change to ``email``'s access, with the values before and after it."""
-    fields = ("role", "group_id", "display_name", "removed_at")
+    fields = ("role", "group_id", "display_name", "removed_at", "hr_notes")
     row = cur.execute(f"SELECT {', '.join(fields)} FROM users WHERE email = ?", [email]).fetchone()
     after = dict(zip(fields, row, strict=True)) if row else None
     earlier = None if before is None else {field: getattr(before, field) for field in fields}

@@ -17,6 +17,7 @@ from analytics.cli.common import add_db_option, add_json_option, emit, report_fa
 # Spelt out so that building the parser loads nothing; tests check they are analytics.access.ROLES.
 ROLE_NAMES = ("viewer", "lead_head", "officer", "admin")
 BY_DEFAULT = "command line"
+HR_NOTE_ROLE_NAMES = ("officer", "admin")
 
 
 def register(commands: Any) -> None:
@@ -44,6 +45,11 @@ def register(commands: Any) -> None:
     role = actions.add_parser("role", help="give someone another role (and group)")
     role.add_argument("email")
     role.add_argument("role", choices=ROLE_NAMES)
+    hr = role.add_mutually_exclusive_group()
+    hr.add_argument(
+        "--grant-hr-notes", action="store_true", help="also name them to read HR-restricted notes (officer/admin)"
+    )
+    hr.add_argument("--revoke-hr-notes", action="store_true", help="stop them reading HR-restricted notes")
     groups = role.add_mutually_exclusive_group()
     groups.add_argument("--group", type=int, default=None, metavar="ID", help="the group whose schools they see")
     groups.add_argument("--all-groups", action="store_true", help="they see every school")
@@ -88,6 +94,7 @@ def _user_record(user: Any) -> dict[str, Any]:
         "added_by": user.added_by,
         "added_at": user.added_at,
         "removed_at": user.removed_at,
+        "hr_notes": user.hr_notes,
     }
 
 
@@ -121,12 +128,25 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_role(args: argparse.Namespace) -> int:
-    from analytics.access import KEEP, change_role
+    from analytics.access import KEEP, AccessError, change_role, get_user, set_hr_notes
 
     group: int | Literal["keep"] | None = None if args.all_groups else (KEEP if args.group is None else args.group)
-    return _change(
-        args, lambda store: change_role(store, args.email, args.role, by=acting.who(args), group_id=group), "Now"
-    )
+    hr: bool | None = True if args.grant_hr_notes else (False if args.revoke_hr_notes else None)
+
+    def change(store: Any) -> Any:
+        if hr and args.role not in HR_NOTE_ROLE_NAMES:
+            # Refused before the role changes, so a refused grant changes nothing.
+            raise AccessError("Only an officer or administrator can be named to read HR-restricted notes.")
+        before = get_user(store, args.email)
+        same = before is not None and before.active and before.role == args.role and group == KEEP
+        user = (
+            before
+            if hr is not None and same
+            else change_role(store, args.email, args.role, by=acting.who(args), group_id=group)
+        )
+        return user if hr is None else set_hr_notes(store, args.email, grant=hr, by=acting.who(args))
+
+    return _change(args, change, "Now")
 
 
 def run_remove(args: argparse.Namespace) -> int:
@@ -149,7 +169,8 @@ def _change(args: argparse.Namespace, change: Any, verb: str) -> int:
     except InsightError as error:
         return report_failure(args, error)
     scope = "every school" if user.group_id is None else f"group {user.group_id}"
-    line = f"{verb}: {user.email} ({user.role_label.lower()}, {scope})"
+    hr = ", reads HR-restricted notes" if user.hr_notes else ""
+    line = f"{verb}: {user.email} ({user.role_label.lower()}, {scope}{hr})"
     if not user.active:
         line = f"{verb}: {user.email}; their history stays in the audit log"
     emit({"ok": True, "user": _user_record(user)}, args.json, [line])

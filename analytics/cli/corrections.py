@@ -118,6 +118,11 @@ def _register_meetings(commands: Any) -> None:
     note = _parser(commands, "correct-note", "replace a meeting note by a corrected one", "note", reason_needed=False)
     note.add_argument("--note", default="", help="the corrected note (required)")
     note.add_argument("--section", help="the agenda section it belongs to (default: as before)")
+    note.add_argument(
+        "--restricted",
+        action="store_true",
+        help="make the note HR-restricted (visible only to named officers); a restricted note stays so",
+    )
     note.set_defaults(handler=run_correct_note)
     withdraw_note = _parser(
         commands, "withdraw-note", "withdraw a meeting note recorded by mistake", "note", reason_needed=True
@@ -312,7 +317,13 @@ def run_correct_note(args: argparse.Namespace) -> int:
 
     def work(store: Any) -> tuple[dict, list[str]]:
         new_id = correct_note(
-            store, args.record_id, note=args.note, corrected_by=args.by, section=args.section, reason=args.reason
+            store,
+            args.record_id,
+            note=args.note,
+            corrected_by=args.by,
+            section=args.section,
+            reason=args.reason,
+            restricted=args.restricted,
         )
         return {"note_id": new_id, "corrects_note_id": args.record_id}, [
             f"Note {new_id} replaces note {args.record_id}, which is kept in the meeting's history."
@@ -425,7 +436,7 @@ def _history(store: Any, args: argparse.Namespace) -> dict[str, Any]:
         found = action_history(store, args.action)
     elif args.meeting is not None:
         acting.check_record(store, actor, "meeting", args.meeting, changing=False)
-        found = meeting_history(store, args.meeting)
+        found = meeting_history(store, args.meeting, reader=actor.user)
     else:
         acting.check_record(store, actor, "intervention", args.intervention, changing=False)
         found = intervention_history(store, args.intervention)

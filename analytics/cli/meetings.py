@@ -51,8 +51,11 @@ def run_agenda(args: argparse.Namespace) -> int:
         agenda = visible_agenda(
             actor, meetings.build_agenda(store, meeting_id, meetings.board_for_meeting(store, meeting))
         )
+        # Presenter mode never shows an HR-restricted note, whoever runs it.
+        reader = None if args.presenter else actor.user
         record = {
-            title: acting.in_scope(actor, table) for title, table in meetings.meeting_record(store, meeting_id).items()
+            title: acting.in_scope(actor, table)
+            for title, table in meetings.meeting_record(store, meeting_id, reader=reader).items()
         }
         # Each --presenter run is a presenter session of its own: its pseudonyms are unlinkable to any other's.
         names = privacy.display_names(

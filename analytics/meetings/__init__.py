@@ -39,11 +39,13 @@ from analytics.meetings.records import (
     meeting_notes,
     meeting_record,
     meeting_schools,
+    notes_for_reader,
     previous_meeting_date,
     record_action,
     record_followup,
     record_note,
     save_minutes,
+    withheld_sentence,
 )
 
 __all__ = [
@@ -69,10 +71,12 @@ __all__ = [
     "meeting_notes",
     "meeting_record",
     "meeting_schools",
+    "notes_for_reader",
     "previous_meeting_date",
     "record_action",
     "record_followup",
     "record_note",
     "save_minutes",
     "schools_at_risk",
+    "withheld_sentence",
 ]

@@ -17,6 +17,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from analytics.access.roles import User
 from analytics.corrections import (
     CorrectionError,
     RecordNotFound,
@@ -326,18 +327,33 @@ def action_history(store: Store, action_id: int) -> dict[str, pd.DataFrame | dic
 
 
 def correct_note(
-    store: Store, note_id: int, *, note: str, corrected_by: str, section: str | None = None, reason: str = ""
+    store: Store,
+    note_id: int,
+    *,
+    note: str,
+    corrected_by: str,
+    section: str | None = None,
+    reason: str = "",
+    restricted: bool = False,
 ) -> int:
-    """Replace a meeting note by a corrected one; the old note is withdrawn and kept. Returns the new id."""
+    """Replace a meeting note by a corrected one; the old note is withdrawn and kept. Returns the new id.
+
+    The correction of an HR-restricted note stays restricted; ``restricted`` also restricts an open one.
+    """
     require_standing(store, "meeting_notes", note_id, f"Note {note_id}")
-    old = store.read("SELECT meeting_id, urn, section, note FROM meeting_notes WHERE note_id = ?", [note_id]).iloc[0]
+    old = store.read(
+        "SELECT meeting_id, urn, section, note, coalesce(restricted, false) AS restricted FROM meeting_notes "
+        "WHERE note_id = ?",
+        [note_id],
+    ).iloc[0]
     problems = who_and_why(corrected_by, reason, action="correcting the note", reason_needed=False)
     text, heading = clean(note), clean(section) if section is not None else str(old.section)
     if not text:
         problems.append("The corrected note is empty.")
     if not heading:
         problems.append("Say which agenda section the note belongs to.")
-    if not problems and (text, heading) == (old.note, old.section):
+    keep_restricted = bool(old.restricted) or restricted
+    if not problems and (text, heading, keep_restricted) == (old.note, old.section, bool(old.restricted)):
         problems.append(f"The correction changes nothing in note {note_id}.")
     if problems:
         raise CorrectionError(" ".join(problems), title="The note was not corrected")
@@ -345,9 +361,9 @@ def correct_note(
     urn = None if pd.isna(old.urn) else int(old.urn)
     with store.transaction(RECORDS) as cur:
         row = cur.execute(
-            """INSERT INTO meeting_notes (meeting_id, urn, section, note, noted_by, corrects_note_id)
-               VALUES (?, ?, ?, ?, ?, ?) RETURNING note_id""",
-            [int(old.meeting_id), urn, heading or GENERAL_NOTE, text, clean(corrected_by), note_id],
+            """INSERT INTO meeting_notes (meeting_id, urn, section, note, noted_by, corrects_note_id, restricted)
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING note_id""",
+            [int(old.meeting_id), urn, heading or GENERAL_NOTE, text, clean(corrected_by), note_id, keep_restricted],
         ).fetchone()
         assert row is not None  # INSERT ... RETURNING gives the new row
         why = f"corrected by note {row[0]}" + (f": {clean(reason)}" if clean(reason) else "")
@@ -365,12 +381,13 @@ def withdraw_note(store: Store, note_id: int, *, withdrawn_by: str, reason: str)
         withdraw_rows(cur, "meeting_notes", "note_id = ?", [note_id], by=clean(withdrawn_by), reason=clean(reason))
 
 
-def meeting_history(store: Store, meeting_id: int) -> dict[str, pd.DataFrame | dict]:
+def meeting_history(store: Store, meeting_id: int, *, reader: User | None = None) -> dict[str, pd.DataFrame | dict]:
     """Everything a meeting recorded, withdrawn and corrected parts included: ``meeting`` (a dict, with
     ``withdrawn_*``), ``corrections`` (earlier titles, dates, attendees, minutes), ``decisions``, ``actions``
-    and ``notes``, each with its ``withdrawn_by, withdrawn_at, withdrawn_reason``."""
+    and ``notes``, each with its ``withdrawn_by, withdrawn_at, withdrawn_reason``. HR-restricted notes
+    ``reader`` may not read are replaced by one line saying how many were not shown."""
     from analytics.corrections import correction_history
-    from analytics.meetings.records import meeting_notes
+    from analytics.meetings.records import notes_for_reader, with_withheld_line
 
     meeting = get_meeting(store, meeting_id)
     decisions = store.read(
@@ -390,5 +407,5 @@ def meeting_history(store: Store, meeting_id: int) -> dict[str, pd.DataFrame | d
         "corrections": correction_history(store, "meeting", meeting_id),
         "decisions": decisions,
         "actions": actions,
-        "notes": meeting_notes(store, meeting_id, include_withdrawn=True),
+        "notes": with_withheld_line(*notes_for_reader(store, meeting_id, reader, include_withdrawn=True)),
     }

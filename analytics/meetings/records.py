@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from analytics.access.roles import User, may_read_restricted_notes
 from analytics.corrections import log_corrections
 from analytics.errors import InsightError
 from analytics.store.db import RECORDS, Store
@@ -267,9 +268,19 @@ def _withdrawn_problems(store: Store, table: str, id_column: str, record_id: int
 
 
 def record_note(
-    store: Store, *, meeting_id: int, note: str, section: str = GENERAL_NOTE, urn: int | None = None, noted_by: str = ""
+    store: Store,
+    *,
+    meeting_id: int,
+    note: str,
+    section: str = GENERAL_NOTE,
+    urn: int | None = None,
+    noted_by: str = "",
+    restricted: bool = False,
 ) -> int:
-    """Keep what was said about a school (or the meeting) under an agenda section; returns ``note_id``."""
+    """Keep what was said about a school (or the meeting) under an agenda section; returns ``note_id``.
+
+    A ``restricted`` note is HR-restricted: only people :func:`may_read_restricted_notes` allows see it.
+    """
     standing_meeting(store, meeting_id)
     if not note.strip():
         raise MeetingError("The note is empty.")
@@ -277,27 +288,65 @@ def record_note(
         raise MeetingError("Say which agenda section the note belongs to.")
     with store.transaction(RECORDS) as cur:
         row = cur.execute(
-            """INSERT INTO meeting_notes (meeting_id, urn, section, note, noted_by) VALUES (?, ?, ?, ?, ?)
-               RETURNING note_id""",
-            [meeting_id, urn, section.strip(), note.strip(), noted_by.strip() or None],
+            """INSERT INTO meeting_notes (meeting_id, urn, section, note, noted_by, restricted)
+               VALUES (?, ?, ?, ?, ?, ?) RETURNING note_id""",
+            [meeting_id, urn, section.strip(), note.strip(), noted_by.strip() or None, bool(restricted)],
         ).fetchone()
         assert row is not None  # INSERT ... RETURNING gives the new row
     return int(row[0])
 
 
-def meeting_notes(store: Store, meeting_id: int, *, include_withdrawn: bool = False) -> pd.DataFrame:
-    """Notes kept at a meeting, in order taken: ``note_id, urn, section, note, noted_by, noted_at,
-    withdrawn_by, withdrawn_at, withdrawn_reason, corrects_note_id``.
+def withheld_sentence(count: int) -> str:
+    """What is said in place of withheld notes: "1 HR-restricted note not shown"; empty for none."""
+    if count <= 0:
+        return ""
+    return f"{count} HR-restricted note{'' if count == 1 else 's'} not shown"
 
-    A note corrected (replaced by a later note) or withdrawn is left out unless ``include_withdrawn``.
+
+def readable_notes(notes: pd.DataFrame, reader: User | None) -> tuple[pd.DataFrame, int]:
+    """The notes ``reader`` may read, and how many HR-restricted ones were dropped.
+
+    Every read of notes goes through here, so a restricted note's text, author and date reach only a named
+    reader; ``reader`` ``None`` (no sign-in, presenter mode, the command line without ``--as``) reads none.
     """
-    return store.read(
+    if may_read_restricted_notes(reader) or "restricted" not in notes.columns:
+        return notes, 0
+    hidden = notes.restricted.fillna(False).astype(bool)
+    return notes[~hidden].reset_index(drop=True), int(hidden.sum())
+
+
+def with_withheld_line(notes: pd.DataFrame, count: int, column: str = "note") -> pd.DataFrame:
+    """``notes`` with a last row saying how many were withheld (nothing else filled in), when any were."""
+    if count <= 0:
+        return notes
+    line = pd.DataFrame([{column: withheld_sentence(count)}], columns=notes.columns)
+    return pd.concat([notes.astype(object), line.astype(object)], ignore_index=True)
+
+
+def notes_for_reader(
+    store: Store, meeting_id: int, reader: User | None, *, include_withdrawn: bool = False
+) -> tuple[pd.DataFrame, int]:
+    """The meeting's notes ``reader`` may read (as :func:`meeting_notes`), and how many were withheld."""
+    notes = store.read(
         """SELECT note_id, urn, section, note, noted_by, noted_at, withdrawn_by, withdrawn_at, withdrawn_reason,
-                  corrects_note_id
+                  corrects_note_id, coalesce(restricted, false) AS restricted
            FROM meeting_notes WHERE meeting_id = $meeting AND ($withdrawn OR withdrawn_at IS NULL)
            ORDER BY note_id""",
         {"meeting": meeting_id, "withdrawn": include_withdrawn},
     )
+    return readable_notes(notes, reader)
+
+
+def meeting_notes(
+    store: Store, meeting_id: int, *, include_withdrawn: bool = False, reader: User | None = None
+) -> pd.DataFrame:
+    """Notes kept at a meeting that ``reader`` may read, in order taken: ``note_id, urn, section, note,
+    noted_by, noted_at, withdrawn_by, withdrawn_at, withdrawn_reason, corrects_note_id, restricted``.
+
+    A note corrected (replaced by a later note) or withdrawn is left out unless ``include_withdrawn``;
+    HR-restricted notes are left out unless ``reader`` may read them (see :func:`notes_for_reader` for the count).
+    """
+    return notes_for_reader(store, meeting_id, reader, include_withdrawn=include_withdrawn)[0]
 
 
 def actions_to_follow_up(store: Store, meeting_date: date, urns: Sequence[int] | None = None) -> pd.DataFrame:
@@ -345,12 +394,14 @@ def actions_agreed_at(store: Store, meeting_id: int) -> pd.DataFrame:
     )
 
 
-def meeting_record(store: Store, meeting_id: int) -> dict[str, pd.DataFrame]:
+def meeting_record(store: Store, meeting_id: int, *, reader: User | None = None) -> dict[str, pd.DataFrame]:
     """What a meeting recorded, for its minutes and pack: decisions, actions agreed, follow-ups, notes.
 
     Every table has a ``urn`` column (empty for entries about no single school). Only what stands: withdrawn
-    and corrected entries are in the histories, not in the record.
+    and corrected entries are in the histories, not in the record. HR-restricted notes ``reader`` may not
+    read are replaced by one line saying how many were not shown.
     """
+    notes, withheld = notes_for_reader(store, meeting_id, reader)
     return {
         "Decisions at this meeting": store.read(
             """SELECT urn, category, rag, reasons AS reason, decided_by, suggested_category
@@ -365,7 +416,7 @@ def meeting_record(store: Store, meeting_id: int) -> dict[str, pd.DataFrame]:
                ORDER BY f.followup_id""",
             [meeting_id],
         ),
-        "Notes": meeting_notes(store, meeting_id)[["urn", "section", "note"]],
+        "Notes": with_withheld_line(notes[["urn", "section", "note"]], withheld),
     }
 
 
