@@ -32,6 +32,8 @@ def download_buttons(
         "text/csv",
         icon=":material/download:",
         key=f"{key}_csv" if key else None,
+        # No rerun on the click: a rerun could replace the file's maker before the browser fetched it.
+        on_click="ignore",
     )
     right.download_button(
         excel_label,
@@ -40,4 +42,6 @@ def download_buttons(
         EXCEL_MIME,
         icon=":material/download:",
         key=f"{key}_xlsx" if key else None,
+        # No rerun on the click: a rerun could replace the file's maker before the browser fetched it.
+        on_click="ignore",
     )

@@ -80,6 +80,8 @@ def show_pack(
         f"{stem}.xlsx",
         shared.EXCEL_MIME,
         icon=":material/download:",
+        # No rerun on the click: a rerun could replace the file's maker before the browser fetched it.
+        on_click="ignore",
     )
     right.download_button(
         "Meeting pack (web page to print)",
@@ -90,6 +92,8 @@ def show_pack(
         f"{stem}.html",
         "text/html",
         icon=":material/print:",
+        # No rerun on the click: a rerun could replace the file's maker before the browser fetched it.
+        on_click="ignore",
     )
     st.download_button(
         "One page per school (web page to print, A4)",
@@ -98,6 +102,8 @@ def show_pack(
         f"{stem}-one-page-per-school.html",
         "text/html",
         icon=":material/description:",
+        # No rerun on the click: a rerun could replace the file's maker before the browser fetched it.
+        on_click="ignore",
     )
 
 

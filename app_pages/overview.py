@@ -216,6 +216,8 @@ def show_all_schools(schools: pd.DataFrame, selection: shared.Selection) -> None
             file_name=f"schools-{selection.as_of:%Y-%m-%d}.csv",
             mime="text/csv",
             icon=":material/download:",
+            # No rerun on the click: a rerun could replace the file's maker before the browser fetched it.
+            on_click="ignore",
         )
 
 

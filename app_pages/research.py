@@ -474,6 +474,8 @@ def show_exports(result: research.GroupComparison, tables: dict[str, pd.DataFram
             "text/csv",
             icon=":material/download:",
             key=f"research_{table}_csv",
+            # No rerun on the click: a rerun could replace the file's maker before the browser fetched it.
+            on_click="ignore",
         )
         columns[2 * position + 1].download_button(
             f"{label} (Parquet)",
@@ -482,6 +484,8 @@ def show_exports(result: research.GroupComparison, tables: dict[str, pd.DataFram
             PARQUET_MIME,
             icon=":material/download:",
             key=f"research_{table}_parquet",
+            # No rerun on the click: a rerun could replace the file's maker before the browser fetched it.
+            on_click="ignore",
         )
     note = pd.DataFrame({"methods note": research.methods_note(result).split("\n\n")})
     sheets = {name.capitalize(): frame for name, frame in tables.items()} | {"Methods note": note}
@@ -492,6 +496,8 @@ def show_exports(result: research.GroupComparison, tables: dict[str, pd.DataFram
         shared.EXCEL_MIME,
         icon=":material/download:",
         key="research_excel",
+        # No rerun on the click: a rerun could replace the file's maker before the browser fetched it.
+        on_click="ignore",
     )
     st.caption("Each chart downloads as a PNG from the camera button that appears when you point at it.")
 
