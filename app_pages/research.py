@@ -466,27 +466,22 @@ def show_exports(result: research.GroupComparison, tables: dict[str, pd.DataFram
     columns = st.columns(5)
     for position, (table, label) in enumerate((("groups", "Groups"), ("schools", "Schools"))):
         frame = tables[table]
-        columns[2 * position].download_button(
-            f"{label} (CSV)",
-            # Made when pressed (``frame`` bound now): building every file on each rerun cost most of it.
-            lambda frame=frame: to_csv_bytes(frame),
-            f"{stem}-{table}.csv",
-            "text/csv",
-            icon=":material/download:",
-            key=f"research_{table}_csv",
-            # No rerun on the click: a rerun could replace the file's maker before the browser fetched it.
-            on_click="ignore",
+        # Made when pressed (``frame`` bound now): building every file on each rerun cost most of it. No rerun
+        # on the click (on_click="ignore"): a rerun could replace the file's maker before the browser fetched it.
+        files = (
+            ("CSV", lambda frame=frame: to_csv_bytes(frame), "csv", "text/csv"),
+            ("Parquet", lambda frame=frame: research.to_parquet_bytes(frame), "parquet", PARQUET_MIME),
         )
-        columns[2 * position + 1].download_button(
-            f"{label} (Parquet)",
-            lambda frame=frame: research.to_parquet_bytes(frame),
-            f"{stem}-{table}.parquet",
-            PARQUET_MIME,
-            icon=":material/download:",
-            key=f"research_{table}_parquet",
-            # No rerun on the click: a rerun could replace the file's maker before the browser fetched it.
-            on_click="ignore",
-        )
+        for offset, (kind, make, suffix, mime) in enumerate(files):
+            columns[2 * position + offset].download_button(
+                f"{label} ({kind})",
+                make,
+                f"{stem}-{table}.{suffix}",
+                mime,
+                icon=":material/download:",
+                key=f"research_{table}_{suffix}",
+                on_click="ignore",
+            )
     note = pd.DataFrame({"methods note": research.methods_note(result).split("\n\n")})
     sheets = {name.capitalize(): frame for name, frame in tables.items()} | {"Methods note": note}
     columns[4].download_button(
@@ -496,7 +491,6 @@ def show_exports(result: research.GroupComparison, tables: dict[str, pd.DataFram
         shared.EXCEL_MIME,
         icon=":material/download:",
         key="research_excel",
-        # No rerun on the click: a rerun could replace the file's maker before the browser fetched it.
         on_click="ignore",
     )
     st.caption("Each chart downloads as a PNG from the camera button that appears when you point at it.")
