@@ -6,11 +6,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import streamlit as st
 
 from analytics.demo import DEFAULT_SEED, build_demo_store
 from analytics.store.db import Store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# The [auth] secrets of an app with sign-in switched on. The provider address is never reached: these tests
+# stand in for a signed-in person with AppTest's user, and tests/test_sign_in.py runs a real OIDC provider.
+AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "a-test-only-cookie-secret-of-some-length",
+    "client_id": "school-insight-tests",
+    "client_secret": "unused",
+    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -47,3 +58,14 @@ def empty_store_path(tmp_path: Path) -> Path:
     path = tmp_path / "empty.duckdb"
     Store(path).close()
     return path
+
+
+@pytest.fixture
+def fresh_caches() -> Iterator[None]:
+    """Streamlit's caches outlive an AppTest run in the test process; an app test that reads a store must not
+    see the figures a previous test cached for another store of the same path."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
