@@ -1,4 +1,4 @@
-"""Users and audit log: who may sign in with which role, and who did what (administrators only).
+"""Users and audit log: who may sign in with which role, who did what, and retention (administrators only).
 
 Listed in the navigation only for a signed-in administrator (see ``app.py``); the check below is for a page
 run some other way.
@@ -13,6 +13,7 @@ import streamlit as st
 
 from analytics import access as rules
 from analytics.export import to_csv_bytes
+from analytics.privacy import retention
 from app_pages import access, shared
 
 FORM_VERSION_KEY = "users_form_version"
@@ -45,6 +46,12 @@ def main() -> None:
         remove_form(store, me, active, version)
         hr_notes_form(store, me, active, version)
     show_audit(store, me)
+    st.subheader("Retention")
+    keep, erase = st.columns(2)
+    with keep:
+        retention_form(store, me, version)
+    with erase:
+        erasure_form(store, me, version)
 
 
 def group_labels(store) -> dict[int, str]:
@@ -177,6 +184,44 @@ def show_audit(store, me: rules.User) -> None:
         icon=":material/download:",
         key="audit_csv",
     )
+
+
+def retention_form(store, me: rules.User, version: int) -> None:
+    years = retention.audit_retention_years(store)
+    older, kept_from = retention.expired_audit_entries(store)
+    with st.form(f"retention_{version}"):
+        st.markdown("**How long the audit log is kept**")
+        kept = "for good" if kept_from is None else f"{years} years, from {kept_from:%d %B %Y}"
+        st.caption(f"Kept {kept}." + (f" {older} entries are older." if older else ""))
+        chosen = st.number_input("Years to keep (0 keeps it for good)", 0, retention.MOST_YEARS, years or 0)
+        remove_now = st.checkbox("Also remove the older entries now (the removal is itself logged)")
+        if st.form_submit_button("Save the retention"):
+            with shared.user_errors():
+                wanted = int(chosen) or None
+                if wanted != years:
+                    retention.set_audit_retention(store, wanted, changed_by=me.email)
+                message = f"The audit log is kept {'for good' if wanted is None else f'{wanted} years'}."
+                if remove_now:
+                    removed = retention.apply_audit_retention(store, applied_by=me.email)["removed"]
+                    message += f" Removed {removed} older entries."
+                _changed(message)
+
+
+def erasure_form(store, me: rules.User, version: int) -> None:
+    with st.form(f"erase_respondent_{version}"):
+        st.markdown("**Erase a questionnaire respondent** (on request)")
+        who = st.text_input("Name or code as the questionnaire file had it, or their pseudonym (P…)")
+        reason = st.text_input("Why", placeholder="erasure request of 3 March 2027", key=f"erase_reason_{version}")
+        sure = st.checkbox("I understand their answers are deleted from every questionnaire for good")
+        st.caption("Backups made before today still hold them: see docs/privacy.md.")
+        if st.form_submit_button("Erase their answers"):
+            if not sure:
+                st.error("Tick the box to confirm: an erasure cannot be undone.")
+                return
+            with shared.user_errors():
+                given = {"pseudonym": who} if retention.is_pseudonym(who) else {"name": who}
+                erasure = retention.erase_respondent(store, erased_by=me.email, reason=reason, **given)
+                _changed(" ".join(erasure.lines()))
 
 
 with shared.user_errors():

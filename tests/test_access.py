@@ -4,7 +4,6 @@ commands, and the app with sign-in switched on through AppTest's secrets and use
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,16 +19,10 @@ from analytics.monitoring.categories import decision_history
 from analytics.store import db
 from analytics.store.db import Store
 from analytics.store.schools import list_groups
+from tests.conftest import AUTH
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ADMIN_EMAIL = "ann.admin@example.org"
-AUTH = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "a-test-only-cookie-secret-of-some-length",
-    "client_id": "school-insight-tests",
-    "client_secret": "unused",
-    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
-}
 
 
 def members_today(store: Store, group_id: int) -> set[int]:
@@ -278,15 +271,6 @@ def test_users_groups_lists_the_ids_that_group_takes(demo_store_path: Path, caps
 
 
 # -- the app with sign-in switched on ---------------------------------------------------------------
-
-
-@pytest.fixture(autouse=False)
-def fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def open_app(store_path: Path, monkeypatch: pytest.MonkeyPatch, user: dict | None, page: str | None = None):

@@ -22,7 +22,9 @@ from analytics.privacy.agreements import AgreementError
 from analytics.store import db
 from analytics.store.db import Store
 from analytics.store.schools import list_schools
-from tests.test_pages import fresh_caches, open_app, rendered_text  # noqa: F401 (autouse fixture)
+from tests.test_pages import open_app, rendered_text
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_STORE = "app_pages/data_store.py"

@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -443,19 +442,8 @@ def test_an_older_stores_events_are_kept_as_public(tmp_path: Path, monkeypatch: 
 # -- the profile panel -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
-
-
 def panel_app(path: str, urn: int, presenter: bool) -> None:
     from datetime import date
-
-    import streamlit as st
 
     from app_pages import shared
     from app_pages.context_events_panel import render_context_events

@@ -21,6 +21,8 @@ from analytics.store import db
 from analytics.store.db import Store
 from analytics.store.schools import list_schools
 
+pytestmark = pytest.mark.usefixtures("fresh_caches")
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ALDER, BIRCH, CEDAR, DAISY, ELM, FIR = 991001, 991002, 991003, 991004, 991005, 991006
 YEAR = 2024  # 2023/24
@@ -190,15 +192,6 @@ def test_the_command_line_says_which_school_holds_the_group_back(trust_store: Pa
 
 
 # -- the page ----------------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def open_group_page(path: Path, monkeypatch: pytest.MonkeyPatch, presenter: bool = False) -> AppTest:

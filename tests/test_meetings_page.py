@@ -12,7 +12,9 @@ from analytics import meetings, privacy
 from analytics.meetings.pack import running_order
 from analytics.store.db import Store
 from analytics.store.schools import list_schools
-from tests.test_pages import fresh_caches, open_app  # noqa: F401 (autouse fixtures)
+from tests.test_pages import open_app
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 PAGE = "app_pages/meetings.py"
 

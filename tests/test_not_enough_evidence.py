@@ -20,7 +20,9 @@ import pytest
 from analytics.monitoring.categories import suggest_categories_for_store, suggest_category
 from analytics.monitoring.criteria import MET, NOT_ASSESSED, UNMET, CriteriaError, EvidenceRule, load_evidence_rule
 from analytics.store.db import Store
-from tests.test_pages import fresh_caches, metric_values, open_app  # noqa: F401 (autouse fixtures)
+from tests.test_pages import metric_values, open_app
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REAL = REPO_ROOT / "tests" / "data" / "real"

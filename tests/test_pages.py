@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,8 @@ from analytics.calendar import as_of_date
 from analytics.store import db
 from analytics.store.db import Store
 from analytics.store.schools import list_groups, schools_in_scope
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PAGES = [
@@ -29,15 +30,6 @@ PAGES = [
     "app_pages/data.py",
     "app_pages/data_store.py",
 ]
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def open_app(store_path: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None) -> AppTest:

@@ -18,7 +18,9 @@ from analytics import peer_review as pr
 from analytics.store.db import Store
 from analytics.store.schools import list_schools, schools_in_scope
 from app_pages.shared import EXCEL_MIME
-from tests.test_pages import fresh_caches, open_app, rendered_text  # noqa: F401 (autouse fixtures)
+from tests.test_pages import open_app, rendered_text
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 PAGE = "app_pages/peer_review.py"
 LEVEL_KEYS = [f"peer_review_level_0_{pr.AREA_SHORT[a]}" for a in pr.AREAS]

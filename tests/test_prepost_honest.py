@@ -32,7 +32,9 @@ from analytics.evaluation import (
 )
 from analytics.evaluation.signed_rank import EXACT_LIMIT, rank_biserial, signed_rank_test
 from analytics.store.db import Store
-from tests.test_pages import fresh_caches, open_app  # noqa: F401 (autouse fixture)
+from tests.test_pages import open_app
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

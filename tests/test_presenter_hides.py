@@ -24,7 +24,9 @@ from analytics.__main__ import main as cli_main
 from analytics.meetings import pack as meeting_pack
 from analytics.store.db import Store
 from analytics.store.schools import list_schools
-from tests.test_pages import PAGES, fresh_caches, open_app, rendered_text  # noqa: F401 (autouse fixture)
+from tests.test_pages import PAGES, open_app, rendered_text
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 MEETINGS = "app_pages/meetings.py"
 # The typed-text tables the pages of this product show (questionnaire tables are left to their own tests).

@@ -22,7 +22,9 @@ from analytics.evaluation.surveys import survey_long
 from analytics.imports.survey import preview_survey
 from analytics.store.db import Store
 from tests.browser import browser_page, running_app, wait_until_idle
-from tests.test_pages import fresh_caches, open_app  # noqa: F401 (autouse fixtures)
+from tests.test_pages import open_app
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 PAGE = "app_pages/questionnaires.py"
 FILES_KEY = "questionnaire_files"

@@ -4,7 +4,6 @@ else (other officers, viewers, lead heads, presenter mode, no sign-in) is told h
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from analytics.__main__ import main as cli
 from analytics.meetings.corrections import correct_note, meeting_history
 from analytics.store import db
 from analytics.store.db import Store
+from tests.conftest import AUTH
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ADMIN_EMAIL = "ann.admin@example.org"
@@ -27,22 +27,6 @@ HEAD_EMAIL = "lead.head@example.org"
 SECRET = "Grievance raised about the deputy head, see HR file 4471"
 OPEN_NOTE = "Governors asked for the attendance plan"
 WITHHELD = "1 HR-restricted note not shown"
-AUTH = {
-    "redirect_uri": "http://localhost:8501/oauth2callback",
-    "cookie_secret": "a-test-only-cookie-secret-of-some-length",
-    "client_id": "school-insight-tests",
-    "client_secret": "unused",
-    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
-}
-
-
-@pytest.fixture
-def fresh_caches() -> Iterator[None]:
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 @pytest.fixture

@@ -45,6 +45,8 @@ NEEDS: Mapping[str, str] = {
     **dict.fromkeys(("import-survey", "import-agreements"), IMPORT),
     # The whole store at once: made, replaced, copied or re-keyed.
     **dict.fromkeys(("init", "demo", "backup", "restore", "pseudonym-key", "rotate-key"), MANAGE_USERS),
+    # What the data-protection officer asks for: erasing a person's answers, how long the audit log is kept.
+    **dict.fromkeys(("erase-respondent", "retention"), MANAGE_USERS),
     **dict.fromkeys(("users list", "users add", "users role", "users remove", "users history", "audit"), MANAGE_USERS),
 }
 NEED_WORDS = {

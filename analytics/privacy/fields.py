@@ -40,6 +40,7 @@ FREE_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "data_sharing_agreements": ("recorded_by", "note", "file_name"),
     # A person's name and email, and what they did in words that may name a school or a person.
     "users": ("email", "display_name", "added_by", "removed_by"),
+    "erased_respondents": ("erased_by", "reason"),
     "audit_log": ("who", "what"),  # its details are JSON (not a text column); shown only to administrators
 }
 
@@ -78,6 +79,7 @@ NOT_FREE_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "data_sharing_agreements": ("source",),
     "users": ("role",),
     "audit_log": ("action",),  # a dotted action name
+    "erased_respondents": ("pseudonym",),  # a keyed pseudonym, kept so a re-import leaves the person out
 }
 
 

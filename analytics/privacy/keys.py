@@ -224,7 +224,9 @@ def _rekey_respondents(store: Store, new_secret: str) -> int:
 
     stored = store.read(
         "SELECT respondent FROM survey_responses WHERE respondent IS NOT NULL "
-        "UNION SELECT respondent FROM survey_respondent_groups"
+        "UNION SELECT respondent FROM survey_respondent_groups "
+        # Erased people too: a re-import under the new key must still leave them out.
+        "UNION SELECT pseudonym FROM erased_respondents"
     )
     mapping = [[old, rekeyed_pseudonym(new_secret, old)] for old in stored.respondent]
     with store.transaction() as cur:
@@ -232,9 +234,13 @@ def _rekey_respondents(store: Store, new_secret: str) -> int:
         try:
             if mapping:
                 cur.executemany("INSERT INTO respondent_rekey VALUES (?, ?)", mapping)
-            for table in ("survey_responses", "survey_respondent_groups"):
+            for table, column in (
+                ("survey_responses", "respondent"),
+                ("survey_respondent_groups", "respondent"),
+                ("erased_respondents", "pseudonym"),
+            ):
                 cur.execute(
-                    f"UPDATE {table} SET respondent = k.new FROM respondent_rekey k WHERE {table}.respondent = k.old"
+                    f"UPDATE {table} SET {column} = k.new FROM respondent_rekey k WHERE {table}.{column} = k.old"
                 )
         finally:
             cur.execute("DROP TABLE respondent_rekey")

@@ -78,11 +78,21 @@ DATA_TABLES: tuple[str, ...] = (
     "users",
     "audit_log",
     "ks2_published_cohorts",
+    "erased_respondents",
 )
 
 # Columns that record when something happened to the file rather than what it holds; a content
 # hash leaves them out so two builds of the same data compare equal.
-_VOLATILE_COLUMNS = {"imported_at", "applied_at", "noted_at", "recorded_at", "acted_at", "added_at", "removed_at"}
+_VOLATILE_COLUMNS = {
+    "imported_at",
+    "applied_at",
+    "noted_at",
+    "recorded_at",
+    "acted_at",
+    "added_at",
+    "removed_at",
+    "erased_at",
+}
 
 Params = Sequence[Any] | Mapping[str, Any] | None
 

@@ -314,6 +314,7 @@ def preview_survey(
     if store is not None:
         preview.store_path = str(store.path)
         check_links(store, options, preview)
+        leave_out_erased(store, preview)
         if file_hash:
             earlier = store.scalar(
                 "SELECT max(import_id) FROM imports_log WHERE target = ? AND file_hash = ? AND undone_at IS NULL",
@@ -348,3 +349,34 @@ def check_links(store: Store, options: SurveyOptions, preview: SurveyPreview) ->
             preview.problems.append(
                 SurveyProblem(None, None, f"No school with URN {', '.join(unknown)} is in the store.")
             )
+
+
+def leave_out_erased(store: Store, preview: SurveyPreview) -> None:
+    """Drop the answers of respondents erased on request (:mod:`analytics.privacy.retention`), so importing
+    the same file again does not bring them back, and say so; the counts shown follow."""
+    from analytics.privacy.retention import erased_pseudonyms
+
+    if preview.answers.empty or "respondent" not in preview.answers:
+        return
+    erased = erased_pseudonyms(store)
+    gone = preview.answers.respondent.isin(erased)
+    if not gone.any():
+        return
+    people = preview.answers.respondent[gone]
+    for wave in preview.respondents:
+        preview.respondents[wave] -= int(people[preview.answers.wave[gone] == wave].nunique())
+    answered = [wave for wave in preview.waves if (preview.answers.wave[~gone] == wave).any()]
+    if len(answered) >= 2:
+        kept = preview.answers[~gone]
+        first, last = (set(kept.respondent[kept.wave == w].dropna()) for w in (answered[0], answered[-1]))
+        preview.matched_pairs = len(first & last)
+    preview.answers = preview.answers[~gone].reset_index(drop=True)
+    count = people.nunique()
+    preview.warnings.append(
+        SurveyProblem(
+            None,
+            None,
+            f"{count} respondent{'s were' if count != 1 else ' was'} erased on request earlier, so "
+            f"their {int(gone.sum())} answers in this file are left out.",
+        )
+    )

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.errors import InsightError
-from analytics.imports.survey.check import check_links, preview_survey
+from analytics.imports.survey.check import check_links, leave_out_erased, preview_survey
 from analytics.imports.survey.model import (
     IMPORTED,
     KIND_LABELS,
@@ -134,8 +134,11 @@ def _checked_preview(
         return preview_survey(
             sources, store=store, options=options, file_names=file_names, progress=lambda f, m: report(0.8 * f, m)
         )
-    preview = with_changes(preview, problems=list(preview.problems))
+    preview = with_changes(
+        preview, problems=list(preview.problems), warnings=list(preview.warnings), respondents=dict(preview.respondents)
+    )
     check_links(store, preview.options, preview)
+    leave_out_erased(store, preview)
     earlier = store.scalar(
         "SELECT max(import_id) FROM imports_log WHERE target = ? AND file_hash = ? AND undone_at IS NULL",
         [TARGET, preview.file_hash],
