@@ -215,6 +215,26 @@ def records(frame: pd.DataFrame) -> list[dict]:
     ]
 
 
+# The schools a recorded thing is about, looked up before it is changed: to keep a person to their schools,
+# and to name the schools in the audit entry (a withdrawn record is still found).
+RECORD_URNS = {
+    "decision": "SELECT urn FROM category_decisions WHERE decision_id = $id",
+    "action": "SELECT urn FROM actions WHERE action_id = $id",
+    "note": "SELECT urn FROM meeting_notes WHERE note_id = $id",
+    "intervention": "SELECT urn FROM intervention_schools WHERE intervention_id = $id",
+    "event": "SELECT urn FROM context_events WHERE event_id = $id",
+    "meeting": """SELECT urn FROM category_decisions WHERE meeting_id = $id
+                  UNION SELECT urn FROM actions WHERE meeting_id = $id
+                  UNION SELECT urn FROM meeting_notes WHERE meeting_id = $id""",
+}
+
+
+def record_urns(store: Store, kind: str, record_id: int) -> list[int]:
+    """The schools the ``kind`` (decision, action, note, meeting, intervention, event) ``record_id`` is about."""
+    frame = store.read(RECORD_URNS[kind], {"id": int(record_id)})
+    return sorted({int(urn) for urn in frame.urn.dropna()})
+
+
 def _missing(value: object) -> bool:
     if value is None:
         return True

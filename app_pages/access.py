@@ -9,6 +9,7 @@ no page and no data at all. The rules (roles, scope, the audit log) are in :mod:
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 from analytics import access as rules
-from analytics.errors import InsightError
+from analytics.errors import InsightError, StoreBusyError
 from analytics.monitoring.categories import record_decision as record_decision_unsigned
 from app_pages import shared
 
@@ -32,6 +33,8 @@ IMPORT_PAGES = ("data",)
 # The schools whose profile this session has opened, or been refused: each is one audit entry, not one a rerun.
 VIEWED_KEY = "profiles_viewed"
 REFUSED_KEY = "profiles_refused"
+# How often an audit entry is tried when someone else saves at the same moment.
+AUDIT_TRIES = 5
 Made = TypeVar("Made")
 
 
@@ -243,6 +246,36 @@ def audited_export(make: Callable[[], Made], what: str, urns: Iterable[int]) -> 
         return make()
 
     return made
+
+
+def stamp(typed: str = "", default: str = "") -> str:
+    """Who a record made on a page says made it (``imported_by``, ``recorded_by`` ...): what the person typed,
+    else the signed-in person's name, else ``default`` (the page's name, without sign-in)."""
+    typed = str(typed or "").strip()
+    return typed or signed_in_name(default)
+
+
+def audit_write(
+    action: str, what: str, urns: Iterable[int | None] = (), details: Mapping[str, Any] | None = None
+) -> None:
+    """The audit entry of a write just made on a page, naming the signed-in person (as the command line's
+    writes name theirs). Without sign-in nobody can be named, and nothing is recorded, as for views.
+
+    The write is already saved: a moment's clash with someone else's save is retried rather than shown as a
+    failure, which would invite saving the same thing twice.
+    """
+    user = current_user()
+    if user is None:
+        return
+    schools = sorted({int(urn) for urn in urns if urn is not None})
+    for attempt in range(AUDIT_TRIES):
+        try:
+            rules.record_audit(shared.get_store(), user.email, action, what, schools, {"page": True, **(details or {})})
+            return
+        except StoreBusyError:
+            if attempt == AUDIT_TRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
 
 
 def record_decision(store: Any, **decision: Any) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from analytics.corrections import record_urns
 from analytics.meetings.corrections import close_action, correct_action, withdraw_action
 from analytics.meetings.records import actions_agreed_at
 from app_pages import access, shared
@@ -16,6 +17,7 @@ CHANGES = {
     "correct": "Correct its wording, owner or due date",
     "withdraw": "Withdraw it (recorded by mistake)",
 }
+DONE = {"close": "Closed", "correct": "Corrected", "withdraw": "Withdrew"}
 
 
 @st.cache_data(show_spinner=False)
@@ -38,7 +40,7 @@ def show_action_changes(store, meeting_id: int, *, key: str) -> None:
         text = st.text_input("Corrected wording (blank: unchanged)", key=f"change_text_{key}")
         owner = st.text_input("Corrected owner (blank: unchanged)", key=f"change_owner_{key}")
         note = st.text_input("Note or reason", key=f"change_note_{key}")
-        by = st.text_input("Your name", key=f"change_by_{key}")
+        by = st.text_input("Your name", value=access.signed_in_name(), key=f"change_by_{key}")
         if st.form_submit_button("Save the change"):
             with shared.user_errors():
                 if change == "close":
@@ -49,5 +51,11 @@ def show_action_changes(store, meeting_id: int, *, key: str) -> None:
                     )
                 else:
                     withdraw_action(store, int(action_id), withdrawn_by=by, reason=note)
+                access.audit_write(
+                    f"action.{change}",
+                    f"{DONE[change]} action {action_id}: {labels[int(action_id)]}",
+                    record_urns(store, "action", int(action_id)),
+                    {"action_id": int(action_id), "reason": note or None},
+                )
                 st.toast("Saved; the earlier version stays in the action's history.", icon=":material/check_circle:")
                 st.rerun()

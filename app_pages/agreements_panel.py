@@ -161,7 +161,7 @@ def record_form(store: Store, shown: pd.DataFrame, naming: Naming) -> None:
         action = st.radio("What happened", [SIGNED_ACTION, WITHDRAWN_ACTION], horizontal=True)
         left, right = st.columns(2)
         day = left.date_input("On", value=date.today(), max_value=date.today(), format="DD/MM/YYYY")
-        recorded_by = right.text_input("Recorded by", placeholder="Your name or role")
+        recorded_by = right.text_input("Recorded by", value=access.signed_in_name(), placeholder="Your name or role")
         note = st.text_input("Note (for a withdrawal: why)", placeholder="A reference, who signed, or the reason")
         if st.form_submit_button("Record", type="primary"):
             with shared.user_errors():
@@ -170,6 +170,10 @@ def record_form(store: Store, shown: pd.DataFrame, naming: Naming) -> None:
                 else:
                     agreements.withdraw_agreement(store, int(urn), day, recorded_by, note, source=agreements.PAGE)
                 what = "signed" if action == SIGNED_ACTION else "withdrew"
+                verb = "sign" if action == SIGNED_ACTION else "withdraw"
+                access.audit_write(
+                    f"agreement.{verb}", f"Recorded that URN {int(urn)} {what} its agreement on {day:%d %b %Y}", [urn]
+                )
                 st.toast(f"Recorded: {labels[int(urn)].rsplit(' (', 1)[0]} {what} on {day:%-d %b %Y}.")
                 st.session_state[FORM_VERSION_KEY] = version + 1
                 st.rerun()

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import privacy
+from analytics.corrections import record_urns
 from analytics.monitoring import context_events as events_api
 from analytics.store.db import Store
 from app_pages import access, shared
@@ -130,7 +131,7 @@ def record_form(store: Store, urn: int) -> None:
             "Soft intelligence (heard, not a public record)",
             help="Counted by the criteria, marked wherever it is shown, never in presenter mode or a download.",
         )
-        recorded_by = st.text_input("Recorded by", placeholder="Your name or role")
+        recorded_by = st.text_input("Recorded by", value=access.signed_in_name(), placeholder="Your name or role")
         if st.form_submit_button("Record event", type="primary"):
             with shared.user_errors():
                 event_id = events_api.record_context_event(
@@ -142,6 +143,7 @@ def record_form(store: Store, urn: int) -> None:
                     source=events_api.SOFT_INTELLIGENCE if soft else events_api.PUBLIC,
                     recorded_by=recorded_by,
                 )
+                access.audit_write("event.add", f"Recorded event {event_id} ({kind}) for URN {urn}", [urn])
                 st.toast(f"Recorded event {event_id}.", icon=":material/check_circle:")
                 st.session_state[FORM_VERSION_KEY] = version + 1
                 st.rerun()
@@ -154,10 +156,12 @@ def withdraw_form(store: Store, current: pd.DataFrame) -> None:
     }
     with st.form("withdraw_context_event"):
         event_id = st.selectbox("Event", list(labels), format_func=labels.__getitem__)
-        withdrawn_by = st.text_input("Withdrawn by", placeholder="Your name or role")
+        withdrawn_by = st.text_input("Withdrawn by", value=access.signed_in_name(), placeholder="Your name or role")
         st.caption("A withdrawn event stays in the history but no criterion counts it.")
         if st.form_submit_button("Withdraw event"):
             with shared.user_errors():
                 events_api.withdraw_context_event(store, int(event_id), withdrawn_by=withdrawn_by)
+                urns = record_urns(store, "event", int(event_id))
+                access.audit_write("event.withdraw", f"Withdrew event {event_id}", urns, {"event_id": int(event_id)})
                 st.toast(f"Event {event_id} withdrawn.", icon=":material/undo:")
                 st.rerun()

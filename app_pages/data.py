@@ -13,7 +13,8 @@ from analytics import privacy
 from analytics.calendar import format_academic_year
 from analytics.errors import InsightError
 from analytics.imports import dfe as import_dfe
-from app_pages import shared
+from analytics.imports.log import import_urns
+from app_pages import access, shared
 
 AUTO = "auto"
 KIND_CHOICES = {AUTO: "Recognise it from its columns", **import_dfe.KIND_LABELS}
@@ -211,13 +212,16 @@ def confirm_import(
             store,
             data,
             kind,
-            imported_by="Data page",
+            imported_by=access.stamp(default="Data page"),
             progress=report,
             file_name=file_name,
             year=year,
             state_funded_only=state_funded_only,
             preview=preview,
         )
+        if summary.import_id is not None:
+            urns = import_urns(store, summary.import_id)
+            access.audit_write("import.file", summary.lines()[0], urns, {"kind": kind, "import_id": summary.import_id})
         st.session_state.pop(PREVIEW_KEY, None)
         st.success("\n\n".join(escape(line.strip()) for line in summary.lines()), icon=":material/check_circle:")
 
@@ -241,7 +245,9 @@ def show_imports_log(store) -> None:
         left.markdown(f"Import {row.import_id}: {shared.plain(row.file_name)} ({row.kind})")
         if right.button("Undo", key=f"undo_{row.import_id}", icon=":material/undo:"):
             with shared.user_errors():
+                urns = import_urns(store, int(row.import_id))
                 undone = import_dfe.undo_with_report(store, int(row.import_id))
+                access.audit_write("import.undo", undone.lines()[0], urns, {"import_id": int(row.import_id)})
                 # Rows a later import changed stay as it left them; the user is told which, not just a count.
                 if undone.kept_later or undone.handed_on:
                     st.session_state["dfe_undo_message"] = undone.lines()

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import privacy
+from analytics.corrections import record_urns
 from analytics.monitoring.categories import decision_history
 from analytics.monitoring.decision_corrections import withdraw_decision
 from app_pages import access, shared
@@ -62,10 +63,16 @@ def withdraw_form(store, standing: pd.DataFrame) -> None:
     with st.expander("Withdraw a decision recorded by mistake"), st.form("withdraw_decision"):
         chosen = st.selectbox("Decision", list(labels), format_func=labels.get, key="withdraw_decision_id")
         reason = st.text_input("Why it is withdrawn", key="withdraw_decision_reason")
-        by = st.text_input("Withdrawn by", key="withdraw_decision_by")
+        by = st.text_input("Withdrawn by", value=access.signed_in_name(), key="withdraw_decision_by")
         st.caption("The decision stays in the history, marked withdrawn; it no longer sets the school's category.")
         if st.form_submit_button("Withdraw the decision"):
             with shared.user_errors():
                 withdraw_decision(store, int(chosen), withdrawn_by=by, reason=reason)
+                access.audit_write(
+                    "decision.withdraw",
+                    f"Withdrew decision {chosen}: {labels[int(chosen)]}",
+                    record_urns(store, "decision", int(chosen)),
+                    {"decision_id": int(chosen), "reason": reason},
+                )
                 st.toast("Decision withdrawn; it stays in the history.", icon=":material/check_circle:")
                 st.rerun()

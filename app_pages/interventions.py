@@ -281,6 +281,10 @@ def record_form(store) -> None:
                             selection_reason="low_scores" if low else None,
                         ),
                     )
+                    what = f"Recorded intervention {new_id} ({name})"
+                    access.audit_write(
+                        "intervention.record", what, [*supported, supporter], {"intervention_id": new_id}
+                    )
                     st.toast(f"Recorded intervention {new_id}.", icon=":material/check_circle:")
                     st.rerun()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -11,17 +11,27 @@ import streamlit as st
 from analytics import access as rules
 from analytics import meetings
 from analytics.meetings import pack as meeting_pack
-from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY
 from analytics.monitoring.profile import load_profile
 from analytics.monitoring.school_summary import school_story
 from app_pages import access, meeting_pack_panel, school_story_panel, shared
 from app_pages import action_corrections_panel as action_changes
 from app_pages import meeting_texts as texts
+from app_pages.meeting_forms import (
+    FORM_VERSION_KEY,
+    action_form,
+    decision_form,
+    followup_form,
+    note_form,
+    notes_reader,
+    review_form,
+)
 from app_pages.meeting_pack_panel import visible_record
 
 MEETING_KEY = "meeting_id"
 POSITION_KEY = "meeting_position"
-FORM_VERSION_KEY = "meeting_form_version"
+# The school being discussed, by URN: recording a decision re-sorts the running order (by concern), and the
+# screen must stay on the school just decided rather than show whichever school now holds its place.
+CURRENT_URN_KEY = "meeting_current_urn"
 
 
 @st.cache_data(show_spinner=False)
@@ -54,14 +64,6 @@ def load_agenda(store, meeting_id: int) -> meetings.Agenda:
 @st.cache_data(show_spinner=False)
 def _record(path: str, data_version: int, meeting_id: int, reader: rules.User | None) -> dict[str, pd.DataFrame]:
     return meetings.meeting_record(shared.open_store(path), meeting_id, reader=reader)
-
-
-def notes_reader() -> rules.User | None:
-    """Whom HR-restricted notes are read as: the signed-in person, never anyone in presenter mode.
-
-    Without sign-in there is nobody, so restricted notes are withheld (see ``analytics.access``).
-    """
-    return None if shared.current_selection().presenter_mode else access.current_user()
 
 
 def load_record(path: str, data_version: int, meeting_id: int) -> dict[str, pd.DataFrame]:
@@ -128,7 +130,7 @@ def choose_meeting(store, listed: pd.DataFrame, selection: shared.Selection) -> 
         format_func=labels.__getitem__,
         key=MEETING_KEY,
         # Another meeting's running order starts at its first school.
-        on_change=lambda: st.session_state.update({POSITION_KEY: 0}),
+        on_change=lambda: st.session_state.update({POSITION_KEY: 0, CURRENT_URN_KEY: None}),
     )
 
 
@@ -142,8 +144,11 @@ def new_meeting_form(store, selection: shared.Selection) -> None:
         if st.form_submit_button("Create meeting", type="primary"):
             with shared.user_errors():
                 new = meetings.NewMeeting(meeting_date, kind, title, attendees, selection.group_id)
-                st.session_state[MEETING_KEY] = meetings.create_meeting(store, new)
-                st.session_state[POSITION_KEY] = 0
+                meeting_id = meetings.create_meeting(store, new)
+                st.session_state[MEETING_KEY] = meeting_id
+                what = f"Created meeting {meeting_id} of {meeting_date:%d %b %Y} ({kind})"
+                access.audit_write("meeting.create", what, details={"meeting_id": meeting_id})
+                st.session_state.update({POSITION_KEY: 0, CURRENT_URN_KEY: None})
                 st.toast("Meeting created; its agenda is built from the data.", icon=":material/check_circle:")
                 st.rerun()
 
@@ -210,7 +215,9 @@ def show_school_by_school(store, agenda: meetings.Agenda, selection: shared.Sele
 
 def walk_agenda(order: pd.DataFrame, names) -> int:
     """Previous / Next (keys P and N) and a picker through the running order; the position shown."""
-    position = min(st.session_state.get(POSITION_KEY, 0), len(order) - 1)
+    urns = order.urn.astype(int).tolist()
+    held = st.session_state.get(CURRENT_URN_KEY)
+    position = urns.index(held) if held in urns else min(st.session_state.get(POSITION_KEY, 0), len(order) - 1)
     previous, where, following = st.columns([2, 5, 2], vertical_alignment="center")
     # Never disabled: a disabled button drops its keyboard shortcut, and the key should always answer.
     if previous.button("Previous", icon=":material/arrow_back:", shortcut="P", width="stretch"):
@@ -221,8 +228,7 @@ def walk_agenda(order: pd.DataFrame, names) -> int:
         if position == len(order) - 1:
             st.toast("That was the last school on the agenda.")
         position = min(position + 1, len(order) - 1)
-    urns = order.urn.astype(int).tolist()
-    st.session_state[POSITION_KEY] = position
+    st.session_state.update({POSITION_KEY: position, CURRENT_URN_KEY: urns[position]})
     chosen = where.selectbox(
         "School",
         range(len(urns)),
@@ -231,7 +237,8 @@ def walk_agenda(order: pd.DataFrame, names) -> int:
         label_visibility="collapsed",
     )
     if chosen != position:
-        st.session_state[POSITION_KEY] = position = chosen
+        position = chosen
+        st.session_state.update({POSITION_KEY: position, CURRENT_URN_KEY: urns[position]})
         st.rerun()
     return position
 
@@ -288,152 +295,6 @@ def show_school_records(store, agenda: meetings.Agenda, urn: int, shown) -> None
                 show_table(table, shown, key=f"recorded_{title}_{urn}")
 
 
-def _record_date(agenda: meetings.Agenda) -> date:
-    """Decisions and follow-ups are dated the meeting's day; when that is still ahead, today."""
-    return min(agenda.meeting["meeting_date"], date.today())
-
-
-def _saved(message: str, *slots: str) -> None:
-    st.toast(message, icon=":material/check_circle:")
-    shared.forget_drafts(*slots)
-    # New widget keys give empty fields for the next entry; a refused entry keeps what was typed.
-    st.session_state[FORM_VERSION_KEY] = st.session_state.get(FORM_VERSION_KEY, 0) + 1
-    st.rerun()
-
-
-def draft_slot(agenda: meetings.Agenda, urn: int | None, field: str) -> str:
-    return f"{int(agenda.meeting['meeting_id'])}:{urn}:{field}"
-
-
-def decision_form(store, agenda: meetings.Agenda, school: pd.Series, version: int) -> None:
-    suggested = school.suggested_category if isinstance(school.suggested_category, str) else None
-    urn = int(school.urn)
-    slot = draft_slot(agenda, urn, "reasons")
-    with st.container(border=True):
-        st.markdown("**Record a decision**")
-        # The box starts on the category the board last decided, so pressing Record confirms it and never
-        # escalates a school to the suggestion by default; with no decision yet it starts empty.
-        decided = shared.decided_category(school)
-        category = st.selectbox(
-            "Category",
-            CATEGORIES,
-            index=CATEGORIES.index(decided) if decided in CATEGORIES else None,
-            format_func=CATEGORY_LABELS.__getitem__,
-            placeholder="choose",
-            help=f"Suggested from the evidence: {suggested}." if suggested else "No category is suggested.",
-            key=f"decision_category_{urn}_{version}",
-        )
-        rag = st.selectbox(
-            "RAG", ["red", "amber", "green"], index=None, placeholder="from the category", key=f"rag_{urn}_{version}"
-        )
-        reasons = shared.drafted(
-            st.text_area, "Reasons", slot, version, placeholder="What the board considered and why it decided this"
-        )
-        by = access.signed_in_name(agenda.meeting["kind_label"])
-        decided_by = st.text_input("Decided by", value=by, key=f"by_{urn}_{version}")
-        if st.button("Record decision", type="primary", key=f"record_{urn}_{version}"):
-            with shared.user_errors():
-                access.record_decision(
-                    store,
-                    urn=urn,
-                    category=category,
-                    rag=rag or RAG_FOR_CATEGORY.get(category or ""),
-                    reasons=reasons,
-                    decided_by=decided_by,
-                    decided_on=_record_date(agenda),
-                    meeting_id=int(agenda.meeting["meeting_id"]),
-                    suggested_category=suggested,
-                )
-                _saved(f"Recorded category {category}; it is in the school's category history.", slot)
-
-
-def action_form(store, agenda: meetings.Agenda, urn: int | None, version: int) -> None:
-    slots = [draft_slot(agenda, urn, field) for field in ("action", "owner")]
-    with st.container(border=True):
-        st.markdown("**Agree an action**")
-        text = shared.drafted(st.text_area, "Action", slots[0], version, placeholder="What is to be done")
-        owner = shared.drafted(st.text_input, "Owner", slots[1], version, placeholder="A person or a role")
-        due = st.date_input(
-            "Due",
-            value=agenda.meeting["meeting_date"] + timedelta(weeks=6),
-            format="DD/MM/YYYY",
-            key=f"due_{urn}_{version}",
-        )
-        if st.button("Add action", key=f"add_action_{urn}_{version}"):
-            with shared.user_errors():
-                meetings.record_action(
-                    store, meeting_id=int(agenda.meeting["meeting_id"]), text=text, owner=owner, due_date=due, urn=urn
-                )
-                _saved("Action added; it stays on every agenda until it is closed.", *slots)
-
-
-def note_form(store, agenda: meetings.Agenda, urn: int, version: int) -> None:
-    slot = draft_slot(agenda, urn, "note")
-    with st.container(border=True):
-        st.markdown("**Note for the minutes**")
-        text = shared.drafted(
-            st.text_area, "Note", slot, version, placeholder="The explanation given, what the board asked for"
-        )
-        # Offered only to someone who could read the note back: nobody records what they cannot see.
-        restricted = rules.may_read_restricted_notes(notes_reader()) and st.checkbox(
-            rules.HR_NOTES_LABEL, key=f"restricted_note_{urn}_{version}"
-        )
-        if st.button("Save note", key=f"save_note_{urn}_{version}"):
-            with shared.user_errors():
-                meetings.record_note(
-                    store,
-                    meeting_id=int(agenda.meeting["meeting_id"]),
-                    note=text,
-                    urn=urn,
-                    restricted=bool(restricted),
-                )
-                _saved("Note saved.", slot)
-
-
-def review_form(store, agenda: meetings.Agenda, urn: int, version: int) -> None:
-    slots = {section: draft_slot(agenda, urn, f"review {section}") for section in meetings.REVIEW_SECTIONS}
-    with st.container(border=True):
-        st.markdown("**Review in the consistent format** (leave a section empty to skip it)")
-        texts = {
-            section: shared.drafted(st.text_area, section, slot, version, height=68) for section, slot in slots.items()
-        }
-        if st.button("Save review notes", type="primary", key=f"save_review_{urn}_{version}"):
-            written = {section: text for section, text in texts.items() if text.strip()}
-            if not written:
-                st.warning("Every section is empty; nothing was saved.")
-                return
-            with shared.user_errors():
-                for section, text in written.items():
-                    meetings.record_note(
-                        store, meeting_id=int(agenda.meeting["meeting_id"]), note=text, section=section, urn=urn
-                    )
-                _saved(f"Saved notes for {len(written)} sections.", *slots.values())
-
-
-def followup_form(store, agenda: meetings.Agenda, actions: pd.DataFrame, *, key: str) -> None:
-    # Action texts and owners are typed: shown redacted like the tables above them.
-    names = shared.school_names()
-    texts = names.redact([f"{r.text} ({r.owner})" for r in actions.itertuples()])
-    labels = {int(r.action_id): str(text) for r, text in zip(actions.itertuples(), texts, strict=True)}
-    version = st.session_state.get(FORM_VERSION_KEY, 0)
-    with st.form(f"followup_{key}_{version}"):
-        st.markdown("**Follow up an action**")
-        action_id = st.selectbox("Action", list(labels), format_func=labels.__getitem__)
-        status = st.radio("Status", meetings.ACTION_STATUSES, horizontal=True)
-        note = st.text_input("Progress", placeholder="What has happened; why it is dropped")
-        if st.form_submit_button("Save follow-up"):
-            with shared.user_errors():
-                meetings.record_followup(
-                    store,
-                    action_id=action_id,
-                    meeting_id=int(agenda.meeting["meeting_id"]),
-                    status=status,
-                    note=note,
-                    noted_on=_record_date(agenda),
-                )
-                _saved(f"Action marked {status}.")
-
-
 def show_actions(store, agenda: meetings.Agenda) -> None:
     names, writes = shared.school_names(), access.may(access.RECORD)
     follow_up = agenda.sections["Actions to follow up"]
@@ -476,7 +337,8 @@ def show_record(store, agenda: meetings.Agenda, selection: shared.Selection) -> 
             minutes = st.text_area("Minutes", value=typed, height=200)
             if st.form_submit_button("Save minutes"):
                 with shared.user_errors():
-                    meetings.save_minutes(store, meeting_id, minutes)
+                    meetings.save_minutes(store, meeting_id, minutes, saved_by=access.stamp(default="Meetings page"))
+                    access.audit_write("meeting.minutes", f"Saved the minutes of meeting {meeting_id}")
                     st.toast("Minutes saved.", icon=":material/check_circle:")
                     st.rerun()
     for title, table in record.items():

@@ -389,6 +389,8 @@ def record_form(store, subject: Subject) -> None:
                 completed_by=completed_by,
                 replace=replace,
             )
+            what = f"Recorded the peer review of {subject.label} of {review_date:%d %b %Y}"
+            access.audit_write("peer_review.record", what, [subject.urn], {"group_id": subject.group_id})
             st.session_state[FORM_VERSION_KEY] = version + 1
             st.toast(f"Recorded the assessment of {review_date:%d %b %Y}.", icon=":material/check_circle:")
             st.rerun()
@@ -448,6 +450,11 @@ def show_diagnostic(store, subject: Subject, history: pd.DataFrame, names: priva
         "Recorded: the date, who completed it, the partner and the date of the peer challenge, and each area's "
         "level, evidence, key actions and peer challenge comments."
     )
+    confirm_upload(store, subject, parsed, history, version)
+
+
+def confirm_upload(store, subject: Subject, parsed, history: pd.DataFrame, version: int) -> None:
+    """Record the checked workbook when asked (replacing one of the same date only when ticked), audited."""
     replace = False
     if parsed.review_date in set(history.review_date):
         st.warning(
@@ -470,6 +477,8 @@ def show_diagnostic(store, subject: Subject, history: pd.DataFrame, names: priva
                 challenge_date=parsed.challenge_date,
                 replace=replace,
             )
+            what = f"Recorded the uploaded peer review of {subject.label} of {parsed.review_date:%d %b %Y}"
+            access.audit_write("peer_review.upload", what, [subject.urn], {"group_id": subject.group_id})
             st.session_state[UPLOAD_VERSION_KEY] = version + 1
             st.toast(f"Recorded the assessment of {parsed.review_date:%d %b %Y}.", icon=":material/check_circle:")
             st.rerun()

@@ -11,6 +11,7 @@ import streamlit as st
 
 from analytics.evaluation import interventions
 from analytics.imports import survey as import_survey
+from analytics.imports.log import import_urns
 from analytics.imports.survey import SurveyOptions
 from app_pages import access, shared, survey_view
 from app_pages import questionnaire_mapping as grids
@@ -353,10 +354,14 @@ def confirm(store, files: list[tuple[str, bytes]], preview: import_survey.Survey
             store,
             files,
             options=preview.options,
-            imported_by="Questionnaires page",
+            imported_by=access.stamp(default="Questionnaires page"),
             replace=replace,
             progress=report,
             preview=preview,
+        )
+        what = f"Imported questionnaire {summary.survey_id} as import {summary.import_id}"
+        access.audit_write(
+            "import.survey", what, import_urns(store, summary.import_id), {"rows": summary.preview.stored_rows}
         )
         for key in (FILES_KEY, OPTIONS_KEY, PREVIEW_KEY):
             st.session_state.pop(key, None)
@@ -443,7 +448,11 @@ def confirm_undo(store, import_id: int, name: str) -> None:
     if yes.button("Yes, undo this upload", key=f"undo_yes_{import_id}", type="primary"):
         st.session_state.pop("questionnaire_undo_asked", None)
         with shared.user_errors():
+            urns = import_urns(store, import_id)
             removed = import_survey.undo_survey_import(store, import_id)
+            access.audit_write(
+                "import.undo", f"Undid questionnaire import {import_id} ({removed:,} answers removed)", urns
+            )
             st.toast(f"Import {import_id} undone ({removed:,} answers removed).")
             if st.session_state.get(SHOWN_KEY) is not None:
                 st.session_state.pop(SHOWN_KEY, None)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from openpyxl import Workbook
 from streamlit.testing.v1 import AppTest
 
@@ -443,7 +442,10 @@ def test_an_older_stores_events_are_kept_as_public(tmp_path: Path, monkeypatch: 
 
 
 def panel_app(path: str, urn: int, presenter: bool) -> None:
+    # AppTest runs this function's source alone, so it imports what it uses.
     from datetime import date
+
+    import streamlit as st
 
     from app_pages import shared
     from app_pages.context_events_panel import render_context_events

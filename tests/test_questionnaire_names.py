@@ -23,8 +23,10 @@ from analytics.privacy.person_names import (
 )
 from analytics.store.db import Store
 from tests.test_import_survey import AGREEMENT, workbook_bytes
-from tests.test_pages import fresh_caches, open_app  # noqa: F401 (autouse fixture)
+from tests.test_pages import open_app
 from tests.test_questionnaire_layouts import run_cli
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 FILE_NAME = "Survey results - Sarah Jones.xlsx"
 ROLES = ["Head of maths - Ahmed Khan", "Mrs O'Brien (Y6)", "TA", "SENCo", "Year 6 teacher"]

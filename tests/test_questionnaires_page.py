@@ -16,7 +16,9 @@ import streamlit as st
 
 from analytics.imports.survey import SurveyOptions, import_survey, survey_template_workbook
 from analytics.store.db import Store
-from tests.test_pages import fresh_caches, open_app, rendered_text  # noqa: F401 (autouse fixtures)
+from tests.test_pages import open_app, rendered_text
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 PAGE = "app_pages/questionnaires.py"
 # Where the page keeps uploaded files and confirmed options (importing the page module would run it).

@@ -17,7 +17,9 @@ from streamlit.delta_generator import DeltaGenerator
 
 from analytics import research
 from analytics.store.db import Store
-from tests.test_pages import fresh_caches, open_app, rendered_text  # noqa: F401 (autouse fixtures)
+from tests.test_pages import open_app, rendered_text
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def said(element) -> str:

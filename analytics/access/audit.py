@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 AUDIT_COLUMNS = ("id", "acted_at", "who", "action", "what", "urns", "details")
+# More schools than this in one entry (a national file's import) are counted in its details, not listed.
+URNS_LISTED = 1000
 
 
 def write_audit_entry(
@@ -36,9 +38,12 @@ def write_audit_entry(
     if not action or not what:
         raise AccessError("An audit entry must say what was done.")
     schools = sorted({int(urn) for urn in urns})
+    details = dict(details or {})
+    if len(schools) > URNS_LISTED:
+        details["schools"], schools = len(schools), []
     row = cur.execute(
         "INSERT INTO audit_log (who, action, what, urns, details) VALUES (?, ?, ?, ?, ?) RETURNING id",
-        [who, action, what, json.dumps(schools), json.dumps(dict(details or {}), default=str, sort_keys=True)],
+        [who, action, what, json.dumps(schools), json.dumps(details, default=str, sort_keys=True)],
     ).fetchone()
     assert row is not None  # INSERT ... RETURNING always yields the new row
     return int(row[0])

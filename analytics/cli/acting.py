@@ -56,8 +56,6 @@ NEED_WORDS = {
     NAME_UNSIGNED: "see schools without a data-sharing agreement by name",
     MANAGE_USERS: "manage users, read the audit log or look after the store file",
 }
-# More schools than this in one write (a national file) are counted in the audit entry rather than listed.
-URNS_LISTED = 1000
 
 
 class ActingError(InsightError):
@@ -229,29 +227,11 @@ def visible_meetings(actor: Actor, listed: pd.DataFrame) -> pd.DataFrame:
     return listed if actor.groups is None else listed[listed.group_id.isin(actor.groups)]
 
 
-# The schools a recorded thing is about, looked up before it is changed: to keep a person to their schools,
-# and to name the schools in the audit entry (a withdrawn record is still found).
-_RECORD_URNS = {
-    "decision": "SELECT urn FROM category_decisions WHERE decision_id = $id",
-    "action": "SELECT urn FROM actions WHERE action_id = $id",
-    "note": "SELECT urn FROM meeting_notes WHERE note_id = $id",
-    "intervention": "SELECT urn FROM intervention_schools WHERE intervention_id = $id",
-    "event": "SELECT urn FROM context_events WHERE event_id = $id",
-    "meeting": """SELECT urn FROM category_decisions WHERE meeting_id = $id
-                  UNION SELECT urn FROM actions WHERE meeting_id = $id
-                  UNION SELECT urn FROM meeting_notes WHERE meeting_id = $id""",
-}
 _RECORD_MEETING = {
     "action": "SELECT m.group_id FROM actions a JOIN meetings m USING (meeting_id) WHERE a.action_id = $id",
     "note": "SELECT m.group_id FROM meeting_notes n JOIN meetings m USING (meeting_id) WHERE n.note_id = $id",
     "meeting": "SELECT group_id FROM meetings WHERE meeting_id = $id",
 }
-
-
-def record_urns(store: Store, kind: str, record_id: int) -> list[int]:
-    """The schools the ``kind`` (decision, action, note, meeting, intervention, event) ``record_id`` is about."""
-    frame = store.read(_RECORD_URNS[kind], {"id": int(record_id)})
-    return sorted({int(urn) for urn in frame.urn.dropna()})
 
 
 def check_record(store: Store, actor: Actor, kind: str, record_id: int, *, changing: bool = True) -> list[int]:
@@ -266,6 +246,8 @@ def check_record(store: Store, actor: Actor, kind: str, record_id: int, *, chang
     ScopeError
         The record is about a school, or was made at a meeting, the person may not see.
     """
+    from analytics.corrections import record_urns
+
     urns = record_urns(store, kind, record_id)
     if actor.urns is None:
         return urns
@@ -331,32 +313,7 @@ def audit(
 
     schools = sorted({int(urn) for urn in urns if urn is not None})
     extra = {"command": command_name(args), **(details or {})}
-    if len(schools) > URNS_LISTED:
-        extra["schools"] = len(schools)
-        schools = []
     return record_audit(store, who(args), action, what, schools, extra)
-
-
-def import_urns(store: Store, import_id: int | None) -> list[int]:
-    """The schools an import wrote rows about: in any table that keeps both a URN and the import's id, the
-    rows it replaced or added, and its questionnaire's schools. Read before an undo, which removes them."""
-    if import_id is None:
-        return []
-    tables = store.read(
-        """SELECT table_name FROM information_schema.columns WHERE column_name IN ('urn', 'import_id')
-           GROUP BY table_name HAVING count(DISTINCT column_name) = 2 ORDER BY table_name"""
-    ).table_name
-    parts = [f'SELECT urn AS urn FROM "{table}" WHERE import_id = $id' for table in tables]
-    # Rows an import replaced or added elsewhere (the interventions' schools), and a questionnaire's schools.
-    parts.append(
-        "SELECT TRY_CAST(json_extract_string(row_json, '$.urn') AS INTEGER) AS urn FROM import_replaced_rows "
-        "WHERE import_id = $id"
-    )
-    parts.append(
-        "SELECT urn AS urn FROM survey_schools WHERE survey_id IN (SELECT survey_id FROM surveys WHERE import_id = $id)"
-    )
-    found = store.read(" UNION ".join(parts), {"id": int(import_id)})
-    return sorted({int(urn) for urn in found.urn.dropna()})
 
 
 def audit_import(
@@ -369,5 +326,7 @@ def audit_import(
     details: Mapping[str, Any] | None = None,
 ) -> int:
     """:func:`audit` for an import or its undo: the schools it wrote (``urns``, else looked up) and its id."""
+    from analytics.imports.log import import_urns
+
     schools = import_urns(store, import_id) if urns is None else urns
     return audit(store, args, action, what, schools, {"import_id": import_id, **(details or {})})

@@ -176,6 +176,7 @@ def run_import(args: argparse.Namespace) -> int:
     year is not certain is refused with the question (``year_question`` in ``--json``), answered with ``--year``."""
     from analytics.errors import InsightError
     from analytics.imports.dfe import YearNeeded, preview_import, run_import, undo_with_report
+    from analytics.imports.log import import_urns
     from analytics.store.db import Store
 
     if (failed := report_missing_store(args)) is not None:
@@ -184,7 +185,7 @@ def run_import(args: argparse.Namespace) -> int:
         with Store(store_path(args), read_only=args.dry_run) as store:
             if args.undo is not None:
                 # Rows a later import changed stay as it left them; kept_later says which (a dry run writes nothing).
-                urns = None if args.dry_run else acting.import_urns(store, args.undo)
+                urns = None if args.dry_run else import_urns(store, args.undo)
                 undone = undo_with_report(store, args.undo, dry_run=args.dry_run)
                 if urns is not None:
                     acting.audit_import(store, args, "import.undo", undone.lines()[0], args.undo, urns)
@@ -244,6 +245,7 @@ def run_import_events(args: argparse.Namespace) -> int:
     """Preview or import a file of events (or undo ``args.undo``); problems exit with code 2."""
     from analytics.errors import InsightError
     from analytics.imports import context_events as event_import
+    from analytics.imports.log import import_urns
     from analytics.monitoring.context_events import PUBLIC, SOFT_INTELLIGENCE
     from analytics.store.db import Store
 
@@ -253,7 +255,7 @@ def run_import_events(args: argparse.Namespace) -> int:
     try:
         with Store(store_path(args), read_only=args.dry_run) as store:
             if args.undo is not None:
-                urns = acting.import_urns(store, args.undo)
+                urns = import_urns(store, args.undo)
                 withdrawn = event_import.undo_context_events_import(store, args.undo, undone_by=acting.stamp(args))
                 what = f"Undid events import {args.undo}: {withdrawn} events withdrawn"
                 acting.audit_import(store, args, "import.undo", what, args.undo, urns, {"withdrawn": withdrawn})
@@ -285,6 +287,7 @@ def run_import_interventions(args: argparse.Namespace) -> int:
     """Preview or import a file of interventions (or undo ``args.undo``); problems exit with code 2."""
     from analytics.errors import InsightError
     from analytics.imports import interventions as intervention_import
+    from analytics.imports.log import import_urns
     from analytics.store.db import Store
 
     if (failed := report_missing_store(args)) is not None:
@@ -292,7 +295,7 @@ def run_import_interventions(args: argparse.Namespace) -> int:
     try:
         with Store(store_path(args), read_only=args.dry_run) as store:
             if args.undo is not None:
-                urns = acting.import_urns(store, args.undo)
+                urns = import_urns(store, args.undo)
                 undone = intervention_import.undo_interventions_import(store, args.undo)
                 details = {"removed_interventions": undone.removed_interventions}
                 acting.audit_import(store, args, "import.undo", undone.lines()[0], args.undo, urns, details)

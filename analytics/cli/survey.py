@@ -86,6 +86,7 @@ def register(commands: Any) -> None:
 def run_import_survey(args: argparse.Namespace) -> int:
     """Import ``args.files`` (or undo ``args.undo``); prints what was understood, or every problem (exit code 2)."""
     from analytics.errors import InsightError
+    from analytics.imports.log import import_urns
     from analytics.imports.survey import (
         SurveyImportError,
         SurveyOptions,
@@ -124,7 +125,7 @@ def run_import_survey(args: argparse.Namespace) -> int:
     try:
         with Store(path, read_only=args.dry_run) as store:
             if args.undo is not None:
-                urns = acting.import_urns(store, args.undo)
+                urns = import_urns(store, args.undo)
                 removed = undo_survey_import(store, args.undo)
                 what = f"Undid questionnaire import {args.undo} ({removed:,} answers removed)"
                 acting.audit_import(store, args, "import.undo", what, args.undo, urns, {"rows": removed})

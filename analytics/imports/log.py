@@ -97,3 +97,25 @@ def restore_replaced_rows(cur: Any, table: str, key: list[str], import_id: int) 
         [import_id, table, import_id],
     ).fetchall()
     return len(restored)
+
+
+def import_urns(store: Store, import_id: int | None) -> list[int]:
+    """The schools an import wrote rows about: in any table that keeps both a URN and the import's id, the
+    rows it replaced or added, and its questionnaire's schools. Read before an undo, which removes them."""
+    if import_id is None:
+        return []
+    tables = store.read(
+        """SELECT table_name FROM information_schema.columns WHERE column_name IN ('urn', 'import_id')
+           GROUP BY table_name HAVING count(DISTINCT column_name) = 2 ORDER BY table_name"""
+    ).table_name
+    parts = [f'SELECT urn AS urn FROM "{table}" WHERE import_id = $id' for table in tables]
+    # Rows an import replaced or added elsewhere (the interventions' schools), and a questionnaire's schools.
+    parts.append(
+        "SELECT TRY_CAST(json_extract_string(row_json, '$.urn') AS INTEGER) AS urn FROM import_replaced_rows "
+        "WHERE import_id = $id"
+    )
+    parts.append(
+        "SELECT urn AS urn FROM survey_schools WHERE survey_id IN (SELECT survey_id FROM surveys WHERE import_id = $id)"
+    )
+    found = store.read(" UNION ".join(parts), {"id": int(import_id)})
+    return sorted({int(urn) for urn in found.urn.dropna()})
