@@ -35,6 +35,12 @@ def test_init_creates_a_store_at_the_latest_schema(tmp_path: Path) -> None:
     again = run_cli("init", "--db", str(path))
     assert again.returncode == 0
     assert f"schema version {LATEST_SCHEMA_VERSION}" in again.stdout
+    with Store(path, read_only=True) as store:
+        # Making the store is audited, naming the account that ran the command; an init that changes nothing
+        # is not.
+        logged = store.read("SELECT who, action FROM audit_log")
+    assert logged.action.tolist() == ["store.create"]
+    assert logged.who[0].startswith("command line (")
 
 
 def test_demo_then_info_json_reports_every_table(tmp_path: Path) -> None:
@@ -51,6 +57,8 @@ def test_demo_then_info_json_reports_every_table(tmp_path: Path) -> None:
     with Store(path, read_only=True) as store:
         assert payload["counts"] == {table: store.count_rows(table) for table in payload["counts"]}
     assert payload["counts"]["schools"] > 100
+    with Store(path, read_only=True) as store:
+        assert store.read("SELECT action FROM audit_log").action.tolist()[-1] == "store.demo"
 
 
 def test_demo_refuses_to_overwrite_real_data(tmp_path: Path) -> None:

@@ -54,9 +54,15 @@ def fingerprint(path: Path) -> str:
 
 
 def content(path: Path) -> str:
-    """What the store holds (the file's bytes may change when DuckDB tidies it)."""
+    """What the store holds (the file's bytes may change when DuckDB tidies it), but the audit log, which
+    gains an entry for each backup and restore (see :func:`audit_actions`)."""
     with Store(path) as store:
-        return store.content_hash()
+        return store.content_hash(leave_out=("audit_log",))
+
+
+def audit_actions(path: Path) -> list[str]:
+    with Store(path) as store:
+        return store.read("SELECT action FROM audit_log ORDER BY id").action.tolist()
 
 
 def leftovers(folder: Path, expected: set[str]) -> set[str]:
@@ -194,6 +200,9 @@ def test_a_backup_restores_what_was_backed_up_and_keeps_the_store_it_replaced(
     assert kept.name.startswith("demo.duckdb.before-restore-") and kept.parent == writable_demo_path.parent
     assert content(writable_demo_path) == original
     assert content(kept) == changed
+    # The restored store says it was restored; the one it replaced says it was backed up.
+    assert audit_actions(writable_demo_path)[-1:] == ["store.restore"]
+    assert "store.backup" in audit_actions(kept)
     with Store(writable_demo_path) as store:
         # New rows take ids after the restored ones.
         agreements.record_agreement(store, urn, "2024-01-11", "Jo")

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from analytics.cli import acting
 from analytics.cli.common import add_db_option, add_json_option, emit, report_failure, store_path
 
 
@@ -65,9 +66,16 @@ def register(commands: Any) -> None:
 def run_init(args: argparse.Namespace) -> int:
     from analytics.store.db import Store
 
+    existed = store_path(args).exists()
     with Store(store_path(args)) as store:
         # Opening the store applied any missing migrations; report where it now stands.
         info = store.info()
+        if not existed:
+            acting.audit(store, args, "store.create", f"Made the store at schema version {info['schema_version']}")
+        elif store.applied_migrations:
+            names = [f"{m.version:04d}_{m.name}" for m in store.applied_migrations]
+            what = f"Brought the store to schema version {info['schema_version']} ({len(names)} migrations)"
+            acting.audit(store, args, "store.migrate", what, (), {"migrations": names})
     emit(
         {"path": info["path"], "schema_version": info["schema_version"]},
         args.json,
@@ -98,7 +106,8 @@ def run_demo(args: argparse.Namespace) -> int:
             print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
 
     build_demo_store(path, seed=seed, progress=report)
-    with Store(path, read_only=True) as store:
+    with Store(path) as store:
+        acting.audit(store, args, "store.demo", f"Built the demo partnership (seed {seed})", (), {"seed": seed})
         info = store.info()
     seconds = round(time.perf_counter() - started, 2)
     emit(
@@ -151,8 +160,23 @@ def run_backup(args: argparse.Namespace) -> int:
         summary = backup_store(store_path(args), args.to)
     except InsightError as error:
         return report_failure(args, error)
-    emit(summary.to_dict(), args.json, summary.lines())
+    # Recorded after the copy is made and checked, so the copy never depends on the store being writable.
+    noted = _audit_after(args, store_path(args), "store.backup", f"Backed up the store to {args.to}")
+    emit({**summary.to_dict(), "audited": noted is None}, args.json, [*summary.lines(), *([noted] if noted else [])])
     return 0
+
+
+def _audit_after(args: argparse.Namespace, path: Any, action: str, what: str) -> str | None:
+    """Audit a command that worked on the store file as a whole; a sentence when the entry could not be made."""
+    from analytics.errors import InsightError
+    from analytics.store.db import Store
+
+    try:
+        with Store(path) as store:
+            acting.audit(store, args, action, what)
+    except InsightError as error:
+        return f"The audit log could not record this ({error.message}); note it by hand."
+    return None
 
 
 def run_restore(args: argparse.Namespace) -> int:
@@ -163,5 +187,7 @@ def run_restore(args: argparse.Namespace) -> int:
         summary = restore_store(args.backup, store_path(args), replace=args.replace)
     except InsightError as error:
         return report_failure(args, error)
-    emit(summary.to_dict(), args.json, summary.lines())
+    kept = f"; the store it replaced is kept as {summary.kept_as}" if summary.kept_as else ""
+    noted = _audit_after(args, store_path(args), "store.restore", f"Restored the store from {args.backup}{kept}")
+    emit({**summary.to_dict(), "audited": noted is None}, args.json, [*summary.lines(), *([noted] if noted else [])])
     return 0

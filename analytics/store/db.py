@@ -167,8 +167,8 @@ class Store:
             raise StoreError(f"{self.path} could not be opened as a data store: {exc}") from exc
         try:
             self._check_version()
-            if not read_only:
-                self.migrate()
+            # What opening this file applied (none when read-only or already up to date): `init` reports it.
+            self.applied_migrations: list[Migration] = [] if read_only else self.migrate()
         except BaseException:
             self._conn.close()
             raise
@@ -382,13 +382,15 @@ class Store:
             "counts": {table: self.count_rows(table) for table in DATA_TABLES},
         }
 
-    def content_hash(self) -> str:
-        """SHA-256 over every data table's rows in a canonical order.
+    def content_hash(self, leave_out: Sequence[str] = ()) -> str:
+        """SHA-256 over every data table's rows (but ``leave_out``'s) in a canonical order.
 
         Two stores with the same content hash hold the same data, whenever they were built.
         """
         digest = hashlib.sha256()
         for table in DATA_TABLES:
+            if table in leave_out:
+                continue
             frame = self.read(f'SELECT * FROM "{table}"')
             frame = frame.drop(columns=[c for c in frame.columns if c in _VOLATILE_COLUMNS])
             frame = frame.sort_values(list(frame.columns), na_position="first").reset_index(drop=True)
