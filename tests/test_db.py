@@ -250,3 +250,46 @@ def test_a_commit_that_fails_reports_its_own_cause(tmp_path: Path, monkeypatch: 
             cur.execute("SELECT * FROM no_such_table")
         assert "no_such_table" in str(raised.value)
         assert "cannot rollback" not in str(raised.value)
+
+
+def test_an_import_running_while_others_save_decisions_loses_neither(tmp_path: Path) -> None:
+    """The app is one process sharing one store: an officer's real KS2 import (seconds of writing) while two
+    board members record decisions must end with the import and every decision saved."""
+    import threading
+
+    from analytics.imports import dfe
+    from analytics.monitoring.categories import record_decision
+
+    real = Path(__file__).resolve().parent / "data" / "real"
+    gias = real / "gias" / "gias-extract-20220420.csv"
+    ks2 = real / "dfe-ks2-hampshire" / "ks2-850-2018-19.csv"
+    if not (gias.exists() and ks2.exists()):
+        pytest.skip(f"the real sample files are not in {real}")
+    with Store(tmp_path / "store.duckdb") as store:
+        dfe.run_import(store, gias)
+        urns = store.read("SELECT urn FROM schools ORDER BY urn LIMIT 2").urn.astype(int).tolist()
+        failures: list[BaseException] = []
+        imported: list[object] = []
+
+        def officer() -> None:
+            try:
+                imported.append(dfe.run_import(store, ks2))
+            except BaseException as error:
+                failures.append(error)
+
+        def board_member(urn: int) -> None:
+            for k in range(25):
+                try:
+                    record_decision(store, urn=urn, category="2", reasons=f"review {k}", decided_by="Chair")
+                except BaseException as error:
+                    failures.append(error)
+
+        people = [threading.Thread(target=officer)] + [threading.Thread(target=board_member, args=(u,)) for u in urns]
+        for person in people:
+            person.start()
+        for person in people:
+            person.join()
+        assert failures == []
+        assert store.count_rows("category_decisions") == 50
+        assert store.scalar("SELECT count(*) FROM results WHERE import_id IS NOT NULL") > 1000
+        assert store.scalar("SELECT count(*) FROM imports_log WHERE undone_at IS NULL") == 2

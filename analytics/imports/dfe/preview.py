@@ -178,7 +178,8 @@ def make_preview(store: Store | None, plan: Plan) -> Preview:
     measures = pd.DataFrame()
     data_version = None
     if store is not None and not plan.problems:
-        data_version = store.data_version()
+        # Decisions, notes and audit entries saved meanwhile change nothing an import compares with.
+        data_version = store.evidence_version()
         changes, rekey, measures = compare(store, plan)
     elif not plan.problems:
         for name, frame in (("schools", plan.schools), ("results", plan.results), ("comparators", plan.comparators)):

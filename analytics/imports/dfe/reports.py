@@ -69,7 +69,8 @@ class Preview(ResultsImportPreview):
     # The comparison with the store behind the counts, so run_import writes exactly what was shown.
     comparison: tuple[list[TableChange], pd.DataFrame, pd.DataFrame] | None = field(default=None, repr=False)
     # What the comparison was made against and asked for: run_import(preview=...) writes it only while the store
-    # is as it was (its data version) and the kind, year and state-funded choice are the ones it was made with.
+    # holds the data it compared with (its evidence version: a decision or a note saved meanwhile does not
+    # matter) and the kind, year and state-funded choice are the ones it was made with.
     data_version: int | None = field(default=None, repr=False)
     asked: tuple[str, int | None, bool] | None = field(default=None, repr=False)
 

@@ -99,7 +99,7 @@ def preview_is_current(
         and preview.comparison is not None
         and preview.asked == asked
         and preview.file_hash == hashlib.sha256(data).hexdigest()
-        and preview.data_version == store.data_version()
+        and preview.data_version == store.evidence_version()
     )
 
 
@@ -115,10 +115,10 @@ def _write_preview(store: Store, preview: Preview, imported_by: str, report: Pro
         return summary
     report(0.55, "Writing to the store")
     with store.transaction() as cur:
-        if store.data_version() != preview.data_version:
+        if store.evidence_version() != preview.data_version:
             raise StoreBusyError(
-                "Someone else saved to the store while this file was being checked, so it was not imported. Nothing "
-                "was lost: press the button again."
+                "Someone else changed the store's data while this file was being checked, so it was not imported. "
+                "Nothing was lost: press the button again."
             )
         import_id = _write(cur, preview, imported_by, (changes, rekey, measures), report)
         report(0.95, "Saving")
