@@ -24,6 +24,14 @@ AUTH = {
 }
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every browser test runs on the same xdist worker, one after another: two apps and two Chromiums at once
+    on a small machine make page loads slow enough to time out."""
+    for item in items:
+        if item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def pseudonym_key_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Every test (and every command it runs) keeps pseudonym keys in a temporary key file, never in the
