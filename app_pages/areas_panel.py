@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from analytics.monitoring.areas import CONCERN, STRENGTH, areas_of_interest
-from app_pages import shared
+from analytics.monitoring.summary_evidence import presenter_text
+from app_pages import school_story_panel, shared
 
 
 @st.cache_data(show_spinner="Finding the school's areas of interest…")
@@ -16,9 +17,11 @@ def load_areas(path: str, data_version: int, urn: int, year: int | None) -> pd.D
     return areas_of_interest(shared.open_store(path), urn, year=year)
 
 
-def show_areas(store, urn: int, year: int | None) -> None:
-    """Concerns and strengths as sentences; says so plainly when there are none."""
+def show_areas(store, urn: int, year: int | None, presenter_mode: bool = False) -> None:
+    """Concerns and strengths as sentences; says so plainly when there are none. In presenter mode whole-school
+    cohorts are given in the roll's bands, as everywhere on the profile."""
     areas = load_areas(*shared.evidence_key(store), urn, year)
+    cohorts = school_story_panel.load_cohorts(*shared.evidence_key(store), urn) if presenter_mode else set()
     with st.expander(f"Areas of interest ({len(areas)})", expanded=not areas.empty):
         if areas.empty:
             st.caption(
@@ -30,7 +33,8 @@ def show_areas(store, urn: int, year: int | None) -> None:
         for kind, icon in ((CONCERN, ":material/south_east:"), (STRENGTH, ":material/north_east:")):
             mine = areas[areas.kind == kind]
             if not mine.empty:
-                st.markdown("\n".join(f"- {icon} {shared.plain(sentence)}" for sentence in mine.sentence))
+                shown = (presenter_text(sentence, presenter_mode, cohorts) for sentence in mine.sentence)
+                st.markdown("\n".join(f"- {icon} {shared.plain(sentence)}" for sentence in shown))
         bases = {b for figures in areas.figures for f in figures for b in [f.get("position_basis")] if b}
         if bases - {"national"}:
             st.caption("Positions are " + "; ".join(sorted(map(str, bases))) + ": not national.")

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import privacy
+from analytics.calendar import academic_year_of, format_academic_year
 from analytics.corrections import record_urns
 from analytics.monitoring import context_events as events_api
 from analytics.store.db import Store
@@ -33,9 +34,10 @@ def load_events(path: str, data_version: int, urn: int, officer_view: bool) -> p
 
 def render_context_events(store_path_or_store: Store | str | Path, urn: int, presenter: bool) -> None:
     """Draw the panel for one school. ``presenter``: the screen is shared (no notes, no soft intelligence)."""
-    store = (
-        store_path_or_store if isinstance(store_path_or_store, Store) else shared.open_store(str(store_path_or_store))
-    )
+    # Tested as a path, not as a Store: a rerun that reloads the store module makes a store of the earlier
+    # class fail isinstance, and its text would have been opened as a new file's name.
+    is_path = isinstance(store_path_or_store, str | Path)
+    store = shared.open_store(str(store_path_or_store)) if is_path else store_path_or_store
     st.markdown("**Context events** (strand 5)")
     events = load_events(*shared.cache_key(store), urn, not presenter)
     if presenter:
@@ -60,15 +62,12 @@ def show_shared_events(events: pd.DataFrame) -> None:
     if events.empty:
         st.caption("No events recorded.")
         return
-    st.dataframe(
-        events[["event_date", "kind_label"]],
-        hide_index=True,
-        column_config={
-            "event_date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
-            "kind_label": "What",
-        },
-        key="context_events_shared",
+    # A day and what happened (a new headteacher) name a school to anyone who reads the local news: the shared
+    # screen gives the academic year only.
+    shown = pd.DataFrame(
+        {"Year": [format_academic_year(academic_year_of(d)) for d in events.event_date], "What": events.kind_label}
     )
+    st.dataframe(shown, hide_index=True, key="context_events_shared")
 
 
 def show_officer_events(events: pd.DataFrame) -> None:

@@ -13,6 +13,7 @@ from analytics import meetings
 from analytics.meetings import pack as meeting_pack
 from analytics.monitoring.profile import load_profile
 from analytics.monitoring.school_summary import school_story
+from analytics.monitoring.summary_evidence import presenter_text
 from app_pages import access, meeting_pack_panel, school_story_panel, shared
 from app_pages import action_corrections_panel as action_changes
 from app_pages import meeting_texts as texts
@@ -268,9 +269,16 @@ def show_school_heading(school: pd.Series, selection: shared.Selection):
     else:
         st.caption("This school has not signed a data-sharing agreement, so it is not named here.")
     if isinstance(school.reasons, str) and school.reasons:
+        # In presenter mode no inspection day or exact whole-school cohort: either names the school.
+        cohorts = (
+            school_story_panel.load_cohorts(*shared.evidence_key(shared.get_store()), urn)
+            if selection.presenter_mode
+            else set()
+        )
+        reasons = presenter_text(school.reasons, selection.presenter_mode, cohorts)
         # Reasons are joined by "; ", which also occurs inside one (e.g. "(2 points below; 195 pupils"):
         # a new reason starts with a capital letter.
-        st.markdown("\n".join(f"- {reason}" for reason in re.split(r"; (?=[A-Z])", school.reasons)))
+        st.markdown("\n".join(f"- {reason}" for reason in re.split(r"; (?=[A-Z])", reasons)))
     return shown
 
 

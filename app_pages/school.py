@@ -6,6 +6,7 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from analytics import charts, privacy
 from analytics.calendar import format_academic_year
@@ -14,7 +15,15 @@ from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR
 from analytics.monitoring.criteria import STRAND_NAMES, SUBGROUP_LABELS
 from analytics.monitoring.school_summary import school_story, school_summary
 from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
-from analytics.monitoring.summary_evidence import marked_positions
+from analytics.monitoring.summary_evidence import (
+    cohort_words,
+    marked_positions,
+    measure_lines,
+    national_standing,
+    presenter_text,
+    shown_groups,
+    shown_measures,
+)
 from analytics.monitoring.summary_page import school_summary_html
 from analytics.ofsted import describe_inspection
 from analytics.stats.wording import format_intervals
@@ -24,6 +33,7 @@ from app_pages.context_events_panel import render_context_events
 
 STATUS_LABELS = {"unmet": "Unmet", "met": "Met", "not assessed": "Not assessed"}
 FORM_VERSION_KEY = "decision_form_version"
+CLEAR_REASONS_KEY = "decision_reasons_saved"
 
 
 @st.cache_data(show_spinner=False)
@@ -54,7 +64,8 @@ def position_line(positions: pd.DataFrame, code: str, year: int | None) -> str |
 
 
 def main() -> None:
-    started = shared.start_page("School profile")
+    # No big title: the school's name heads the page, and the first screen of a projector is needed for its story.
+    started = shared.start_page("School profile", show_title=False)
     if started is None:
         return
     store, selection, schools = started
@@ -98,21 +109,23 @@ def main() -> None:
         if selection.year
         else None
     )
-    show_header(record, status.iloc[0] if not status.empty else None, shared.school_names(discussed), schools)
+    presenter = selection.presenter_mode
+    cohorts = school_story_panel.load_cohorts(*shared.evidence_key(store), urn) if presenter else set()
+    positions = show_top(store, record, status.iloc[0] if not status.empty else None, selection, schools, cohorts)
     school_story_panel.show_story(school_story(store, record, shared.school_names(discussed), selection.as_of))
     show_summary_download(store, urn, selection, shared.school_names(discussed))
-    # Where the school stands comes straight under the header, as in the one-page summary: the headline
-    # measures as small multiples with national and LA lines, position and marks; the detail is in the tabs.
+    # Where the school stands comes straight under the header, as in the one-page summary: the measures the
+    # printed page shows, as small multiples with national and LA lines, position and marks; detail in the tabs.
     st.markdown("#### Headline measures")
-    positions = load_positions(*shared.evidence_key(store), urn, selection.year) if selection.year else None
-    show_results(record, assessment, urn, selection, positions)
+    catalogue = school_story_panel.load_catalogue(*shared.cache_key(store))
+    show_results(record, assessment, urn, selection, positions, catalogue, cohorts)
     show_sharp_declines(record, assessment, urn)
-    areas_panel.show_areas(store, urn, selection.year)
+    areas_panel.show_areas(store, urn, selection.year, selection.presenter_mode)
     tabs = st.tabs(["Criteria", "Pupil groups", "Ofsted and events", "Category history", "Support"])
     with tabs[0]:
-        show_criteria(assessment, urn)
+        show_criteria(assessment, urn, presenter, cohorts)
     with tabs[1]:
-        show_pupil_groups(record, assessment, urn, selection)
+        show_pupil_groups(record, assessment, urn, selection, cohorts)
     with tabs[2]:
         show_ofsted_and_events(record, selection.presenter_mode)
         render_context_events(store, urn, selection.presenter_mode)
@@ -120,6 +133,27 @@ def main() -> None:
         show_category_history(store, urn, status.iloc[0] if not status.empty else None, shared.school_names(discussed))
     with tabs[4]:
         show_support(record, shared.school_names(discussed))
+
+
+def show_top(
+    store,
+    record: profile.SchoolProfile,
+    status: pd.Series | None,
+    selection: shared.Selection,
+    schools: pd.DataFrame,
+    cohorts: set[int],
+) -> pd.DataFrame | None:
+    """The header, then where the school stands nationally under its why line; returns the positions."""
+    urn = int(record.details["urn"])
+    names = shared.school_names(() if selection.presenter_mode else (urn,))
+    sizes = school_story_panel.load_group_sizes(*shared.cache_key(store), selection.as_of)
+    groups = shown_groups(record.groups[record.groups.end_date.isna()], names, sizes, selection.presenter_mode)
+    standing = show_header(record, status, names, schools, groups, selection.presenter_mode, cohorts)
+    # Filled once the positions are worked out, so the school's name is on screen first.
+    positions = load_positions(*shared.evidence_key(store), urn, selection.year) if selection.year else None
+    labels = dict(zip(record.results.measure_code.astype(str), record.results.label, strict=False))
+    standing.markdown(shared.plain(national_standing(positions, labels, selection.year)))
+    return positions
 
 
 def context_facts(details: dict, hidden: bool, schools: pd.DataFrame) -> list[str | None]:
@@ -142,22 +176,24 @@ def context_facts(details: dict, hidden: bool, schools: pd.DataFrame) -> list[st
 
 
 def show_header(
-    record: profile.SchoolProfile, status: pd.Series | None, names: privacy.SchoolNames, schools: pd.DataFrame
-) -> None:
+    record: profile.SchoolProfile,
+    status: pd.Series | None,
+    names: privacy.SchoolNames,
+    schools: pd.DataFrame,
+    groups: list[str],
+    presenter: bool,
+    cohorts: set[int],
+) -> DeltaGenerator:
+    """Name, context, groups (``shown_groups``: redacted, small ones left out in presenter mode), categories and
+    RAG with why; returns the place under the why line for where the school stands nationally."""
     details = record.details
     facts = context_facts(details, int(details["urn"]) in names.hidden, schools)
     st.subheader(shared.plain(names.name(details["urn"], details["name"])))
     st.caption(" · ".join(shared.plain(f) for f in facts if f))
-    current = record.groups[record.groups.end_date.isna()]
-    if not current.empty:
-        # Group names are typed: one called after another school must not name it.
-        groups = names.redact(current.name.tolist())
-        st.caption(
-            "Member of: "
-            + "; ".join(f"{shared.plain(g)} ({r.kind})" for r, g in zip(current.itertuples(), groups, strict=True))
-        )
+    if groups:
+        st.caption("Member of: " + "; ".join(shared.plain(g) for g in groups))
     if status is None:
-        return
+        return st.empty()
     cols = st.columns(3)
     decided = status.decided_category
     cols[0].metric(
@@ -174,14 +210,16 @@ def show_header(
     if status.rag == NOT_ENOUGH_EVIDENCE:
         # What is missing and what to import, where the verdict is shown, not only in the Criteria tab.
         st.markdown(f"{shared.RAG_BADGES[status.rag]} **Why:** of the criteria in strands 1-4, {status.evidence}.")
-        st.markdown("\n".join(f"- {reason}" for reason in status.reasons.split("; ")[1:]))
+        reasons = presenter_text(status.reasons, presenter, cohorts)
+        st.markdown("\n".join(f"- {reason}" for reason in reasons.split("; ")[1:]))
     else:
-        st.markdown(
-            f"{shared.RAG_BADGES.get(status.rag, '')} **Why:** {status.summary} · strands 1-4: {status.evidence}"
-        )
+        summary = presenter_text(status.summary, presenter, cohorts)
+        st.markdown(f"{shared.RAG_BADGES.get(status.rag, '')} **Why:** {summary} · strands 1-4: {status.evidence}")
+    standing = st.empty()
     if status.trend_drivers:
         lead = "Trend driven by" if status.trend in ("rising", "declining") else "Measures that moved"
         st.caption(f"{lead}: {status.trend_drivers}")
+    return standing
 
 
 def show_summary_download(store, urn: int, selection: shared.Selection, names: privacy.SchoolNames) -> None:
@@ -223,15 +261,28 @@ def show_results(
     urn: int,
     selection: shared.Selection,
     positions: pd.DataFrame | None = None,
+    catalogue: pd.DataFrame | None = None,
+    cohorts: set[int] | None = None,
 ) -> None:
     results = record.results[record.results.subgroup == "all"]
     if results.empty:
         st.info("No results for this school yet.")
         return
-    headline = results[results.is_headline]
-    show_all = st.toggle("Show every measure, not only the headline ones", key="profile_all_measures")
-    chosen = results if show_all or headline.empty else headline
     trends = assessment.trends if assessment is not None else pd.DataFrame()
+    # By default the measures the printed summary shows, in its order, so screen and paper agree: those with a
+    # result in the year, headline ones first, then the rest worse than national first.
+    lines = (
+        measure_lines(record.results, positions, trends, catalogue, selection.year, urn)
+        if positions is not None and catalogue is not None
+        else []
+    )
+    default = {m.measure_code: i for i, m in enumerate(shown_measures(lines))}
+    show_all = st.toggle("Show every measure, not only those on the printed summary", key="profile_all_measures")
+    codes = results.measure_code.astype(str)
+    chosen = results if show_all or not default else results[codes.isin(default)]
+    chosen = chosen.assign(order=chosen.measure_code.astype(str).map(default)).sort_values(
+        ["order", "academic_year"], na_position="last", kind="stable"
+    )
     st.caption(
         "The shaded band is how far a result can move by chance with a cohort this size: a result inside it is "
         "within normal variation. Dashed line: national; dotted: local authority."
@@ -249,6 +300,11 @@ def show_results(
         )
         trend = trend_row.trend.iloc[0] if not trend_row.empty else None
         with cols[position % 2]:
+            if cohorts:
+                # Presenter mode: the hover gives a whole-school cohort in the roll's band, as the header does.
+                history = history.assign(
+                    cohort=[None if pd.isna(n) else cohort_words(n, cohorts, True) for n in history.cohort]
+                )
             st.plotly_chart(charts.measure_history(history, label, unit, trend, record.lineage), key=f"history_{code}")
             placed = position_line(positions, str(code), selection.year) if positions is not None else None
             if placed:
@@ -261,7 +317,7 @@ def show_results(
                 st.caption(f"{format_academic_year(row.academic_year)}: suppressed ({row.missing_code})")
 
 
-def show_criteria(assessment, urn: int) -> None:
+def show_criteria(assessment, urn: int, presenter_mode: bool = False, cohorts: set[int] | None = None) -> None:
     if assessment is None:
         st.info("No results yet, so the criteria cannot be checked.")
         return
@@ -278,14 +334,21 @@ def show_criteria(assessment, urn: int) -> None:
             st.table(
                 shared.colour_cells(
                     pd.DataFrame(
-                        {"Criterion": rows.text, "Status": rows.status.map(STATUS_LABELS), "Evidence": rows.evidence}
+                        {
+                            "Criterion": rows.text,
+                            "Status": rows.status.map(STATUS_LABELS),
+                            # No inspection day, no exact whole-school cohort in presenter mode.
+                            "Evidence": [presenter_text(e, presenter_mode, cohorts or ()) for e in rows.evidence],
+                        }
                     ),
                     ["Status"],
                 ).hide(axis="index")
             )
 
 
-def show_pupil_groups(record: profile.SchoolProfile, assessment, urn: int, selection: shared.Selection) -> None:
+def show_pupil_groups(
+    record: profile.SchoolProfile, assessment, urn: int, selection: shared.Selection, cohorts: set[int]
+) -> None:
     if assessment is None or selection.year is None:
         st.info("No results yet.")
         return
@@ -302,7 +365,7 @@ def show_pupil_groups(record: profile.SchoolProfile, assessment, urn: int, selec
                     "School gap": gaps.value.round(1),
                     "95% CI": format_intervals(gaps.ci_low, gaps.ci_high),
                     "National gap": gaps.comparison.round(1),
-                    "Evidence": gaps.evidence,
+                    "Evidence": [presenter_text(e, selection.presenter_mode, cohorts) for e in gaps.evidence],
                 }
             ),
             hide_index=True,
@@ -317,8 +380,11 @@ def show_pupil_groups(record: profile.SchoolProfile, assessment, urn: int, selec
         table.pivot_table(index="group", columns="label", values="value", aggfunc="first").round(1),
         key="by_group",
     )
-    cohorts = table.pivot_table(index="group", columns="label", values="cohort", aggfunc="first")
-    st.caption("Pupils behind each figure: " + "; ".join(f"{g} {int(n)}" for g, n in cohorts.max(axis=1).items()))
+    counts = table.pivot_table(index="group", columns="label", values="cohort", aggfunc="first").max(axis=1)
+    st.caption(
+        "Pupils behind each figure: "
+        + "; ".join(f"{g} {cohort_words(n, cohorts, selection.presenter_mode)}" for g, n in counts.items())
+    )
 
 
 def show_ofsted_and_events(record: profile.SchoolProfile, presenter_mode: bool) -> None:
@@ -355,6 +421,8 @@ def show_category_history(store, urn: int, status: pd.Series | None, names: priv
     suggested = None if status is None or pd.isna(status.suggested_category) else str(status.suggested_category)
     # A new form key after each recorded decision gives empty fields; a refused one keeps what was typed.
     version = st.session_state.get(FORM_VERSION_KEY, 0)
+    if st.session_state.pop(CLEAR_REASONS_KEY, False):
+        st.session_state["decision_reasons"] = ""
     with st.form(f"record_decision_{version}"):
         st.markdown("**Record a decision**")
         left, middle, right = st.columns(3)
@@ -392,6 +460,7 @@ def show_category_history(store, urn: int, status: pd.Series | None, names: priv
                 note = "" if suggested in (None, category) else f" It differs from the suggested {suggested}."
                 st.toast(f"Recorded category {category}.{note}", icon=":material/check_circle:")
                 st.session_state[FORM_VERSION_KEY] = version + 1
+                st.session_state[CLEAR_REASONS_KEY] = True  # keyed, so it would keep its text: emptied next run
                 st.rerun()
 
 

@@ -3,10 +3,37 @@ actions and active support, shown the same on the School profile and in the meet
 
 from __future__ import annotations
 
+from datetime import date
+
+import pandas as pd
 import streamlit as st
 
+from analytics.monitoring.profile import load_profile
 from analytics.monitoring.school_summary import SchoolStory
+from analytics.monitoring.summary_evidence import group_sizes, measure_catalogue, whole_school_cohorts
 from app_pages import shared
+
+
+@st.cache_data(show_spinner=False)
+def load_cohorts(path: str, evidence_version: int, urn: int) -> set[int]:
+    """The school's roll and whole-school cohorts: the numbers presenter mode shows only in the roll's bands."""
+    store = shared.open_store(path)
+    record = load_profile(store, urn)
+    if record is None:
+        return set()
+    return whole_school_cohorts(record.results, measure_catalogue(store), record.details.get("pupils"))
+
+
+@st.cache_data(show_spinner=False)
+def load_catalogue(path: str, data_version: int) -> pd.DataFrame:
+    """The measures held, as the printed summary reads them (to choose the same measures)."""
+    return measure_catalogue(shared.open_store(path))
+
+
+@st.cache_data(show_spinner=False)
+def load_group_sizes(path: str, data_version: int, as_of: date) -> dict[str, int]:
+    """How many schools each group has on ``as_of``: presenter mode does not name the small ones."""
+    return group_sizes(shared.open_store(path), as_of)
 
 
 def show_story(story: SchoolStory) -> None:

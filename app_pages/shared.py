@@ -411,15 +411,17 @@ def page_store() -> Store:
     return get_store()
 
 
-def start_page(title: str) -> tuple[Store, Selection, pd.DataFrame] | None:
+def start_page(title: str, show_title: bool = True) -> tuple[Store, Selection, pd.DataFrame] | None:
     """Draw the page title and return the store, the sidebar selection and the schools in scope.
 
-    Returns ``None``, having said why, when there is nothing to show: an empty store, or a group
-    with no schools at the chosen date.
+    ``show_title=False`` leaves the big title out (the School profile, whose title is the school's name, needs
+    the first screen of a projector). Returns ``None``, having said why, when there is nothing to show: an empty
+    store, or a group with no schools at the chosen date.
     """
     store = get_store()
     selection = current_selection()
-    st.title(title)
+    if show_title:
+        st.title(title)
     if store.is_empty():
         show_empty_store(store)
         return None

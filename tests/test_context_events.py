@@ -15,6 +15,7 @@ import pytest
 from openpyxl import Workbook
 from streamlit.testing.v1 import AppTest
 
+from analytics.calendar import academic_year_of, format_academic_year
 from analytics.errors import InsightError
 from analytics.imports.context_events import (
     import_context_events,
@@ -484,6 +485,7 @@ def test_the_panel_records_and_hides_what_a_shared_screen_must_not_show(
     shared_screen.run()
     assert not shared_screen.exception, [e.value for e in shared_screen.exception]
     shown = shared_screen.dataframe[0].value
-    assert list(shown.columns) == ["event_date", "kind_label"], "no notes in presenter mode"
-    assert list(shown.kind_label) == ["Change of headteacher"], "no soft intelligence, no withdrawn events"
+    assert list(shown.columns) == ["Year", "What"], "no notes, and no day, in presenter mode"
+    assert list(shown.What) == ["Change of headteacher"], "no soft intelligence, no withdrawn events"
+    assert list(shown.Year) == [format_academic_year(academic_year_of(LAST_MONTH))]
     assert not shared_screen.button, "no forms on a shared screen"

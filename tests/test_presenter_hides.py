@@ -145,7 +145,18 @@ def test_walking_the_running_order_in_presenter_mode_never_pairs_a_pseudonym_wit
         meeting = meetings.get_meeting(store, 2)
         agenda = meetings.build_agenda(store, 2, meetings.board_for_meeting(store, meeting))
     app = open_app(writable_demo_path, monkeypatch, MEETINGS)
+
+    def discussed() -> str:
+        # The decision form's button is keyed by the URN of the school on screen.
+        return next(b.key for b in app.button if b.key and b.key.startswith("record_")).split("_")[1]
+
+    before = discussed()
     app.sidebar.toggle(key="presenter_mode").set_value(True).run()
+    # The page stays on the school it was showing (by its pseudonym now), which has another place in the
+    # order by pseudonym; the walk then starts from the top of that order.
+    assert discussed() == before
+    [picker] = [s for s in app.selectbox if s.label == "School"]
+    picker.set_value(0).run()
     headers = []
     for position in range(len(agenda.schools)):
         text = rendered_text(app).replace("\\", "")

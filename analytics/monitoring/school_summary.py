@@ -31,9 +31,14 @@ from analytics.monitoring.summary_evidence import (
     NOT_ENOUGH_EVIDENCE,
     MeasureLine,
     areas_for_schools,
+    group_sizes,
     marked_positions,
+    measure_catalogue,
     measure_lines,
+    presenter_text,
+    shown_groups,
     suggestions_and_trends,
+    whole_school_cohorts,
 )
 from analytics.privacy import SchoolNames, display_names, new_session_nonce, pseudonym_secret
 from analytics.privacy.coarsen import pupil_band
@@ -243,12 +248,13 @@ class Evidence:
     inspections: pd.DataFrame
     actions: pd.DataFrame
     decisions: pd.DataFrame
+    group_sizes: dict[str, int]
 
 
 def read_evidence(store: Store, urns: list[int], year: int | None, as_of: date) -> Evidence:
     from analytics.monitoring.categories import decision_history
 
-    measures = store.read("SELECT code, label, unit, higher_is_better, is_headline FROM measures ORDER BY code")
+    measures = measure_catalogue(store)
     if year is None:
         suggestions, trends, cells = pd.DataFrame(columns=["urn"]), pd.DataFrame(), pd.DataFrame()
         areas = pd.DataFrame(columns=["urn", "kind", "sentence"])
@@ -268,6 +274,7 @@ def read_evidence(store: Store, urns: list[int], year: int | None, as_of: date) 
         inspections=latest_inspections(store, as_of, urns),
         actions=open_actions(store, urns),
         decisions=decisions[decisions.urn.isin(urns)],
+        group_sizes=group_sizes(store, as_of),
     )
 
 
@@ -373,9 +380,11 @@ def assemble(
     urn = int(details["urn"])
     hidden = urn in names.hidden
     current = profile.groups[profile.groups.end_date.isna()]
-    groups = [f"{g} ({k})" for g, k in zip(names.redact(current.name.tolist()), current.kind, strict=True)]
+    groups = shown_groups(current, names, evidence.group_sizes, presenter_mode)
     ofsted, inspected = ofsted_line(evidence.inspections, urn)
     category = category_facts(evidence.suggestions, urn, hidden)
+    # Presenter mode: dates to the academic year, whole-school cohorts in the roll's bands, in every sentence.
+    cohorts = whole_school_cohorts(profile.results, evidence.measures, details.get("pupils"))
     context = context_facts(details, hidden, fsm_quintile)
     return SchoolSummary(
         name=names.name(urn, str(details["name"])),
@@ -394,7 +403,7 @@ def assemble(
         suggested_category=category["suggested_category"],
         rag=category["rag"],
         evidence=category["evidence"],
-        category_summary=category["category_summary"],
+        category_summary=presenter_text(category["category_summary"], presenter_mode, cohorts),
         decided_category=category["decided_category"],
         decided_on=category["decided_on"],
         rag_label=RAG_WORDS.get(category["rag"], category["rag"]),
@@ -403,9 +412,11 @@ def assemble(
         data_sharing=data_sharing_status(details, hidden),
         actions=action_lines(evidence.actions[evidence.actions.urn == urn], names),
         interventions=intervention_lines(profile.interventions, names),
-        measures=measure_lines(profile.results, evidence.cells, evidence.trends, evidence.measures, evidence.year, urn),
+        measures=measure_lines(
+            profile.results, evidence.cells, evidence.trends, evidence.measures, evidence.year, urn, presenter_mode
+        ),
         areas=[
-            {"kind": str(k), "sentence": str(s)}
+            {"kind": str(k), "sentence": presenter_text(str(s), presenter_mode, cohorts)}
             for k, s in evidence.areas.loc[evidence.areas.urn == urn, ["kind", "sentence"]].itertuples(index=False)
         ],
         decisions=decision_lines(evidence.decisions[evidence.decisions.urn == urn], names, hidden),

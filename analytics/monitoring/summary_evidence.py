@@ -10,14 +10,19 @@ and :func:`~analytics.monitoring.areas.trend_areas`), so a 60-school pack does n
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
 
+from analytics.calendar import academic_year_of, format_academic_year
 from analytics.monitoring.areas import AREA_COLUMNS, CELL_COLUMNS, CONCERN, WINDOW_YEARS, position_areas, trend_areas
 from analytics.monitoring.significance_grid import BETTER, MARK_WORDS, SAME, UNKNOWN, WORSE
+from analytics.privacy import SchoolNames
+from analytics.privacy.coarsen import pupil_band
 from analytics.store.db import Store
 
 NOT_ENOUGH_EVIDENCE = "not enough evidence"
@@ -27,6 +32,19 @@ KEYS = ["urn", "measure_code", "academic_year", "subgroup"]
 POSITION_COLUMNS = ["percentile", "quintile", "quintile_label", "n_ranked", "position_basis", "phase"]
 # Measures that are not headline ones are listed by what most needs discussing: worse than national first.
 MARK_ORDER = {WORSE: 0, BETTER: 1, SAME: 2, UNKNOWN: 3}
+# How many measures the printed page shows, and so the School profile's charts by default: screen and paper agree.
+MEASURES_SHOWN = 6
+# The catalogue's phase of the measures counted over the whole school (attendance, absence, exclusions): their
+# cohort is about the roll, so beside a banded roll an exact cohort would give the roll away.
+WHOLE_SCHOOL = "All"
+# In presenter mode a group of fewer schools than this is not named: a three-school triad names its members to
+# anyone who knows the area.
+SMALL_GROUP = 5
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December|Sept|" + "|".join(
+    f"{datetime(2000, m, 1):%b}" for m in range(1, 13)
+)
+DATE_WORDS = re.compile(rf"\b(?P<on>on )?(?:(?P<day>\d{{1,2}}) )?(?P<month>{MONTHS}) (?P<year>\d{{4}})\b")
+COHORT_WORDS = re.compile(r"\b(?P<number>\d{1,3}(?:,\d{3})+|\d+) pupils\b")
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,8 @@ class MeasureLine:
     trend: str
     # Earlier years for the small chart: ``academic_year, value, national, la`` (None where not held).
     history: list[dict[str, Any]] = field(default_factory=list)
+    # In presenter mode a whole-school measure's cohort is given as the roll's band instead (``cohort`` is None).
+    cohort_band: str | None = None
 
 
 def suggestions_and_trends(store: Store, urns: list[int], year: int, as_of: date) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -138,10 +158,17 @@ def trend_words(trends: pd.DataFrame, urn: int, measure: str) -> str:
 
 
 def measure_lines(
-    results: pd.DataFrame, cells: pd.DataFrame, trends: pd.DataFrame, measures: pd.DataFrame, year: int | None, urn: int
+    results: pd.DataFrame,
+    cells: pd.DataFrame,
+    trends: pd.DataFrame,
+    measures: pd.DataFrame,
+    year: int | None,
+    urn: int,
+    presenter_mode: bool = False,
 ) -> list[MeasureLine]:
     """The school's measures in ``year`` from :func:`marked_positions` ``cells``: headline ones first, then the
-    rest worse-than-national first. ``results`` is the school's profile results (for the years before)."""
+    rest worse-than-national first. ``results`` is the school's profile results (for the years before);
+    ``measures`` the :func:`measure_catalogue`. In presenter mode whole-school cohorts are banded."""
     if year is None or cells.empty:
         return []
     cells = cells[(cells.urn == urn) & (cells.academic_year == year) & (cells.subgroup == "all")]
@@ -151,6 +178,8 @@ def measure_lines(
         code = str(cell.measure_code)
         entry = described.loc[code] if code in described.index else None
         mark = cell.mark if isinstance(cell.mark, str) else UNKNOWN
+        cohort = _whole(cell.cohort)
+        banded = presenter_mode and entry is not None and entry.get("phase") == WHOLE_SCHOOL and cohort is not None
         lines.append(
             MeasureLine(
                 measure_code=code,
@@ -161,7 +190,7 @@ def measure_lines(
                 academic_year=int(cell.academic_year),
                 value=_number(cell.value),
                 national=_number(cell.national),
-                cohort=_whole(cell.cohort),
+                cohort=None if banded else cohort,
                 missing_code=cell.missing_code if isinstance(cell.missing_code, str) else None,
                 percentile=_number(cell.percentile),
                 quintile=_whole(cell.quintile),
@@ -171,6 +200,116 @@ def measure_lines(
                 mark_words=MARK_WORDS[mark],
                 trend=trend_words(trends, urn, code),
                 history=history_points(results, code, year),
+                cohort_band=pupil_band(cohort) if banded else None,
             )
         )
     return sorted(lines, key=lambda m: (not m.headline, 0 if m.headline else MARK_ORDER[m.mark], m.measure_code))
+
+
+def shown_measures(lines: list[MeasureLine]) -> list[MeasureLine]:
+    """The measures the printed page shows and the School profile charts by default (:func:`measure_lines` order)."""
+    return lines[:MEASURES_SHOWN]
+
+
+def measure_catalogue(store: Store) -> pd.DataFrame:
+    """The measures held, as :func:`measure_lines` reads them."""
+    return store.read("SELECT code, label, unit, higher_is_better, is_headline, phase FROM measures ORDER BY code")
+
+
+def whole_school_cohorts(results: pd.DataFrame, catalogue: pd.DataFrame, pupils: object) -> set[int]:
+    """The school's roll and the cohorts of its whole-school measures (all pupils, every year): the numbers that
+    presenter mode gives only in the roll's bands."""
+    codes = set(catalogue.code[catalogue.phase == WHOLE_SCHOOL].astype(str))
+    rows = results[results.measure_code.astype(str).isin(codes) & (results.subgroup == "all") & results.cohort.notna()]
+    cohorts = {int(c) for c in rows.cohort}
+    return cohorts | ({int(float(str(pupils)))} if pupils is not None and pd.notna(pupils) else set())
+
+
+def cohort_words(cohort: object, cohorts: Collection[int], presenter_mode: bool) -> str:
+    """A number of pupils as shown: the roll's band in presenter mode when it is a whole-school cohort."""
+    number = int(float(str(cohort)))
+    return pupil_band(number) if presenter_mode and number in cohorts else str(number)
+
+
+def presenter_text(text: str, presenter_mode: bool, cohorts: Collection[int] = ()) -> str:
+    """``text`` (a reason, an evidence sentence) as presenter mode may show it: dates no finer than the academic
+    year ("on 9 October 2023" -> "in 2023/24", "(Dec 2023)" -> "(2023/24)"), since an inspection date names the
+    school to anyone with Ofsted's site; whole-school ``cohorts`` in the roll's bands. Unchanged off presenter mode."""
+    if not presenter_mode or not isinstance(text, str):
+        return text
+
+    def year(match: re.Match[str]) -> str:
+        month = datetime.strptime(match["month"][:3], "%b").month
+        label = format_academic_year(academic_year_of(date(int(match["year"]), month, 1)))
+        return f"in {label}" if match["on"] else label
+
+    def pupils(match: re.Match[str]) -> str:
+        return f"{cohort_words(match['number'].replace(',', ''), cohorts, presenter_mode)} pupils"
+
+    return COHORT_WORDS.sub(pupils, DATE_WORDS.sub(year, text))
+
+
+def group_sizes(store: Store, as_of: date) -> dict[str, int]:
+    """Each group's name and how many schools belong to it (its sub-groups included) on ``as_of``."""
+    sizes = store.read(
+        """WITH RECURSIVE tree AS (
+               SELECT group_id AS top, group_id FROM groups
+               UNION ALL
+               SELECT t.top, g.group_id FROM groups g JOIN tree t ON g.parent_group_id = t.group_id
+           )
+           SELECT g.name, count(DISTINCT m.urn) AS schools
+           FROM tree t JOIN groups g ON g.group_id = t.top
+           LEFT JOIN group_memberships m ON m.group_id = t.group_id
+                AND m.start_date <= $as_of AND (m.end_date IS NULL OR m.end_date >= $as_of)
+           GROUP BY g.name""",
+        {"as_of": as_of},
+    )
+    return dict(zip(sizes.name.astype(str), sizes.schools.astype(int), strict=True))
+
+
+def shown_groups(groups: pd.DataFrame, names: SchoolNames, sizes: Mapping[str, int], presenter_mode: bool) -> list[str]:
+    """The school's current groups as "name (kind)", typed names redacted; in presenter mode a group of fewer than
+    :data:`SMALL_GROUP` schools is left out and counted ("1 small group not named") instead."""
+    if groups.empty:
+        return []
+    small = [presenter_mode and sizes.get(str(n), 0) < SMALL_GROUP for n in groups.name]
+    kept = groups[[not s for s in small]]
+    shown = [f"{g} ({k})" for g, k in zip(names.redact(kept.name.tolist()), kept.kind, strict=True)]
+    left = sum(small)
+    if left:
+        shown.append(f"{left} small group{'s' if left > 1 else ''} not named (fewer than {SMALL_GROUP} schools)")
+    return shown
+
+
+def national_standing(cells: pd.DataFrame | None, labels: Mapping[str, str], year: int | None) -> str:
+    """One line for the first screen: the measures of ``year`` marked significantly below (and above) national by
+    :func:`marked_positions`, each with its fifth, e.g. "Significantly below national: Attendance (bottom 20%)"."""
+    from analytics.monitoring.position import QUINTILE_LABELS
+
+    if year is None:
+        return "Where the school stands nationally: no results held, so nothing to compare."
+    latest = cells[(cells.academic_year == year) & (cells.subgroup == "all")] if cells is not None else pd.DataFrame()
+    if latest.empty:
+        return f"Where the school stands nationally: no results for this school in {format_academic_year(year)}."
+
+    def listed(mark: str) -> str:
+        items = []
+        for cell in latest[latest.mark == mark].sort_values("measure_code").itertuples(index=False):
+            # "Below national" of a measure where lower is better (absence) would mislead: say which way it lies.
+            side = "higher than national" if mark == WORSE else "lower than national"
+            words = [] if cell.higher_is_better else [side]
+            if pd.notna(cell.quintile):
+                words.append(QUINTILE_LABELS[int(cell.quintile)].split(" (")[0])
+            label = labels.get(str(cell.measure_code), str(cell.measure_code))
+            items.append(label + (f" ({'; '.join(words)})" if words else ""))
+        return ", ".join(items)
+
+    below, above = listed(WORSE), listed(BETTER)
+    parts = [
+        f"Significantly below national: {below}"
+        if below
+        else f"No measure significantly below national in {format_academic_year(year)}"
+    ]
+    if above:
+        parts.append(f"Significantly above national: {above}")
+    return " · ".join(parts)

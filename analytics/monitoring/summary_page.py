@@ -20,9 +20,8 @@ from analytics.calendar import format_academic_year
 from analytics.export import RAG_FILLS
 from analytics.monitoring.school_summary import NONE_RECORDED, SchoolSummary
 from analytics.monitoring.significance_grid import BETTER, MARK_WORDS, SAME, UNKNOWN, WORSE
-from analytics.monitoring.summary_evidence import NOT_ENOUGH_EVIDENCE, MeasureLine
+from analytics.monitoring.summary_evidence import NOT_ENOUGH_EVIDENCE, MeasureLine, shown_measures
 
-MAX_MEASURES = 6
 MAX_AREAS = 5
 # Area sentences carry their numbers and can run to 430 characters: at most this many characters of them
 # (about nine printed lines), so the sheet still has room for the record below.
@@ -197,7 +196,7 @@ def measure_row(measure: MeasureLine) -> str:
     value = figure(measure.value, measure.unit)
     if measure.value is None and measure.missing_code:
         value = f"withheld ({measure.missing_code})"
-    pupils = str(measure.cohort) if measure.cohort is not None else NONE_RECORDED
+    pupils = str(measure.cohort) if measure.cohort is not None else (measure.cohort_band or NONE_RECORDED)
     cells = [
         escape(measure.label),
         sparkline(measure.history, measure.label),
@@ -217,7 +216,7 @@ def measures_html(summary: SchoolSummary) -> str:
     if not summary.measures:
         why = "no results held" if summary.year is None else f"no results for this school in {summary.year_label}"
         return title + f"<p>Not enough evidence: {escape(why)}.</p>"
-    shown = summary.measures[:MAX_MEASURES]
+    shown = shown_measures(summary.measures)
     head = (
         "<colgroup><col>"
         + "".join(f'<col style="width:{w}mm">' for w in (20, 12, 14, 10, 15, 5, 13, 21))

@@ -24,7 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
 from PIL import Image  # noqa: E402
-from playwright.sync_api import Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, ViewportSize, sync_playwright  # noqa: E402
 
 from analytics import meetings  # noqa: E402
 from analytics.calendar import as_of_date  # noqa: E402
@@ -38,8 +38,8 @@ from tests.browser import CHROMIUM_FLAGS, running_app, wait_until_idle  # noqa: 
 
 OUT = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
-PROJECTOR = {"width": 1280, "height": 720}
-A4 = {"width": 794, "height": 1123}  # A4 at 96 dpi, the size Chromium lays a printed page out at
+PROJECTOR: ViewportSize = {"width": 1280, "height": 720}
+A4: ViewportSize = {"width": 794, "height": 1123}  # A4 at 96 dpi, the size Chromium lays a printed page out at
 MAX_BYTES = 300_000
 PACK_MEETING = 2  # the demo's summer clinic covers every school
 
@@ -139,7 +139,9 @@ def identity_leaks(page: Page, school: Chosen) -> list[str]:
     said = [school.name, str(school.urn), f"{school.pupils} pupils", f"{school.pupils:,} pupils"]
     for day in school.inspected:
         said += [f"{day:%-d %B %Y}", f"{day:%-d %b %Y}", f"{day:%b %Y}", f"{day:%B %Y}", f"{day:%d/%m/%Y}"]
-    leaks = [s for s in dict.fromkeys(said) if s in text]
+    found = [s for s in dict.fromkeys(said) if s in text]
+    # "October 2023" inside "9 October 2023" is the same leak, said once.
+    leaks = [s for s in found if not any(s != other and s in other for other in found)]
     if re.search(rf"\b{re.escape(first_word)}\b", text):
         leaks.append(first_word)
     return leaks
@@ -197,12 +199,27 @@ def capture_meeting(page: Page, url: str, red: Chosen, notes: dict[str, object])
     settle(page)
     page.mouse.move(0, 0)  # no hover highlight in the shot
     written = [save_png(page, OUT / "meeting-school-by-school-first-screen.png")]
+    before = heading_and_status(page)
     switch_presenter_mode_on(page)
     page.mouse.move(0, 0)
     written.append(save_png(page, OUT / "meeting-school-by-school-presenter-first-screen.png"))
-    if on_agenda:
+    # The chair switched presenter mode on: is the same school still on screen?
+    notes["meeting_school_before_presenter_mode"] = before
+    after = heading_and_status(page)
+    notes["meeting_school_after_presenter_mode"] = after
+    if on_agenda and after.split(" | ", 1)[1] == before.split(" | ", 1)[1]:
         notes["presenter_leaks_meeting"] = identity_leaks(page, red)
     return written
+
+
+def heading_and_status(page: Page) -> str:
+    """The School by school heading, its category line and first reason: enough to tell two schools apart
+    when one of them is shown by a pseudonym."""
+    panel = page.locator('[data-testid="stTabPanel"]:visible')
+    heading = panel.locator("h2").first.inner_text()
+    status = panel.locator("p").filter(has_text="Category decided").first.inner_text()
+    reason = panel.locator("li").first.inner_text() if panel.locator("li").count() else "(no reasons listed)"
+    return f"{heading} | {status} | {reason}"
 
 
 def pdf_pages(html_path: Path, pdf_path: Path) -> int:
