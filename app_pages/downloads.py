@@ -24,10 +24,15 @@ def download_buttons(
     The files are made when a button is pressed, not on every rerun: at national scale writing the Excel
     file was nearly all of a rerun's time.
     """
+    # Imported here: the access module imports shared, which offers these buttons.
+    from app_pages import access
+
+    urns = table["urn"].dropna().astype(int).tolist() if "urn" in table else []
+    rows = f"{len(table):,} row{'s' if len(table) != 1 else ''}"
     left, right = st.columns(2)
     left.download_button(
         csv_label,
-        lambda: to_csv_bytes(table),
+        access.audited_export(lambda: to_csv_bytes(table), f"Downloaded {stem} ({rows}, CSV)", urns),
         f"{stem}.csv",
         "text/csv",
         icon=":material/download:",
@@ -37,7 +42,7 @@ def download_buttons(
     )
     right.download_button(
         excel_label,
-        lambda: to_excel_bytes(sheets),
+        access.audited_export(lambda: to_excel_bytes(sheets), f"Downloaded {stem} ({rows}, Excel)", urns),
         f"{stem}.xlsx",
         EXCEL_MIME,
         icon=":material/download:",
