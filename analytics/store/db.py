@@ -188,13 +188,12 @@ class Store:
 
     def schema_version(self) -> int:
         """The highest migration applied to this file (0 for a new, empty file)."""
-        exists = self._conn.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
-        ).fetchone()
-        if not exists or exists[0] == 0:
+        # Through a cursor of its own, like every read: sessions of the app call this at the same time, and a
+        # connection used by two threads at once refuses the second ("connection is busy").
+        exists = self.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'")
+        if not exists:
             return 0
-        row = self._conn.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
-        return int(row[0]) if row else 0
+        return int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations") or 0)
 
     def _check_version(self) -> None:
         version = self.schema_version()
