@@ -12,7 +12,7 @@ from analytics.export import to_csv_bytes, to_excel_bytes
 from analytics.monitoring.criteria import SUBGROUP_LABELS
 from analytics.research import charts as research_charts
 from analytics.store.schools import list_measures
-from app_pages import shared
+from app_pages import access, shared
 from app_pages.impact_view import show_impact_headline
 from app_pages.panel_download import render_panel_download
 from app_pages.research_redaction import redacted_comparison
@@ -458,11 +458,9 @@ def show_tables(result: research.GroupComparison, tables: dict[str, pd.DataFrame
 
 
 def show_exports(result: research.GroupComparison, tables: dict[str, pd.DataFrame]) -> None:
-    st.markdown(
-        "**Download** the data behind the charts, and every table with the methods note (schools are named "
-        "exactly as on screen)"
-    )
+    st.markdown("**Download** the data behind the charts, and every table with the methods note (names as on screen)")
     stem = f"research-{result.measure['code']}-{result.from_years[0]}-{result.to_years[-1]}"
+    urns = tables["schools"].urn.dropna().astype(int).tolist() if "urn" in tables["schools"] else []
     columns = st.columns(5)
     for position, (table, label) in enumerate((("groups", "Groups"), ("schools", "Schools"))):
         frame = tables[table]
@@ -475,7 +473,7 @@ def show_exports(result: research.GroupComparison, tables: dict[str, pd.DataFram
         for offset, (kind, make, suffix, mime) in enumerate(files):
             columns[2 * position + offset].download_button(
                 f"{label} ({kind})",
-                make,
+                access.audited_export(make, f"Downloaded {stem}-{table} ({kind})", urns),
                 f"{stem}-{table}.{suffix}",
                 mime,
                 icon=":material/download:",
@@ -486,7 +484,7 @@ def show_exports(result: research.GroupComparison, tables: dict[str, pd.DataFram
     sheets = {name.capitalize(): frame for name, frame in tables.items()} | {"Methods note": note}
     columns[4].download_button(
         "Everything (Excel)",
-        lambda: to_excel_bytes(sheets),
+        access.audited_export(lambda: to_excel_bytes(sheets), f"Downloaded {stem} (Excel)", urns),
         f"{stem}.xlsx",
         shared.EXCEL_MIME,
         icon=":material/download:",

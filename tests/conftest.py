@@ -24,6 +24,8 @@ AUTH = {
 }
 
 
+# tryfirst: xdist's worker reads the group in its own hook of the same name, which must come after this one.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every browser test runs on the same xdist worker, one after another: two apps and two Chromiums at once
     on a small machine make page loads slow enough to time out."""
