@@ -211,12 +211,21 @@ def test_rows_written_with_explicit_ids_do_not_collide_with_new_ones(tmp_path: P
     assert new_id == 8
 
 
+def board_member(store: Store, urn: int, failures: list[BaseException]) -> None:
+    """A board member recording 25 decisions for ``urn`` as fast as they can; what fails is kept in ``failures``."""
+    from analytics.monitoring.categories import record_decision
+
+    for k in range(25):
+        try:
+            record_decision(store, urn=urn, category="2", reasons=f"review {k}", decided_by="Chair")
+        except BaseException as error:
+            failures.append(error)
+
+
 def test_two_people_recording_decisions_at_once_both_save(writable_demo_path: Path) -> None:
     """Two sessions of the app share one store; overlapping writes used to abort each other (a shared counter
     row), losing a third of the saves. Every decision must now be kept, and the data version move on."""
     import threading
-
-    from analytics.monitoring.categories import record_decision
 
     with Store(writable_demo_path) as store:
         urns = store.read("SELECT urn FROM schools ORDER BY urn LIMIT 2").urn.astype(int).tolist()
@@ -224,14 +233,7 @@ def test_two_people_recording_decisions_at_once_both_save(writable_demo_path: Pa
         before = store.count_rows("category_decisions")
         failures: list[BaseException] = []
 
-        def board_member(urn: int) -> None:
-            for k in range(25):
-                try:
-                    record_decision(store, urn=urn, category="2", reasons=f"review {k}", decided_by="Chair")
-                except BaseException as error:
-                    failures.append(error)
-
-        people = [threading.Thread(target=board_member, args=(urn,)) for urn in urns]
+        people = [threading.Thread(target=board_member, args=(store, urn, failures)) for urn in urns]
         for person in people:
             person.start()
         for person in people:
@@ -258,7 +260,6 @@ def test_an_import_running_while_others_save_decisions_loses_neither(tmp_path: P
     import threading
 
     from analytics.imports import dfe
-    from analytics.monitoring.categories import record_decision
 
     real = Path(__file__).resolve().parent / "data" / "real"
     gias = real / "gias" / "gias-extract-20220420.csv"
@@ -277,14 +278,8 @@ def test_an_import_running_while_others_save_decisions_loses_neither(tmp_path: P
             except BaseException as error:
                 failures.append(error)
 
-        def board_member(urn: int) -> None:
-            for k in range(25):
-                try:
-                    record_decision(store, urn=urn, category="2", reasons=f"review {k}", decided_by="Chair")
-                except BaseException as error:
-                    failures.append(error)
-
-        people = [threading.Thread(target=officer)] + [threading.Thread(target=board_member, args=(u,)) for u in urns]
+        members = [threading.Thread(target=board_member, args=(store, u, failures)) for u in urns]
+        people = [threading.Thread(target=officer), *members]
         for person in people:
             person.start()
         for person in people:
