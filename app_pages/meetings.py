@@ -147,7 +147,7 @@ def new_meeting_form(store, selection: shared.Selection) -> None:
                 new = meetings.NewMeeting(meeting_date, kind, title, attendees, selection.group_id)
                 meeting_id = meetings.create_meeting(store, new)
                 st.session_state[MEETING_KEY] = meeting_id
-                what = f"Created meeting {meeting_id} of {meeting_date:%d %b %Y} ({kind})"
+                what = f"Created meeting {meeting_id} of {meeting_date:%d %b %Y} ({meetings.MEETING_KINDS[kind]})"
                 access.audit_write("meeting.create", what, details={"meeting_id": meeting_id})
                 st.session_state.update({POSITION_KEY: 0, CURRENT_URN_KEY: None})
                 st.toast("Meeting created; its agenda is built from the data.", icon=":material/check_circle:")
