@@ -14,7 +14,7 @@ import streamlit as st
 from analytics import access as rules
 from analytics import meetings
 from analytics.corrections import record_urns
-from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY
+from analytics.monitoring.categories import RAG_FOR_CATEGORY
 from app_pages import access, shared
 
 FORM_VERSION_KEY = "meeting_form_version"
@@ -56,18 +56,7 @@ def decision_form(store, agenda: meetings.Agenda, school: pd.Series, version: in
     slot = draft_slot(agenda, urn, "reasons")
     with st.container(border=True):
         st.markdown("**Record a decision**")
-        # The box starts on the category the board last decided, so pressing Record confirms it and never
-        # escalates a school to the suggestion by default; with no decision yet it starts empty.
-        decided = shared.decided_category(school)
-        category = st.selectbox(
-            "Category",
-            CATEGORIES,
-            index=CATEGORIES.index(decided) if decided in CATEGORIES else None,
-            format_func=CATEGORY_LABELS.__getitem__,
-            placeholder="choose",
-            help=f"Suggested from the evidence: {suggested}." if suggested else "No category is suggested.",
-            key=f"decision_category_{urn}_{version}",
-        )
+        category = shared.category_box(st, school, suggested, key=f"decision_category_{urn}_{version}")
         rag = st.selectbox(
             "RAG", ["red", "amber", "green"], index=None, placeholder="from the category", key=f"rag_{urn}_{version}"
         )

@@ -11,7 +11,7 @@ from streamlit.delta_generator import DeltaGenerator
 from analytics import charts, privacy
 from analytics.calendar import format_academic_year
 from analytics.monitoring import profile
-from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS, RAG_FOR_CATEGORY
+from analytics.monitoring.categories import RAG_FOR_CATEGORY
 from analytics.monitoring.criteria import STRAND_NAMES, SUBGROUP_LABELS
 from analytics.monitoring.school_summary import school_story, school_summary
 from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
@@ -426,17 +426,7 @@ def show_category_history(store, urn: int, status: pd.Series | None, names: priv
     with st.form(f"record_decision_{version}"):
         st.markdown("**Record a decision**")
         left, middle, right = st.columns(3)
-        # The box starts on the category the board last decided, so pressing Record confirms it and never
-        # escalates a school to the suggestion by default; with no decision yet it starts empty.
-        decided = shared.decided_category(status)
-        category = left.selectbox(
-            "Category",
-            CATEGORIES,
-            index=CATEGORIES.index(decided) if decided in CATEGORIES else None,
-            format_func=CATEGORY_LABELS.__getitem__,
-            placeholder="choose",
-            help=f"Suggested from the evidence: {suggested}." if suggested else "No category is suggested.",
-        )
+        category = shared.category_box(left, status, suggested)
         rag = middle.selectbox("RAG", ["red", "amber", "green"], index=None, placeholder="from the category")
         decided_on = right.date_input("Decided on", value=date.today(), max_value=date.today(), format="DD/MM/YYYY")
         reasons = st.text_area(

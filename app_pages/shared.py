@@ -457,6 +457,23 @@ def decided_category(row: pd.Series | None) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def category_box(where: Any, row: pd.Series | None, suggested: str | None, key: str | None = None) -> str | None:
+    """The decision form's category box. It starts on the category the board last decided, so pressing Record
+    confirms it and never escalates a school to the suggestion by default; with no decision yet it is empty."""
+    from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS
+
+    decided = decided_category(row)
+    return where.selectbox(
+        "Category",
+        CATEGORIES,
+        index=CATEGORIES.index(decided) if decided in CATEGORIES else None,
+        format_func=CATEGORY_LABELS.__getitem__,
+        placeholder="choose",
+        help=f"Suggested from the evidence: {suggested}." if suggested else "No category is suggested.",
+        key=key,
+    )
+
+
 # Every character Markdown (and Streamlit's directives: ":red[...]", ":smile:", "$x$") gives a meaning to.
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'^%])")
 # Control characters (Word's Shift+Enter pastes U+000B) and bidirectional overrides, which make text
