@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -12,6 +15,10 @@ from analytics.store.schools import list_groups, schools_in_scope
 from tests.browser import browser_page, running_app, wait_until_idle
 
 pytestmark = pytest.mark.browser
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "analytics", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_overview_shows_school_counts_and_narrows_to_a_group(writable_demo_path: Path, tmp_path: Path) -> None:
@@ -28,6 +35,16 @@ def test_overview_shows_school_counts_and_narrows_to_a_group(writable_demo_path:
         assert page.get_by_text("Demo data").first.is_visible()
         assert page.locator('[data-testid="stException"]').count() == 0
         page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
+
+        # The app now holds the store open for writing: the command line still reads it, but may not write.
+        info = run_cli("info", "--json", "--db", str(writable_demo_path))
+        assert info.returncode == 0, info.stderr
+        assert json.loads(info.stdout)["counts"]["schools"] == total
+        agenda = run_cli("agenda", "2", "--db", str(writable_demo_path))
+        assert agenda.returncode == 0, agenda.stderr
+        refused = run_cli("init", "--db", str(writable_demo_path))
+        assert refused.returncode == 2
+        assert "open in another program" in refused.stderr
 
         page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first.click()
         page.get_by_role("option", name=f"{alliance['name']} (Alliance)").click()

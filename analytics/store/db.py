@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from analytics.errors import SchemaTooNewError, StoreBusyError, StoreError
+from analytics.store import sharing
+from analytics.store.integrity import INTEGRITY_CHECKS
 
 if TYPE_CHECKING:
     # Only for annotations: duckdb loads pandas itself when a query's result is read as a frame, so
@@ -159,24 +161,52 @@ class Store:
             raise StoreError(f"There is no data store at {self.path}.")
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._conn = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
-            raise StoreError(_explain_open_failure(self.path, exc)) from exc
-        except duckdb.Error as exc:
-            raise StoreError(f"{self.path} could not be opened as a data store: {exc}") from exc
+        # A consistent copy read in place of a store the app holds open for writing (see analytics.store.sharing).
+        self.reading_copy: sharing.ReadingCopy | None = None
+        self._conn = self._connect()
         try:
             self._check_version()
             # What opening this file applied (none when read-only or already up to date): `init` reports it.
-            self.applied_migrations: list[Migration] = [] if read_only else self.migrate()
+            self.applied_migrations: list[Migration] = []
+            if not read_only:
+                with sharing.writing(self.path):
+                    self.applied_migrations = self.migrate()
+                sharing.hold(self.path)
         except BaseException:
             self._conn.close()
+            self._remove_copy()
             raise
 
     # -- lifecycle -----------------------------------------------------------------------------
 
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        try:
+            return duckdb.connect(str(self.path), read_only=self.read_only)
+        except duckdb.IOException as exc:
+            if not (self.read_only and "lock" in str(exc).lower() and sharing.held_by_a_follower(self.path)):
+                raise StoreError(_explain_open_failure(self.path, exc)) from exc
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path} could not be opened as a data store: {exc}") from exc
+        self.reading_copy = sharing.ReadingCopy(self.path)
+        try:
+            return duckdb.connect(str(self.reading_copy.path), read_only=True)
+        except BaseException:
+            self._remove_copy()
+            raise
+
+    def _remove_copy(self) -> None:
+        if self.reading_copy is not None:
+            self.reading_copy.remove()
+
     def close(self) -> None:
-        self._conn.close()
+        if self.read_only:
+            self._conn.close()
+            self._remove_copy()
+            return
+        # Closing the last connection checkpoints the file: a write, as far as readers copying it are concerned.
+        with sharing.writing(self.path):
+            self._conn.close()
+        sharing.release(self.path)
 
     def __enter__(self) -> Store:
         return self
@@ -311,7 +341,12 @@ class Store:
             raise ValueError(f"unknown kind of write {kind!r}")
         if self.read_only:
             raise StoreError(f"{self.path} was opened read-only; writes are not possible.")
-        cur = self._conn.cursor()
+        with sharing.writing(self.path), self._conn.cursor() as cur:
+            yield from self._commit_or_roll_back(cur, kind)
+
+    def _commit_or_roll_back(
+        self, cur: duckdb.DuckDBPyConnection, kind: str | None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
         cur.execute("BEGIN TRANSACTION")
         try:
             yield cur
@@ -343,8 +378,6 @@ class Store:
         except BaseException:
             _roll_back(cur)
             raise
-        finally:
-            cur.close()
 
     def sync_sequences(self, cur: duckdb.DuckDBPyConnection) -> None:
         """Move each id sequence past the largest id in its table.
@@ -399,56 +432,8 @@ class Store:
 
     def integrity_problems(self) -> list[str]:
         """References that point at nothing, e.g. a result for a school the store does not hold."""
-        checks = {
-            "results without a school": "SELECT count(*) FROM results r ANTI JOIN schools s USING (urn)",
-            "results without a measure": (
-                "SELECT count(*) FROM results r ANTI JOIN measures m ON r.measure_code = m.code"
-            ),
-            "comparators without a measure": (
-                "SELECT count(*) FROM comparators c ANTI JOIN measures m ON c.measure_code = m.code"
-            ),
-            "memberships without a school": (
-                "SELECT count(*) FROM group_memberships g ANTI JOIN schools s USING (urn)"
-            ),
-            "memberships without a group": (
-                "SELECT count(*) FROM group_memberships m ANTI JOIN groups g USING (group_id)"
-            ),
-            "groups with a missing parent": (
-                "SELECT count(*) FROM groups c WHERE parent_group_id IS NOT NULL "
-                "AND parent_group_id NOT IN (SELECT group_id FROM groups)"
-            ),
-            "inspections without a school": "SELECT count(*) FROM inspections i ANTI JOIN schools s USING (urn)",
-            "context events without a school": (
-                "SELECT count(*) FROM context_events e ANTI JOIN schools s USING (urn)"
-            ),
-            "decisions without a school": ("SELECT count(*) FROM category_decisions d ANTI JOIN schools s USING (urn)"),
-            "decisions with a missing meeting": (
-                "SELECT count(*) FROM category_decisions WHERE meeting_id IS NOT NULL "
-                "AND meeting_id NOT IN (SELECT meeting_id FROM meetings)"
-            ),
-            "actions with a missing meeting": (
-                "SELECT count(*) FROM actions a ANTI JOIN meetings m USING (meeting_id)"
-            ),
-            "supported schools that do not exist": (
-                "SELECT count(*) FROM intervention_schools i ANTI JOIN schools s USING (urn)"
-            ),
-            "supported schools of a missing intervention": (
-                "SELECT count(*) FROM intervention_schools s ANTI JOIN interventions i USING (intervention_id)"
-            ),
-            "survey waves of a missing survey": (
-                "SELECT count(*) FROM survey_waves w ANTI JOIN surveys s USING (survey_id)"
-            ),
-            "survey responses of a missing wave": (
-                "SELECT count(*) FROM survey_responses r ANTI JOIN survey_waves w USING (wave_id)"
-            ),
-            "survey responses to an unknown item": (
-                "SELECT count(*) FROM survey_responses r JOIN survey_waves w USING (wave_id) "
-                "JOIN surveys s USING (survey_id) ANTI JOIN survey_items i "
-                "ON i.instrument_id = s.instrument_id AND i.item_code = r.item_code"
-            ),
-        }
         problems = []
-        for label, sql in checks.items():
+        for label, sql in INTEGRITY_CHECKS.items():
             count = int(self.scalar(sql))
             if count:
                 problems.append(f"{count} {label}")

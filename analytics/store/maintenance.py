@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from analytics.errors import SchemaTooNewError, StoreError
+from analytics.store import sharing
 from analytics.store.db import DATA_TABLES, LATEST_SCHEMA_VERSION, Store
 
 OK = "ok"
@@ -430,6 +431,8 @@ def _open_and_verify(staging: Path, backup: Path) -> tuple[int, dict[str, int]]:
             "was changed.",
             title="Nothing restored: the backup cannot be used",
         ) from exc
+    finally:
+        sharing.forget(staging)
 
 
 def _set_aside(path: Path, now: datetime) -> str:
