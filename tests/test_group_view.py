@@ -197,7 +197,7 @@ def test_the_command_line_says_which_school_holds_the_group_back(trust_store: Pa
 def open_group_page(path: Path, monkeypatch: pytest.MonkeyPatch, presenter: bool = False) -> AppTest:
     monkeypatch.setenv(db.DB_ENV_VAR, str(path))
     app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
-    app.run()
+    # Straight to the page, as a link to it opens: rendering the Overview first only costs time.
     app.switch_page("app_pages/group.py")
     app.run()
     if presenter:

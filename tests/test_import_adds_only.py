@@ -328,7 +328,6 @@ def test_the_import_page_asks_for_the_year_and_imports_into_it(
 ) -> None:
     monkeypatch.setenv(db.DB_ENV_VAR, str(empty_store_path))
     app = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60)
-    app.run()
     app.switch_page("app_pages/data.py").run()
     app.file_uploader[0].set_value(("england_ks2final.csv", after_the_gap(), "text/csv")).run()
     assert not app.exception, [e.value for e in app.exception]
@@ -361,7 +360,6 @@ def test_the_import_page_previews_a_file_once_and_imports_that_preview(
     monkeypatch.setattr(dfe, "preview_import", counted)
     monkeypatch.setenv(db.DB_ENV_VAR, str(empty_store_path))
     app = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=60)
-    app.run()
     app.switch_page("app_pages/data.py").run()
     app.file_uploader[0].set_value(("england_ks2final.csv", after_the_gap(), "text/csv")).run()
     next(s for s in app.selectbox if s.label == "Academic year of this file").set_value(2023).run()

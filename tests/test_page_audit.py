@@ -36,7 +36,6 @@ def open_page(path: Path, monkeypatch: pytest.MonkeyPatch, user: dict | None, pa
     if user is not None:
         app.secrets["auth"] = AUTH
         app.user = user
-    app.run()
     app.switch_page(page).run()
     assert not app.exception, [e.value for e in app.exception]
     return app

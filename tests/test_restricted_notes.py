@@ -149,7 +149,6 @@ def open_meetings(path: Path, monkeypatch: pytest.MonkeyPatch, email: str | None
         app.secrets["auth"] = AUTH
         app.user = {"is_logged_in": True, "email": email, "name": email}
     app.session_state["presenter_mode"] = presenter
-    app.run()
     app.switch_page("app_pages/meetings.py")
     app.run()
     assert not app.exception, [e.value for e in app.exception]
@@ -200,7 +199,6 @@ def open_users_page(path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
     app.secrets["auth"] = AUTH
     app.user = {"is_logged_in": True, "email": ADMIN_EMAIL, "name": "Ann Admin"}
-    app.run()
     app.switch_page("app_pages/users.py")
     app.run()
     assert not app.exception, [e.value for e in app.exception]

@@ -225,7 +225,6 @@ def test_an_administrator_erases_on_the_users_page_only_once_they_confirm(
     app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=120)
     app.secrets["auth"] = AUTH
     app.user = {"is_logged_in": True, "email": "dpo@example.org", "name": "Data Protection"}
-    app.run()
     app.switch_page("app_pages/users.py").run()
     next(t for t in app.text_input if t.label.startswith("Name or code")).set_value(ERASED)
     next(t for t in app.text_input if t.label == "Why" and t.key and t.key.startswith("erase")).set_value("request")
