@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pandas as pd
 
@@ -25,23 +27,49 @@ def with_national(picked: pd.DataFrame, national: pd.DataFrame, subgroup_column:
     else none (NaN), so the criterion is not assessed rather than judged against mainstream schools.
     ``picked`` needs ``measure_code``, the subgroup column, ``phase`` and ``type_group``.
     """
+    values = np.full(len(picked), np.nan)
     if picked.empty:
-        return pd.Series(np.nan, index=picked.index, dtype=float)
-    table = national.assign(phase_key=national.phase.astype(str).str.strip().str.lower())
-    table = table.rename(columns={"value": "national", "subgroup": subgroup_column})
-    table = table.drop_duplicates(["measure_code", subgroup_column, "phase_key"])
+        return pd.Series(values, index=picked.index, dtype=float)
+    figures = national_figures(national)
     groups = picked["type_group"] if "type_group" in picked else pd.Series(MAINSTREAM, index=picked.index)
-    wanted = picked[["measure_code", subgroup_column]].assign(
-        row=np.arange(len(picked)),
-        phase_key=[list(national_phase_keys(g, p)) for g, p in zip(groups, picked.phase, strict=True)],
-    )
-    wanted = wanted.explode("phase_key")
-    wanted["preference"] = wanted.groupby("row").cumcount()
-    found = wanted.merge(table[["measure_code", subgroup_column, "phase_key", "national"]], how="inner")
-    best = found.dropna(subset=["national"]).sort_values(["row", "preference"]).drop_duplicates("row")
-    values = pd.Series(np.nan, index=range(len(picked)), dtype=float)
-    values.loc[best.row.to_numpy()] = best.national.astype(float).to_numpy()
-    return values.set_axis(picked.index)
+    kinds = list(zip(groups, picked.phase, strict=True))
+    # Few kinds of school (type group x phase) ask for figures in their own order of preference.
+    preferences = {kind: list(national_phase_keys(*kind)) for kind in set(kinds)}
+    rows = list(zip(picked.measure_code, picked[subgroup_column], kinds, strict=True))
+    for rank in range(max(len(keys) for keys in preferences.values())):
+        found = np.array(
+            [
+                figures.get((measure, subgroup, preferences[kind][rank]), np.nan)
+                if rank < len(preferences[kind])
+                else np.nan
+                for measure, subgroup, kind in rows
+            ],
+            dtype=float,
+        )
+        take = np.isnan(values) & ~np.isnan(found)
+        values[take] = found[take]
+    return pd.Series(values, index=picked.index, dtype=float)
+
+
+# The lookup made from the national figures a run of the criteria was given, by the frame's id: every check
+# asks with the same frame, and making the lookup cost more than using it (a whole criteria run made it 51 times).
+_FIGURES: dict[int, tuple[weakref.ref[pd.DataFrame], dict[tuple[str, str, str], float]]] = {}
+
+
+def national_figures(national: pd.DataFrame) -> dict[tuple[str, str, str], float]:
+    """National values by (measure, pupil group, phase in lower case); the first row of each, as published."""
+    held = _FIGURES.get(id(national))
+    if held is not None and held[0]() is national:
+        return held[1]
+    keys = ["measure_code", "subgroup", "phase_key"]
+    table = national.assign(phase_key=national.phase.astype(str).str.strip().str.lower()).drop_duplicates(keys)
+    values = pd.to_numeric(table.value, errors="coerce").astype(float)
+    figures = dict(zip(zip(table.measure_code, table.subgroup, table.phase_key, strict=True), values, strict=True))
+    # Sessions of the app run the criteria in threads of their own: a snapshot, and no error if one went.
+    for stale in [key for key, (ref, _) in list(_FIGURES.items()) if ref() is None]:
+        _FIGURES.pop(stale, None)
+    _FIGURES[id(national)] = (weakref.ref(national), figures)
+    return figures
 
 
 def standard_error(
