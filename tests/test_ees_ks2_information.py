@@ -479,6 +479,36 @@ def test_a_corrected_information_file_keeps_the_first_to_go_back_to(tmp_path: Pa
         assert cohort(store, ALPHA, "ks2_rwm_exp", "girls") == cell(first, ALPHA, "gelig") == 29
 
 
+def test_a_corrected_information_file_corrects_the_cohorts_an_earlier_one_filled(tmp_path: Path) -> None:
+    path = empty_store(tmp_path)
+    first = information_file([information_row(ALPHA, {"telig": 60, "gelig": 29}), information_row(BETA, {"telig": 90})])
+    import_information(tmp_path, path, first)
+    rows = []
+    for urn, own in ((ALPHA, ""), (BETA, 88)):
+        rows += [
+            [*attainment_row(urn, "All pupils", "Total", "Reading, writing and maths", [61, 8, *"zzzz"]), own],
+            [*attainment_row(urn, "Sex", "Girls", "Reading, writing and maths", [66, 9, *"zzzz"]), "c"],
+        ]
+    import_attainment(tmp_path, path, csv_bytes([*ATTAINMENT_HEADINGS, "eligible_pupil_count"], rows))
+    with Store(path, read_only=True) as store:
+        assert cohort(store, ALPHA, "ks2_rwm_exp") == 60  # taken from the first information file
+        assert cohort(store, BETA, "ks2_rwm_exp") == 88  # the attainment file's own
+        filled = results_without_import(store)
+    corrected = information_file(
+        [information_row(ALPHA, {"telig": 62, "gelig": "c"}), information_row(BETA, {"telig": 91})]
+    )
+    code, two = import_information(tmp_path, path, corrected)
+    assert code == 0
+    assert any("corrected by this one" in w for w in two["warnings"])
+    with Store(path, read_only=True) as store:
+        assert cohort(store, ALPHA, "ks2_rwm_exp") == 62  # the correction reaches the cohort the first file filled
+        assert cohort(store, ALPHA, "ks2_rwm_exp", "girls") == 29  # suppressed now: the first file's stays
+        assert cohort(store, BETA, "ks2_rwm_exp") == 88  # the figure was worked out on this one: it stays
+    undo(path, two["import_id"])
+    with Store(path, read_only=True) as store:
+        assert results_without_import(store) == filled
+
+
 # -- the performance tables' KS2 files, imported after the information file ---------------------------------------
 
 HAMPSHIRE = Path(__file__).resolve().parent / "data" / "real" / "dfe-ks2-hampshire"

@@ -14,7 +14,8 @@ every KS2 result the store holds for the same school, year and pupil group (:fun
 results file imported later fills the empty cohorts of the results it writes from that table
 (:func:`fill_from_published`). Both match by :func:`match_published_cohorts` (the disadvantaged gap takes the
 disadvantaged cohort). A cohort the file of results gives, or the store already holds, is kept (a
-performance-tables cohort is the one the figure was worked out on); a suppressed or blank cell fills nothing.
+performance-tables cohort is the one the figure was worked out on), unless it is the figure an earlier information
+file published and this file corrects it; a suppressed or blank cell fills nothing.
 
 Undoing the information import removes its rows of ``ks2_published_cohorts`` and empties the stored cohorts it
 filled; cohorts a results file imported after it took from the table are that later import's rows, and go when
@@ -158,11 +159,39 @@ def fill_cohorts(store: Store, plan: Plan) -> pd.DataFrame:
     )
     matched = found.published_cohort.notna()
     empty = stored.cohort.isna()
-    plan.cohorts_kept = int((matched & ~empty).sum())
-    take = matched & empty
+    corrected = matched & ~empty & _came_from_an_earlier_file(store, stored, found, urns, plan.years)
+    plan.cohorts_kept = int((matched & ~empty & ~corrected).sum())
+    take = matched & (empty | corrected)
+    if corrected.any():
+        plan.warnings.append(
+            f"{int(corrected.sum()):,} KS2 cohorts taken from an earlier school information file are corrected by this "
+            "one (undo this import to go back to them)."
+        )
     filled = stored[take].assign(cohort=found.published_cohort[take], row=found.row[take])
     _say_what_is_missing(plan, stored.assign(urn=stored.published_urn), cohorts)
     return typed(filled[["row", *RESULT_COLUMNS]].reset_index(drop=True))
+
+
+def _came_from_an_earlier_file(
+    store: Store, stored: pd.DataFrame, found: pd.DataFrame, urns: list[int], years: list[int]
+) -> pd.Series:
+    """Stored cohorts that are the figure an earlier information file published and that this file changes.
+
+    Such a cohort was filled from that file (or agreed with it), so a corrected file corrects it too; a cohort the
+    results file gave that differs from what was published is the one its figure was worked out on, and stays.
+    """
+    earlier = store.read(
+        f"SELECT urn, academic_year, subgroup, cohort FROM {PUBLISHED_COHORTS} "
+        "WHERE list_contains(?, academic_year) AND list_contains(?, urn)",
+        [years, urns],
+    )
+    if earlier.empty:
+        return pd.Series(False, index=stored.index)
+    before = match_published_cohorts(stored, earlier, "published_urn").published_cohort
+    cohort = pd.to_numeric(stored.cohort).astype("Int64")
+    same_as_before = (cohort == before).fillna(False)
+    changed_now = (found.published_cohort != before).fillna(False)
+    return (same_as_before & changed_now).astype(bool)
 
 
 def compare_published_cohorts(store: Store, plan: Plan) -> TableChange:
