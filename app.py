@@ -42,8 +42,9 @@ def main() -> None:
         st.stop()
     if store.is_demo():
         st.sidebar.caption(":orange-badge[Demo data] Fictional schools, generated to show the product.")
-    shared.remember_selection(shared.render_sidebar(store))
-    access.show_sidebar()
+    selection = shared.render_sidebar(store)
+    shared.remember_selection(selection)
+    access.show_sidebar(selection.presenter_mode)
     page.run()
 
 

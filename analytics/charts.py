@@ -18,6 +18,8 @@ OFSTED_COLOURS = {
     "Inadequate": "#c62828",
 }
 PHASE_COLOURS = {"Primary": "#1f77b4", "Secondary": "#6a3d9a", "Special": "#17becf"}
+# Text sizes for charts read on a projector from the back of the room: Plotly's 12 px default is too small.
+TICK_FONT_PX = 14
 
 
 def count_bar(
@@ -79,25 +81,8 @@ def measure_history(
     years = list(history.academic_year)
     colour = TREND_COLOURS.get(trend or "", "#1f77b4")
     figure = go.Figure()
-    # One shaded band per unbroken run of years, so the band does not bridge a gap either.
-    band = history.ci_low.notna()
-    runs = (band != band.shift()).cumsum()[band]
-    for number, (_, run) in enumerate(history[band].groupby(runs)):
-        run_years = list(run.academic_year)
-        figure.add_trace(
-            go.Scatter(
-                x=run_years + run_years[::-1],
-                y=list(run.ci_high) + list(run.ci_low)[::-1],
-                fill="toself",
-                mode="lines",
-                fillcolor="rgba(31, 119, 180, 0.15)",
-                line=dict(width=0),
-                hoverinfo="skip",
-                name="range cohort size explains (95%)",
-                legendgroup="band",
-                showlegend=number == 0,
-            )
-        )
+    for band in _cohort_bands(history):
+        figure.add_trace(band)
     figure.add_trace(
         go.Scatter(
             x=years,
@@ -105,8 +90,10 @@ def measure_history(
             mode="lines+markers",
             name="school",
             line=dict(color=colour, width=3),
-            customdata=history.cohort,
-            hovertemplate="%{x}: %{y}<br>%{customdata} pupils<extra>school</extra>",
+            customdata=np.column_stack(
+                [[format_academic_year(int(y)) for y in years], history.cohort.astype(object).to_numpy()]
+            ),
+            hovertemplate="%{customdata[0]}: %{y}<br>%{customdata[1]} pupils<extra>school</extra>",
         )
     )
     for column, name, dash in (("national", "national", "dash"), ("la", "local authority", "dot")):
@@ -126,15 +113,64 @@ def measure_history(
             annotation_text=f"new URN (was {conversion.old_urn})",
             annotation_position="top",
         )
+    _history_layout(figure, title, unit, years)
+    return figure
+
+
+def _cohort_bands(history: pd.DataFrame) -> list[go.Scatter]:
+    """One shaded band per unbroken run of years, so the band does not bridge a gap either."""
+    bands = []
+    band = history.ci_low.notna()
+    runs = (band != band.shift()).cumsum()[band]
+    for number, (_, run) in enumerate(history[band].groupby(runs)):
+        run_years = list(run.academic_year)
+        bands.append(
+            go.Scatter(
+                x=run_years + run_years[::-1],
+                y=list(run.ci_high) + list(run.ci_low)[::-1],
+                fill="toself",
+                mode="lines",
+                fillcolor="rgba(31, 119, 180, 0.15)",
+                line=dict(width=0),
+                hoverinfo="skip",
+                name="range cohort size explains (95%)",
+                legendgroup="band",
+                showlegend=number == 0,
+            )
+        )
+    return bands
+
+
+def _history_layout(figure: go.Figure, title: str, unit: str, years: list[int]) -> None:
+    """Titles, legend and axes sized for a projector."""
     figure.update_layout(
         title=title,
-        height=300,
-        margin=dict(l=10, r=10, t=50, b=10),
-        yaxis_title=unit,
-        legend=dict(orientation="h", y=-0.2),
-        xaxis=dict(tickvals=years, ticktext=[format_academic_year(int(y)) for y in years]),
+        height=340,
+        margin=dict(l=4, r=4, t=50, b=10),
+        # The values sit inside the plot, so the years have the chart's whole width.
+        yaxis=dict(
+            title=dict(text=unit, font_size=TICK_FONT_PX, standoff=4),
+            tickfont_size=TICK_FONT_PX,
+            ticklabelposition="inside",
+        ),
+        legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", font_size=TICK_FONT_PX),
+        # Half a 1280 px projector screen holds nine "2016/17" only by tilting and clipping them (issue 20 review):
+        # the short form fits level, and a fixed angle stops Plotly turning them when the chart is narrow. Each
+        # year gets an equal slot, with no padding beyond half a slot at either end.
+        xaxis=dict(
+            tickvals=years,
+            ticktext=[short_academic_year(int(y)) for y in years],
+            tickangle=0,
+            tickfont_size=TICK_FONT_PX,
+            range=[years[0] - 0.5, years[-1] + 0.5],
+            automargin=True,
+        ),
     )
-    return figure
+
+
+def short_academic_year(year: int) -> str:
+    """``2019`` (the year the academic year ends) -> ``"18/19"``, for axes with little room."""
+    return f"{(year - 1) % 100:02d}/{year % 100:02d}"
 
 
 def _good_to_bad_colours(count: int) -> list[str]:

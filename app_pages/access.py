@@ -137,10 +137,12 @@ def allowed_pages(pages: list[Any]) -> list[Any]:
     return [page for page in pages if page.url_path not in IMPORT_PAGES]
 
 
-def show_sidebar() -> None:
-    """Who is signed in, with a Sign out button; or a line saying sign-in is not set up."""
+def show_sidebar(presenter_mode: bool = False) -> None:
+    """Who is signed in, with a Sign out button; or a line saying sign-in is not set up (except in presenter
+    mode: on the projector it is a note for whoever runs the app, not for the room)."""
     if not sign_in_configured():
-        st.sidebar.caption(NOT_SET_UP)
+        if not presenter_mode:
+            st.sidebar.caption(NOT_SET_UP)
         return
     user = current_user()
     if user is None:

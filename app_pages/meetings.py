@@ -11,9 +11,9 @@ import streamlit as st
 from analytics import access as rules
 from analytics import meetings
 from analytics.meetings import pack as meeting_pack
-from analytics.monitoring.profile import load_profile
+from analytics.monitoring.profile import SchoolProfile, load_profile
 from analytics.monitoring.school_summary import school_story
-from analytics.monitoring.summary_evidence import presenter_text
+from analytics.monitoring.summary_evidence import marked_positions, national_standing, presenter_text
 from app_pages import access, meeting_pack_panel, school_story_panel, shared
 from app_pages import action_corrections_panel as action_changes
 from app_pages import meeting_texts as texts
@@ -33,6 +33,9 @@ POSITION_KEY = "meeting_position"
 # The school being discussed, by URN: recording a decision re-sorts the running order (by concern), and the
 # screen must stay on the school just decided rather than show whichever school now holds its place.
 CURRENT_URN_KEY = "meeting_current_urn"
+# The open tab, tracked so that the meeting's caption can give its lines to the school in School by school.
+TAB_KEY = "meeting_tab"
+SCHOOL_TAB = "School by school"
 
 
 @st.cache_data(show_spinner=False)
@@ -62,6 +65,25 @@ def load_agenda(store, meeting_id: int) -> meetings.Agenda:
     return _agenda(*shared.cache_key(store), meeting_id, rules, hash(tuple(rules)))
 
 
+def meeting_year(store, meeting: dict) -> int | None:
+    """The results year the meeting's agenda was built from (the latest published by its date)."""
+    rules = shared.current_rules()
+    when = (str(meeting["meeting_date"]), meeting["group_id"])
+    evidence = _evidence(*shared.evidence_key(store), int(meeting["meeting_id"]), when, rules, hash(tuple(rules)))
+    return None if evidence is None else int(evidence.year)
+
+
+@st.cache_data(show_spinner=False)
+def _profile(path: str, data_version: int, urn: int) -> SchoolProfile | None:
+    return load_profile(shared.open_store(path), urn)
+
+
+@st.cache_data(show_spinner="Placing the meeting's schools nationally...")
+def _positions(path: str, evidence_version: int, urns: tuple[int, ...], year: int) -> pd.DataFrame:
+    # Every school of the running order at once: about the time of one school, and Next is then instant.
+    return marked_positions(shared.open_store(path), list(urns), year)
+
+
 @st.cache_data(show_spinner=False)
 def _record(path: str, data_version: int, meeting_id: int, reader: rules.User | None) -> dict[str, pd.DataFrame]:
     return meetings.meeting_record(shared.open_store(path), meeting_id, reader=reader)
@@ -89,15 +111,17 @@ def main() -> None:
     meeting = agenda.meeting
     group = listed.set_index("meeting_id").group_name[meeting_id]
     scope = "every school" if meeting["group_id"] is None else shared.shown_text(group)
+    caption = st.empty()
+    # Tracked (a switch of tab reruns the page) so that the caption can make way for the school below.
+    agenda_tab, school_tab, actions_tab, record_tab = st.tabs(
+        ["Agenda", SCHOOL_TAB, "Actions", "Minutes and meeting pack"], key=TAB_KEY, on_change="rerun"
+    )
     # On a projector every line above the school pushes its evidence below the fold.
-    if not large:
-        st.caption(
+    if not large and not school_tab.open:
+        caption.caption(
             f"**{meeting['kind_label']}**, {meeting['meeting_date']:%A %-d %B %Y}. Covers {scope}; "
             f"changes since {agenda.since:%-d %B %Y}. {shared.shown_text(meeting.get('attendees'))}"
         )
-    agenda_tab, school_tab, actions_tab, record_tab = st.tabs(
-        ["Agenda", "School by school", "Actions", "Minutes and meeting pack"]
-    )
     with agenda_tab:
         show_agenda(agenda)
     with school_tab:
@@ -195,10 +219,13 @@ def show_school_by_school(store, agenda: meetings.Agenda, selection: shared.Sele
     school = order.iloc[position]
     urn = int(school.urn)
     shown = show_school_heading(school, selection)
-    # The same one-screen story as the School profile, as at the meeting's date.
-    record = load_profile(store, urn)
+    # The first screen tells the school's story as the School profile does, as at the meeting's date: the
+    # Ofsted / actions / support box, where it stands nationally, then the reasons on request.
+    record = _profile(*shared.cache_key(store), urn)
     if record is not None:
         school_story_panel.show_story(school_story(store, record, shown, agenda.meeting["meeting_date"]))
+        show_standing(store, record, agenda, meeting_year(store, agenda.meeting))
+    show_reasons(school, selection)
     show_school_records(store, agenda, urn, shown)
     if not access.may(access.RECORD):
         return
@@ -245,7 +272,7 @@ def walk_agenda(order: pd.DataFrame, names) -> int:
 
 
 def show_school_heading(school: pd.Series, selection: shared.Selection):
-    """The school's name (unless it may not be named), its RAG, categories and reasons; the names to use."""
+    """The school's name (unless it may not be named), its RAG and categories; the names to use."""
     urn = int(school.urn)
     # In presenter mode the school being discussed is shown by its pseudonym only, like every other: its
     # real name above "3 of 58: School E13", or in place of the pseudonym the running order shows at that
@@ -256,30 +283,56 @@ def show_school_heading(school: pd.Series, selection: shared.Selection):
     rag = shared.RAG_BADGES.get(school.rag, "")
     decided = school.decided_category if isinstance(school.decided_category, str) else "none"
     suggested = school.suggested_category if isinstance(school.suggested_category, str) else "not enough evidence"
-    st.header(shared.plain(shown.name(urn)), anchor=False)
+    # The profile's button (or why there is none) beside the name, not on a line of its own: on a projector
+    # the story box below must fit on the first screen.
+    name, beside = st.columns([3, 1], vertical_alignment="center")
+    name.header(shared.plain(shown.name(urn)), anchor=False)
+    if not selection.presenter_mode and urn not in shown.hidden:
+        # Named here (it shares its data, or an officer is looking): its profile is a click away.
+        if beside.button("Open the school profile", icon=":material/school:", width="stretch"):
+            shared.open_profile(urn)
+    elif selection.presenter_mode:
+        beside.caption("Presenter mode: shown by its pseudonym, like every school.")
+    else:
+        beside.caption("This school has not signed a data-sharing agreement, so it is not named here.")
     st.markdown(
         f"{rag} Category decided: **{decided}** · suggested: **{suggested}** · on the agenda for {school.listed_for}"
     )
-    if not selection.presenter_mode and urn not in shown.hidden:
-        # Named here (it shares its data, or an officer is looking): its profile is a click away.
-        if st.button("Open the school profile", icon=":material/school:"):
-            shared.open_profile(urn)
-    elif selection.presenter_mode:
-        st.caption("Presenter mode: this school is shown by its pseudonym, like every other.")
-    else:
-        st.caption("This school has not signed a data-sharing agreement, so it is not named here.")
-    if isinstance(school.reasons, str) and school.reasons:
-        # In presenter mode no inspection day or exact whole-school cohort: either names the school.
-        cohorts = (
-            school_story_panel.load_cohorts(*shared.evidence_key(shared.get_store()), urn)
-            if selection.presenter_mode
-            else set()
-        )
-        reasons = presenter_text(school.reasons, selection.presenter_mode, cohorts)
-        # Reasons are joined by "; ", which also occurs inside one (e.g. "(2 points below; 195 pupils"):
-        # a new reason starts with a capital letter.
-        st.markdown("\n".join(f"- {reason}" for reason in re.split(r"; (?=[A-Z])", reasons)))
     return shown
+
+
+def show_standing(store, record: SchoolProfile, agenda: meetings.Agenda, year: int | None) -> None:
+    """One line: the measures significantly below (and above) national with their fifth, as on the profile."""
+    urn = int(record.details["urn"])
+    urns = tuple(sorted(agenda.schools.urn.astype(int)))
+    positions = None
+    if year:
+        cells = _positions(*shared.evidence_key(store), urns, year)
+        positions = cells[cells.urn == urn]
+    labels = dict(zip(record.results.measure_code.astype(str), record.results.label, strict=False))
+    st.markdown(shared.plain(national_standing(positions, labels, year)))
+
+
+def show_reasons(school: pd.Series, selection: shared.Selection) -> None:
+    """Every reason behind the suggestion, folded away: the story and standing above come first."""
+    if not isinstance(school.reasons, str) or not school.reasons:
+        return
+    # In presenter mode no inspection day or exact whole-school cohort: either names the school.
+    cohorts = (
+        school_story_panel.load_cohorts(*shared.evidence_key(shared.get_store()), int(school.urn))
+        if selection.presenter_mode
+        else set()
+    )
+    reasons = presenter_text(school.reasons, selection.presenter_mode, cohorts)
+    # Reasons are joined by "; ", which also occurs inside one (e.g. "(2 points below; 195 pupils"):
+    # a new reason starts with a capital letter.
+    listed = re.split(r"; (?=[A-Z])", reasons)
+    summary = (
+        presenter_text(school.summary, selection.presenter_mode, cohorts) if isinstance(school.summary, str) else ""
+    )
+    label = f"Reasons ({len(listed)})" + (f": {shared.plain(summary)}" if summary else "")
+    with st.expander(label, expanded=False):
+        st.markdown("\n".join(f"- {reason}" for reason in listed))
 
 
 def show_school_records(store, agenda: meetings.Agenda, urn: int, shown) -> None:

@@ -6,7 +6,6 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
 
 from analytics import charts, privacy
 from analytics.calendar import format_academic_year
@@ -14,7 +13,6 @@ from analytics.monitoring import profile
 from analytics.monitoring.categories import RAG_FOR_CATEGORY
 from analytics.monitoring.criteria import STRAND_NAMES, SUBGROUP_LABELS
 from analytics.monitoring.school_summary import school_story, school_summary
-from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
 from analytics.monitoring.summary_evidence import (
     cohort_words,
     marked_positions,
@@ -27,7 +25,7 @@ from analytics.monitoring.summary_evidence import (
 from analytics.monitoring.summary_page import school_summary_html
 from analytics.ofsted import describe_inspection
 from analytics.stats.wording import format_intervals
-from app_pages import access, areas_panel, school_story_panel, shared
+from app_pages import access, areas_panel, school_header, school_story_panel, shared
 from app_pages import decision_history_panel as decision_panel
 from app_pages.context_events_panel import render_context_events
 
@@ -83,7 +81,9 @@ def main() -> None:
     # in front of the room.
     index = options.index(requested) if requested in options else (None if selection.presenter_mode else 0)
     hidden = shared.school_names().hidden
-    urn = st.selectbox(
+    picker, switch = st.columns([4, 1.4], vertical_alignment="bottom")
+    school_header.large_type_toggle(switch)
+    urn = picker.selectbox(
         "School",
         options,
         index=index,
@@ -111,7 +111,8 @@ def main() -> None:
     )
     presenter = selection.presenter_mode
     cohorts = school_story_panel.load_cohorts(*shared.evidence_key(store), urn) if presenter else set()
-    positions = show_top(store, record, status.iloc[0] if not status.empty else None, selection, schools, cohorts)
+    top = status.iloc[0] if not status.empty else None
+    positions = show_top(store, record, top, selection, schools, assessment, cohorts)
     school_story_panel.show_story(school_story(store, record, shared.school_names(discussed), selection.as_of))
     show_summary_download(store, urn, selection, shared.school_names(discussed))
     # Where the school stands comes straight under the header, as in the one-page summary: the measures the
@@ -141,6 +142,7 @@ def show_top(
     status: pd.Series | None,
     selection: shared.Selection,
     schools: pd.DataFrame,
+    assessment,
     cohorts: set[int],
 ) -> pd.DataFrame | None:
     """The header, then where the school stands nationally under its why line; returns the positions."""
@@ -148,78 +150,15 @@ def show_top(
     names = shared.school_names(() if selection.presenter_mode else (urn,))
     sizes = school_story_panel.load_group_sizes(*shared.cache_key(store), selection.as_of)
     groups = shown_groups(record.groups[record.groups.end_date.isna()], names, sizes, selection.presenter_mode)
-    standing = show_header(record, status, names, schools, groups, selection.presenter_mode, cohorts)
+    evaluations = assessment.evaluations if assessment is not None else None
+    standing = school_header.show_header(
+        record, status, names, schools, groups, evaluations, selection.presenter_mode, cohorts
+    )
     # Filled once the positions are worked out, so the school's name is on screen first.
     positions = load_positions(*shared.evidence_key(store), urn, selection.year) if selection.year else None
     labels = dict(zip(record.results.measure_code.astype(str), record.results.label, strict=False))
     standing.markdown(shared.plain(national_standing(positions, labels, selection.year)))
     return positions
-
-
-def context_facts(details: dict, hidden: bool, schools: pd.DataFrame) -> list[str | None]:
-    """Phase, type, pupils and % FSM; for a school shown by pseudonym coarsened (pupils in bands, FSM as a
-    quintile of the schools in scope, no URN), since exact figures beside a pseudonym identify it with GIAS."""
-    pupils, fsm = details.get("pupils"), details.get("pct_fsm")
-    if not hidden:
-        return [
-            details.get("phase"),
-            details.get("school_type"),
-            f"{int(pupils):,} pupils" if pd.notna(pupils) else None,
-            f"{fsm:.0f}% FSM" if pd.notna(fsm) else None,
-            f"URN {details['urn']}",
-        ]
-    quintile = None
-    if pd.notna(fsm):
-        quintiles = shared.fsm_quintiles(pd.concat([schools.pct_fsm, pd.Series([fsm])], ignore_index=True))
-        quintile = f"% FSM quintile {quintiles.iloc[-1]}"
-    return [details.get("phase"), f"{shared.pupil_band(pupils)} pupils" if pd.notna(pupils) else None, quintile]
-
-
-def show_header(
-    record: profile.SchoolProfile,
-    status: pd.Series | None,
-    names: privacy.SchoolNames,
-    schools: pd.DataFrame,
-    groups: list[str],
-    presenter: bool,
-    cohorts: set[int],
-) -> DeltaGenerator:
-    """Name, context, groups (``shown_groups``: redacted, small ones left out in presenter mode), categories and
-    RAG with why; returns the place under the why line for where the school stands nationally."""
-    details = record.details
-    facts = context_facts(details, int(details["urn"]) in names.hidden, schools)
-    st.subheader(shared.plain(names.name(details["urn"], details["name"])))
-    st.caption(" · ".join(shared.plain(f) for f in facts if f))
-    if groups:
-        st.caption("Member of: " + "; ".join(shared.plain(g) for g in groups))
-    if status is None:
-        return st.empty()
-    cols = st.columns(3)
-    decided = status.decided_category
-    cols[0].metric(
-        "LA category (decided)",
-        "none yet" if pd.isna(decided) else str(decided),
-        help="The category recorded by people; see Category history.",
-    )
-    cols[1].metric(
-        "Suggested from the evidence",
-        "none" if pd.isna(status.suggested_category) else str(status.suggested_category),
-        help="Worked out from the criteria; the Criteria tab shows each one. People decide the category.",
-    )
-    cols[2].metric("Overall trend", f"{charts.TREND_SYMBOLS[status.trend]} {status.trend}")
-    if status.rag == NOT_ENOUGH_EVIDENCE:
-        # What is missing and what to import, where the verdict is shown, not only in the Criteria tab.
-        st.markdown(f"{shared.RAG_BADGES[status.rag]} **Why:** of the criteria in strands 1-4, {status.evidence}.")
-        reasons = presenter_text(status.reasons, presenter, cohorts)
-        st.markdown("\n".join(f"- {reason}" for reason in reasons.split("; ")[1:]))
-    else:
-        summary = presenter_text(status.summary, presenter, cohorts)
-        st.markdown(f"{shared.RAG_BADGES.get(status.rag, '')} **Why:** {summary} · strands 1-4: {status.evidence}")
-    standing = st.empty()
-    if status.trend_drivers:
-        lead = "Trend driven by" if status.trend in ("rising", "declining") else "Measures that moved"
-        st.caption(f"{lead}: {status.trend_drivers}")
-    return standing
 
 
 def show_summary_download(store, urn: int, selection: shared.Selection, names: privacy.SchoolNames) -> None:
@@ -308,10 +247,11 @@ def show_results(
             st.plotly_chart(charts.measure_history(history, label, unit, trend, record.lineage), key=f"history_{code}")
             placed = position_line(positions, str(code), selection.year) if positions is not None else None
             if placed:
-                # Plain text: a line starting "+ significantly" would otherwise become a bulleted list.
-                st.caption(shared.plain(placed))
+                # Plain text: a line starting "+ significantly" would otherwise become a bulleted list. Normal
+                # type, not a caption, so the back of the room can read it.
+                st.markdown(shared.plain(placed))
             if not trend_row.empty:
-                st.caption(f"{charts.TREND_SYMBOLS[trend]} **{trend}**: {trend_row.reason.iloc[0]}")
+                st.markdown(f"{charts.TREND_SYMBOLS[trend]} **{trend}**: {trend_row.reason.iloc[0]}")
             missing = history[history.value.isna() & history.missing_code.notna()]
             for row in missing.itertuples():
                 st.caption(f"{format_academic_year(row.academic_year)}: suppressed ({row.missing_code})")
@@ -322,10 +262,13 @@ def show_criteria(assessment, urn: int, presenter_mode: bool = False, cohorts: s
         st.info("No results yet, so the criteria cannot be checked.")
         return
     evaluations = assessment.evaluations[assessment.evaluations.urn == urn]
-    unmet = (evaluations.status == "unmet").sum()
+    count = school_header.criteria_count(evaluations, urn)
+    # The header's count, so the board hears one number: strand 5 (change) is listed below but not counted.
+    st.markdown((count[0].upper() + count[1:] + ".") if count else "No criteria apply to this school.")
     st.caption(
-        f"{unmet} of {len(evaluations)} criteria unmet. A criterion is unmet only when the evidence is stronger "
-        "than chance; one that cannot be judged is shown as not assessed. Thresholds live in the criteria rules file."
+        f"Counted over strands 1-{school_header.CORE_STRANDS}, which the category rests on. A criterion is unmet "
+        "only when the evidence is stronger than chance; one that cannot be judged is shown as not assessed. "
+        "Thresholds live in the criteria rules file."
     )
     for strand, rows in evaluations.groupby("strand"):
         flagged = (rows.status == "unmet").sum()

@@ -20,6 +20,7 @@ from analytics.monitoring.criteria import (
     evaluate_criteria,
     load_criteria,
 )
+from analytics.monitoring.significance_grid import significance_marks
 from analytics.store.db import Store
 
 AS_OF = date(2025, 11, 1)
@@ -197,6 +198,28 @@ def test_margin_and_phase_specific_national_figures(small_store: Store) -> None:
     assert evaluate(small_store, lenient).loc[1, "status"] == MET
 
 
+@pytest.mark.parametrize(
+    ("margin", "why"),
+    [
+        # 93% of 300 against 95%: se = 6 / sqrt(300) = 0.35, so the 2-point shortfall is beyond chance (z = 5.8).
+        (1.5, "beyond chance, but the rules allow 1.5 points below national, and the remaining 0.5 points are"),
+        (2.5, "beyond chance, but within the 2.5-point allowance the rules give."),
+    ],
+)
+def test_a_shortfall_beyond_chance_met_by_the_rules_allowance_is_not_put_down_to_chance(
+    small_store: Store, margin: float, why: str
+) -> None:
+    """The significance grid marks it "significantly worse" (no margin); the criterion must not say chance."""
+    no_margin = Criterion("att", 2, "Attendance", "below_national", ("att",), pupil_sd=6.0)
+    assert evaluate(small_store, no_margin).loc[1, "status"] == UNMET
+    with_margin = Criterion("att", 2, "Attendance", "below_national", ("att",), pupil_sd=6.0, margin=margin)
+    row = evaluate(small_store, with_margin).loc[1]
+    assert row.status == MET, "only the wording changes, not the verdict"
+    assert "93.0% against national 95.0% (2 points below" in row.evidence
+    assert why in row.evidence
+    assert not row.evidence.endswith(": within what a cohort of this size explains.")
+
+
 def test_subgroup_gap_is_tested_against_the_national_gap(small_store: Store) -> None:
     criterion = Criterion("gap", 1, "No gap", "subgroup_gap", ("rwm",), group="disadvantaged", compared_with="others")
     result = evaluate(small_store, criterion)
@@ -294,6 +317,20 @@ def test_every_school_gets_every_criterion_on_the_demo(demo_store: Store) -> Non
     assert set(evaluations.status) <= {MET, UNMET, NOT_ASSESSED}
     unmet = evaluations[evaluations.status == UNMET]
     assert 0.02 < len(unmet) / len(evaluations) < 0.25, "a few concerns, not a sea of red"
+
+
+def test_on_the_demo_no_met_criterion_blames_chance_where_the_grid_marks_significantly_worse(
+    demo_store: Store,
+) -> None:
+    criteria = [c for c in load_criteria() if c.check == "below_national" and c.margin > 0]
+    evaluations = evaluate_criteria(demo_store, criteria, year=2025, as_of=date(2026, 11, 24))
+    marks = significance_marks(demo_store, year=2025, measures=[m for c in criteria for m in c.measures])
+    worse = marks[marks.mark == "-"][["urn", "measure_code"]]
+    both = evaluations[evaluations.status == MET].merge(worse, on=["urn", "measure_code"])
+    assert not both.empty, "the demo has schools (such as the grey special school) met only by the allowance"
+    for evidence in both.evidence:
+        assert "beyond chance, but" in evidence and "allow" in evidence, evidence
+        assert not evidence.endswith(": within what a cohort of this size explains."), evidence
 
 
 @pytest.mark.parametrize(

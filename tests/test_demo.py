@@ -172,6 +172,25 @@ def test_two_meetings_with_actions_some_done_some_overdue(demo_store: Store) -> 
     assert {"1", "2", "3", "4a", "4b"} <= set(decisions.category)
 
 
+@pytest.mark.parametrize("seed", [DEFAULT_SEED, 7])
+def test_no_decision_claims_support_or_a_new_head_the_records_do_not_show(seed: int) -> None:
+    """The review found "No improvement in the year despite support" beside "Active interventions: none"."""
+    data = generate_demo(seed)
+    decisions = data["category_decisions"]
+    supported = data["interventions"].merge(data["intervention_schools"], on="intervention_id")
+    heads = data["context_events"][data["context_events"].kind == "headteacher_change"]
+    claims = {
+        "support": lambda d: ((supported.urn == d.urn) & (pd.to_datetime(supported.start_date) <= d.decided_on)).any(),
+        "headteacher": lambda d: ((heads.urn == d.urn) & (pd.to_datetime(heads.event_date) <= d.decided_on)).any(),
+    }
+    for decision in decisions.assign(decided_on=pd.to_datetime(decisions.decided_on)).itertuples():
+        for word, shown in claims.items():
+            if word in decision.reasons.lower():
+                assert shown(decision), (decision.urn, decision.reasons)
+    clinic = decisions[decisions.meeting_id == 2]
+    assert len(clinic) >= 3 and clinic.reasons.str.len().gt(20).all(), "the clinic still gives its reasons"
+
+
 def test_generation_is_pure_in_memory() -> None:
     first, second = generate_demo(11), generate_demo(11)
     for table in first.tables:

@@ -10,6 +10,8 @@ import streamlit as st
 
 from analytics import meetings, privacy
 from analytics.meetings.pack import running_order
+from analytics.monitoring.significance_grid import WORSE
+from analytics.monitoring.summary_evidence import marked_positions
 from analytics.store.db import Store
 from analytics.store.schools import list_schools
 from tests.test_pages import open_app
@@ -17,6 +19,11 @@ from tests.test_pages import open_app
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 PAGE = "app_pages/meetings.py"
+# app_pages/meetings.py's keys (importing a page would run it): the school shown, the tab open.
+CURRENT_URN_KEY = "meeting_current_urn"
+TAB_KEY = "meeting_tab"
+# Ofsted's words for its graded judgements.
+GRADES = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}
 
 
 def by_label(elements, label: str):
@@ -215,3 +222,63 @@ def test_the_one_page_per_school_pack_is_offered_and_made_when_pressed(writable_
         covered = meetings.meeting_schools(store, meeting)
     # A cover, then exactly one sheet per school the meeting covers.
     assert html.count('<section class="school-page">') == len(covered)
+
+
+def in_order(node):
+    """The elements and blocks under ``node`` in the order the page shows them."""
+    for child in getattr(node, "children", {}).values():
+        yield child
+        yield from in_order(child)
+
+
+def test_school_by_school_first_screen_tells_the_story_then_the_standing_then_the_reasons(
+    writable_demo_path: Path, monkeypatch
+) -> None:
+    with Store(writable_demo_path) as store:
+        meeting = meetings.get_meeting(store, 2)
+        evidence = meetings.meeting_evidence(store, meeting)
+        agenda = meetings.build_agenda(store, 2, meetings.board_for_meeting(store, meeting, evidence=evidence))
+        # A school the page names, with an action still open from an earlier meeting.
+        action = store.read(
+            """SELECT a.urn, a.owner FROM actions a JOIN schools s USING (urn) JOIN meetings m USING (meeting_id)
+               WHERE a.status = 'open' AND a.withdrawn_at IS NULL AND m.withdrawn_at IS NULL
+                 AND s.data_sharing_signed AND list_contains($urns, a.urn) ORDER BY a.urn LIMIT 1""",
+            {"urns": agenda.schools.urn.astype(int).tolist()},
+        ).iloc[0]
+        urn = int(action.urn)
+        inspected = store.read(
+            """SELECT inspection_date, overall_grade FROM inspections WHERE urn = ? AND inspection_date <= ?
+               ORDER BY inspection_date DESC LIMIT 1""",
+            [urn, meeting["meeting_date"]],
+        ).iloc[0]
+        cells = marked_positions(store, [urn], evidence.year)
+        labels = dict(store.read("SELECT code, label FROM measures").itertuples(index=False))
+    below = cells[(cells.academic_year == evidence.year) & (cells.subgroup == "all") & (cells.mark == WORSE)]
+    assert not below.empty, "the chosen school should have a measure significantly below national"
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    assert any("Covers every school" in c.value for c in app.main.caption), "the meeting's caption, on the Agenda"
+    app.session_state[CURRENT_URN_KEY] = urn
+    app.session_state[TAB_KEY] = "School by school"
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    # The School by school tab open: the caption gives its lines to the school.
+    assert not any("Covers every school" in c.value for c in app.main.caption)
+    [tab] = [t for t in app.tabs if t.label == "School by school"]
+    shown = list(in_order(tab))
+    texts = [unescaped(str(getattr(n, "value", ""))) if n.type == "markdown" else "" for n in shown]
+    story = next(i for i, t in enumerate(texts) if t.startswith("**Ofsted:**"))
+    expander = next(i for i, n in enumerate(shown) if n.type == "expander")
+    # The story box: the latest judgement and its date, the open action's owner; before the reasons.
+    assert GRADES[int(inspected.overall_grade)] in texts[story]
+    assert f"{inspected.inspection_date:%-d %b %Y}" in texts[story]
+    assert action.owner in texts[story]
+    assert story < expander
+    # Straight under it, where the school stands: the measures marked below national in the agenda's year.
+    standing = next(t for t in texts[story + 1 :] if t)
+    assert standing.startswith("Significantly below national: ")
+    for code in below.measure_code:
+        assert labels[code] in standing
+    # The reasons, folded away.
+    assert not shown[expander].proto.expanded
+    reasons = " ".join(unescaped(str(n.value)) for n in in_order(shown[expander]) if n.type == "markdown")
+    assert str(agenda.schools.set_index("urn").reasons[urn]).split("; ")[0] in reasons

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -19,6 +20,7 @@ import pytest
 
 from analytics.monitoring.categories import suggest_categories_for_store, suggest_category
 from analytics.monitoring.criteria import MET, NOT_ASSESSED, UNMET, CriteriaError, EvidenceRule, load_evidence_rule
+from analytics.monitoring.sufficiency import NO_OUTCOME_CRITERIA, TO_FIX, fix_advice, not_enough_reasons
 from analytics.store.db import Store
 from tests.test_pages import metric_values, open_app
 
@@ -99,8 +101,8 @@ def test_schools_with_no_results_at_all_are_not_green(tmp_path: Path) -> None:
     assert len(events) and (events.status == NOT_ASSESSED).all()
     assert (suggestions.evidence == "assessed 0 of " + suggestions.applicable.astype(str)).all()
     assert set(suggestions.rag) == {"grey"}
-    assert suggestions.reasons.str.contains("no criterion on results").all()
-    assert suggestions.reasons.str.contains("To fix: import its results").all()
+    assert suggestions.reasons.str.contains("No criterion on test or exam results applies to this school").all()
+    assert suggestions.reasons.str.contains("To fix: Import its results").all()
 
 
 def evaluations(statuses: dict[int, list[str]]) -> pd.DataFrame:
@@ -133,7 +135,7 @@ def test_green_needs_enough_criteria_assessed_and_one_on_results() -> None:
     assert "Gap 2.1" in too_few.missing and "Gap 2.1" in too_few.reasons
     no_outcomes = suggest({1: [NOT_ASSESSED], 2: [MET, MET, MET]})
     assert no_outcomes.rag == "grey"
-    assert "no criterion on results" in no_outcomes.reasons
+    assert "No criterion on test or exam results could be judged" in no_outcomes.reasons
 
 
 def test_evidence_of_concern_is_not_withheld_for_want_of_the_rest() -> None:
@@ -169,8 +171,10 @@ def test_overview_counts_schools_without_enough_evidence_apart(tmp_path: Path, m
     app.run()
     assert not app.exception, [e.value for e in app.exception]
     shown = " ".join(m.value for m in app.markdown)
-    assert "Not enough evidence" in shown
-    assert "To fix: import a file with cohort sizes" in shown
+    assert "not enough evidence" in shown.lower()
+    # The administrator's advice may be in the text or in its help tooltip.
+    tooltips = " ".join(m.proto.help for m in app.markdown)
+    assert "Import a file with cohort sizes" in shown + tooltips
 
 
 def test_a_school_with_no_evaluations_still_gets_a_row_saying_so() -> None:
@@ -185,7 +189,7 @@ def test_a_school_with_no_evaluations_still_gets_a_row_saying_so() -> None:
     assert table.loc[2, "rag"] == "grey"
     assert table.loc[2, "evidence"] == "assessed 0 of 0"
     assert "No results, inspection or other evidence" in table.loc[2, "reasons"]
-    assert "To fix: import the school's results" in table.loc[2, "reasons"]
+    assert "To fix: Import the school's results" in table.loc[2, "reasons"]
 
 
 def test_special_schools_are_not_judged_against_mainstream_national_attainment(tmp_path: Path) -> None:
@@ -240,3 +244,37 @@ def test_the_watch_list_shows_schools_without_a_verdict_not_only_red_and_amber()
     )
     # A grey school decided green is exactly what a board must not miss on a clean-looking list.
     assert list(watch_list(board).urn) == [1, 2, 4]
+
+
+def test_a_special_school_without_results_criteria_is_told_in_a_boards_words_with_the_advice_apart(
+    demo_store: Store,
+) -> None:
+    """The demo's special schools have attendance and behaviour figures but no criterion on results applies."""
+    suggestions, _ = suggest_categories_for_store(demo_store, year=2025, as_of=date(2026, 11, 24))
+    specials = set(demo_store.read("SELECT urn FROM schools WHERE phase = 'Special'").urn)
+    grey = suggestions[suggestions.rag == "grey"]
+    grey_specials = specials & set(grey.urn)
+    assert grey_specials, "special schools with nothing unmet have no verdict without results"
+    for reasons in grey.reasons:
+        # The pages and the command line split on "; " before a capital; each piece must be a whole sentence.
+        listed = re.split(r"; (?=[A-Z])", reasons)
+        assert all(reason[0].isupper() for reason in listed), listed
+        fixes = [reason for reason in listed if reason.startswith(TO_FIX)]
+        assert len(fixes) == 1 and listed[-1] == fixes[0], "the administrator's advice comes last, once"
+        board = " ".join(listed[:-1])
+        assert "rules file" not in board and "if it has results already" not in board
+    special = grey.set_index("urn").loc[min(grey_specials), "reasons"]
+    assert NO_OUTCOME_CRITERIA in special
+    assert "Import its results" not in special.split(TO_FIX)[0]
+
+
+def test_the_advice_is_available_apart_from_the_reasons() -> None:
+    gaps = ["KS2 reading: 61% with no number of pupils behind it.", NO_OUTCOME_CRITERIA]
+    advice = fix_advice(gaps)
+    assert advice is not None and advice.startswith("Import a file with cohort sizes")
+    assert "school_types" not in advice, "the specific gap's fix, not the general one"
+    assert fix_advice([NO_OUTCOME_CRITERIA]) is not None and "school_types" in str(fix_advice([NO_OUTCOME_CRITERIA]))
+    assert fix_advice(["Nothing recorded since 3 December 2025 (the absence of a record is not evidence)."]) is None
+    reasons = not_enough_reasons(1, 1, 5, [f"Gap {i}." for i in range(5)], EvidenceRule())
+    assert reasons[-1] == "Another 2 criteria could not be assessed.", "nothing to import: no advice"
+    assert all(reason[0].isupper() and reason.endswith(".") for reason in reasons), reasons

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -35,10 +36,10 @@ PAGES = [
 def open_app(store_path: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None) -> AppTest:
     monkeypatch.setenv(db.DB_ENV_VAR, str(store_path))
     app = AppTest.from_file(str(REPO_ROOT / "app.py"), default_timeout=60)
-    app.run()
+    # Straight to the page, as a link to it opens: rendering the Overview first would only cost time.
     if page:
         app.switch_page(page)
-        app.run()
+    app.run()
     return app
 
 
@@ -67,6 +68,7 @@ def test_every_page_is_listed() -> None:
         "app_pages/research_redaction.py",
         "app_pages/meeting_texts.py",
         "app_pages/school_story_panel.py",
+        "app_pages/school_header.py",
         "app_pages/questionnaire_names.py",
         "app_pages/access.py",
         "app_pages/agreements_panel.py",
@@ -179,7 +181,10 @@ def test_profile_opens_the_requested_school_and_shows_its_evidence(
     assert not app.exception, [e.value for e in app.exception]
     assert app.main.selectbox[0].value == int(school.urn)
     assert any(s.value == school["name"] for s in app.subheader)
-    assert {"LA category (decided)", "Suggested from the evidence", "Overall trend"} <= set(metric_values(app))
+    metrics = metric_values(app)
+    assert {"LA category (decided)", "Suggested from the evidence"} <= set(metrics)
+    # The overall trend stands beside a verdict; beside "not enough evidence" it is left out.
+    assert ("Overall trend" in metrics) != ("Not enough evidence" in metrics["Suggested from the evidence"])
     assert len(app.tabs) == 5
 
 
@@ -282,8 +287,10 @@ def test_each_profile_chart_says_where_the_school_stands_as_the_grid_command_doe
     app.toggle(key="profile_all_measures").set_value(True).run()
     cells = [c for c in every_cell if c["urn"] == urn and c["academic_year"] == year and c["subgroup"] == "all"]
     assert cells
-    captions = [re.sub(r"\\(.)", r"\1", c.value) for c in app.caption]
-    placed = [c for c in captions if c.startswith(("+ ", "- ", "= ", "? "))]
+    # Normal text, not light captions: a projector's back row reads them.
+    lines = [re.sub(r"\\(.)", r"\1", m.value) for m in app.main.markdown]
+    placed = [c for c in lines if c.startswith(("+ ", "- ", "= ", "? "))]
+    assert not [c for c in app.caption if c.value.lstrip("\\").startswith(("+ ", "- ", "= ", "? "))]
     assert placed, "the headline charts under the header carry their position"
     # The small multiples stand directly under the header, above the tabs of detail (issue 20's one screen).
     nodes = list(app.main.children.values())
@@ -481,7 +488,8 @@ def test_recording_a_decision_keeps_the_trends_and_criteria_but_updates_the_boar
     app.switch_page("app_pages/overview.py")
     app.run()
     assert not app.exception, [e.value for e in app.exception]
-    assert len(gathered) == before, "a decision made the trends and criteria be worked out again"
+    # The Overview asks for the year before too ("changed since"), for the first time: no year is worked out twice.
+    assert len(gathered) == len(set(gathered)), "a decision made the trends and criteria be worked out again"
     table = schools_table(app)
     decided = table.set_index("URN").loc[urn] if "URN" in table else table.set_index("urn").loc[urn]
     assert "4a" in " ".join(map(str, decided.values)), decided
@@ -521,3 +529,98 @@ def test_profile_header_tells_the_schools_story_on_one_screen(
         assert name in story
     if active.empty:
         assert "**Active support:** none recorded" in story
+
+
+# -- the profile's header as a new board member reads it on a projector (review findings 7-10) -------------
+
+
+def categories_from_the_command(store_path: Path, capsys: pytest.CaptureFixture[str]) -> list[dict]:
+    """The categories command's JSON: run before the app opens the store, which the command then could not."""
+    import json
+
+    from analytics.__main__ import main as cli
+
+    assert cli(["categories", "--db", str(store_path), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def open_profile(store_path: Path, monkeypatch: pytest.MonkeyPatch, urn: int, presenter: bool = False) -> AppTest:
+    st.cache_resource.clear()
+    app = open_app(store_path, monkeypatch, "app_pages/school.py")
+    if presenter:
+        app.sidebar.toggle(key="presenter_mode").set_value(True).run()
+        app.main.selectbox[0].set_value(urn).run()
+    else:
+        app.session_state["profile_urn"] = urn
+        app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def unescaped(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def test_a_school_without_enough_evidence_says_so_with_the_boards_reasons_and_the_advice_apart(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    grey = [r for r in categories_from_the_command(writable_demo_path, capsys) if r["rag"] == "grey"]
+    assert grey, "the demo has schools without enough evidence (its special schools)"
+    school = min(grey, key=lambda r: r["urn"])
+    app = open_profile(writable_demo_path, monkeypatch, school["urn"])
+    metrics = metric_values(app)
+    assert "Not enough evidence" in metrics["Suggested from the evidence"]
+    assert "none" not in metrics["Suggested from the evidence"].lower()
+    # The overall trend of the few results held is not shown as a verdict beside "not enough evidence".
+    assert "Overall trend" not in metrics
+    [why] = [unescaped(m.value) for m in app.main.markdown if m.value.startswith("**Why:**")]
+    judged = f"{school['criteria_assessed']} of {school['criteria_applicable']} could be judged"
+    assert judged in why
+    bullets = [line[2:] for line in why.splitlines() if line.startswith("- ")]
+    assert bullets and all(b[0].isupper() for b in bullets), bullets
+    assert "To fix" not in why and "rules file" not in why
+    # The data administrator's advice is folded away, under the header, and says what to do.
+    [advice] = [e for e in app.expander if e.label.startswith("For the data administrator")]
+    assert any("To fix" in unescaped(m.value) for m in advice.markdown)
+    assert not [c for c in app.main.caption if re.search(r"Member of|URN \d", c.value)]
+    # In presenter mode the room sees no administrator's advice.
+    shown = open_profile(writable_demo_path, monkeypatch, school["urn"], presenter=True)
+    assert not [e for e in shown.expander if e.label.startswith("For the data administrator")]
+    assert "Not enough evidence" in metric_values(shown)["Suggested from the evidence"]
+
+
+def test_the_header_gives_categories_their_meaning_the_rag_in_large_type_and_one_criteria_count(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from analytics.monitoring.categories import CATEGORY_LABELS
+    from app_pages.meeting_texts import LARGE_TYPE_CSS
+
+    rows = categories_from_the_command(writable_demo_path, capsys)
+    school = next(r for r in rows if r["rag"] == "red" and r["decided_category"] and r["suggested_category"])
+    urn = school["urn"]
+    app = open_profile(writable_demo_path, monkeypatch, urn)
+    metrics = {m.label: m for m in app.metric}
+    decided, suggested = metrics["LA category (decided)"], metrics["Suggested from the evidence"]
+    meaning = {code: label.split(" · ", 1)[1] for code, label in CATEGORY_LABELS.items()}
+    assert (decided.value, decided.proto.delta) == (school["decided_category"], meaning[school["decided_category"]])
+    # The RAG is in the metric, as large as the category, in its colour and in words.
+    assert ":red[**Red**]" in suggested.value and suggested.value.endswith(school["suggested_category"])
+    assert suggested.proto.delta == meaning[school["suggested_category"]]
+    [why] = [unescaped(m.value) for m in app.main.markdown if m.value.startswith("**Why:**")]
+    count = re.search(r"criteria: (\d+) unmet, (\d+) of (\d+) could be judged", why)
+    assert count and count.group(2, 3) == (str(school["criteria_assessed"]), str(school["criteria_applicable"]))
+    assert "strands 1-4:" not in why
+    # The Criteria tab says the same count, not another.
+    criteria = next(t for t in app.tabs if t.label == "Criteria")
+    said = [unescaped(m.value) for m in criteria.markdown]
+    assert f"Criteria: {count.group(1)} unmet, {count.group(2)} of {count.group(3)} could be judged." in said
+    assert not [m for m in said if re.search(r"\d+ of \d+ criteria unmet", m)]
+    # The facts and the trend's drivers are normal text, not light captions.
+    markdown = [unescaped(m.value) for m in app.main.markdown]
+    assert any(f"URN {urn}" in m for m in markdown) and any(m.startswith("Member of: ") for m in markdown)
+    assert any(m.startswith(("Trend driven by: ", "Measures that moved: ")) for m in markdown)
+    assert not [c for c in app.main.caption if re.search(rf"URN {urn}|Member of|Trend driven by", c.value)]
+    # The Meetings page's Large type switch, on the profile too.
+    assert not [m for m in app.main.markdown if m.value == LARGE_TYPE_CSS]
+    app.toggle(key="profile_large_type").set_value(True).run()
+    assert [m for m in app.main.markdown if m.value == LARGE_TYPE_CSS]

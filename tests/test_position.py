@@ -61,7 +61,7 @@ def test_percentile_on_the_real_file_matches_a_hand_count(hampshire: Store) -> N
     # Hyde CofE Primary's PTRWM_EXP is SUPP (2 pupils): held, not ranked, counted.
     assert row.n_without_value >= 1 and row.n_held == row.n_ranked + row.n_without_value
     # 313 primary schools of 16,764 in England: a position within those held, and it says so.
-    assert row.position_basis == f"within the {row.n_held} schools held"
+    assert row.position_basis == f"within the {row.n_held} schools in this store"
     assert "not nationally" in row.basis_note
 
 
@@ -80,7 +80,7 @@ def test_every_demo_percentile_matches_scipy_in_the_better_direction(demo_store:
         assert np.allclose(got.loc[raw.urn, "percentile"].to_numpy(dtype=float), expected)
         # Quintile 1 is always the worst fifth: the lowest attainment, the highest persistent absence.
         worst = raw.urn[oriented.idxmin()]
-        assert got.loc[worst, "quintile"] == 1 and got.loc[worst, "quintile_label"].startswith("bottom 20%")
+        assert got.loc[worst, "quintile"] == 1 and got.loc[worst, "quintile_label"].startswith("lowest fifth")
 
 
 def test_quintiles_cut_at_every_twenty_percent() -> None:
@@ -90,11 +90,11 @@ def test_quintiles_cut_at_every_twenty_percent() -> None:
 
 def test_national_only_with_most_of_the_phase_held() -> None:
     assert position_basis("Primary", "mainstream", 14_900)[0] == "national"
-    assert position_basis("Primary", "mainstream", 300)[0] == "within the 300 schools held"
+    assert position_basis("Primary", "mainstream", 300)[0] == "within the 300 schools in this store"
     assert position_basis("Secondary", "mainstream", 3_000)[0] == "national"
-    assert position_basis("Special", "special", 40)[0] == "within the 40 schools held"
+    assert position_basis("Special", "special", 40)[0] == "within the 40 schools in this store"
     basis, note = position_basis("Nursery", "mainstream", 9_999)
-    assert basis == "within the 9999 schools held" and "No count" in note
+    assert basis == "within the 9999 schools in this store" and "No count" in note
 
 
 def test_the_family_is_the_fifty_nearest_by_standardised_context(hampshire: Store) -> None:
@@ -238,7 +238,9 @@ def test_grid_marks_missing_evidence_as_a_question_with_the_reason(tmp_path: Pat
     assert cells[990101]["mark"] == "-" and cells[990101]["quintile"] == 1
     assert cells[990102]["mark"] == "?" and "too few" in cells[990102]["evidence"]
     assert cells[990103]["mark"] == "?" and "SUPP" in cells[990103]["evidence"]
-    assert cells[990103]["percentile"] is None and cells[990101]["position_basis"] == "within the 40 schools held"
+    assert (
+        cells[990103]["percentile"] is None and cells[990101]["position_basis"] == "within the 40 schools in this store"
+    )
 
 
 # -- the rule, on generated data -------------------------------------------------------------------
@@ -310,6 +312,22 @@ def test_position_json_carries_every_field(
     latest = next(p for p in payload["positions"] if p["academic_year"] == 2025)
     grid = significance_marks(demo_store, year=2025, urns=[990001], measures=["ks2_rwm_exp"])
     assert latest["mark"] == grid.mark.iloc[0] and latest["national"] == grid.national.iloc[0]
+    # Scripts keep the quintile's number; the label beside it is in a board's words.
+    assert isinstance(latest["quintile"], int) and 1 <= latest["quintile"] <= 5
+    assert "fifth" in latest["quintile_label"] and "20%" not in latest["quintile_label"]
+    assert latest["position_basis"].endswith("schools in this store") and "held" not in latest["position_basis"]
+
+
+def test_the_fifths_read_in_order_from_the_worst_to_the_best(demo_store: Store) -> None:
+    positions = school_positions(demo_store, years=[2025], measures=["attendance_pct"])
+    labels = positions.dropna(subset=["quintile"]).groupby("quintile").quintile_label.unique()
+    assert {q: list(v) for q, v in labels.items()} == {
+        1: ["lowest fifth (worst)"],
+        2: ["second fifth from the bottom"],
+        3: ["middle fifth"],
+        4: ["second fifth from the top"],
+        5: ["highest fifth (best)"],
+    }
 
 
 def test_bad_input_is_refused_with_a_message(demo_store_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

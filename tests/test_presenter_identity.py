@@ -126,7 +126,18 @@ def test_presenter_school_by_school_shows_no_inspection_day_or_exact_cohort(
     [tab] = [t for t in app.tabs if t.label == "School by school"]
     text = node_text(tab)
     assert "Ofsted" in text, "the reasons are listed"
+    # The story box (Ofsted, open actions, support) and the national standing are drawn, and checked too.
+    assert "**Ofsted:**" in text
+    plain = text.replace("\\", "")
+    assert "Significantly below national: " in plain or "No measure significantly below national in " in plain
     assert leaks(text, forbidden) == []
+    # Off presenter mode the same school (it shares its data) is named, its story box dated to the day.
+    app.sidebar.toggle(key="presenter_mode").set_value(False).run()
+    app.session_state[CURRENT_URN_KEY] = urn
+    app.run()
+    [tab] = [t for t in app.tabs if t.label == "School by school"]
+    story = next(str(m.value) for m in tab.markdown if str(m.value).startswith("**Ofsted:**"))
+    assert leaks(story, forbidden), "off presenter mode the story box gives the inspection's date"
 
 
 def test_presenter_summary_command_shows_no_inspection_day_small_group_or_exact_cohort(

@@ -33,6 +33,7 @@ from analytics.monitoring.school_summary import (
     school_summary,
     summary_names,
 )
+from analytics.monitoring.summary_evidence import shown_measures
 from analytics.monitoring.summary_page import school_page, school_summary_html, schools_summary_html
 from analytics.privacy.redaction import DESIGNATIONS, canonical_words
 from analytics.store.db import Store
@@ -211,7 +212,11 @@ def test_presenter_pack_names_no_school_and_coarsens_context(store: Store, prese
         low, high = (int(v.replace(",", "")) for v in summary.pupils.split("-"))
         assert low <= row.pupils <= high and high - low + 1 in (200, 500)
         assert f"<th>Pupils</th><td>{summary.pupils}</td>" in sheet
-        assert summary.fsm.startswith("quintile ") and f"{row.pct_fsm:.1f}" not in summary.fsm
+        assert (
+            "fifth" in summary.fsm
+            and summary.fsm.endswith("of the schools in this store")
+            and f"{row.pct_fsm:.1f}" not in summary.fsm
+        )
 
 
 def test_off_presenter_mode_a_school_without_agreement_is_still_not_named(
@@ -410,3 +415,83 @@ def test_profile_offers_the_printable_page_as_presenter_mode_shows_the_school(
     assert real not in page and str(NO_AGREEMENT) not in page
     shown = app.main.selectbox[0].format_func(NO_AGREEMENT)
     assert f"<h1>{html.escape(shown)}</h1>" in page and "Presenter mode" in page
+
+
+# -- what a new board member reads on the printed page (review findings 7, 8, 10, 11, 13) -------------
+
+
+def section(page: str, title: str) -> str:
+    """The printed text of one section, from its heading to the next."""
+    start = page.index(f"<h2>{title}")
+    end = page.find("<h2>", start + 4)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page[start : end if end > 0 else None])).split())
+
+
+def test_a_special_school_says_why_it_is_not_ranked_and_why_no_area_is_listed(store: Store) -> None:
+    from analytics.monitoring.position import MIN_RANKED
+
+    specials = store.read("SELECT urn FROM schools WHERE phase = 'Special' ORDER BY urn").urn.astype(int).tolist()
+    # A special school without a verdict, with a mark against national but no area of interest (Ashley School).
+    summary = next(
+        s
+        for s in school_summaries(store, specials, names=summary_names(store, False)).values()
+        if s.rag == "grey" and not s.areas and any(m.mark == "-" for m in s.measures)
+    )
+    page = school_summary_html(summary)
+    # How many schools of its phase the store ranks it among, counted here from the results.
+    like = int(
+        store.scalar(
+            """SELECT count(*) FROM results r JOIN schools s USING (urn) WHERE s.phase = 'Special'
+               AND r.measure_code = 'attendance_pct' AND r.academic_year = ? AND r.subgroup = 'all'
+               AND r.value IS NOT NULL""",
+            [summary.year],
+        )
+    )
+    assert 0 < like < MIN_RANKED
+    results = section(page, "Results")
+    assert f"not ranked: only {like} like schools" in results
+    assert f"needs at least {MIN_RANKED} schools of the same phase and kind" in results
+    worse = [m.label for m in summary.measures if m.mark == "-"]
+    assert worse, "the demo's special school is marked worse than national on a measure"
+    areas = section(page, "Areas of interest")
+    assert not areas.split("Areas of interest", 1)[1].strip().startswith("None")
+    assert "No measure met the rule" in areas and all(label in areas for label in worse)
+
+
+def test_categories_quintiles_and_years_are_in_words_a_board_reads(
+    store: Store, summaries: dict[int, SchoolSummary]
+) -> None:
+    from analytics.monitoring.categories import CATEGORY_LABELS
+    from analytics.monitoring.position import QUINTILE_LABELS
+
+    summary = summaries[WITH_ACTION]
+    page = school_summary_html(summary)
+    decided = str(store.scalar(
+        "SELECT category FROM category_decisions WHERE urn = ? AND withdrawn_at IS NULL "
+        "ORDER BY decided_on DESC, decision_id DESC LIMIT 1", [WITH_ACTION]))  # fmt: skip
+    assert f"<td>{html.escape(CATEGORY_LABELS[decided])} (decided " in page
+    assert html.escape(f"suggested category {CATEGORY_LABELS[str(summary.suggested_category)]}") in page
+    assert html.escape(f"category {CATEGORY_LABELS[summary.decisions[0].category]} (") in page
+    assert not re.search(r"\(Q\d\)|Q1 bottom", page), "quintiles in words, not Q1-Q5"
+    ranked = [m for m in shown_measures(summary.measures) if m.quintile is not None]
+    assert ranked and all(html.escape(QUINTILE_LABELS[m.quintile]) in page for m in ranked)
+    # Under each small chart, its first and last year, read from the store.
+    rows = page.split('<table class="measures">')[1].split("</table>")[0].split("<tr>")[2:]
+    for measure, row in zip(shown_measures(summary.measures), rows, strict=True):
+        years = store.read(
+            """SELECT DISTINCT academic_year AS y FROM results WHERE urn = ? AND measure_code = ? AND subgroup = 'all'
+               AND academic_year <= ? ORDER BY 1""",
+            [WITH_ACTION, measure.measure_code, summary.year],
+        ).y.tolist()
+        first, last = (f"{(y - 1) % 100:02d}/{y % 100:02d}" for y in (years[0], years[-1]))
+        assert f"<span>{first}</span>" in row and f"<span>{last}</span>" in row, measure.label
+        skipped = set(range(years[0], years[-1] + 1)) - set(years)
+        assert ("covid gap" in row) == (skipped == {2020, 2021}), (measure.label, skipped)
+    assert "2019/20 and 2020/21, when there were no national tests or exams" in section(page, "Results")
+
+
+def test_presenter_subtitle_has_no_note_to_the_developer(presenter_pack) -> None:
+    by_urn, page, _, _ = presenter_pack
+    assert "not shown beside a pseudonym" not in page
+    summary = by_urn[WITH_ACTION]
+    assert f'<div class="sub">{html.escape(summary.phase)} · results {summary.year_label}' in school_page(summary)

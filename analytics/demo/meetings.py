@@ -84,16 +84,23 @@ def _earlier_categorisation(rng: np.random.Generator, frame: pd.DataFrame) -> pd
 
 def _clinic_decisions(frame: pd.DataFrame) -> list[dict]:
     """At the summer clinic a few schools moved category, and one category 3 school was issued a
-    formal warning notice (4a), which only people can decide."""
+    formal warning notice (4a), which only people can decide.
+
+    The reasons claim nothing the demo's other records contradict: these schools were not picked for
+    support or for a change of head, so no reason says "despite support" or "headteacher left" (a printed
+    summary showed "despite support" beside "Active interventions: none recorded").
+    """
     amber = frame[frame.category == "2"].urn.head(3).tolist()
     red = frame[frame.category == "3"].urn.head(1).tolist()
     updates = [
-        (u, "3", "red", "No improvement in the year despite support; serious concerns about leadership.")
-        for u in amber[:2]
+        (u, "3", "red", "No improvement since the spring board; serious concerns about leadership.") for u in amber[:2]
     ]
     updates += [(u, "4a", "red", "Formal warning notice issued by the local authority.") for u in red]
     greens = frame[frame.category == "1"].urn.head(2).tolist()
-    updates += [(u, "2", "amber", "Headteacher left; attendance falling this year.") for u in greens[:1]]
+    updates += [
+        (u, "2", "amber", "The school improvement adviser reported concerns about leadership capacity.")
+        for u in greens[:1]
+    ]
     return [_decision(urn, 2, category, rag, reason, "Performance clinic") for urn, category, rag, reason in updates]
 
 

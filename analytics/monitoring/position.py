@@ -22,8 +22,8 @@ With fewer than :data:`MIN_RANKED` schools ranked there is no percentile.
 National or within the partnership. A store may hold every school in England or only a
 partnership's. The position is called ``"national"`` when the store holds figures (or suppressed
 figures) for at least :data:`NATIONAL_SHARE` of the schools of that phase in England
-(:data:`NATIONAL_SCHOOL_COUNTS`); otherwise it is ``"within the N schools held"``, and it says
-nothing about where the school stands nationally.
+(:data:`NATIONAL_SCHOOL_COUNTS`); otherwise it is ``"within the N schools in this store"``, and it
+says nothing about where the school stands nationally.
 
 Similar schools. Each school's family is its :data:`FAMILY_SIZE` nearest schools of the same phase
 and kind with a figure that year (the idea of the EEF's families of schools), by Euclidean distance
@@ -73,12 +73,14 @@ FEATURE_NAMES = {
     "pct_eal": "% EAL",
     "log_pupils": "pupils on roll",
 }
+# In a board's words. "Worst" and "best" stay on the ends: for absence the lowest fifth of schools has the highest
+# figures, and "lowest fifth" alone could be read as the lowest absence.
 QUINTILE_LABELS = {
-    1: "bottom 20% (worst)",
-    2: "second 20% from the bottom",
-    3: "middle 20%",
-    4: "second 20% from the top",
-    5: "top 20% (best)",
+    1: "lowest fifth (worst)",
+    2: "second fifth from the bottom",
+    3: "middle fifth",
+    4: "second fifth from the top",
+    5: "highest fifth (best)",
 }
 RANK_KEYS = ["measure_code", "academic_year", "subgroup", "phase", "type_group"]
 POSITION_COLUMNS = [
@@ -192,19 +194,20 @@ def national_count(phase: str, type_group: str, counts: dict[str, int]) -> int |
 
 def position_basis(phase: str, type_group: str, n_held: int, counts: dict[str, int] | None = None) -> tuple[str, str]:
     """``("national", note)`` when the store holds at least half the schools of the phase in England,
-    else ``("within the N schools held", note)``; the note says which, with the numbers."""
+    else ``("within the N schools in this store", note)``; the note says which, with the numbers."""
     counts = NATIONAL_SCHOOL_COUNTS if counts is None else counts
     known = national_count(phase, type_group, counts)
     kind = phase.lower() if type_group == MAINSTREAM else type_group.replace("_", " ")
+    within = f"within the {n_held} schools in this store"
     if known is None:
-        return f"within the {n_held} schools held", (
-            f"No count of {kind} schools in England is known, so the position is within the {n_held} schools "
-            "the store holds, not national."
+        return within, (
+            f"No count of {kind} schools in England is known, so the position is among the {n_held} schools in "
+            "this store, not national."
         )
     if n_held >= NATIONAL_SHARE * known:
-        return NATIONAL, f"The store holds {n_held} of about {known:,} {kind} schools in England: a national position."
-    return f"within the {n_held} schools held", (
-        f"The store holds {n_held} of about {known:,} {kind} schools in England, so this is the position within "
+        return NATIONAL, f"This store has {n_held} of about {known:,} {kind} schools in England: a national position."
+    return within, (
+        f"This store has {n_held} of about {known:,} {kind} schools in England, so this is the position among "
         "those schools, not nationally."
     )
 
@@ -236,15 +239,15 @@ def similar_positions(group: pd.DataFrame, family_size: int = FAMILY_SIZE) -> pd
     ranked = group[group.value.notna()]
     used, missing = family_features(ranked)
     names = ", ".join(FEATURE_NAMES[f] for f in used) or "none"
-    absent = f"; not held: {', '.join(FEATURE_NAMES[f] for f in missing)}" if missing else ""
+    absent = f"; not recorded: {', '.join(FEATURE_NAMES[f] for f in missing)}" if missing else ""
     out["family_features"] = names
     if not used:
-        out["similar_note"] = "No context (% FSM, % EAL, pupils, prior attainment) held to find similar schools."
+        out["similar_note"] = "No context (% FSM, % EAL, pupils, prior attainment) recorded to find similar schools."
         return out
     usable = ranked.dropna(subset=used)
     if len(usable) <= family_size:
         out["similar_note"] = (
-            f"Only {len(usable)} schools of this phase with a figure and context are held; "
+            f"Only {len(usable)} schools of this phase with a figure and context are in this store; "
             f"a family of {family_size} similar schools needs at least {family_size + 1}{absent}."
         )
         return out

@@ -306,16 +306,26 @@ def _day(value: object) -> date | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
 
+# A school's share of pupils eligible for free school meals, in fifths: neither better nor worse, so no "(worst)".
+FSM_FIFTHS = {
+    1: "lowest fifth",
+    2: "second fifth from the bottom",
+    3: "middle fifth",
+    4: "second fifth from the top",
+    5: "highest fifth",
+}
+
+
 def context_facts(details: dict, hidden: bool, fsm_quintile: int | None) -> dict[str, str]:
     """Phase, type, pupils and % FSM as they may be shown (coarsened beside a pseudonym)."""
     pupils, fsm = details.get("pupils"), details.get("pct_fsm")
     if hidden:
-        quintile = {1: "1 (lowest)", 5: "5 (highest)"}.get(fsm_quintile or 0, str(fsm_quintile))
+        quintile = FSM_FIFTHS.get(fsm_quintile or 0, str(fsm_quintile))
         return {
             "phase": _text(details.get("phase")),
             "school_type": WITHHELD,
             "pupils": pupil_band(pupils) or NONE_RECORDED,
-            "fsm": NONE_RECORDED if fsm_quintile is None else f"quintile {quintile} of the schools held",
+            "fsm": NONE_RECORDED if fsm_quintile is None else f"{quintile} of the schools in this store",
         }
     return {
         "phase": _text(details.get("phase")),

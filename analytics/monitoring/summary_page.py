@@ -18,6 +18,8 @@ from typing import Any
 
 from analytics.calendar import format_academic_year
 from analytics.export import RAG_FILLS
+from analytics.monitoring.categories import CATEGORY_LABELS
+from analytics.monitoring.position import MIN_RANKED, QUINTILE_LABELS
 from analytics.monitoring.school_summary import NONE_RECORDED, SchoolSummary
 from analytics.monitoring.significance_grid import BETTER, MARK_WORDS, SAME, UNKNOWN, WORSE
 from analytics.monitoring.summary_evidence import NOT_ENOUGH_EVIDENCE, MeasureLine, shown_measures
@@ -34,6 +36,9 @@ MARK_SHORT = {BETTER: "better", WORSE: "worse", SAME: "similar", UNKNOWN: NOT_EN
 # The minus sign, not a hyphen: easier to see in print.
 MARK_SYMBOLS = {BETTER: "+", WORSE: "\u2212", SAME: "=", UNKNOWN: "?"}
 SCHOOL_COLOUR, NATIONAL_COLOUR, LA_COLOUR = "#1f4e79", "#555555", "#9a9a9a"
+# The years with no national tests or exams (2019/20 and 2020/21, as stored): a break there in a line is not the
+# school's doing.
+NO_TEST_YEARS = frozenset({2020, 2021})
 
 PAGE_CSS = """
 @page { size: A4; margin: 12mm; }
@@ -59,7 +64,9 @@ table.measures { table-layout: fixed; }
 .measures td { border-bottom: 1px solid #ccc; padding: 0.4mm 1mm; vertical-align: middle; }
 .num { text-align: right; white-space: nowrap; }
 .mark { font-weight: bold; font-size: 11pt; text-align: center; }
-svg.spark { width: 19mm; height: 5mm; display: block; background: #f3f6f9; }
+svg.spark { width: 24mm; height: 5mm; display: block; background: #f3f6f9; }
+.years { display: flex; justify-content: space-between; width: 24mm; font-size: 6.5pt; color: #333; line-height: 1; }
+.why { font-size: 6.5pt; color: #444; line-height: 1; }
 ul { margin: 0; padding-left: 4mm; }
 li { margin: 0.3mm 0; }
 .note { color: #444; font-size: 7.5pt; margin: 0.8mm 0 0; }
@@ -131,8 +138,29 @@ def sparkline(history: Sequence[dict[str, Any]], label: str) -> str:
     )
     return (
         f'<svg class="spark" viewBox="0 0 100 24" preserveAspectRatio="none" role="img" '
-        f'aria-label="{escape(label)}: {escape(words)}">{"".join(lines)}</svg>'
+        f'aria-label="{escape(label)}: {escape(words)}">{"".join(lines)}</svg>' + year_labels(sorted(set(years)))
     )
+
+
+def year_labels(years: Sequence[int]) -> str:
+    """The first and last year under a small chart and, between them, a word on the years its lines skip, so a
+    break is read as missing results (no national tests in 2019/20 and 2020/21), not as a fall. One short line, so
+    a crowded school still fits its sheet: the legend under the table says which years."""
+    missing = gap_years(years)
+    gap = ("covid gap" if set(missing) <= NO_TEST_YEARS else "gap") if missing else ""
+    spans = [short_year(years[0]), gap, short_year(years[-1])]
+    return '<div class="years">' + "".join(f"<span>{escape(t)}</span>" for t in spans) + "</div>"
+
+
+def short_year(year: int) -> str:
+    """ "17/18" for 2018 (2017/18), as the profile's charts label their years."""
+    return format_academic_year(year)[2:]
+
+
+def gap_years(years: Sequence[int]) -> list[int]:
+    """The years between the first and last of ``years`` that are not in it."""
+    held = set(years)
+    return [year for year in range(min(held), max(held) + 1) if year not in held] if held else []
 
 
 def _runs(history: Sequence[dict[str, Any]], key: str) -> list[list[tuple[int, float]]]:
@@ -156,18 +184,24 @@ def more(shown: int, total: int, what: str) -> str:
     return f'<li class="more">and {left} more {what} (see the school profile)</li>' if left > 0 else ""
 
 
+def category_words(code: str) -> str:
+    """ "3 · intervention": a category number with what it means; anything else ("none recorded") as it is."""
+    return CATEGORY_LABELS.get(code, code)
+
+
 def header_html(summary: SchoolSummary) -> str:
-    who = (
-        ["type and URN not shown beside a pseudonym"]
-        if summary.shown_urn is None
-        else [summary.school_type, f"URN {summary.shown_urn}"]
-    )
+    # Beside a pseudonym type and URN are left out; the footer says why.
+    who = [] if summary.shown_urn is None else [summary.school_type, f"URN {summary.shown_urn}"]
     sub = " · ".join([summary.phase, *who, f"results {summary.year_label}", f"as at {day(summary.as_of)}"])
     rag = summary.rag if summary.rag in RAG_FILLS else "grey"
     suggested = (
-        f"suggested category {summary.suggested_category}" if summary.suggested_category else "no category suggested"
+        f"suggested category {category_words(summary.suggested_category)}"
+        if summary.suggested_category
+        else "no category suggested"
     )
-    decided = summary.decided_category + (f" (decided {day(summary.decided_on)})" if summary.decided_on else "")
+    decided = category_words(summary.decided_category) + (
+        f" (decided {day(summary.decided_on)})" if summary.decided_on else ""
+    )
     ofsted = summary.ofsted + (f" ({day(summary.ofsted_date)})" if summary.ofsted_date else "")
     facts = [
         ("Pupils", summary.pupils, "LA category", decided),
@@ -191,8 +225,24 @@ def header_html(summary: SchoolSummary) -> str:
     )
 
 
+def not_ranked_why(measure: MeasureLine) -> str:
+    """Why a measure has no percentile, in a few words for its cell."""
+    if measure.value is None:
+        return "no figure"
+    if measure.n_ranked is not None and measure.n_ranked < MIN_RANKED:
+        return f"only {measure.n_ranked} like schools"
+    return "no position held"
+
+
+def position_cell(measure: MeasureLine) -> str:
+    """ "4, lowest fifth" (the quintile in the position module's words, smaller), or "not ranked" and why."""
+    if measure.percentile is None:
+        return f'not ranked: <span class="why">{escape(not_ranked_why(measure))}</span>'
+    words = QUINTILE_LABELS.get(measure.quintile, "") if measure.quintile is not None else ""
+    return f"{measure.percentile:.0f}" + (f', <span class="why">{escape(words)}</span>' if words else "")
+
+
 def measure_row(measure: MeasureLine) -> str:
-    position = "not ranked" if measure.percentile is None else f"{measure.percentile:.0f} (Q{measure.quintile})"
     value = figure(measure.value, measure.unit)
     if measure.value is None and measure.missing_code:
         value = f"withheld ({measure.missing_code})"
@@ -203,7 +253,7 @@ def measure_row(measure: MeasureLine) -> str:
         f'<span class="num">{escape(value)}</span>',
         f'<span class="num">{escape(figure(measure.national, measure.unit))}</span>',
         f'<span class="num">{escape(pupils)}</span>',
-        f'<span class="num">{escape(position)}</span>',
+        position_cell(measure),
     ]
     mark = f'<td class="mark">{escape(MARK_SYMBOLS[measure.mark])}</td><td>{escape(MARK_SHORT[measure.mark])}</td>'
     return (
@@ -219,7 +269,7 @@ def measures_html(summary: SchoolSummary) -> str:
     shown = shown_measures(summary.measures)
     head = (
         "<colgroup><col>"
-        + "".join(f'<col style="width:{w}mm">' for w in (20, 12, 14, 10, 15, 5, 13, 21))
+        + "".join(f'<col style="width:{w}mm">' for w in (26, 12, 14, 12, 22, 5, 13, 17))
         + "</colgroup><tr><th>Measure</th><th>Years</th><th>School</th><th>National</th><th>Pupils</th>"
         "<th>Percentile</th><th colspan=2>vs national</th><th>Trend</th></tr>"
     )
@@ -228,18 +278,46 @@ def measures_html(summary: SchoolSummary) -> str:
     extra = f" {left} more measure{'s' if left != 1 else ''} in the school profile." if left > 0 else ""
     national = all(m.position_basis == "national" for m in shown if m.position_basis)
     basis = (
-        "among schools of the same phase nationally"
+        "among schools of the same phase and kind nationally"
         if national
-        else "among the schools of the same phase the store holds, not national"
+        else "among the schools of the same phase and kind in this store, not national"
     )
     legend = " · ".join(f"{MARK_SYMBOLS[k]} {v}" for k, v in MARK_WORDS.items())
     return (
         title
         + f'<table class="measures">{head}{rows}</table>'
         + f'<p class="note">{escape(legend)}. Percentile {escape(basis)}, higher always better (lower absence '
-        "ranks higher): Q1 bottom 20%, Q5 top 20%. Chart: school solid, national dashed, LA dotted."
-        f"{escape(extra)}</p>"
+        f"ranks higher), with its fifth.{escape(not_ranked_note(shown))} Chart: school solid, national "
+        f"dashed, LA dotted{escape(gap_note(shown))}.{escape(extra)}</p>"
     )
+
+
+def not_ranked_note(shown: Sequence[MeasureLine]) -> str:
+    """Why the measures without a percentile have none, said once under the table."""
+    unranked = [m for m in shown if m.percentile is None]
+    if not unranked:
+        return ""
+    few = sorted({m.n_ranked for m in unranked if m.value is not None and m.n_ranked is not None})
+    parts = []
+    if few:
+        counted = " or ".join(str(n) for n in few)
+        parts.append(
+            f"a percentile needs at least {MIN_RANKED} schools of the same phase and kind with a figure, and this "
+            f"store has {counted}"
+        )
+    if any(m.value is None for m in unranked):
+        parts.append("a measure with no figure for the school this year cannot be placed")
+    return " Not ranked: " + "; ".join(parts) + "." if parts else ""
+
+
+def gap_note(shown: Sequence[MeasureLine]) -> str:
+    """What a break in the small charts means, when one of them has one."""
+    missing = {y for m in shown for y in gap_years(sorted({int(p["academic_year"]) for p in m.history}))}
+    if not missing:
+        return ""
+    if missing <= NO_TEST_YEARS:
+        return "; a break (covid gap) is 2019/20 and 2020/21, when there were no national tests or exams"
+    return "; a break (gap) is years with no results held"
 
 
 def areas_html(summary: SchoolSummary) -> str:
@@ -247,15 +325,28 @@ def areas_html(summary: SchoolSummary) -> str:
     if not summary.areas and not summary.measures:
         return title + "<p>Not enough evidence: no results for this school to judge.</p>"
     if not summary.areas:
-        return title + (
-            "<p>None: no result is both significantly different from national and in the top or bottom 20%, and no "
-            "trend is significant. That is not a clean bill of health.</p>"
-        )
+        return title + f"<p>{escape(no_areas(summary.measures))}</p>"
     shown = fitting([len(a["sentence"]) for a in summary.areas], MAX_AREAS, MAX_AREA_TEXT)
     items = "".join(
         f"<li><b>{escape(a['kind'].capitalize())}:</b> {escape(a['sentence'])}</li>" for a in summary.areas[:shown]
     )
     return title + f"<ul>{items}{more(shown, len(summary.areas), 'areas')}</ul>"
+
+
+def no_areas(measures: Sequence[MeasureLine]) -> str:
+    """Why there is no area of interest: the rule is narrower than "marked worse than national", so a page with a
+    minus sign above must not read "None" as if nothing stood out."""
+    rule = (
+        f"significantly different from national and in the {QUINTILE_LABELS[1]} or {QUINTILE_LABELS[5]}, or a "
+        "significant trend"
+    )
+    marked = [m.label for m in shown_measures(list(measures)) if m.mark in (WORSE, BETTER)]
+    if not marked:
+        return f"None: no measure met the rule ({rule}). That is not a clean bill of health."
+    return (
+        f"No measure met the rule for an area ({rule}), though {'; '.join(marked)} "
+        f"{'is' if len(marked) == 1 else 'are'} marked significantly different from national above."
+    )
 
 
 def fitting(lengths: Sequence[int], most: int, budget: int) -> int:
@@ -291,7 +382,7 @@ def record_html(summary: SchoolSummary) -> str:
     ]
     decisions = [
         (f"{escape(day(d.decided_on))}: " if d.decided_on else "")
-        + f"category {escape(d.category)} ({escape(d.rag)}) by {escape(short(d.decided_by, 60))}: "
+        + f"category {escape(category_words(d.category))} ({escape(d.rag)}) by {escape(short(d.decided_by, 60))}: "
         + escape(short(d.reasons))
         for d in summary.decisions
     ]

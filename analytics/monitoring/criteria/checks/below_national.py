@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
@@ -93,12 +95,47 @@ def _judge_below_national(
     shortfall = sign * (national - value)
     unmet = shortfall > criterion.margin and (shortfall - criterion.margin) / se > Z_95
     worse, better = ("below", "above") if sign > 0 else ("above", "below")
+    # Against an allowance of a point or two, whole points would read "2 points below, within the 1-point
+    # allowance" for a 1.5-point shortfall: rules with a margin give figures to a tenth.
+    shown = partial(_precise_value if criterion.margin > 0 else format_value, unit=unit)
+    points = partial(_precise_points if criterion.margin > 0 else format_points, unit=unit)
     sentence = (
-        f"{label} {format_value(value, unit)} against national {format_value(national, unit)} "
-        f"({format_points(value - national, unit)} {worse if shortfall > 0 else better}; {cohort} pupils, {year_label})"
+        f"{label} {shown(value)} against national {shown(national)} "
+        f"({points(value - national)} {worse if shortfall > 0 else better}; {cohort} pupils, {year_label})"
     )
     if unmet:
         return UNMET, f"{sentence}: further than the cohort's size explains."
+    if shortfall > 0 and shortfall / se > Z_95:
+        # The significance grid's "-" asks this with no margin; the sentence must not blame chance for a
+        # shortfall chance does not explain, when it is the rules' allowance that lets the school meet it.
+        return MET, f"{sentence}: {_within_allowance(shortfall, criterion.margin, unit, worse)}"
     if shortfall > criterion.margin:
         return MET, f"{sentence}: within what a cohort of this size explains."
     return MET, f"{sentence}: meets the expectation."
+
+
+def _within_allowance(shortfall: float, margin: float, unit: str, worse: str) -> str:
+    """Why a shortfall beyond chance still meets a rule with a margin (only called when it does)."""
+    allowance = f"{margin:g}-point allowance" if unit == "%" else f"allowance of {format_points(margin, unit)}"
+    past = _precise_points(shortfall - margin, unit)
+    # Shown to a tenth, a shortfall a hair past the allowance would leave "the remaining 0 points".
+    if shortfall <= margin or past in ("0 points", "0.00"):
+        return f"beyond chance, but within the {allowance} the rules give."
+    return (
+        f"beyond chance, but the rules allow {_precise_points(margin, unit)} {worse} national, and the "
+        f"remaining {past} {'are' if past.endswith('points') else 'is'} within "
+        "what a cohort of this size explains."
+    )
+
+
+def _precise_value(value: float, unit: str) -> str:
+    """A figure to a tenth: 85.6%."""
+    return f"{value:.1f}%" if unit == "%" else format_value(value, unit)
+
+
+def _precise_points(value: float, unit: str) -> str:
+    """A difference to a tenth, dropping a trailing .0: 1.5 points, 1 point."""
+    if unit != "%":
+        return format_points(value, unit)
+    size = round(abs(value), 1)
+    return f"{size:g} point{'' if size == 1 else 's'}"
