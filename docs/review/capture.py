@@ -218,7 +218,9 @@ def heading_and_status(page: Page) -> str:
     panel = page.locator('[data-testid="stTabPanel"]:visible')
     heading = panel.locator("h2").first.inner_text()
     status = panel.locator("p").filter(has_text="Category decided").first.inner_text()
-    reason = panel.locator("li").first.inner_text() if panel.locator("li").count() else "(no reasons listed)"
+    # The reasons are in a folded expander; its label says how many and the first.
+    folded = panel.locator('[data-testid="stExpander"] summary')
+    reason = folded.first.inner_text() if folded.count() else "(no reasons listed)"
     return f"{heading} | {status} | {reason}"
 
 
