@@ -14,7 +14,7 @@ from analytics.meetings import pack as meeting_pack
 from analytics.monitoring.profile import SchoolProfile, load_profile
 from analytics.monitoring.school_summary import school_story
 from analytics.monitoring.summary_evidence import marked_positions, national_standing, presenter_text
-from app_pages import access, meeting_pack_panel, school_story_panel, shared
+from app_pages import access, measure_charts_panel, meeting_pack_panel, school_story_panel, shared
 from app_pages import action_corrections_panel as action_changes
 from app_pages import meeting_texts as texts
 from app_pages.meeting_forms import (
@@ -65,12 +65,12 @@ def load_agenda(store, meeting_id: int) -> meetings.Agenda:
     return _agenda(*shared.cache_key(store), meeting_id, rules, hash(tuple(rules)))
 
 
-def meeting_year(store, meeting: dict) -> int | None:
-    """The results year the meeting's agenda was built from (the latest published by its date)."""
+def meeting_evidence(store, meeting: dict):
+    """The trends and criteria the meeting's agenda was built from (results of the latest year published by its
+    date), from the cache the agenda filled."""
     rules = shared.current_rules()
     when = (str(meeting["meeting_date"]), meeting["group_id"])
-    evidence = _evidence(*shared.evidence_key(store), int(meeting["meeting_id"]), when, rules, hash(tuple(rules)))
-    return None if evidence is None else int(evidence.year)
+    return _evidence(*shared.evidence_key(store), int(meeting["meeting_id"]), when, rules, hash(tuple(rules)))
 
 
 @st.cache_data(show_spinner=False)
@@ -224,7 +224,10 @@ def show_school_by_school(store, agenda: meetings.Agenda, selection: shared.Sele
     record = _profile(*shared.cache_key(store), urn)
     if record is not None:
         school_story_panel.show_story(school_story(store, record, shown, agenda.meeting["meeting_date"]))
-        show_standing(store, record, agenda, meeting_year(store, agenda.meeting))
+        evidence = meeting_evidence(store, agenda.meeting)
+        year = None if evidence is None else int(evidence.year)
+        positions = show_standing(store, record, agenda, year)
+        show_charts(store, record, evidence, year, positions, selection)
     show_reasons(school, selection)
     show_school_records(store, agenda, urn, shown)
     if not access.may(access.RECORD):
@@ -301,8 +304,9 @@ def show_school_heading(school: pd.Series, selection: shared.Selection):
     return shown
 
 
-def show_standing(store, record: SchoolProfile, agenda: meetings.Agenda, year: int | None) -> None:
-    """One line: the measures significantly below (and above) national with their fifth, as on the profile."""
+def show_standing(store, record: SchoolProfile, agenda: meetings.Agenda, year: int | None) -> pd.DataFrame | None:
+    """One line: the measures significantly below (and above) national with their fifth, as on the profile;
+    returns the school's positions."""
     urn = int(record.details["urn"])
     urns = tuple(sorted(agenda.schools.urn.astype(int)))
     positions = None
@@ -311,6 +315,19 @@ def show_standing(store, record: SchoolProfile, agenda: meetings.Agenda, year: i
         positions = cells[cells.urn == urn]
     labels = dict(zip(record.results.measure_code.astype(str), record.results.label, strict=False))
     st.markdown(shared.plain(national_standing(positions, labels, year)))
+    return positions
+
+
+def show_charts(store, record: SchoolProfile, evidence, year: int | None, positions, selection) -> None:
+    """The profile's charts of the measures the printed summary shows, folded: the story comes first."""
+    urn = int(record.details["urn"])
+    cohorts = school_story_panel.load_cohorts(*shared.evidence_key(store), urn) if selection.presenter_mode else set()
+    catalogue = school_story_panel.load_catalogue(*shared.cache_key(store))
+    trends = None if evidence is None else evidence.trends
+    with st.expander("Charts: the school's measures against national, as on the School profile"):
+        measure_charts_panel.show_measure_charts(
+            record, trends, urn, year, positions, catalogue, cohorts, key=f"meeting_{urn}"
+        )
 
 
 def show_reasons(school: pd.Series, selection: shared.Selection) -> None:

@@ -7,8 +7,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from analytics import charts, privacy
-from analytics.calendar import format_academic_year
+from analytics import privacy
 from analytics.monitoring import profile
 from analytics.monitoring.categories import RAG_FOR_CATEGORY
 from analytics.monitoring.criteria import STRAND_NAMES, SUBGROUP_LABELS
@@ -16,16 +15,14 @@ from analytics.monitoring.school_summary import school_story, school_summary
 from analytics.monitoring.summary_evidence import (
     cohort_words,
     marked_positions,
-    measure_lines,
     national_standing,
     presenter_text,
     shown_groups,
-    shown_measures,
 )
 from analytics.monitoring.summary_page import school_summary_html
 from analytics.ofsted import describe_inspection
 from analytics.stats.wording import format_intervals
-from app_pages import access, areas_panel, school_header, school_story_panel, shared
+from app_pages import access, areas_panel, measure_charts_panel, school_header, school_story_panel, shared
 from app_pages import decision_history_panel as decision_panel
 from app_pages.context_events_panel import render_context_events
 
@@ -43,22 +40,6 @@ def load_profile(path: str, data_version: int, urn: int) -> profile.SchoolProfil
 def load_positions(path: str, evidence_version: int, urn: int, year: int) -> pd.DataFrame:
     """Each measure's significance mark and percentile for this school (all pupils), the years the areas use."""
     return marked_positions(shared.open_store(path), [urn], year)
-
-
-def position_line(positions: pd.DataFrame, code: str, year: int | None) -> str | None:
-    """ "= not distinguishable from national · percentile 69 (second 20% from the top), within the 90 schools
-    held, 2024/25": where the latest result of ``code`` stands, marked with the criteria's own test."""
-    rows = positions[(positions.measure_code == code) & (positions.subgroup == "all")]
-    if year is not None:
-        rows = rows[rows.academic_year <= year]
-    if rows.empty:
-        return None
-    row = rows.sort_values("academic_year").iloc[-1]
-    parts = [f"{row.mark} {row.mark_words}"]
-    if pd.notna(row.percentile):
-        place = f"percentile {row.percentile:.0f} ({row.quintile_label})"
-        parts.append(place if row.position_basis == "national" else f"{place}, {row.position_basis}")
-    return f"{' · '.join(parts)}, {format_academic_year(int(row.academic_year))}"
 
 
 def main() -> None:
@@ -119,7 +100,8 @@ def main() -> None:
     # printed page shows, as small multiples with national and LA lines, position and marks; detail in the tabs.
     st.markdown("#### Headline measures")
     catalogue = school_story_panel.load_catalogue(*shared.cache_key(store))
-    show_results(record, assessment, urn, selection, positions, catalogue, cohorts)
+    trends = assessment.trends if assessment is not None else None
+    measure_charts_panel.show_measure_charts(record, trends, urn, selection.year, positions, catalogue, cohorts)
     show_sharp_declines(record, assessment, urn)
     areas_panel.show_areas(store, urn, selection.year, selection.presenter_mode)
     tabs = st.tabs(["Criteria", "Pupil groups", "Ofsted and events", "Category history", "Support"])
@@ -192,69 +174,6 @@ def show_sharp_declines(record: profile.SchoolProfile, assessment, urn: int) -> 
         st.warning(
             f"**{labels.get(row.measure_code, row.measure_code)}**: {row.latest_note}", icon=":material/warning:"
         )
-
-
-def show_results(
-    record: profile.SchoolProfile,
-    assessment,
-    urn: int,
-    selection: shared.Selection,
-    positions: pd.DataFrame | None = None,
-    catalogue: pd.DataFrame | None = None,
-    cohorts: set[int] | None = None,
-) -> None:
-    results = record.results[record.results.subgroup == "all"]
-    if results.empty:
-        st.info("No results for this school yet.")
-        return
-    trends = assessment.trends if assessment is not None else pd.DataFrame()
-    # By default the measures the printed summary shows, in its order, so screen and paper agree: those with a
-    # result in the year, headline ones first, then the rest worse than national first.
-    lines = (
-        measure_lines(record.results, positions, trends, catalogue, selection.year, urn)
-        if positions is not None and catalogue is not None
-        else []
-    )
-    default = {m.measure_code: i for i, m in enumerate(shown_measures(lines))}
-    show_all = st.toggle("Show every measure, not only those on the printed summary", key="profile_all_measures")
-    codes = results.measure_code.astype(str)
-    chosen = results if show_all or not default else results[codes.isin(default)]
-    chosen = chosen.assign(order=chosen.measure_code.astype(str).map(default)).sort_values(
-        ["order", "academic_year"], na_position="last", kind="stable"
-    )
-    st.caption(
-        "The shaded band is how far a result can move by chance with a cohort this size: a result inside it is "
-        "within normal variation. Dashed line: national; dotted: local authority."
-        if chosen.cohort.notna().any()
-        else "No shaded band: the imported results have no cohort sizes, so how far a result can move by chance "
-        "cannot be drawn. Dashed line: national, where the store has it."
-    )
-    cols = st.columns(2)
-    for position, (code, history) in enumerate(chosen.groupby("measure_code", sort=False)):
-        label, unit = history.label.iloc[0], history.unit.iloc[0]
-        trend_row = (
-            trends[(trends.urn == urn) & (trends.measure_code == code) & (trends.subgroup == "all")]
-            if not trends.empty
-            else pd.DataFrame()
-        )
-        trend = trend_row.trend.iloc[0] if not trend_row.empty else None
-        with cols[position % 2]:
-            if cohorts:
-                # Presenter mode: the hover gives a whole-school cohort in the roll's band, as the header does.
-                history = history.assign(
-                    cohort=[None if pd.isna(n) else cohort_words(n, cohorts, True) for n in history.cohort]
-                )
-            st.plotly_chart(charts.measure_history(history, label, unit, trend, record.lineage), key=f"history_{code}")
-            placed = position_line(positions, str(code), selection.year) if positions is not None else None
-            if placed:
-                # Plain text: a line starting "+ significantly" would otherwise become a bulleted list. Normal
-                # type, not a caption, so the back of the room can read it.
-                st.markdown(shared.plain(placed))
-            if not trend_row.empty:
-                st.markdown(f"{charts.TREND_SYMBOLS[trend]} **{trend}**: {trend_row.reason.iloc[0]}")
-            missing = history[history.value.isna() & history.missing_code.notna()]
-            for row in missing.itertuples():
-                st.caption(f"{format_academic_year(row.academic_year)}: suppressed ({row.missing_code})")
 
 
 def show_criteria(assessment, urn: int, presenter_mode: bool = False, cohorts: set[int] | None = None) -> None:

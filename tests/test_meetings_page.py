@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -267,7 +268,8 @@ def test_school_by_school_first_screen_tells_the_story_then_the_standing_then_th
     shown = list(in_order(tab))
     texts = [unescaped(str(getattr(n, "value", ""))) if n.type == "markdown" else "" for n in shown]
     story = next(i for i, t in enumerate(texts) if t.startswith("**Ofsted:**"))
-    expander = next(i for i, n in enumerate(shown) if n.type == "expander")
+    expander = next(i for i, n in enumerate(shown) if n.type == "expander" and n.label.startswith("Reasons"))
+    folded_charts = next(i for i, n in enumerate(shown) if n.type == "expander" and n.label.startswith("Charts"))
     # The story box: the latest judgement and its date, the open action's owner; before the reasons.
     assert GRADES[int(inspected.overall_grade)] in texts[story]
     assert f"{inspected.inspection_date:%-d %b %Y}" in texts[story]
@@ -282,3 +284,22 @@ def test_school_by_school_first_screen_tells_the_story_then_the_standing_then_th
     assert not shown[expander].proto.expanded
     reasons = " ".join(unescaped(str(n.value)) for n in in_order(shown[expander]) if n.type == "markdown")
     assert str(agenda.schools.set_index("urn").reasons[urn]).split("; ")[0] in reasons
+    # Between the two, the School profile's charts, folded: the same measures, in the same order.
+    assert story < folded_charts < expander and not shown[folded_charts].proto.expanded
+    in_meeting = chart_titles(shown[folded_charts])
+    assert in_meeting and all(labels[code] in in_meeting for code in below.measure_code)
+    assert evidence.year == max(shared_years(writable_demo_path)), "the profile below shows the latest year"
+    profile = open_app(writable_demo_path, monkeypatch, "app_pages/school.py")
+    profile.session_state["profile_urn"] = urn  # app_pages/shared.py PROFILE_KEY
+    profile.run()
+    assert chart_titles(profile.main)[: len(in_meeting)] == in_meeting
+
+
+def chart_titles(block) -> list[str]:
+    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in block.get("plotly_chart")]
+
+
+def shared_years(path: Path) -> list[int]:
+    # Opened for writing, as the app in this process has it: DuckDB allows one way of opening a file per process.
+    with Store(path) as store:
+        return [int(y) for y in store.read("SELECT DISTINCT academic_year FROM results").academic_year]

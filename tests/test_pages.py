@@ -69,6 +69,7 @@ def test_every_page_is_listed() -> None:
         "app_pages/meeting_texts.py",
         "app_pages/school_story_panel.py",
         "app_pages/school_header.py",
+        "app_pages/measure_charts_panel.py",
         "app_pages/questionnaire_names.py",
         "app_pages/access.py",
         "app_pages/agreements_panel.py",
