@@ -65,12 +65,19 @@ TREND_SYMBOLS = {"rising": "▲", "stable": "●", "declining": "▼", "no clear
 
 
 def measure_history(
-    history: pd.DataFrame, title: str, unit: str, trend: str | None = None, conversions: pd.DataFrame | None = None
+    history: pd.DataFrame,
+    title: str,
+    unit: str,
+    trend: str | None = None,
+    conversions: pd.DataFrame | None = None,
+    *,
+    name_old_urns: bool = True,
 ) -> go.Figure:
     """One measure over time: the school with its cohort-size band, national and LA alongside.
 
     ``history`` has ``academic_year, value, ci_low, ci_high, national, la, cohort`` for one
-    school, measure and pupil group.
+    school, measure and pupil group. A change of URN in ``conversions`` is marked, with the old URN unless
+    ``name_old_urns`` is false (presenter mode: an old URN names the school as surely as the new one).
     """
     from analytics.calendar import format_academic_year
 
@@ -110,7 +117,7 @@ def measure_history(
         figure.add_vline(
             x=year - 0.5,
             line=dict(color="#6a3d9a", dash="dot"),
-            annotation_text=f"new URN (was {conversion.old_urn})",
+            annotation_text=f"new URN (was {conversion.old_urn})" if name_old_urns else "new URN",
             annotation_position="top",
         )
     _history_layout(figure, title, unit, years)

@@ -38,6 +38,7 @@ def show_measure_charts(
     catalogue: pd.DataFrame | None = None,
     cohorts: set[int] | None = None,
     key: str = "profile",
+    presenter_mode: bool = False,
 ) -> None:
     """The school's measures as small multiples: its line, national (dashed) and LA (dotted), the band chance
     allows, then where the latest result stands and the trend. ``key`` tells two pages' widgets apart."""
@@ -82,9 +83,9 @@ def show_measure_charts(
                 history = history.assign(
                     cohort=[None if pd.isna(n) else cohort_words(n, cohorts, True) for n in history.cohort]
                 )
-            st.plotly_chart(
-                charts.measure_history(history, label, unit, trend, record.lineage), key=f"{key}_history_{code}"
-            )
+            lineage = record.lineage
+            figure = charts.measure_history(history, label, unit, trend, lineage, name_old_urns=not presenter_mode)
+            st.plotly_chart(figure, key=f"{key}_history_{code}")
             placed = position_line(positions, str(code), year) if positions is not None else None
             if placed:
                 # Plain text: a line starting "+ significantly" would otherwise become a bulleted list. Normal

@@ -326,7 +326,15 @@ def show_charts(store, record: SchoolProfile, evidence, year: int | None, positi
     trends = None if evidence is None else evidence.trends
     with st.expander("Charts: the school's measures against national, as on the School profile"):
         measure_charts_panel.show_measure_charts(
-            record, trends, urn, year, positions, catalogue, cohorts, key=f"meeting_{urn}"
+            record,
+            trends,
+            urn,
+            year,
+            positions,
+            catalogue,
+            cohorts,
+            key=f"meeting_{urn}",
+            presenter_mode=selection.presenter_mode,
         )
 
 

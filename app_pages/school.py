@@ -101,7 +101,9 @@ def main() -> None:
     st.markdown("#### Headline measures")
     catalogue = school_story_panel.load_catalogue(*shared.cache_key(store))
     trends = assessment.trends if assessment is not None else None
-    measure_charts_panel.show_measure_charts(record, trends, urn, selection.year, positions, catalogue, cohorts)
+    measure_charts_panel.show_measure_charts(
+        record, trends, urn, selection.year, positions, catalogue, cohorts, presenter_mode=presenter
+    )
     show_sharp_declines(record, assessment, urn)
     areas_panel.show_areas(store, urn, selection.year, selection.presenter_mode)
     tabs = st.tabs(["Criteria", "Pupil groups", "Ofsted and events", "Category history", "Support"])

@@ -46,3 +46,7 @@ def test_a_conversion_recorded_in_the_ks2_file_itself_joins_the_history_on_the_p
     assert history.academic_year.tolist() == [2017, 2018]
     figure = charts.measure_history(history, "RWM", "%", "stable", record.lineage)
     assert any("was 116181" in a.text for a in figure.layout.annotations)
+    # In presenter mode the change is marked without the old URN, which would name the school.
+    hidden = charts.measure_history(history, "RWM", "%", "stable", record.lineage, name_old_urns=False)
+    marks = [a.text for a in hidden.layout.annotations]
+    assert "new URN" in marks and not any("116181" in text for text in marks)
