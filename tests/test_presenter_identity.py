@@ -18,7 +18,6 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-import streamlit as st
 
 from analytics import meetings
 from analytics.__main__ import main as cli_main
@@ -28,7 +27,7 @@ from analytics.monitoring.significance_grid import WORSE
 from analytics.monitoring.summary_evidence import marked_positions, national_standing, shown_measures
 from analytics.store.db import Store
 from analytics.store.schools import academic_years, list_groups, schools_in_scope
-from tests.test_pages import open_app, rendered_text
+from tests.test_pages import open_app, open_profile, rendered_text
 
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 
@@ -78,16 +77,7 @@ def node_text(node) -> str:
 
 
 def profile(store_path: Path, monkeypatch: pytest.MonkeyPatch, urn: int, presenter_mode: bool):
-    st.cache_resource.clear()
-    app = open_app(store_path, monkeypatch, "app_pages/school.py")
-    if presenter_mode:
-        app.sidebar.toggle(key="presenter_mode").set_value(True).run()
-        app.main.selectbox[0].set_value(urn).run()
-    else:
-        app.session_state["profile_urn"] = urn
-        app.run()
-    assert not app.exception, [e.value for e in app.exception]
-    return app
+    return open_profile(store_path, monkeypatch, urn, presenter_mode)
 
 
 def test_presenter_profile_shows_no_inspection_day_small_group_or_exact_cohort(
