@@ -82,7 +82,8 @@ def test_meeting_walks_school_by_school_with_the_keyboard(writable_demo_path: Pa
         page.keyboard.press("p")
         page.locator("h2").filter(has_text=order.name.iloc[0]).first.wait_for(timeout=30_000)
         # Typing an "n" into a form must not jump to the next school.
-        page.get_by_label("Note").first.fill("next steps agreed")
+        # Exactly "Note": the note form's box, not the "Note or reason" of closing an action in the story box.
+        page.get_by_label("Note", exact=True).first.fill("next steps agreed")
         page.wait_for_timeout(1500)
         assert page.locator("h2").filter(has_text=order.name.iloc[0]).count() == 1
         assert page.locator('[data-testid="stException"]').count() == 0
