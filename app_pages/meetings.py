@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pandas as pd
@@ -11,6 +10,7 @@ import streamlit as st
 from analytics import access as rules
 from analytics import meetings
 from analytics.meetings import pack as meeting_pack
+from analytics.monitoring.categories import split_reasons
 from analytics.monitoring.profile import SchoolProfile, load_profile
 from analytics.monitoring.school_summary import school_story
 from analytics.monitoring.summary_evidence import marked_positions, national_standing, presenter_text
@@ -349,9 +349,7 @@ def show_reasons(school: pd.Series, selection: shared.Selection) -> None:
         else set()
     )
     reasons = presenter_text(school.reasons, selection.presenter_mode, cohorts)
-    # Reasons are joined by "; ", which also occurs inside one (e.g. "(2 points below; 195 pupils"):
-    # a new reason starts with a capital letter.
-    listed = re.split(r"; (?=[A-Z])", reasons)
+    listed = split_reasons(reasons)
     summary = (
         presenter_text(school.summary, selection.presenter_mode, cohorts) if isinstance(school.summary, str) else ""
     )

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from analytics import charts, privacy
 from analytics.monitoring import profile
-from analytics.monitoring.categories import CATEGORY_LABELS
+from analytics.monitoring.categories import CATEGORY_LABELS, split_reasons
 from analytics.monitoring.criteria import MET, STRAND_NAMES, UNMET
 from analytics.monitoring.sufficiency import NOT_ENOUGH_EVIDENCE
 from analytics.monitoring.summary_evidence import presenter_text
@@ -22,7 +20,6 @@ LARGE_TYPE_KEY = "profile_large_type"
 CORE_STRANDS = 4
 # Reasons are joined by "; ", which also occurs inside one ("(2 points below; 195 pupils"): a new reason starts
 # with a capital letter (as on the Meetings page).
-REASON_BREAK = re.compile(r"; (?=[A-Z])")
 FIX_PREFIX = "To fix:"
 RAG_COLOURS = {"red": "red", "amber": "orange", "green": "green", "grey": "gray"}
 STRANDS_HELP = (
@@ -61,7 +58,7 @@ def criteria_count(evaluations: pd.DataFrame | None, urn: int) -> str | None:
 def reason_bullets(reasons: str) -> tuple[list[str], str | None]:
     """A not-enough-evidence school's reasons as separate sentences, and the administrator's "To fix" advice
     apart from them. The first reason restates the verdict and the count, which the header already shows."""
-    parts = [part.strip() for part in REASON_BREAK.split(reasons) if part.strip()]
+    parts = split_reasons(reasons)
     # The advice comes last and may itself list several fixes: everything from "To fix:" on is advice.
     at = next((i for i, part in enumerate(parts) if part.startswith(FIX_PREFIX)), len(parts))
     shown = [part for part in parts[:at] if not part.startswith("Not enough evidence")]

@@ -10,6 +10,7 @@ which keeps who decided, when, why, and whether they departed from the suggestio
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 
@@ -246,6 +247,16 @@ def _suggestions(
         summaries.append(summary)
         reasons.append("; ".join(why))
     return suggested, summaries, reasons
+
+
+# Reasons are joined by "; ", which also occurs inside one ("2 points below; 195 pupils"): a new reason
+# starts with a capital letter.
+_REASON_BREAK = re.compile(r"; (?=[A-Z])")
+
+
+def split_reasons(reasons: str) -> list[str]:
+    """The reasons :func:`suggest_from_evaluations` joined, one per item, as pages list them."""
+    return [part.strip() for part in _REASON_BREAK.split(reasons) if part.strip()]
 
 
 def _summarise_evaluations(evaluations: pd.DataFrame, urns: Sequence[int]) -> pd.DataFrame:
