@@ -6,6 +6,8 @@ the next entry on empty fields; a refused entry keeps what was typed.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import date, timedelta
 
 import pandas as pd
@@ -46,8 +48,19 @@ def saved(message: str, *slots: str) -> None:
     st.rerun()
 
 
+DRAFT_SECRET_KEY = "meeting_draft_secret"
+
+
+def school_token(urn: int | None) -> str:
+    """What a widget key says for a school. Streamlit sends widget keys to the browser, so a URN there would
+    name the school in presenter mode: a hash keyed by a secret of this session stands in for it."""
+    secret = st.session_state.setdefault(DRAFT_SECRET_KEY, secrets.token_bytes(16))
+    return hashlib.blake2b(str(urn).encode(), key=secret, digest_size=8).hexdigest()
+
+
 def draft_slot(agenda: meetings.Agenda, urn: int | None, field: str) -> str:
-    return f"{int(agenda.meeting['meeting_id'])}:{urn}:{field}"
+    """The name a typed draft is kept under for a school."""
+    return f"{int(agenda.meeting['meeting_id'])}:{school_token(urn)}:{field}"
 
 
 def decision_form(store, agenda: meetings.Agenda, school: pd.Series, version: int) -> None:
@@ -56,16 +69,20 @@ def decision_form(store, agenda: meetings.Agenda, school: pd.Series, version: in
     slot = draft_slot(agenda, urn, "reasons")
     with st.container(border=True):
         st.markdown("**Record a decision**")
-        category = shared.category_box(st, school, suggested, key=f"decision_category_{urn}_{version}")
+        category = shared.category_box(st, school, suggested, key=f"decision_category_{school_token(urn)}_{version}")
         rag = st.selectbox(
-            "RAG", ["red", "amber", "green"], index=None, placeholder="from the category", key=f"rag_{urn}_{version}"
+            "RAG",
+            ["red", "amber", "green"],
+            index=None,
+            placeholder="from the category",
+            key=f"rag_{school_token(urn)}_{version}",
         )
         reasons = shared.drafted(
             st.text_area, "Reasons", slot, version, placeholder="What the board considered and why it decided this"
         )
         by = access.signed_in_name(agenda.meeting["kind_label"])
-        decided_by = st.text_input("Decided by", value=by, key=f"by_{urn}_{version}")
-        if st.button("Record decision", type="primary", key=f"record_{urn}_{version}"):
+        decided_by = st.text_input("Decided by", value=by, key=f"by_{school_token(urn)}_{version}")
+        if st.button("Record decision", type="primary", key=f"record_{school_token(urn)}_{version}"):
             with shared.user_errors():
                 access.record_decision(
                     store,
@@ -91,9 +108,9 @@ def action_form(store, agenda: meetings.Agenda, urn: int | None, version: int) -
             "Due",
             value=agenda.meeting["meeting_date"] + timedelta(weeks=6),
             format="DD/MM/YYYY",
-            key=f"due_{urn}_{version}",
+            key=f"due_{school_token(urn)}_{version}",
         )
-        if st.button("Add action", key=f"add_action_{urn}_{version}"):
+        if st.button("Add action", key=f"add_action_{school_token(urn)}_{version}"):
             with shared.user_errors():
                 meeting_id = int(agenda.meeting["meeting_id"])
                 action_id = meetings.record_action(
@@ -112,9 +129,9 @@ def note_form(store, agenda: meetings.Agenda, urn: int, version: int) -> None:
         )
         # Offered only to someone who could read the note back: nobody records what they cannot see.
         restricted = rules.may_read_restricted_notes(notes_reader()) and st.checkbox(
-            rules.HR_NOTES_LABEL, key=f"restricted_note_{urn}_{version}"
+            rules.HR_NOTES_LABEL, key=f"restricted_note_{school_token(urn)}_{version}"
         )
-        if st.button("Save note", key=f"save_note_{urn}_{version}"):
+        if st.button("Save note", key=f"save_note_{school_token(urn)}_{version}"):
             with shared.user_errors():
                 meeting_id = int(agenda.meeting["meeting_id"])
                 note_id = meetings.record_note(
@@ -137,7 +154,7 @@ def review_form(store, agenda: meetings.Agenda, urn: int, version: int) -> None:
         texts = {
             section: shared.drafted(st.text_area, section, slot, version, height=68) for section, slot in slots.items()
         }
-        if st.button("Save review notes", type="primary", key=f"save_review_{urn}_{version}"):
+        if st.button("Save review notes", type="primary", key=f"save_review_{school_token(urn)}_{version}"):
             written = {section: text for section, text in texts.items() if text.strip()}
             if not written:
                 st.warning("Every section is empty; nothing was saved.")

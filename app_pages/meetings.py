@@ -25,6 +25,7 @@ from app_pages.meeting_forms import (
     note_form,
     notes_reader,
     review_form,
+    school_token,
 )
 from app_pages.meeting_pack_panel import visible_record
 
@@ -333,7 +334,7 @@ def show_charts(store, record: SchoolProfile, evidence, year: int | None, positi
             positions,
             catalogue,
             cohorts,
-            key=f"meeting_{urn}",
+            key=f"meeting_{school_token(urn)}",
             presenter_mode=selection.presenter_mode,
         )
 
@@ -364,9 +365,9 @@ def show_school_records(store, agenda: meetings.Agenda, urn: int, shown) -> None
     mine = follow_up[follow_up.urn == urn]
     if not mine.empty:
         st.subheader("Actions from earlier meetings")
-        show_table(mine, shown, key=f"actions_{urn}")
+        show_table(mine, shown, key=f"actions_{school_token(urn)}")
         if access.may(access.RECORD):
-            followup_form(store, agenda, mine, key=f"school_{urn}")
+            followup_form(store, agenda, mine, key=f"school_{school_token(urn)}")
     recorded = {
         title: table[table.urn == urn]
         for title, table in load_record(*shared.cache_key(store), int(agenda.meeting["meeting_id"])).items()
@@ -376,7 +377,7 @@ def show_school_records(store, agenda: meetings.Agenda, urn: int, shown) -> None
         for title, table in recorded.items():
             if not table.empty:
                 st.markdown(f"**{title.replace(' at this meeting', '')}**")
-                show_table(table, shown, key=f"recorded_{title}_{urn}")
+                show_table(table, shown, key=f"recorded_{title}_{school_token(urn)}")
 
 
 def show_actions(store, agenda: meetings.Agenda) -> None:
