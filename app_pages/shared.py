@@ -12,16 +12,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
 
-from analytics import charts, privacy
+from analytics import privacy
 from analytics.calendar import as_of_date, format_academic_year
 from analytics.demo import build_demo_store
 from analytics.errors import InsightError
-from analytics.monitoring import board as early_warning
 from analytics.monitoring.criteria import Criterion, default_criteria_path, load_criteria
 
 # Presenter mode's coarsened context, which the pages use through this module.
@@ -38,6 +37,17 @@ from app_pages.downloads import EXCEL_MIME as EXCEL_MIME
 from app_pages.downloads import download_buttons as download_buttons
 from app_pages.drafts import drafted as drafted
 from app_pages.drafts import forget_drafts as forget_drafts
+
+# Ratings, verdicts and the category box live in their own module; the pages reach them through this one.
+from app_pages.ratings import RAG_BADGES as RAG_BADGES
+from app_pages.ratings import RAG_LABELS as RAG_LABELS
+from app_pages.ratings import VERDICT_BADGES as VERDICT_BADGES
+from app_pages.ratings import category_box as category_box
+from app_pages.ratings import colour_cells as colour_cells
+from app_pages.ratings import decided_category as decided_category
+
+if TYPE_CHECKING:
+    from analytics.monitoring import board as early_warning
 
 GROUP_KEY = "selected_group_id"
 YEAR_KEY = "selected_year"
@@ -149,7 +159,10 @@ def load_schools(path: str, data_version: int, group_id: int | None, as_of: date
     return hide_names(in_scope(schools_in_scope(path, data_version, group_id, as_of)))
 
 
-@st.cache_data(show_spinner=False)
+# A resource, not data: every call gets the same object, so its redactor (a second or so to build over every school
+# in England) is built once per data version and mode rather than once per call, as an unpickled copy would be.
+# SchoolNames is frozen and nobody changes its maps.
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _names(
     path: str,
     data_version: int,
@@ -224,11 +237,16 @@ def current_rules() -> list[Criterion]:
 
 @st.cache_data(show_spinner="Working out trends and criteria…")
 def _evidence(path: str, evidence_version: int, year: int, as_of: date, _rules: list[Criterion], rules_key: int):
+    # Imported here: the trends bring scipy.stats (a second or two), which pages without an assessment never need.
+    from analytics.monitoring import board as early_warning
+
     return early_warning.gather_evidence(open_store(path), year=year, as_of=as_of, criteria=_rules)
 
 
 @st.cache_data(show_spinner=False)
 def _assessment(path: str, data_version: int, year: int, as_of: date, _rules: list[Criterion], rules_key: int):
+    from analytics.monitoring import board as early_warning
+
     store = open_store(path)
     return early_warning.assess_from(store, _evidence(*evidence_key(store), year, as_of, _rules, rules_key))
 
@@ -256,6 +274,8 @@ def as_of_for(store: Store, year: int) -> date:
 
 def board_for(store: Store, selection: Selection, year: int | None = None) -> pd.DataFrame:
     """The early-warning table for the selected group, for ``year`` (default: the selected year)."""
+    from analytics.monitoring import board as early_warning
+
     year = year or selection.year
     if year is None:
         return pd.DataFrame(columns=early_warning.BOARD_COLUMNS)
@@ -372,27 +392,6 @@ def remember_selection(selection: Selection) -> None:
     st.session_state["_selection"] = selection
 
 
-RAG_LABELS = {"red": "Red", "amber": "Amber", "grey": "Not enough evidence", "green": "Green"}
-RAG_BADGES = {
-    "red": ":red-badge[Red]",
-    "amber": ":orange-badge[Amber]",
-    "grey": ":gray-badge[Not enough evidence]",
-    "green": ":green-badge[Green]",
-}
-_CELL_STYLES = {
-    RAG_LABELS[rag]: f"background-color: {colour}; color: {'black' if rag in ('amber', 'grey') else 'white'}"
-    for rag, colour in charts.RAG_COLOURS.items()
-} | {"Unmet": f"color: {charts.RAG_COLOURS['red']}; font-weight: bold", "Not assessed": "color: #777"}
-
-
-def colour_cells(table: pd.DataFrame, columns: list[str]):
-    """Colour Red / Amber / Green ratings and Unmet criteria, so they are seen before they are read.
-
-    Colour rather than emoji: projector laptops often lack emoji fonts.
-    """
-    return table.style.map(lambda value: _CELL_STYLES.get(value, ""), subset=columns)
-
-
 def show_error(error: InsightError) -> None:
     st.error(f"**{error.title}**\n\n{error.message}", icon=":material/error:")
 
@@ -438,39 +437,6 @@ def show_empty_store(store: Store) -> None:
         f"demo partnership with `python -m analytics demo --db {store.path}`, or unset "
         "`SCHOOL_INSIGHT_DB` to use the built-in demo.",
         icon=":material/info:",
-    )
-
-
-# The impact verdicts (analytics.evaluation.estimators.verdict) as badges, the same on every page.
-VERDICT_BADGES = {
-    "better": ":green-badge[Better than the other schools]",
-    "worse": ":red-badge[Worse than the other schools]",
-    "designs disagree": ":orange-badge[Not safe to call]",
-    "cannot tell": ":gray-badge[Cannot tell]",
-    "not enough data": ":gray-badge[Not enough evidence]",
-}
-
-
-def decided_category(row: pd.Series | None) -> str | None:
-    """The category the board last decided for a school (a status or agenda row), if any."""
-    value = None if row is None else row.get("decided_category")
-    return value if isinstance(value, str) and value else None
-
-
-def category_box(where: Any, row: pd.Series | None, suggested: str | None, key: str | None = None) -> str | None:
-    """The decision form's category box. It starts on the category the board last decided, so pressing Record
-    confirms it and never escalates a school to the suggestion by default; with no decision yet it is empty."""
-    from analytics.monitoring.categories import CATEGORIES, CATEGORY_LABELS
-
-    decided = decided_category(row)
-    return where.selectbox(
-        "Category",
-        CATEGORIES,
-        index=CATEGORIES.index(decided) if decided in CATEGORIES else None,
-        format_func=CATEGORY_LABELS.__getitem__,
-        placeholder="choose",
-        help=f"Suggested from the evidence: {suggested}." if suggested else "No category is suggested.",
-        key=key,
     )
 
 

@@ -77,6 +77,7 @@ def test_every_page_is_listed() -> None:
         "app_pages/downloads.py",
         "app_pages/meeting_pack_panel.py",
         "app_pages/meeting_forms.py",
+        "app_pages/ratings.py",
         # Listed only for a signed-in administrator: tests/test_access.py and tests/test_sign_in.py.
         "app_pages/users.py",
     }

@@ -36,6 +36,7 @@ import functools
 import itertools
 import re
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from analytics.privacy.name_matching import NameMatcher
@@ -167,10 +168,30 @@ class Redactor:
         return LAESTAB_PLACEHOLDER if match.group("la") in self.hidden_areas else match.group(0)
 
 
-def _form_replacements(
-    real_names: Mapping[int, str], shown: Mapping[int, str], hidden: frozenset[int]
-) -> dict[Form, str | None]:
-    spelt = {urn: canonical_words(name) for urn, name in real_names.items() if name}
+@dataclass(frozen=True)
+class FormIndex:
+    """Every form of every school's name, who gives each, and the trie that finds them in text.
+
+    All of it depends on the names alone, not on which schools are hidden, so one index serves every mode,
+    presenter session and open profile: only the replacements (:func:`_form_replacements`) differ between them.
+    """
+
+    words: dict[int, Form]
+    # The first school found giving each form; a form several schools give is in ``shared`` too.
+    owner: dict[Form, int]
+    shared: dict[Form, frozenset[int]]
+    matcher: NameMatcher
+
+
+def form_index(real_names: Mapping[int, str]) -> FormIndex:
+    """The :class:`FormIndex` of ``real_names`` (URN -> name as stored); the same names, in any order, give the
+    index already built (it takes about a second over every school in England)."""
+    return _indexed(tuple(sorted((urn, name) for urn, name in real_names.items() if name)))
+
+
+@functools.lru_cache(maxsize=2)
+def _indexed(names: tuple[tuple[int, str], ...]) -> FormIndex:
+    spelt = {urn: canonical_words(name) for urn, name in names}
     words = {urn: form for urn, form in spelt.items() if form}
     core_of = {urn: _core(form) for urn, form in words.items()}
     cores: dict[Form, set[int]] = {}
@@ -190,14 +211,20 @@ def _form_replacements(
     for core, sharers in cores.items():
         if len(sharers) > 1 and _distinctive(core):
             shared.setdefault(core, {owner.setdefault(core, min(sharers))}).update(sharers)
-    replacements = {form: shown[urn] if urn in hidden else None for form, urn in owner.items()}
-    for form, who in shared.items():
-        replacements[form] = _shared_replacement(form, who, words, shown, hidden)
+    # Every form takes part, the named schools' too, so that the longest form found wins (rule 5).
+    matcher = NameMatcher.of(owner)
+    return FormIndex(words, owner, {form: frozenset(who) for form, who in shared.items()}, matcher)
+
+
+def _form_replacements(index: FormIndex, shown: Mapping[int, str], hidden: frozenset[int]) -> dict[Form, str | None]:
+    replacements = {form: shown[urn] if urn in hidden else None for form, urn in index.owner.items()}
+    for form, who in index.shared.items():
+        replacements[form] = _shared_replacement(form, who, index.words, shown, hidden)
     return replacements
 
 
 def _shared_replacement(
-    form: Form, who: set[int], words: Mapping[int, Form], shown: Mapping[int, str], hidden: frozenset[int]
+    form: Form, who: AbstractSet[int], words: Mapping[int, Form], shown: Mapping[int, str], hidden: frozenset[int]
 ) -> str | None:
     """What replaces a form several schools' names give (rule 4)."""
     # A school's own full name is that school's, whatever else shares the words (rule 4's exception).
@@ -226,9 +253,9 @@ def build_redactor(
     ``la_codes`` (URN -> LA code) hides any LAESTAB in a hidden school's LA; ``laestabs`` (URN -> 7 digits)
     replaces a hidden school's own LAESTAB by its pseudonym and leaves other schools' alone.
     """
-    replacements = _form_replacements(real_names, shown, hidden)
-    # Every form takes part, the named schools' too, so that the longest form found wins (rule 5).
-    names = NameMatcher.of(replacements) if any(r is not None for r in replacements.values()) else None
+    index = form_index(real_names)
+    replacements = _form_replacements(index, shown, hidden)
+    names = index.matcher if any(r is not None for r in replacements.values()) else None
     urn_replacements = {int(u): shown[u] for u in hidden}
     urns = _URN if urn_replacements else None
     exact = {re.sub(r"\D", "", str(v)): shown[u] for u, v in (laestabs or {}).items() if u in hidden and v}
