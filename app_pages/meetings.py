@@ -36,6 +36,7 @@ POSITION_KEY = "meeting_position"
 CURRENT_URN_KEY = "meeting_current_urn"
 # The open tab, tracked so that the meeting's caption can give its lines to the school in School by school.
 TAB_KEY = "meeting_tab"
+CHARTS_KEY = "meeting_charts_open"
 SCHOOL_TAB = "School by school"
 
 
@@ -321,11 +322,18 @@ def show_standing(store, record: SchoolProfile, agenda: meetings.Agenda, year: i
 
 def show_charts(store, record: SchoolProfile, evidence, year: int | None, positions, selection) -> None:
     """The profile's charts of the measures the printed summary shows, folded: the story comes first."""
+    # Drawn only while open (about half of each "Next" otherwise went on charts nobody unfolded); it stays
+    # open from school to school once opened, as a chair who wants the charts wants them for every school.
+    charts = st.expander(
+        "Charts: the school's measures against national, as on the School profile", key=CHARTS_KEY, on_change="rerun"
+    )
+    if not charts.open:
+        return
     urn = int(record.details["urn"])
     cohorts = school_story_panel.load_cohorts(*shared.evidence_key(store), urn) if selection.presenter_mode else set()
     catalogue = school_story_panel.load_catalogue(*shared.cache_key(store))
     trends = None if evidence is None else evidence.trends
-    with st.expander("Charts: the school's measures against national, as on the School profile"):
+    with charts:
         measure_charts_panel.show_measure_charts(
             record,
             trends,

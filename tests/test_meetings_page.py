@@ -20,9 +20,10 @@ from tests.test_pages import open_app
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 PAGE = "app_pages/meetings.py"
-# app_pages/meetings.py's keys (importing a page would run it): the school shown, the tab open.
+# app_pages/meetings.py's keys (importing a page would run it): the school shown, the tab open, the charts unfolded.
 CURRENT_URN_KEY = "meeting_current_urn"
 TAB_KEY = "meeting_tab"
+CHARTS_KEY = "meeting_charts_open"
 # Ofsted's words for its graded judgements.
 GRADES = {1: "Outstanding", 2: "Good", 3: "Requires improvement", 4: "Inadequate"}
 
@@ -284,9 +285,15 @@ def test_school_by_school_first_screen_tells_the_story_then_the_standing_then_th
     assert not shown[expander].proto.expanded
     reasons = " ".join(unescaped(str(n.value)) for n in in_order(shown[expander]) if n.type == "markdown")
     assert str(agenda.schools.set_index("urn").reasons[urn]).split("; ")[0] in reasons
-    # Between the two, the School profile's charts, folded: the same measures, in the same order.
+    # Between the two, the School profile's charts, folded and not drawn until opened (each "Next" would
+    # otherwise spend half its time on them); opened, the same measures in the same order.
     assert story < folded_charts < expander and not shown[folded_charts].proto.expanded
-    in_meeting = chart_titles(shown[folded_charts])
+    assert not shown[folded_charts].get("plotly_chart")
+    app.session_state[CHARTS_KEY] = True
+    app.run()
+    [tab] = [t for t in app.tabs if t.label == "School by school"]
+    [opened] = [n for n in in_order(tab) if n.type == "expander" and n.label.startswith("Charts")]
+    in_meeting = chart_titles(opened)
     assert in_meeting and all(labels[code] in in_meeting for code in below.measure_code)
     assert evidence.year == max(shared_years(writable_demo_path)), "the profile below shows the latest year"
     profile = open_app(writable_demo_path, monkeypatch, "app_pages/school.py")

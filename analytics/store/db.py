@@ -163,6 +163,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         # A consistent copy read in place of a store the app holds open for writing (see analytics.store.sharing).
         self.reading_copy: sharing.ReadingCopy | None = None
+        self._latest_schema = False
         self._conn = self._connect()
         try:
             self._check_version()
@@ -218,12 +219,19 @@ class Store:
 
     def schema_version(self) -> int:
         """The highest migration applied to this file (0 for a new, empty file)."""
+        # Once the file has every migration this code knows, nothing can change its version while it is open:
+        # a newer app cannot open a file this one holds, and a read-only copy is fixed. Every cache key asks
+        # for the version (through data_version), dozens of times a page, so it is read once.
+        if self._latest_schema:
+            return LATEST_SCHEMA_VERSION
         # Through a cursor of its own, like every read: sessions of the app call this at the same time, and a
         # connection used by two threads at once refuses the second ("connection is busy").
         exists = self.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'")
         if not exists:
             return 0
-        return int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations") or 0)
+        version = int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations") or 0)
+        self._latest_schema = version == LATEST_SCHEMA_VERSION
+        return version
 
     def _check_version(self) -> None:
         version = self.schema_version()
@@ -302,10 +310,15 @@ class Store:
         It is the counter stores kept before migration 0011 plus the newest row of ``store_writes``, which
         every write appends to (appending never conflicts, where updating one counter row did).
         """
-        base = int(self.meta("data_version", "0") or 0)
         if self.schema_version() < WRITES_LOG_VERSION:
-            return base
-        return base + int(self.scalar("SELECT coalesce(max(write_id), 0) FROM store_writes") or 0)
+            return int(self.meta("data_version", "0") or 0)
+        # One query: the app asks for this on every cache lookup.
+        return int(
+            self.scalar(
+                "SELECT coalesce((SELECT max(CAST(value AS BIGINT)) FROM store_meta WHERE key = 'data_version'), 0)"
+                " + coalesce((SELECT max(write_id) FROM store_writes), 0)"
+            )
+        )
 
     def evidence_version(self) -> int:
         """A counter that only writes able to change results, schools, inspections or events increase.
@@ -315,11 +328,13 @@ class Store:
         """
         if self.schema_version() < WRITE_KINDS_VERSION:
             return self.data_version()
-        base = int(self.meta("data_version", "0") or 0)
-        newest = self.scalar(
-            "SELECT coalesce(max(write_id), 0) FROM store_writes WHERE kind IS DISTINCT FROM ?", [RECORDS]
+        return int(
+            self.scalar(
+                "SELECT coalesce((SELECT max(CAST(value AS BIGINT)) FROM store_meta WHERE key = 'data_version'), 0)"
+                " + coalesce((SELECT max(write_id) FROM store_writes WHERE kind IS DISTINCT FROM ?), 0)",
+                [RECORDS],
+            )
         )
-        return base + int(newest or 0)
 
     def is_empty(self) -> bool:
         return self.count_rows("schools") == 0
