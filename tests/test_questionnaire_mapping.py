@@ -253,7 +253,8 @@ def test_in_the_browser_two_applies_store_the_values_typed(writable_demo_path: P
             if apply.count() <= 1:
                 break
             page.wait_for_timeout(250)
-        apply.last.click()
+        # Under load the rerun the name box started can take longer than Playwright's default 30 s.
+        apply.last.click(timeout=90_000)
         wait_until_idle(page)
         page.get_by_role("button", name="Import", exact=True).click()
         page.get_by_text("Here are its results").first.wait_for(timeout=60_000)
