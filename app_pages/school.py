@@ -280,8 +280,14 @@ def show_ofsted_and_events(record: profile.SchoolProfile, presenter_mode: bool) 
 
 def show_category_history(store, urn: int, status: pd.Series | None, names: privacy.SchoolNames) -> None:
     decision_panel.show_decisions(store, urn, names)
-    if not access.may(access.RECORD):
-        return
+    if access.may(access.RECORD):
+        decision_form(store, urn, status)
+
+
+# A fragment: pressing Record reruns the form alone, then the whole page once with the decision in it. Outside a
+# fragment the press reran the whole profile (charts and all) and then reran it again to show the decision.
+@st.fragment
+def decision_form(store, urn: int, status: pd.Series | None) -> None:
     suggested = None if status is None or pd.isna(status.suggested_category) else str(status.suggested_category)
     # A new form key after each recorded decision gives empty fields; a refused one keeps what was typed.
     version = st.session_state.get(FORM_VERSION_KEY, 0)
@@ -315,7 +321,7 @@ def show_category_history(store, urn: int, status: pd.Series | None, names: priv
                 st.toast(f"Recorded category {category}.{note}", icon=":material/check_circle:")
                 st.session_state[FORM_VERSION_KEY] = version + 1
                 st.session_state[CLEAR_REASONS_KEY] = True  # keyed, so it would keep its text: emptied next run
-                st.rerun()
+                st.rerun(scope="app")
 
 
 def show_support(record: profile.SchoolProfile, names: privacy.SchoolNames) -> None:
