@@ -418,6 +418,41 @@ def test_the_page_hides_unsigned_schools_until_asked_then_finds_and_signs_one(
     assert target["name"] in rendered_text(app), "signed, the school is named without being asked"
 
 
+def test_the_summary_counts_the_store_and_the_filter_lists_only_schools_without_an_agreement(
+    writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Store(writable_demo_path) as store:
+        urn = int(store.scalar("SELECT min(urn) FROM schools WHERE data_sharing_signed"))
+        name = str(store.scalar("SELECT name FROM schools WHERE urn = ?", [urn]))
+        agreements.withdraw_agreement(store, urn, TODAY, "Jo", "New head declined")
+        signed = int(store.scalar("SELECT count(*) FROM schools WHERE data_sharing_signed"))
+        unsigned = store.read("SELECT urn, name FROM schools WHERE NOT data_sharing_signed ORDER BY urn")
+        schools = store.count_rows("schools")
+    app = open_app(writable_demo_path, monkeypatch, DATA_STORE)
+    assert not app.exception, [e.value for e in app.exception]
+    summary = {m.label: m.value for m in app.metric}
+    assert summary["Agreement in force"] == f"{signed} of {schools}"
+    assert int(summary["Withdrawn"]) + int(summary["Never signed"]) == len(unsigned) > 0
+
+    def listed() -> pd.DataFrame:
+        return next(d.value for d in app.dataframe if "Status" in d.value.columns)
+
+    assert len(listed()) == schools, "every school is listed until the officer narrows the list"
+    app.toggle(key="agreements_name_all").set_value(True).run()
+    app.segmented_control(key="agreements_show").set_value("unsigned").run()
+    shown = listed()
+    assert sorted(shown.URN) == unsigned.urn.tolist()
+    assert shown.set_index("URN").Status[urn] == "Withdrawn"
+    assert set(shown.Status) <= {"Withdrawn", "Never signed"}
+    # The form offers just the schools listed, so the one withdrawn is found and can be signed again.
+    offered = next(s for s in app.selectbox if s.label == "School").options
+    assert len(offered) == len(unsigned) and f"{name} (withdrawn)" in offered
+    app.segmented_control(key="agreements_show").set_value("signed").run()
+    app.text_input(key="agreements_search").input(unsigned["name"].iloc[0]).run()
+    assert listed().empty
+    assert any("No school with an agreement in force matches" in c.value for c in app.caption)
+
+
 def test_the_page_refuses_a_withdrawal_without_a_reason(
     writable_demo_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
