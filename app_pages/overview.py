@@ -31,6 +31,9 @@ SCHOOL_COLUMNS = {
 }
 
 
+CHANGES_KEY = "overview_changes_open"
+
+
 def main() -> None:
     started = shared.start_page("Overview")
     if started is None:
@@ -148,9 +151,24 @@ def show_changes(store, selection: shared.Selection, board: pd.DataFrame) -> Non
     before_year = shared.previous_year(store, selection.year) if selection.year else None
     if before_year is None:
         return
+    # Folded, and worked out only once opened: it needs a second whole assessment (the earlier year's trends and
+    # criteria), which was about a third of a first visit and grows with the store.
+    folded = st.expander(
+        f"Changed since {format_academic_year(before_year)}: schools whose RAG rating or trend moved",
+        key=CHANGES_KEY,
+        on_change="rerun",
+        icon=":material/compare_arrows:",
+    )
+    if not folded.open:
+        return
+    with folded:
+        show_changed_schools(store, selection, board, before_year)
+
+
+def show_changed_schools(store, selection: shared.Selection, board: pd.DataFrame, before_year: int) -> None:
     previous = shared.board_for(store, selection, before_year)
     changes = early_warning.changes_since(previous, board)
-    st.subheader(f"Changed since {format_academic_year(before_year)} ({len(changes)})")
+    st.markdown(f"**{len(changes)} schools changed since {format_academic_year(before_year)}**")
     if changes.empty:
         st.caption("No school's RAG rating or overall trend changed.")
         return
