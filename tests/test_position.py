@@ -123,6 +123,17 @@ def test_the_family_is_the_fifty_nearest_by_standardised_context(hampshire: Stor
     assert row.similar_percentile == pytest.approx(expected)
 
 
+def test_positions_asked_for_a_few_schools_are_those_of_the_whole_store(hampshire: Store) -> None:
+    # Only the schools asked for get a family worked out (the meeting's school, at national scale); every school
+    # still counts as a neighbour and in the standardising, so their rows are the whole run's rows.
+    everyone = school_positions(hampshire)
+    some = sorted(everyone.urn.unique())[3::17]
+    few = school_positions(hampshire, urns=some)
+    expected = everyone[everyone.urn.isin(some)].reset_index(drop=True)
+    assert few.similar_percentile.notna().sum() > 10
+    pd.testing.assert_frame_equal(few.reset_index(drop=True), expected)
+
+
 def test_a_small_phase_says_why_it_has_no_family(demo_store: Store) -> None:
     rows = school_positions(demo_store, years=[2025], measures=["ks4_att8"])
     assert rows.similar_percentile.isna().all()

@@ -230,10 +230,13 @@ def family_features(ranked: pd.DataFrame) -> tuple[list[str], list[str]]:
     return used, missing
 
 
-def similar_positions(group: pd.DataFrame, family_size: int = FAMILY_SIZE) -> pd.DataFrame:
+def similar_positions(
+    group: pd.DataFrame, family_size: int = FAMILY_SIZE, wanted: frozenset[int] | None = None
+) -> pd.DataFrame:
     """For one rank group: each school's mid-rank percentile among itself and its ``family_size`` nearest
     schools (standardised context). Returns ``similar_percentile, family_size, family_features, similar_note``
-    on the group's index."""
+    on the group's index. With ``wanted`` (URNs) only those schools' families are found: every school still
+    takes part in the standardising and as a neighbour, so their figures are the same as in a full run."""
     out = pd.DataFrame(index=group.index)
     out["similar_percentile"], out["family_size"] = np.nan, pd.NA
     ranked = group[group.value.notna()]
@@ -256,23 +259,30 @@ def similar_positions(group: pd.DataFrame, family_size: int = FAMILY_SIZE) -> pd
     features = usable[used].to_numpy(dtype=float)
     spread = features.std(axis=0)
     scaled = (features - features.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
-    _, neighbours = cKDTree(scaled).query(scaled, k=family_size + 1)
-    oriented = np.where(usable.higher_is_better.astype(bool), usable.value, -usable.value).astype(float)
     own = np.arange(len(usable))
+    if wanted is not None:
+        # A school's family position reads only its neighbours' figures: the others' families are not needed.
+        own = own[usable.urn.isin(wanted).to_numpy()]
+        if not len(own):
+            return out
+    _, neighbours = cKDTree(scaled).query(scaled[own], k=family_size + 1)
+    oriented = np.where(usable.higher_is_better.astype(bool), usable.value, -usable.value).astype(float)
     # A school with the same context as its own may come first; the family is the others, by distance.
     family = np.array([[j for j in row if j != i][:family_size] for i, row in zip(own, neighbours, strict=True)])
     members = oriented[family]
-    worse = (members < oriented[:, None]).sum(axis=1)
-    tied = (members == oriented[:, None]).sum(axis=1) + 1
-    out.loc[usable.index, "similar_percentile"] = 100 * (worse + tied / 2) / (family_size + 1)
-    out.loc[usable.index, "family_size"] = family_size
+    worse = (members < oriented[own, None]).sum(axis=1)
+    tied = (members == oriented[own, None]).sum(axis=1) + 1
+    rows = usable.index[own]
+    out.loc[rows, "similar_percentile"] = 100 * (worse + tied / 2) / (family_size + 1)
+    out.loc[rows, "family_size"] = family_size
     return out
 
 
-def with_similar(frame: pd.DataFrame, family_size: int) -> pd.DataFrame:
-    """:func:`similar_positions` for every rank group."""
+def with_similar(frame: pd.DataFrame, family_size: int, wanted: frozenset[int] | None = None) -> pd.DataFrame:
+    """:func:`similar_positions` for every rank group (for the ``wanted`` schools' rows only, when given)."""
     frame = frame.assign(log_pupils=np.log(frame.pupils.astype(float).where(frame.pupils > 0)))
-    parts = [similar_positions(group, family_size) for _, group in frame.groupby(RANK_KEYS, dropna=False)]
+    groups = frame.groupby(RANK_KEYS, dropna=False)
+    parts = [similar_positions(group, family_size, wanted) for _, group in groups]
     similar = pd.concat(parts) if parts else pd.DataFrame(index=frame.index)
     frame = frame.join(similar)
     frame["similar_quintile"] = quintile_of(frame.similar_percentile)
@@ -299,9 +309,10 @@ def school_positions(
     if frame.empty:
         return pd.DataFrame(columns=POSITION_COLUMNS)
     frame = with_basis(rank_positions(frame), national_counts)
-    frame = with_similar(frame, family_size)
-    if urns is not None:
-        frame = frame[frame.urn.isin([int(u) for u in urns])]
+    wanted = frozenset(int(u) for u in urns) if urns is not None else None
+    frame = with_similar(frame, family_size, wanted)
+    if wanted is not None:
+        frame = frame[frame.urn.isin(wanted)]
     frame["cohort"] = frame.cohort.astype("Int64")
     order = ["urn", "measure_code", "academic_year"]
     return frame[POSITION_COLUMNS].sort_values(order).reset_index(drop=True)
