@@ -105,7 +105,7 @@ def main() -> None:
         record, trends, urn, selection.year, positions, catalogue, cohorts, presenter_mode=presenter
     )
     show_sharp_declines(record, assessment, urn)
-    areas_panel.show_areas(store, urn, selection.year, selection.presenter_mode)
+    areas_panel.show_areas(store, urn, selection.year, selection.presenter_mode, cells=positions, trends=trends)
     tabs = st.tabs(["Criteria", "Pupil groups", "Ofsted and events", "Category history", "Support"])
     with tabs[0]:
         show_criteria(assessment, urn, presenter, cohorts)

@@ -278,12 +278,20 @@ def similar_positions(
     return out
 
 
+SIMILAR_COLUMNS = ["similar_percentile", "family_size", "family_features", "similar_note"]
+
+
 def with_similar(frame: pd.DataFrame, family_size: int, wanted: frozenset[int] | None = None) -> pd.DataFrame:
     """:func:`similar_positions` for every rank group (for the ``wanted`` schools' rows only, when given)."""
     frame = frame.assign(log_pupils=np.log(frame.pupils.astype(float).where(frame.pupils > 0)))
     groups = frame.groupby(RANK_KEYS, dropna=False)
-    parts = [similar_positions(group, family_size, wanted) for _, group in groups]
-    similar = pd.concat(parts) if parts else pd.DataFrame(index=frame.index)
+    # A group without any wanted school (another measure, year or phase) has no row to return.
+    parts = [
+        similar_positions(group, family_size, wanted)
+        for _, group in groups
+        if wanted is None or group.urn.isin(wanted).any()
+    ]
+    similar = pd.concat(parts) if parts else pd.DataFrame(index=frame.index, columns=SIMILAR_COLUMNS)
     frame = frame.join(similar)
     frame["similar_quintile"] = quintile_of(frame.similar_percentile)
     frame["family_size"] = frame.family_size.astype("Int64")
