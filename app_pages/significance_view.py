@@ -20,7 +20,10 @@ CELL_TEXT = {BETTER: "+ better", WORSE: "− worse", "=": "= same", UNKNOWN: "? 
 def load_grid(
     path: str, data_version: int, year: int, urns: tuple[int, ...], measures: tuple[str, ...]
 ) -> pd.DataFrame:
-    return significance_grid(shared.open_store(path), year=year, urns=list(urns), measures=list(measures))
+    store = shared.open_store(path)
+    # The trends the page's assessment already classified (cached), rather than classifying them again.
+    trends = shared.load_assessment(*shared.cache_key(store), year, shared.as_of_for(store, year)).trends
+    return significance_grid(store, year=year, urns=list(urns), measures=list(measures), trends=trends)
 
 
 @st.cache_data(show_spinner=False)

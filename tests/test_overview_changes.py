@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analytics.calendar import as_of_date
@@ -63,3 +64,33 @@ def board_as_of(store: Store, year: int) -> date:
     """The date the page shows a results year at: today for the latest year, else that year's end."""
     latest = int(store.scalar("SELECT max(academic_year) FROM results"))
     return as_of_date(year, latest, date.today())
+
+
+def test_the_overview_classifies_trends_once_and_its_grid_reads_the_assessments(
+    writable_demo_path: Path, monkeypatch
+) -> None:
+    """The significance grid used to classify every trend again after the assessment had: a whole second pass."""
+    from analytics.monitoring import trends as trends_package
+    from analytics.monitoring.significance_grid import significance_grid
+
+    calls: list[int | None] = []
+    classify = trends_package.trends_for_store
+
+    def counting(store, **kwargs):
+        calls.append(kwargs.get("up_to_year"))
+        return classify(store, **kwargs)
+
+    monkeypatch.setattr(trends_package, "trends_for_store", counting)
+    monkeypatch.setattr(board, "trends_for_store", counting)
+    app = open_app(writable_demo_path, monkeypatch, PAGE)
+    assert not app.exception, [e.value for e in app.exception]
+    assert any(e.value == "Significance at a glance" for e in app.subheader)
+    assert len(calls) == 1, calls
+    # The trends it was handed give the grid it would have made itself.
+    with Store(writable_demo_path) as store:
+        year = int(store.scalar("SELECT max(academic_year) FROM results"))
+        trends = classify(store, up_to_year=year)
+        own = significance_grid(store, year=year)
+        handed = significance_grid(store, year=year, trends=trends)
+    assert not own.empty and own.trend.notna().any()
+    pd.testing.assert_frame_equal(own, handed)

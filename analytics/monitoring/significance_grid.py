@@ -165,9 +165,12 @@ def significance_grid(
     only_declining: bool = False,
     bottom_quintile: bool = False,
     criteria: Sequence[Criterion] | None = None,
+    trends: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The grid's cells for a group's schools (or ``urns``, or every school): the marks with the national
     position (:mod:`analytics.monitoring.position`) and the trend (:mod:`analytics.monitoring.trends`).
+    ``trends`` (:func:`~analytics.monitoring.trends.trends_for_store` up to ``year``, for any schools and pupil
+    groups) saves classifying them again when the caller has them.
 
     Filters (all that are given must hold): ``only_significant`` keeps ``+`` and ``-``; ``only_declining``
     keeps figures whose trend is declining or fell sharply in the latest year (as the criteria's
@@ -187,8 +190,9 @@ def significance_grid(
     position_columns += ["similar_percentile", "similar_quintile"]
     keys = ["urn", "measure_code", "academic_year", "subgroup"]
     grid = marks.merge(positions[keys + position_columns], on=keys, how="left")
-    trends = trends_for_store(store, up_to_year=year, urns=scope, subgroups=[subgroup])
-    trends = trends[["urn", "measure_code", "trend", "sharp_change", "reason"]].rename(
+    if trends is None:
+        trends = trends_for_store(store, up_to_year=year, urns=scope, subgroups=[subgroup])
+    trends = trends[trends.subgroup == subgroup][["urn", "measure_code", "trend", "sharp_change", "reason"]].rename(
         columns={"reason": "trend_reason"}
     )
     trends["measure_code"] = trends.measure_code.astype(str)
